@@ -1,0 +1,224 @@
+package caddymodule
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/edgetest"
+)
+
+const headersSiteCaddyfile = `{
+	admin {ADMIN}
+	http_port {HTTP_PORT}
+	https_port {HTTPS_PORT}
+	storage file_system {DIR}/storage
+	skip_install_trust
+	local_certs
+}
+localhost {
+	encode gzip
+	ocomms_headers
+	handle /static/* {
+		root * {DIR}/www
+		file_server
+	}
+	handle /limited {
+		error "slow down" 429
+	}
+	handle /down/* {
+		reverse_proxy {DOWN}
+	}
+	handle {
+		reverse_proxy {UPSTREAM} {
+			flush_interval -1
+		}
+	}
+}
+`
+
+// appUpstream is a small stand-in for the app: statuses, fingerprint
+// headers, a redirect, a long poll and an echo of what reached it.
+func appUpstream(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Powered-By", "Next.js")
+		w.Header().Set("X-Nextjs-Cache", "HIT")
+		w.Header().Set("Content-Security-Policy", "default-src *")
+		switch r.URL.Path {
+		case "/echo":
+			w.Header().Set("Content-Type", "text/plain")
+			fmt.Fprintf(w, "csp=%s\nro=%s\nxff=%s\n", r.Header.Get("Content-Security-Policy"), r.Header.Get("Content-Security-Policy-Report-Only"), r.Header.Get("X-Forwarded-For"))
+		case "/missing":
+			http.NotFound(w, r)
+		case "/boom":
+			http.Error(w, "boom", http.StatusInternalServerError)
+		case "/redirect":
+			http.Redirect(w, r, "/login", http.StatusTemporaryRedirect)
+		case "/socket.io/":
+			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			time.Sleep(200 * time.Millisecond)
+			io.WriteString(w, "6")
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html>ok</html>")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func startHeadersEdge(t *testing.T) *edgetest.Edge {
+	t.Helper()
+	up := appUpstream(t)
+	e := edgetest.New(t)
+	e.WriteFile(t, "www/static/app.css", "body{}")
+	e.Load(t, headersSiteCaddyfile,
+		"{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"),
+		"{DOWN}", fmt.Sprintf("127.0.0.1:%d", edgetest.FreePort(t)))
+	return e
+}
+
+func assertPolicyHeaders(t *testing.T, what string, h http.Header) {
+	t.Helper()
+	csp := h.Values("Content-Security-Policy")
+	if len(csp) != 1 || !strings.Contains(csp[0], "'strict-dynamic'") || !strings.Contains(csp[0], "'nonce-") {
+		t.Errorf("%s: Content-Security-Policy = %q, want exactly the edge's nonce policy", what, csp)
+	}
+	for name, want := range map[string]string{
+		"Strict-Transport-Security":    "max-age=31536000; includeSubDomains",
+		"X-Frame-Options":              "DENY",
+		"X-Content-Type-Options":       "nosniff",
+		"Referrer-Policy":              "strict-origin-when-cross-origin",
+		"Cross-Origin-Opener-Policy":   "same-origin",
+		"Cross-Origin-Resource-Policy": "same-origin",
+	} {
+		if got := h.Values(name); len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %s = %q, want %q", what, name, got, want)
+		}
+	}
+	if h.Get("Permissions-Policy") == "" || h.Get("Reporting-Endpoints") == "" {
+		t.Errorf("%s: Permissions-Policy or Reporting-Endpoints missing", what)
+	}
+	for _, gone := range []string{"Server", "X-Powered-By", "X-Nextjs-Cache"} {
+		if v := h.Get(gone); v != "" {
+			t.Errorf("%s: %s = %q, want it removed", what, gone, v)
+		}
+	}
+}
+
+func TestHeadersOnEveryResponseThroughCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := startHeadersEdge(t)
+	etagResp := e.Get(t, "/static/app.css")
+	etag := etagResp.Header.Get("Etag")
+	for _, tc := range []struct {
+		name   string
+		path   string
+		header []string
+		status int
+	}{
+		{"app page", "/", nil, 200},
+		{"app 404", "/missing", nil, 404},
+		{"app 500", "/boom", nil, 500},
+		{"app redirect", "/redirect", nil, 307},
+		{"caddy 502, upstream down", "/down/x", nil, 502},
+		{"caddy 429 from a later handler", "/limited", nil, 429},
+		{"static file", "/static/app.css", nil, 200},
+		{"static 304", "/static/app.css", []string{"If-None-Match", etag}, 304},
+		{"socket.io long poll", "/socket.io/", nil, 200},
+		{"gzip-encoded page", "/", []string{"Accept-Encoding", "gzip"}, 200},
+	} {
+		resp := e.Get(t, tc.path, tc.header...)
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, resp.StatusCode, tc.status)
+		}
+		assertPolicyHeaders(t, tc.name, resp.Header)
+	}
+}
+
+func TestNonceReachesUpstreamThroughCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := startHeadersEdge(t)
+	resp := e.Get(t, "/echo", "Content-Security-Policy", "script-src 'nonce-attacker'",
+		"Content-Security-Policy-Report-Only", "script-src 'nonce-attacker'")
+	body, _ := io.ReadAll(resp.Body)
+	re := regexp.MustCompile(`'nonce-([A-Za-z0-9_-]{22})'`)
+	upNonce := re.FindStringSubmatch(string(body))
+	respNonce := re.FindStringSubmatch(resp.Header.Get("Content-Security-Policy"))
+	if upNonce == nil || respNonce == nil || upNonce[1] != respNonce[1] {
+		t.Fatalf("upstream saw %q, client got CSP %q: nonces must match", body, resp.Header.Get("Content-Security-Policy"))
+	}
+	if strings.Contains(string(body), "attacker") {
+		t.Fatalf("a client-chosen nonce reached the upstream: %s", body)
+	}
+	second := e.Get(t, "/echo")
+	if n := re.FindStringSubmatch(second.Header.Get("Content-Security-Policy")); n == nil || n[1] == respNonce[1] {
+		t.Fatal("two requests got the same nonce")
+	}
+}
+
+func TestCSPReportEndpointThroughCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := startHeadersEdge(t)
+	body := `{"csp-report":{"document-uri":"https://localhost/","effective-directive":"script-src-elem","blocked-uri":"inline"}}`
+	req, _ := http.NewRequest(http.MethodPost, e.URL("/csp-report"), strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/csp-report")
+	resp, err := e.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("report: status %d, want 204", resp.StatusCode)
+	}
+	req, _ = http.NewRequest(http.MethodPost, e.URL("/csp-report"), strings.NewReader(strings.Repeat("x", 70<<10)))
+	req.Header.Set("Content-Type", "application/csp-report")
+	resp, err = e.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apiErr struct{ Code, Message, Error string }
+	edgetest.DecodeJSON(t, resp, &apiErr)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || apiErr.Message == "" || apiErr.Error == "" {
+		t.Fatalf("oversized report: %d %+v", resp.StatusCode, apiErr)
+	}
+}
+
+func TestBadPoliciesAreRefusedAtProvision(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := edgetest.New(t)
+	for _, tc := range []struct{ block, want string }{
+		{"csp scirpt-src 'self'", `unknown CSP directive "scirpt-src"`},
+		{"csp script-src 'self' 'strict-dynamic'", "'strict-dynamic' needs a nonce"},
+		{`hsts "max-age=31536000; preload"`, "preload requires includeSubDomains"},
+		{`hsts "max-age=600; includeSubDomains; preload"`, "at least 31536000"},
+		{"report_path off\n\t\tcsp report-to csp-endpoint", "no such reporting endpoint"},
+		{"preset strict", `unknown headers preset "strict"`},
+		{"frobnicate 1", `unrecognized ocomms_headers subdirective "frobnicate"`},
+		{"set Content-Security-Policy x", "configure it with csp"},
+	} {
+		cfg := fmt.Sprintf("{\n\tadmin off\n\thttp_port {HTTP_PORT}\n\thttps_port {HTTPS_PORT}\n\tstorage file_system {DIR}/storage\n\tskip_install_trust\n}\nlocalhost {\n\tocomms_headers {\n\t\t%s\n\t}\n\trespond ok\n}\n", tc.block)
+		err := e.TryLoad(t, cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one containing %q", tc.block, err, tc.want)
+		}
+	}
+}

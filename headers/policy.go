@@ -1,0 +1,174 @@
+package headers
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+)
+
+// Policy is a compiled header policy, safe for concurrent use. Build one
+// with Build; apply it per request with Begin (or Middleware).
+type Policy struct {
+	opts Options
+
+	csp             template
+	cspHeader       string // Content-Security-Policy or …-Report-Only
+	needsNonce      bool
+	hsts            string
+	reporting       template // Reporting-Endpoints value, empty if none
+	fieldNames      []string // canonical names of opts.Set, then the dynamic ones
+	fieldValues     []string
+	removeExact     []string
+	removePrefixes  []string
+	reportPath      string
+	reports         *ReportCollector
+	injectSkipped   atomic.Uint64
+	injectedReplies atomic.Uint64
+}
+
+// Build validates opts and compiles them into a Policy. collector receives
+// CSP reports posted to opts.ReportPath; it may be nil, in which case a
+// collector with default limits that discards violations is used.
+func Build(opts Options, collector *ReportCollector) (*Policy, error) {
+	if opts.Inject == "" {
+		opts.Inject = InjectPrerendered
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Policy{opts: opts, reportPath: opts.ReportPath}
+	if len(opts.CSP) > 0 {
+		p.csp = compileTemplate(opts.CSP.String())
+		p.needsNonce = opts.CSP.usesNonce()
+		p.cspHeader = "Content-Security-Policy"
+		if opts.CSPReportOnly {
+			p.cspHeader = "Content-Security-Policy-Report-Only"
+		}
+	}
+	if opts.HSTS != "" {
+		h, err := ParseHSTS(opts.HSTS)
+		if err != nil {
+			return nil, err
+		}
+		p.hsts = h.String()
+	}
+	for _, f := range opts.Set {
+		p.fieldNames = append(p.fieldNames, http.CanonicalHeaderKey(f.Name))
+		p.fieldValues = append(p.fieldValues, f.Value)
+	}
+	for _, name := range opts.Remove {
+		if prefix, ok := strings.CutSuffix(name, "*"); ok {
+			if prefix == "" {
+				return nil, fmt.Errorf("remove: a lone * would strip every header; name the headers to remove")
+			}
+			p.removePrefixes = append(p.removePrefixes, http.CanonicalHeaderKey(prefix))
+			continue
+		}
+		p.removeExact = append(p.removeExact, http.CanonicalHeaderKey(name))
+	}
+	if opts.ReportPath != "" {
+		p.reporting = compileTemplate(opts.ReportGroup + `="https://` + HostToken + opts.ReportPath + `"`)
+		if collector == nil {
+			collector = NewReportCollector(ReportLimits{}, nil)
+		}
+		p.reports = collector
+	}
+	return p, nil
+}
+
+// Options returns a copy of the options the policy was built from.
+func (p *Policy) Options() Options { return p.opts }
+
+// IsReportRequest reports whether r is addressed to the policy's CSP report
+// endpoint.
+func (p *Policy) IsReportRequest(r *http.Request) bool {
+	return p.reports != nil && r.URL.Path == p.reportPath
+}
+
+// Reports returns the report collector, or nil when reporting is off.
+func (p *Policy) Reports() *ReportCollector { return p.reports }
+
+// Stats are counters of what the policy did to response bodies.
+type Stats struct {
+	// Injected counts HTML responses that got the nonce injected.
+	Injected uint64
+	// InjectSkipped counts responses that needed injection but arrived
+	// compressed from the upstream, so they were passed through unchanged.
+	InjectSkipped uint64
+}
+
+// Stats returns the policy's counters.
+func (p *Policy) Stats() Stats {
+	return Stats{Injected: p.injectedReplies.Load(), InjectSkipped: p.injectSkipped.Load()}
+}
+
+// Begin applies the policy to one request: it makes the nonce, replaces any
+// client-sent CSP request headers with the policy (so an upstream such as
+// Next.js stamps the nonce on its scripts), and sets the response headers at
+// once, so that error responses written later by anyone carry them. Write
+// the response through the returned writer: it enforces the policy again
+// when the status is written (over whatever the upstream sent), strips
+// fingerprinting headers, hardens cookies and injects the nonce into HTML
+// that needs it.
+func (p *Policy) Begin(w http.ResponseWriter, r *http.Request) *ResponseWriter {
+	rw := &ResponseWriter{ResponseWriter: w, policy: p, tls: r.TLS != nil}
+	host := ""
+	if p.csp.dynamic || p.reporting.dynamic {
+		host = sanitizeHost(r.Host)
+	}
+	if p.needsNonce {
+		rw.nonce = NewNonce()
+	}
+	r.Header.Del("Content-Security-Policy")
+	r.Header.Del("Content-Security-Policy-Report-Only")
+	n := len(p.fieldValues) + 3
+	rw.values = make([]string, 0, n)
+	rw.names = make([]string, 0, n)
+	if p.cspHeader != "" {
+		csp := p.csp.expand(rw.nonce, host)
+		r.Header[p.cspHeader] = []string{csp}
+		rw.add(p.cspHeader, csp)
+	}
+	if p.hsts != "" && rw.tls {
+		rw.add("Strict-Transport-Security", p.hsts)
+	}
+	if p.reports != nil && host != "" {
+		rw.add("Reporting-Endpoints", p.reporting.expand("", host))
+	}
+	for i, name := range p.fieldNames {
+		rw.add(name, p.fieldValues[i])
+	}
+	if p.opts.Inject != InjectOff && isDocumentRequest(r) {
+		// The upstream must send HTML uncompressed for the nonce to be
+		// injected; Caddy's encode handler, which runs before this one,
+		// already chose the client's encoding and compresses our output.
+		r.Header.Del("Accept-Encoding")
+	}
+	rw.enforce(w.Header(), false)
+	return rw
+}
+
+// Middleware returns a net/http handler that serves the report endpoint and
+// applies the policy to every other request before calling next.
+func (p *Policy) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := p.Begin(w, r)
+		if p.IsReportRequest(r) {
+			p.reports.ServeHTTP(rw, r)
+			return
+		}
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// isDocumentRequest reports whether r asks for an HTML document.
+func isDocumentRequest(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if dest := r.Header.Get("Sec-Fetch-Dest"); dest != "" {
+		return dest == "document" || dest == "iframe"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}

@@ -1,0 +1,154 @@
+package headers
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// ResponseWriter applies a Policy to one response. It supports Flush,
+// Hijack (through Unwrap and http.ResponseController) and ReadFrom, so
+// streaming, long-polling and websocket upgrades pass through untouched.
+type ResponseWriter struct {
+	http.ResponseWriter
+	policy      *Policy
+	nonce       string
+	tls         bool
+	names       []string
+	values      []string
+	wroteHeader bool
+	injector    *nonceInjector
+}
+
+// Nonce returns this response's CSP nonce ("" when the policy has none).
+func (rw *ResponseWriter) Nonce() string { return rw.nonce }
+
+// add records a header the policy sets on this response. All values share
+// one backing array, allocated once per request.
+func (rw *ResponseWriter) add(name, value string) {
+	rw.names = append(rw.names, name)
+	rw.values = append(rw.values, value)
+}
+
+// enforce sets the policy's headers on h, replacing upstream values, and
+// strips the headers the policy removes. Prefix removal scans the whole
+// map, so it is skipped before the upstream had a chance to add headers.
+func (rw *ResponseWriter) enforce(h http.Header, scanPrefixes bool) {
+	p := rw.policy
+	for _, name := range p.removeExact {
+		delete(h, name)
+	}
+	if scanPrefixes && len(p.removePrefixes) > 0 {
+		for name := range h {
+			for _, prefix := range p.removePrefixes {
+				if strings.HasPrefix(name, prefix) {
+					delete(h, name)
+					break
+				}
+			}
+		}
+	}
+	if p.cspHeader != "" {
+		// Exactly one policy: ours. An upstream policy would be enforced
+		// in addition to ours and could only break pages.
+		delete(h, "Content-Security-Policy")
+		delete(h, "Content-Security-Policy-Report-Only")
+	}
+	for i, name := range rw.names {
+		h[name] = rw.values[i : i+1 : i+1]
+	}
+}
+
+// WriteHeader enforces the policy on the final header set and starts nonce
+// injection when the response is HTML that needs it.
+func (rw *ResponseWriter) WriteHeader(status int) {
+	if rw.wroteHeader {
+		rw.ResponseWriter.WriteHeader(status)
+		return
+	}
+	h := rw.ResponseWriter.Header()
+	if status >= 200 || status == http.StatusSwitchingProtocols {
+		rw.wroteHeader = true
+		if rw.needsInjection(h, status) {
+			rw.startInjection(h)
+		}
+		if rw.policy.opts.HardenCookies {
+			hardenCookies(h, rw.tls)
+		}
+	}
+	rw.enforce(h, true)
+	rw.ResponseWriter.WriteHeader(status)
+}
+
+func (rw *ResponseWriter) needsInjection(h http.Header, status int) bool {
+	mode := rw.policy.opts.Inject
+	if rw.nonce == "" || mode == InjectOff || status != http.StatusOK {
+		return false
+	}
+	if !strings.HasPrefix(strings.ToLower(h.Get("Content-Type")), "text/html") {
+		return false
+	}
+	if mode == InjectPrerendered && h.Get("X-Nextjs-Prerender") == "" {
+		return false
+	}
+	if ce := h.Get("Content-Encoding"); ce != "" && ce != "identity" {
+		rw.policy.injectSkipped.Add(1)
+		return false
+	}
+	return true
+}
+
+func (rw *ResponseWriter) startInjection(h http.Header) {
+	rw.injector = newNonceInjector(rw.ResponseWriter, rw.nonce)
+	rw.policy.injectedReplies.Add(1)
+	// The body changes per request: its length, validators and shared-cache
+	// lifetime no longer hold.
+	h.Del("Content-Length")
+	h.Del("Etag")
+	h.Del("Last-Modified")
+	h.Set("Cache-Control", "private, no-cache")
+}
+
+// Write writes body bytes, injecting the nonce when needed.
+func (rw *ResponseWriter) Write(b []byte) (int, error) {
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	if rw.injector != nil {
+		return rw.injector.Write(b)
+	}
+	return rw.ResponseWriter.Write(b)
+}
+
+// ReadFrom lets io.Copy use the underlying writer's fast path (sendfile)
+// when the body is not rewritten.
+func (rw *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	if rf, ok := rw.ResponseWriter.(io.ReaderFrom); ok && rw.injector == nil {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{rw}, r)
+}
+
+// Flush sends buffered data to the client.
+func (rw *ResponseWriter) Flush() {
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(rw.ResponseWriter).Flush()
+}
+
+// Hijack hands the connection over, for protocols such as WebSocket.
+func (rw *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(rw.ResponseWriter).Hijack()
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (rw *ResponseWriter) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
+// writerOnly hides ReadFrom so io.Copy does not recurse.
+type writerOnly struct{ io.Writer }
