@@ -204,6 +204,7 @@ func (h *Headers) logViolation(v headers.Violation, ip string) {
 // ServeHTTP applies the policy and serves the CSP report endpoint.
 func (h *Headers) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	rw := h.policy.Begin(w, r)
+	defer rw.Close()
 	if h.policy.IsReportRequest(r) {
 		h.policy.Reports().ServeHTTP(rw, r)
 		return nil

@@ -107,7 +107,7 @@ func (p *Policy) Stats() Stats {
 // client-sent CSP request headers with the policy (so an upstream such as
 // Next.js stamps the nonce on its scripts), and sets the response headers at
 // once, so that error responses written later by anyone carry them. Write
-// the response through the returned writer: it enforces the policy again
+// the response through the returned writer, and Close it when done: it enforces the policy again
 // when the status is written (over whatever the upstream sent), strips
 // fingerprinting headers, hardens cookies and injects the nonce into HTML
 // that needs it.
@@ -154,6 +154,7 @@ func (p *Policy) Begin(w http.ResponseWriter, r *http.Request) *ResponseWriter {
 func (p *Policy) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := p.Begin(w, r)
+		defer rw.Close()
 		if p.IsReportRequest(r) {
 			p.reports.ServeHTTP(rw, r)
 			return

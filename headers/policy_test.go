@@ -251,3 +251,45 @@ func TestResponseWriterSupportsFlushAndUnwrap(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// countingWriter records the size of each write that reaches the client.
+type countingWriter struct {
+	discardWriter
+	writes  []int
+	flushes int
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) { c.writes = append(c.writes, len(b)); return len(b), nil }
+func (c *countingWriter) Flush()                      { c.flushes++ }
+
+func TestInjectedBodyIsHeldBackUntilLongEnoughToCompress(t *testing.T) {
+	p := mustBuild(t, mustPreset(t, "ocomms"))
+	cw := &countingWriter{discardWriter: discardWriter{h: http.Header{}}}
+	rw := p.Begin(cw, newRequest(t, "GET", "https://chat.example/login"))
+	cw.h.Set("Content-Type", "text/html")
+	cw.h.Set("X-Nextjs-Prerender", "1")
+	rw.WriteHeader(200)
+	rw.Write([]byte("<html><head><scr"))
+	rw.Flush()
+	if len(cw.writes) != 0 || cw.flushes != 0 {
+		t.Fatalf("a short first chunk was written (%v) or flushed (%d) before %d bytes", cw.writes, cw.flushes, holdbackSize)
+	}
+	rw.Write([]byte(strings.Repeat("x", holdbackSize)))
+	if len(cw.writes) != 1 || cw.writes[0] < holdbackSize {
+		t.Fatalf("writes after the threshold = %v, want one of at least %d bytes", cw.writes, holdbackSize)
+	}
+	rw.Write([]byte("tail"))
+	rw.Flush()
+	if len(cw.writes) != 2 || cw.flushes != 1 {
+		t.Fatalf("after the threshold writes and flushes must pass through: %v, %d", cw.writes, cw.flushes)
+	}
+
+	short := &countingWriter{discardWriter: discardWriter{h: http.Header{}}}
+	rw = p.Begin(short, newRequest(t, "GET", "https://chat.example/login"))
+	short.h.Set("Content-Type", "text/html")
+	short.h.Set("X-Nextjs-Prerender", "1")
+	rw.Write([]byte("<p>tiny</p>"))
+	if err := rw.Close(); err != nil || len(short.writes) != 1 || short.writes[0] != len("<p>tiny</p>") {
+		t.Fatalf("Close must release a short body: %v %v", short.writes, err)
+	}
+}

@@ -13,7 +13,7 @@ const DefaultReportGroup = "csp-endpoint"
 
 // fingerprintHeaders are stripped by every preset: they tell an attacker
 // what runs behind the edge.
-var fingerprintHeaders = []string{"Server", "X-Powered-By", "X-Nextjs-*", "X-AspNet-Version", "X-AspNetMvc-Version"}
+var fingerprintHeaders = []string{"Server", "Via", "X-Powered-By", "X-Nextjs-*", "X-AspNet-Version", "X-AspNetMvc-Version"}
 
 // Preset returns the named preset's options. Names: ocomms (the default),
 // helmet, owasp, none.

@@ -20,6 +20,7 @@ type ResponseWriter struct {
 	values      []string
 	wroteHeader bool
 	injector    *nonceInjector
+	holdback    *holdbackWriter
 }
 
 // Nonce returns this response's CSP nonce ("" when the policy has none).
@@ -101,7 +102,8 @@ func (rw *ResponseWriter) needsInjection(h http.Header, status int) bool {
 }
 
 func (rw *ResponseWriter) startInjection(h http.Header) {
-	rw.injector = newNonceInjector(rw.ResponseWriter, rw.nonce)
+	rw.holdback = &holdbackWriter{w: rw.ResponseWriter}
+	rw.injector = newNonceInjector(rw.holdback, rw.nonce)
 	rw.policy.injectedReplies.Add(1)
 	// The body changes per request: its length, validators and shared-cache
 	// lifetime no longer hold.
@@ -134,12 +136,25 @@ func (rw *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
 	return io.Copy(writerOnly{rw}, r)
 }
 
-// Flush sends buffered data to the client.
+// Flush sends buffered data to the client. While a rewritten body is still
+// held back (see holdbackWriter) it does nothing.
 func (rw *ResponseWriter) Flush() {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
+	if rw.holdback != nil && !rw.holdback.passed {
+		return
+	}
 	_ = http.NewResponseController(rw.ResponseWriter).Flush()
+}
+
+// Close writes out any body bytes still held back. Call it once the next
+// handler has returned.
+func (rw *ResponseWriter) Close() error {
+	if rw.holdback == nil {
+		return nil
+	}
+	return rw.holdback.release()
 }
 
 // Hijack hands the connection over, for protocols such as WebSocket.
@@ -152,3 +167,43 @@ func (rw *ResponseWriter) Unwrap() http.ResponseWriter { return rw.ResponseWrite
 
 // writerOnly hides ReadFrom so io.Copy does not recurse.
 type writerOnly struct{ io.Writer }
+
+// holdbackSize is how many bytes of a rewritten body are gathered before the
+// first write: a response compressor (Caddy's encode) decides on its first
+// write whether the body is long enough to compress, and a rewritten body
+// has no Content-Length to tell it.
+const holdbackSize = 1024
+
+// holdbackWriter gathers the first holdbackSize bytes, then writes through.
+type holdbackWriter struct {
+	w      io.Writer
+	buf    []byte
+	passed bool
+}
+
+func (h *holdbackWriter) Write(p []byte) (int, error) {
+	if h.passed {
+		return h.w.Write(p)
+	}
+	h.buf = append(h.buf, p...)
+	if len(h.buf) < holdbackSize {
+		return len(p), nil
+	}
+	if err := h.release(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (h *holdbackWriter) release() error {
+	if h.passed {
+		return nil
+	}
+	h.passed = true
+	if len(h.buf) == 0 {
+		return nil
+	}
+	_, err := h.w.Write(h.buf)
+	h.buf = nil
+	return err
+}
