@@ -259,8 +259,11 @@ type countingWriter struct {
 	flushes int
 }
 
-func (c *countingWriter) Write(b []byte) (int, error) { c.writes = append(c.writes, len(b)); return len(b), nil }
-func (c *countingWriter) Flush()                      { c.flushes++ }
+func (c *countingWriter) Write(b []byte) (int, error) {
+	c.writes = append(c.writes, len(b))
+	return len(b), nil
+}
+func (c *countingWriter) Flush() { c.flushes++ }
 
 func TestInjectedBodyIsHeldBackUntilLongEnoughToCompress(t *testing.T) {
 	p := mustBuild(t, mustPreset(t, "ocomms"))
