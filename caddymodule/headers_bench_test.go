@@ -88,8 +88,25 @@ http://127.0.0.1:{B} {
 }
 
 // batch sends n GET requests to url from the given number of workers and
-// checks every response.
+// checks that every response carries a CSP.
 func batch(c *http.Client, url string, n, workers int) error {
+	return runBatch(url, n, workers, func(url string) error {
+		resp, err := c.Get(url)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
+			return fmt.Errorf("%s: status %d, CSP %q", url, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+		}
+		return nil
+	})
+}
+
+// runBatch calls do(url) n times from the given number of workers and
+// returns the first error.
+func runBatch(url string, n, workers int, do func(string) error) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	per := n / workers
@@ -98,15 +115,8 @@ func batch(c *http.Client, url string, n, workers int) error {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < per; i++ {
-				resp, err := c.Get(url)
-				if err != nil {
+				if err := do(url); err != nil {
 					errs <- err
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
-					errs <- fmt.Errorf("%s: status %d, CSP %q", url, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
 					return
 				}
 			}

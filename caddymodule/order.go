@@ -15,4 +15,5 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 // not depend on file order.
 func init() {
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_headers", httpcaddyfile.Before, "push")
+	httpcaddyfile.RegisterDirectiveOrder("ocomms_rate_limit", httpcaddyfile.Before, "push")
 }

@@ -58,11 +58,7 @@ func TestExampleCaddyfileAdaptsAndValidatesWithTheBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "ocomms-caddy")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/ocomms-caddy")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building ocomms-caddy: %v\n%s", err, out)
-	}
+	bin := edgeBinary(t)
 	for _, args := range [][]string{
 		{"validate", "--config", "../Caddyfile.example", "--adapter", "caddyfile"},
 		{"adapt", "--config", "../Caddyfile.example", "--adapter", "caddyfile", "--validate"},

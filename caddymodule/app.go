@@ -1,0 +1,74 @@
+package caddymodule
+
+import (
+	"fmt"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// App is the `ocomms` app: settings the edge's handlers share, above all
+// the connections that let several edge instances act as one (Redis now,
+// PostgreSQL for the audit log). With none configured, every handler works
+// on its embedded defaults (memory, local files).
+type App struct {
+	// Redis is the shared Redis for rate limits and lockouts. Unset or an
+	// empty URL: in-memory state.
+	Redis *RedisConfig `json:"redis,omitempty"`
+
+	// Secret keys the hashes under which client keys (emails, addresses)
+	// are stored. Instances sharing Redis must share it. Use a placeholder
+	// such as {env.OCOMMS_SECRET} so it stays out of the saved config.
+	Secret string `json:"secret,omitempty"`
+
+	secret []byte
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "ocomms",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// Provision resolves placeholders. It opens no connection, so that
+// `caddy validate` works offline.
+func (a *App) Provision(ctx caddy.Context) error {
+	repl := caddy.NewReplacer()
+	a.secret = []byte(repl.ReplaceKnown(a.Secret, ""))
+	if a.Redis != nil {
+		if err := a.Redis.provision(repl); err != nil {
+			return fmt.Errorf("ocomms redis: %w", err)
+		}
+	}
+	return nil
+}
+
+// Start implements caddy.App.
+func (a *App) Start() error { return nil }
+
+// Stop implements caddy.App.
+func (a *App) Stop() error { return nil }
+
+// appFrom returns the configured ocomms app, or an empty one when the
+// config has no `ocomms` global option.
+func appFrom(ctx caddy.Context) (*App, error) {
+	if _, err := ctx.AppIfConfigured("ocomms"); err != nil {
+		return &App{}, nil //nolint:nilerr // not configured: embedded defaults
+	}
+	v, err := ctx.App("ocomms")
+	if err != nil {
+		return nil, fmt.Errorf("loading the ocomms app: %w", err)
+	}
+	return v.(*App), nil
+}
+
+// Interface guards
+var (
+	_ caddy.App         = (*App)(nil)
+	_ caddy.Provisioner = (*App)(nil)
+)

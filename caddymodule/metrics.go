@@ -1,0 +1,48 @@
+package caddymodule
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Collectors are built once and registered with each config's registry,
+// so they keep counting across reloads. Labels are bounded: zone names
+// come from the config, outcomes from a fixed set; never a client key.
+var (
+	rateLimitDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "ocomms",
+		Subsystem: "rate_limit",
+		Name:      "requests_total",
+		Help:      "Requests decided by a rate-limit zone, by zone and outcome (allowed, denied).",
+	}, []string{"zone", "outcome"})
+	rateLimitStoreFallback = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "ocomms",
+		Subsystem: "rate_limit",
+		Name:      "store_fallback",
+		Help:      "1 while the shared rate-limit store is unreachable and zones follow on_store_error.",
+	})
+	rateLimitStoreStateChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "ocomms",
+		Subsystem: "rate_limit",
+		Name:      "store_state_changes_total",
+		Help:      "Times the shared store was given up (open) or resumed (closed).",
+	}, []string{"state"})
+)
+
+// registerCollectors registers collectors with a config's registry,
+// accepting ones already registered there.
+func registerCollectors(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	if reg == nil {
+		return nil
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return err
+			}
+		}
+	}
+	return nil
+}

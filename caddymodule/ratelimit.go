@@ -1,0 +1,285 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ocomms/ocomms-edge/ratelimit"
+)
+
+func init() {
+	caddy.RegisterModule(RateLimit{})
+}
+
+// RateLimit is the ocomms_rate_limit handler: named zones, each a rate on
+// a key built from the request, decided together per request (one Redis
+// round trip when Redis is configured), answering 429 with Retry-After,
+// RateLimit headers and a JSON body the OComms UI shows.
+type RateLimit struct {
+	// Preset is the starting set of zones: ocomms or none. Default: ocomms.
+	Preset string `json:"preset,omitempty"`
+
+	// Zones adds zones, or replaces preset zones of the same name.
+	Zones []*ZoneConfig `json:"zones,omitempty"`
+
+	// RemoveZones drops preset zones by name.
+	RemoveZones []string `json:"remove_zones,omitempty"`
+
+	// Store is memory or redis. Default: redis when the ocomms global
+	// option configures one, memory otherwise.
+	Store string `json:"store,omitempty"`
+
+	// MaxKeys bounds the memory store (also the fallback when Redis is
+	// down). Idle keys are evicted first. Default: 1,000,000.
+	MaxKeys int `json:"max_keys,omitempty"`
+
+	// Timeout bounds each Redis decision; past it the zone follows its
+	// on_store_error. Default: 50ms.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// AdmittedHeaders adds RateLimit and RateLimit-Policy to admitted
+	// responses too. Default: only on 429s.
+	AdmittedHeaders bool `json:"admitted_headers,omitempty"`
+
+	// Instances is how many edge instances share the Redis store. While
+	// Redis is down, zones with on_store_error local enforce 1/Instances
+	// of their limit on each instance, so together they stay near the
+	// shared limit. Default: 1 (the full limit on each instance).
+	Instances int `json:"instances,omitempty"`
+
+	limiter *ratelimit.Limiter
+	store   ratelimit.Store
+	cleanup []func()
+	logger  *zap.Logger
+}
+
+// ZoneConfig is one zone in JSON.
+type ZoneConfig struct {
+	// Name identifies the zone in headers, metrics and store keys.
+	Name string `json:"name"`
+	// MatchRaw is a matcher set selecting the zone's requests (all
+	// matchers must match). Default: every request.
+	MatchRaw caddy.ModuleMap `json:"match,omitempty" caddy:"namespace=http.matchers"`
+	// Rate is requests per period, e.g. 5/1m.
+	Rate string `json:"rate"`
+	// Burst is how many requests may arrive at once. Default: the rate's
+	// count.
+	Burst int64 `json:"burst,omitempty"`
+	// Key is what to count by: client_ip, header, cookie or body sources.
+	Key []ratelimit.KeySource `json:"key"`
+	// IPv4Prefix and IPv6Prefix group client addresses. Default: 32, 64.
+	IPv4Prefix int `json:"ipv4_prefix,omitempty"`
+	IPv6Prefix int `json:"ipv6_prefix,omitempty"`
+	// CountStatus counts only responses with these statuses; others are
+	// refunded. Default: every request counts.
+	CountStatus []int `json:"count_status,omitempty"`
+	// OnStoreError is local, allow or deny. Default: local.
+	OnStoreError string `json:"on_store_error,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (RateLimit) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.ocomms_rate_limit",
+		New: func() caddy.Module { return new(RateLimit) },
+	}
+}
+
+// Provision builds the zones and the store. It opens no connection.
+func (rl *RateLimit) Provision(ctx caddy.Context) error {
+	rl.logger = ctx.Logger()
+	if err := registerCollectors(ctx.GetMetricsRegistry(), rateLimitDecisions, rateLimitStoreFallback, rateLimitStoreStateChanges); err != nil {
+		return fmt.Errorf("ocomms_rate_limit: registering metrics: %w", err)
+	}
+	app, err := appFrom(ctx)
+	if err != nil {
+		return fmt.Errorf("ocomms_rate_limit: %w", err)
+	}
+	zones, err := rl.zones(ctx)
+	if err != nil {
+		return fmt.Errorf("ocomms_rate_limit: %w", err)
+	}
+	if err := rl.provisionStore(app, zones); err != nil {
+		return fmt.Errorf("ocomms_rate_limit: %w", err)
+	}
+	rl.limiter, err = ratelimit.New(ratelimit.Config{
+		Zones:           zones,
+		ClientIP:        clientIP,
+		Hasher:          ratelimit.NewHasher(app.secret),
+		AdmittedHeaders: rl.AdmittedHeaders,
+	}, rl.store)
+	if err != nil {
+		return fmt.Errorf("ocomms_rate_limit: %w", err)
+	}
+	return nil
+}
+
+// zones returns the preset's zones with the configured changes applied.
+func (rl *RateLimit) zones(ctx caddy.Context) ([]ratelimit.Zone, error) {
+	preset := rl.Preset
+	if preset == "" {
+		preset = "ocomms"
+	}
+	zones, err := ratelimit.Preset(preset)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range rl.RemoveZones {
+		i := slices.IndexFunc(zones, func(z ratelimit.Zone) bool { return z.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("remove_zone %s: the %s preset has no such zone", name, preset)
+		}
+		zones = slices.Delete(zones, i, i+1)
+	}
+	seen := map[string]bool{}
+	for _, zc := range rl.Zones {
+		if seen[zc.Name] {
+			return nil, fmt.Errorf("zone %s is defined twice: zone names must be unique", zc.Name)
+		}
+		seen[zc.Name] = true
+		z, err := zc.zone(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if i := slices.IndexFunc(zones, func(p ratelimit.Zone) bool { return p.Name == z.Name }); i >= 0 {
+			zones[i] = z
+		} else {
+			zones = append(zones, z)
+		}
+	}
+	return zones, nil
+}
+
+func (zc *ZoneConfig) zone(ctx caddy.Context) (ratelimit.Zone, error) {
+	rate, err := ratelimit.ParseRate(zc.Rate)
+	if err != nil {
+		return ratelimit.Zone{}, fmt.Errorf("zone %s: %w", zc.Name, err)
+	}
+	policy, err := ratelimit.ParseErrorPolicy(zc.OnStoreError)
+	if err != nil {
+		return ratelimit.Zone{}, fmt.Errorf("zone %s: %w", zc.Name, err)
+	}
+	z := ratelimit.Zone{
+		Name: zc.Name, Rate: rate, Burst: zc.Burst, Key: zc.Key,
+		IPv4Prefix: zc.IPv4Prefix, IPv6Prefix: zc.IPv6Prefix,
+		CountStatus: zc.CountStatus, OnStoreError: policy,
+	}
+	if zc.Burst < 0 {
+		return z, fmt.Errorf("zone %s: burst %d is below 1", zc.Name, zc.Burst)
+	}
+	if zc.MatchRaw != nil {
+		mods, err := ctx.LoadModule(zc, "MatchRaw")
+		if err != nil {
+			return z, fmt.Errorf("zone %s: loading matchers: %w", zc.Name, err)
+		}
+		var set caddyhttp.MatcherSets
+		if err := set.FromInterface([]map[string]any{mods.(map[string]any)}); err != nil {
+			return z, fmt.Errorf("zone %s: %w", zc.Name, err)
+		}
+		z.Match = set.AnyMatchWithError
+	}
+	return z, nil
+}
+
+// ServeHTTP decides the request; a refused request gets the 429 here, an
+// admitted one goes on, and zones that count only some statuses are
+// refunded once the response status is known.
+func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	d, err := rl.limiter.Decide(r)
+	if err != nil {
+		return caddyhttp.Error(http.StatusInternalServerError, err)
+	}
+	for i, z := range d.Zones {
+		outcome := "allowed"
+		if !d.Allowed {
+			outcome = "denied"
+			if d.Outcomes[i].Allowed {
+				continue // not this zone's refusal
+			}
+		}
+		rateLimitDecisions.WithLabelValues(z.Name, outcome).Inc()
+	}
+	if !d.Allowed {
+		rl.logDenied(r, d)
+		d.WriteDenied(w)
+		return nil
+	}
+	if rl.limiter.AdmittedHeaders() {
+		d.SetHeaders(w.Header())
+	}
+	if !d.NeedsStatus() {
+		return next.ServeHTTP(w, r)
+	}
+	sw := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	err = next.ServeHTTP(sw, r)
+	status := sw.status
+	if err != nil {
+		status = http.StatusInternalServerError
+		if he, ok := err.(caddyhttp.HandlerError); ok && he.StatusCode != 0 {
+			status = he.StatusCode
+		}
+	} else if status == 0 {
+		status = http.StatusOK
+	}
+	if ferr := rl.limiter.Finish(r.Context(), d, status); ferr != nil {
+		rl.logger.Warn("rate limit refund failed", zap.Error(ferr))
+	}
+	return err
+}
+
+func (rl *RateLimit) logDenied(r *http.Request, d *ratelimit.Decision) {
+	if c := rl.logger.Check(zapcore.InfoLevel, "rate limited"); c != nil {
+		var zones []string
+		for i, z := range d.Zones {
+			if !d.Outcomes[i].Allowed {
+				zones = append(zones, z.Name)
+			}
+		}
+		c.Write(zap.Strings("zones", zones), zap.String("client_ip", clientIP(r)),
+			zap.String("method", r.Method), zap.String("path", r.URL.Path),
+			zap.Duration("retry_after", d.RetryAfter().Round(time.Second)))
+	}
+}
+
+// Cleanup releases the shared store and connections.
+func (rl *RateLimit) Cleanup() error {
+	for i := len(rl.cleanup) - 1; i >= 0; i-- {
+		rl.cleanup[i]()
+	}
+	rl.cleanup = nil
+	return nil
+}
+
+// statusRecorder remembers the status written through it.
+type statusRecorder struct {
+	*caddyhttp.ResponseWriterWrapper
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 && code >= 200 {
+		s.status = code
+	}
+	s.ResponseWriterWrapper.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriterWrapper.Write(b)
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*RateLimit)(nil)
+	_ caddy.CleanerUpper          = (*RateLimit)(nil)
+	_ caddyhttp.MiddlewareHandler = (*RateLimit)(nil)
+)

@@ -1,0 +1,492 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisOptions configures a RedisStore.
+type RedisOptions struct {
+	// Prefix starts every key. Default: "ocomms:rl:". Braces in the prefix
+	// would become every key's cluster hash tag and put all keys in one
+	// slot, so leave them out.
+	Prefix string
+	// Timeout bounds every Take, Refund and Ping, so that a stalled Redis
+	// cannot hold a request. Default: 50ms.
+	Timeout time.Duration
+}
+
+// Defaults for RedisOptions.
+const (
+	DefaultRedisPrefix  = "ocomms:rl:"
+	DefaultRedisTimeout = 50 * time.Millisecond
+)
+
+// RedisStore keeps GCRA state in Redis, one string per (zone, key) holding
+// the theoretical arrival time in microseconds on the Redis server's clock,
+// so that every instance sharing the Redis decides on one clock and the
+// limits are exact across instances.
+//
+// A Take is one round trip: one EVALSHA deciding every check (one per hash
+// slot on Redis Cluster, pipelined). It works with standalone, Sentinel
+// (failover) and Cluster clients; it needs Redis 7 or later, which
+// replicates a script's effects rather than the script, so the script may
+// read TIME.
+type RedisStore struct {
+	client  redis.UniversalClient
+	cluster *redis.ClusterClient // set for Redis Cluster: checks are grouped by slot
+	perKey  bool                 // a Ring: every key may live on its own shard
+	prefix  string
+	timeout time.Duration
+	// ctxDeadlines reports whether the client applies context deadlines to
+	// its sockets (ContextTimeoutEnabled). When it does not, calls run on
+	// their own goroutine and are abandoned at the deadline.
+	ctxDeadlines bool
+}
+
+// NewRedisStore returns a store over client. The client should have
+// ContextTimeoutEnabled set: then a stalled call ends at the deadline; without
+// it the store still answers at the deadline but leaves the call running
+// until the client's own read timeout.
+func NewRedisStore(client redis.UniversalClient, opts RedisOptions) *RedisStore {
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultRedisPrefix
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultRedisTimeout
+	}
+	s := &RedisStore{client: client, prefix: opts.Prefix, timeout: opts.Timeout}
+	switch c := client.(type) {
+	case *redis.Client:
+		s.ctxDeadlines = c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		s.cluster = c
+		s.ctxDeadlines = c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		s.perKey = true
+		s.ctxDeadlines = c.Options().ContextTimeoutEnabled
+	}
+	return s
+}
+
+// takeLua decides every key with GCRA (virtual scheduling, as gcra() does)
+// and charges them all only when all allow, with an expiry at the new TAT
+// so idle keys vanish. Times are integer microseconds on the server clock;
+// they stay below 2^53, so Lua's doubles hold them exactly.
+//
+//	KEYS[i]                  the TAT of check i
+//	ARGV[2i-1], ARGV[2i]     its emission interval (µs) and burst
+//	returns {all allowed, then per check: allowed, remaining, retry after (µs), reset after (µs)}
+const takeLua = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local res = {1}
+local tats = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tau = interval * tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  if tat < now then tat = now end
+  local new = tat + interval
+  local allow_at = new - tau
+  local n = #res
+  if now < allow_at then
+    res[1] = 0
+    res[n + 1], res[n + 2], res[n + 3], res[n + 4] = 0, 0, allow_at - now, tat - now
+  else
+    res[n + 1], res[n + 2], res[n + 3], res[n + 4] = 1, math.floor((now - allow_at) / interval), 0, new - now
+    tats[i] = new
+  end
+end
+if res[1] == 1 then
+  for i = 1, #KEYS do
+    local ttl = math.ceil((tats[i] - now) / 1000)
+    redis.call('SET', KEYS[i], string.format('%.0f', tats[i]), 'PX', string.format('%.0f', ttl))
+  end
+end
+return res
+`
+
+// refundLua moves each existing TAT one interval back, deleting keys whose
+// budget is full again (TAT at or before now).
+//
+//	KEYS[i]   the TAT of check i
+//	ARGV[i]   its emission interval (µs)
+const refundLua = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '')
+  if tat then
+    tat = tat - tonumber(ARGV[i])
+    if tat <= now then
+      redis.call('DEL', KEYS[i])
+    else
+      local ttl = math.ceil((tat - now) / 1000)
+      redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', string.format('%.0f', ttl))
+    end
+  end
+end
+return 0
+`
+
+var (
+	takeScript   = redis.NewScript(takeLua)
+	refundScript = redis.NewScript(refundLua)
+)
+
+// key is where check c's TAT lives: prefix{zone:hash}. The braces make the
+// zone and hash the cluster hash tag, so each key hashes on its own.
+func (s *RedisStore) key(c Check) string {
+	return s.prefix + "{" + c.Zone + ":" + c.Key.String() + "}"
+}
+
+// micros converts d to whole microseconds, rounded, at least 1: the unit of
+// the Redis clock.
+func micros(d time.Duration) int64 {
+	us := int64((d + time.Microsecond/2) / time.Microsecond)
+	if us < 1 {
+		us = 1
+	}
+	return us
+}
+
+// Ping checks that Redis answers, within the store's timeout.
+func (s *RedisStore) Ping(ctx context.Context) error {
+	_, err := s.call(ctx, func(ctx context.Context) (any, error) {
+		return nil, s.client.Ping(ctx).Err()
+	})
+	if err != nil {
+		return fmt.Errorf("redis rate limit store: ping: %w", err)
+	}
+	return nil
+}
+
+// Take decides all checks together on the Redis server's clock: when every
+// check allows, all are charged; when any denies, none is. Outcomes carry
+// microsecond precision.
+//
+// On Redis Cluster, checks whose keys fall in different hash slots run as
+// one script per slot, pipelined (one round trip per node, in parallel).
+// When some slots allow and another denies, the allowed slots are refunded
+// at once: the only case that costs a second round trip.
+func (s *RedisStore) Take(ctx context.Context, checks []Check, out []Outcome) (bool, error) {
+	if len(out) < len(checks) {
+		return false, fmt.Errorf("redis rate limit store: take: %d outcomes for %d checks", len(out), len(checks))
+	}
+	if len(checks) == 0 {
+		return true, nil
+	}
+	groups := s.groups(checks)
+	var (
+		allowed bool
+		err     error
+	)
+	if len(groups) == 1 {
+		allowed, err = s.takeOne(ctx, checks, out)
+	} else {
+		allowed, err = s.takeGroups(ctx, checks, out, groups)
+	}
+	if err != nil {
+		return false, fmt.Errorf("redis rate limit store: take: %w", err)
+	}
+	return allowed, nil
+}
+
+// takeOne runs one script over every check.
+func (s *RedisStore) takeOne(ctx context.Context, checks []Check, out []Outcome) (bool, error) {
+	keys, args := s.takeArgs(checks, nil)
+	res, err := s.call(ctx, func(ctx context.Context) (any, error) {
+		return takeScript.Run(ctx, s.client, keys, args...).Result()
+	})
+	if err != nil {
+		return false, err
+	}
+	return decodeTake(res, out[:len(checks)], nil)
+}
+
+// takeGroups runs one script per group in a pipeline and refunds the groups
+// it charged when another group denies or fails.
+func (s *RedisStore) takeGroups(ctx context.Context, checks []Check, out []Outcome, groups [][]int) (bool, error) {
+	res, err := s.call(ctx, func(ctx context.Context) (any, error) {
+		return s.pipelined(ctx, takeScript, len(groups), func(g int) ([]string, []any) {
+			return s.takeArgs(checks, groups[g])
+		}), nil
+	})
+	if err != nil {
+		return false, err
+	}
+	cmds := res.([]*redis.Cmd)
+	allowed := true
+	var firstErr error
+	var charged []Check
+	for g, idx := range groups {
+		v, err := cmds[g].Result()
+		var ok bool
+		if err == nil {
+			ok, err = decodeTake(v, out, idx)
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			allowed = false
+			continue
+		}
+		if ok {
+			for _, i := range idx {
+				charged = append(charged, checks[i])
+			}
+		}
+		allowed = allowed && ok
+	}
+	if !allowed && len(charged) > 0 {
+		// Undo this request's charge in the slots that admitted it, on a
+		// fresh deadline: the take's may be spent.
+		if err := s.refund(context.WithoutCancel(ctx), charged); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("undoing a partial charge: %w", err)
+		}
+	}
+	if firstErr != nil {
+		return false, firstErr
+	}
+	return allowed, nil
+}
+
+// Refund gives one request back to each check's key, on the Redis server's
+// clock.
+func (s *RedisStore) Refund(ctx context.Context, checks []Check) error {
+	if err := s.refund(ctx, checks); err != nil {
+		return fmt.Errorf("redis rate limit store: refund: %w", err)
+	}
+	return nil
+}
+
+// refund runs the refund script, one per group.
+func (s *RedisStore) refund(ctx context.Context, checks []Check) error {
+	if len(checks) == 0 {
+		return nil
+	}
+	groups := s.groups(checks)
+	_, err := s.call(ctx, func(ctx context.Context) (any, error) {
+		if len(groups) == 1 {
+			keys, args := s.refundArgs(checks, nil)
+			return nil, refundScript.Run(ctx, s.client, keys, args...).Err()
+		}
+		cmds := s.pipelined(ctx, refundScript, len(groups), func(g int) ([]string, []any) {
+			return s.refundArgs(checks, groups[g])
+		})
+		for _, c := range cmds {
+			if err := c.Err(); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// call runs fn under the store's timeout. When the client ignores context
+// deadlines, fn runs on its own goroutine and the caller gets the deadline's
+// error on time; fn's result is then dropped.
+func (s *RedisStore) call(ctx context.Context, fn func(context.Context) (any, error)) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if s.ctxDeadlines {
+		return fn(ctx)
+	}
+	type result struct {
+		v   any
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn(ctx)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// pipelined sends one EVALSHA of script per group in a single pipeline. A
+// group whose node lacks the script (NOSCRIPT: it did not run) is sent again
+// as EVAL. Each command carries its own error (Exec's is the first of them).
+func (s *RedisStore) pipelined(ctx context.Context, script *redis.Script, n int, args func(g int) ([]string, []any)) []*redis.Cmd {
+	cmds := make([]*redis.Cmd, n)
+	pipe := s.client.Pipeline()
+	for g := range cmds {
+		keys, argv := args(g)
+		cmds[g] = pipe.EvalSha(ctx, script.Hash(), keys, argv...)
+	}
+	_, _ = pipe.Exec(ctx)
+	var retry []int
+	for g, c := range cmds {
+		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+			retry = append(retry, g)
+		}
+	}
+	if len(retry) == 0 {
+		return cmds
+	}
+	pipe = s.client.Pipeline()
+	for _, g := range retry {
+		keys, argv := args(g)
+		cmds[g] = script.Eval(ctx, pipe, keys, argv...)
+	}
+	_, _ = pipe.Exec(ctx)
+	return cmds
+}
+
+// groups splits checks into sets that one script may touch: all of them,
+// except on Redis Cluster (one set per hash slot) and Ring (one per key).
+func (s *RedisStore) groups(checks []Check) [][]int {
+	if (s.cluster == nil && !s.perKey) || len(checks) == 1 {
+		return [][]int{nil}
+	}
+	var slots []uint16
+	var groups [][]int
+	for i, c := range checks {
+		slot := uint16(i)
+		if !s.perKey {
+			slot = keySlot(s.key(c))
+		}
+		g := -1
+		for j, sl := range slots {
+			if sl == slot {
+				g = j
+				break
+			}
+		}
+		if g < 0 {
+			slots = append(slots, slot)
+			groups = append(groups, nil)
+			g = len(groups) - 1
+		}
+		groups[g] = append(groups[g], i)
+	}
+	if len(groups) == 1 {
+		return [][]int{nil}
+	}
+	return groups
+}
+
+// takeArgs builds the take script's KEYS and ARGV for the checks at idx
+// (all checks when idx is nil).
+func (s *RedisStore) takeArgs(checks []Check, idx []int) ([]string, []any) {
+	n := len(checks)
+	if idx != nil {
+		n = len(idx)
+	}
+	keys, args := make([]string, 0, n), make([]any, 0, 2*n)
+	each(checks, idx, func(c Check) {
+		burst := c.Limit.Burst
+		if burst < 1 {
+			burst = 1
+		}
+		keys = append(keys, s.key(c))
+		args = append(args, micros(c.Limit.Interval), burst)
+	})
+	return keys, args
+}
+
+// refundArgs builds the refund script's KEYS and ARGV.
+func (s *RedisStore) refundArgs(checks []Check, idx []int) ([]string, []any) {
+	n := len(checks)
+	if idx != nil {
+		n = len(idx)
+	}
+	keys, args := make([]string, 0, n), make([]any, 0, n)
+	each(checks, idx, func(c Check) {
+		keys = append(keys, s.key(c))
+		args = append(args, micros(c.Limit.Interval))
+	})
+	return keys, args
+}
+
+// each calls fn for the checks at idx, or for all checks when idx is nil.
+func each(checks []Check, idx []int, fn func(Check)) {
+	if idx == nil {
+		for _, c := range checks {
+			fn(c)
+		}
+		return
+	}
+	for _, i := range idx {
+		fn(checks[i])
+	}
+}
+
+// decodeTake reads the take script's reply into out at idx, or into all of
+// out in order when idx is nil.
+func decodeTake(v any, out []Outcome, idx []int) (bool, error) {
+	vals, ok := v.([]any)
+	n := len(idx)
+	if idx == nil {
+		n = len(out)
+	}
+	if !ok || len(vals) != 1+4*n {
+		return false, fmt.Errorf("unexpected script reply of type %T", v)
+	}
+	var nums [4]int64
+	for j := 0; j < n; j++ {
+		for k := range nums {
+			x, ok := vals[1+4*j+k].(int64)
+			if !ok {
+				return false, fmt.Errorf("unexpected script reply element of type %T", vals[1+4*j+k])
+			}
+			nums[k] = x
+		}
+		i := j
+		if idx != nil {
+			i = idx[j]
+		}
+		out[i] = Outcome{
+			Allowed:    nums[0] == 1,
+			Remaining:  nums[1],
+			RetryAfter: time.Duration(nums[2]) * time.Microsecond,
+			ResetAfter: time.Duration(nums[3]) * time.Microsecond,
+		}
+	}
+	all, ok := vals[0].(int64)
+	if !ok {
+		return false, fmt.Errorf("unexpected script reply element of type %T", vals[0])
+	}
+	return all == 1, nil
+}
+
+// keySlot is the Redis Cluster hash slot of key: CRC16 (XMODEM) of its hash
+// tag (the text between the first "{" and the next "}", when not empty),
+// else of the whole key, modulo 16384.
+func keySlot(key string) uint16 {
+	if open := strings.IndexByte(key, '{'); open >= 0 {
+		if n := strings.IndexByte(key[open+1:], '}'); n > 0 {
+			key = key[open+1 : open+1+n]
+		}
+	}
+	return crc16(key) & 16383
+}
+
+// crc16 is CRC-16/XMODEM (polynomial 0x1021, initial value 0), as Redis
+// Cluster specifies, computed bit by bit: keys are short.
+func crc16(s string) uint16 {
+	var crc uint16
+	for i := 0; i < len(s); i++ {
+		crc ^= uint16(s[i]) << 8
+		for bit := 0; bit < 8; bit++ {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}

@@ -1,0 +1,81 @@
+package ratelimit
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ceilSeconds rounds a wait up to whole seconds, at least 1: a client that
+// waits exactly Retry-After must be admitted.
+func ceilSeconds(d time.Duration) int64 {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+// SetHeaders adds the IETF RateLimit-Policy and RateLimit fields
+// (draft-ietf-httpapi-ratelimit-headers) for every matching zone.
+func (d *Decision) SetHeaders(h http.Header) {
+	if len(d.Zones) == 0 {
+		return
+	}
+	var policy, state strings.Builder
+	for i, z := range d.Zones {
+		o := d.Outcomes[i]
+		if i > 0 {
+			policy.WriteString(", ")
+			state.WriteString(", ")
+		}
+		policy.WriteString(`"` + z.Name + `";q=` + strconv.FormatInt(z.Rate.Count, 10) +
+			`;w=` + strconv.FormatInt(int64(z.Rate.Period/time.Second), 10))
+		wait := o.ResetAfter
+		if !o.Allowed {
+			wait = o.RetryAfter
+		}
+		t := int64(0)
+		if wait > 0 {
+			t = ceilSeconds(wait)
+		}
+		state.WriteString(`"` + z.Name + `";r=` + strconv.FormatInt(o.Remaining, 10) + `;t=` + strconv.FormatInt(t, 10))
+	}
+	h.Set("RateLimit-Policy", policy.String())
+	h.Set("RateLimit", state.String())
+}
+
+// WriteDenied answers a refused request: 429 with Retry-After (whole
+// seconds, rounded up), X-Retry-After (what better-auth's client reads),
+// the RateLimit fields and a JSON body with code, message (the OComms UI
+// shows it) and error (its API callers read it).
+func (d *Decision) WriteDenied(w http.ResponseWriter) {
+	secs := ceilSeconds(d.RetryAfter())
+	h := w.Header()
+	d.SetHeaders(h)
+	h.Set("Retry-After", strconv.FormatInt(secs, 10))
+	h.Set("X-Retry-After", strconv.FormatInt(secs, 10))
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	msg := "Too many requests. Please try again in " + humanWait(secs) + "."
+	w.WriteHeader(http.StatusTooManyRequests)
+	_ = json.NewEncoder(w).Encode(struct {
+		Code       string `json:"code"`
+		Message    string `json:"message"`
+		Error      string `json:"error"`
+		RetryAfter int64  `json:"retryAfter"`
+	}{"RATE_LIMITED", msg, msg, secs})
+}
+
+func humanWait(secs int64) string {
+	switch {
+	case secs == 1:
+		return "1 second"
+	case secs < 120:
+		return strconv.FormatInt(secs, 10) + " seconds"
+	default:
+		return strconv.FormatInt((secs+59)/60, 10) + " minutes"
+	}
+}
