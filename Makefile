@@ -31,7 +31,9 @@ vet:
 
 ## bench: the benchmarks behind the figures in BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./headers/ ./caddymodule/
+	$(GO) test -run '^$$' -bench 'HeadersVersus|RateLimitVersus' -benchtime 40x -count 3 ./caddymodule/
+	$(GO) test -run '^$$' -bench . -benchmem ./headers/
+	$(GO) test -run '^$$' -bench 'MemoryTake|MemoryBytesPerKey|RedisTake|DecideSignIn' -benchmem ./ratelimit/
 
 ## fuzz: a short run of every fuzz target.
 fuzz:
