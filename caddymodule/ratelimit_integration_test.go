@@ -205,3 +205,29 @@ func TestAdmittedResponsesCarryRateLimitHeaders(t *testing.T) {
 		t.Fatalf("RateLimit = %q, want the burst of 200 less this request", got)
 	}
 }
+
+func TestOcommsRedisConfigRefusedWithoutLeakingSecrets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := edgetest.New(t)
+	for _, tc := range []struct{ url, want string }{
+		{"redis://:hunter2@10.1.2.3:6379", "without TLS: use rediss://"},
+		{"redis://:hunter2@db.example.com:6379/0", "without TLS: use rediss://"},
+		{"mysql://:hunter2@127.0.0.1/x", "parsing the redis URL"},
+	} {
+		cfg := "{\n\tadmin off\n\thttp_port {HTTP_PORT}\n\thttps_port {HTTPS_PORT}\n\tstorage file_system {DIR}/storage\n\tskip_install_trust\n\tocomms {\n\t\tredis " + tc.url + "\n\t}\n}\nlocalhost {\n\tocomms_rate_limit\n\trespond ok\n}\n"
+		err := e.TryLoad(t, cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.url, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("the error message leaks the Redis password: %v", err)
+		}
+	}
+	// Loopback in clear text is fine (and dials nothing at provision).
+	cfg := "{\n\tadmin off\n\thttp_port {HTTP_PORT}\n\thttps_port {HTTPS_PORT}\n\tstorage file_system {DIR}/storage\n\tskip_install_trust\n\tocomms {\n\t\tredis redis://127.0.0.1:1\n\t}\n}\nlocalhost {\n\tocomms_rate_limit\n\trespond ok\n}\n"
+	if err := e.TryLoad(t, cfg); err != nil {
+		t.Fatalf("loopback Redis refused, or provisioning dialled it: %v", err)
+	}
+}
