@@ -55,6 +55,9 @@ func (c *RedisConfig) provision(repl *caddy.Replacer) error {
 		TLSConfig:     parsed.TLSConfig,
 		MasterName:    c.MasterName,
 		IsClusterMode: c.Cluster,
+		// The limiter's per-decision deadline (50ms) must end a stalled
+		// call on the socket, not only abandon it.
+		ContextTimeoutEnabled: true,
 	}
 	if opts.TLSConfig != nil {
 		opts.TLSConfig.MinVersion = tls.VersionTLS12
