@@ -1,7 +1,6 @@
 package headers
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -9,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/apierror"
 )
 
 // ReportLimits bound what the report endpoint accepts. Zero fields take
@@ -102,7 +103,7 @@ func (c *ReportCollector) Stats() ReportStats {
 func (c *ReportCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSONError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "CSP reports are sent with POST.")
+		apierror.Write(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "CSP reports are sent with POST.", 0)
 		return
 	}
 	ip := r.RemoteAddr
@@ -111,8 +112,7 @@ func (c *ReportCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !c.allow(ip) {
 		c.limited.Add(1)
-		w.Header().Set("Retry-After", strconv.Itoa(int(c.limits.Window/time.Second)))
-		writeJSONError(w, http.StatusTooManyRequests, "RATE_LIMITED", "Too many CSP reports from this client; try again later.")
+		apierror.Write(w, http.StatusTooManyRequests, "RATE_LIMITED", "Too many CSP reports from this client; try again later.", int64(c.limits.Window/time.Second))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.limits.MaxBody))
@@ -120,16 +120,16 @@ func (c *ReportCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.invalid.Add(1)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, "REPORT_TOO_LARGE", "CSP report body exceeds "+strconv.FormatInt(c.limits.MaxBody, 10)+" bytes.")
+			apierror.Write(w, http.StatusRequestEntityTooLarge, "REPORT_TOO_LARGE", "CSP report body exceeds "+strconv.FormatInt(c.limits.MaxBody, 10)+" bytes.", 0)
 			return
 		}
-		writeJSONError(w, http.StatusBadRequest, "INVALID_REPORT", "Could not read the CSP report body.")
+		apierror.Write(w, http.StatusBadRequest, "INVALID_REPORT", "Could not read the CSP report body.", 0)
 		return
 	}
 	violations, err := ParseReports(r.Header.Get("Content-Type"), body)
 	if err != nil {
 		c.invalid.Add(1)
-		writeJSONError(w, http.StatusBadRequest, "INVALID_REPORT", err.Error())
+		apierror.Write(w, http.StatusBadRequest, "INVALID_REPORT", err.Error(), 0)
 		return
 	}
 	for _, v := range violations {
@@ -200,17 +200,4 @@ func (c *ReportCollector) seen(v Violation) bool {
 	}
 	c.fingerprint[key] = now
 	return false
-}
-
-// writeJSONError writes the error shape the OComms UI understands: it shows
-// message, its API callers read error.
-func writeJSONError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Error   string `json:"error"`
-	}{code, message, message})
 }

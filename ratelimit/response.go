@@ -1,11 +1,12 @@
 package ratelimit
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/apierror"
 )
 
 // ceilSeconds rounds a wait up to whole seconds, at least 1: a client that
@@ -53,20 +54,9 @@ func (d *Decision) SetHeaders(h http.Header) {
 // shows it) and error (its API callers read it).
 func (d *Decision) WriteDenied(w http.ResponseWriter) {
 	secs := ceilSeconds(d.RetryAfter())
-	h := w.Header()
-	d.SetHeaders(h)
-	h.Set("Retry-After", strconv.FormatInt(secs, 10))
-	h.Set("X-Retry-After", strconv.FormatInt(secs, 10))
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	msg := "Too many requests. Please try again in " + humanWait(secs) + "."
-	w.WriteHeader(http.StatusTooManyRequests)
-	_ = json.NewEncoder(w).Encode(struct {
-		Code       string `json:"code"`
-		Message    string `json:"message"`
-		Error      string `json:"error"`
-		RetryAfter int64  `json:"retryAfter"`
-	}{"RATE_LIMITED", msg, msg, secs})
+	d.SetHeaders(w.Header())
+	apierror.Write(w, http.StatusTooManyRequests, "RATE_LIMITED",
+		"Too many requests. Please try again in "+humanWait(secs)+".", secs)
 }
 
 func humanWait(secs int64) string {
