@@ -16,11 +16,13 @@ build:
 demo: build
 	./scripts/demo.sh
 
-## test: every test (unit, through an in-process Caddy, Redis, PostgreSQL,
-## ACME with Pebble, Chromium). Integration tests skip with a message when a
-## service is missing, unless OCOMMS_REQUIRE_SERVICES=1.
+## test: every test (unit, through an in-process Caddy, real Redis, ACME
+## with Pebble, Chromium, several edge processes). Integration tests skip
+## with a message when a service is missing, unless OCOMMS_REQUIRE_SERVICES=1.
+## Packages run one at a time (-p 1): several tests measure timing (renewal,
+## outage recovery) on a 2-core machine, and must not compete for it.
 test: vet
-	$(GO) test -count=1 -timeout 40m ./...
+	$(GO) test -count=1 -p 1 -timeout 40m ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
