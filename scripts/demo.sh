@@ -16,7 +16,13 @@ mkdir -p .demo
 
 bin/ocomms-demo-upstream -listen "$OCOMMS_UPSTREAM" &
 upstream=$!
-trap 'kill $upstream 2>/dev/null || true' EXIT
+caddy=
+stop() {
+	kill $upstream $caddy 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
 
 (
 	root=$XDG_DATA_HOME/caddy/pki/authorities/local/root.crt
@@ -27,6 +33,6 @@ trap 'kill $upstream 2>/dev/null || true' EXIT
 	echo "demo: https://$OCOMMS_SITE:$OCOMMS_HTTPS_PORT  (CA root: .demo/root.crt; sign in as demo@ocomms.test)"
 ) &
 
-exec_status=0
-bin/ocomms-caddy run --config Caddyfile.example --adapter caddyfile || exec_status=$?
-exit $exec_status
+bin/ocomms-caddy run --config Caddyfile.example --adapter caddyfile &
+caddy=$!
+wait $caddy

@@ -19,7 +19,7 @@ echo '{}' >"$obs/conf/hsts-preload.json"
 export OCOMMS_HTTP_PORT=80 OCOMMS_HTTPS_PORT=443
 ./scripts/demo.sh >.demo/observatory-demo.log 2>&1 &
 demo=$!
-trap 'kill $demo 2>/dev/null; pkill -P $demo 2>/dev/null || true; wait $demo 2>/dev/null || true' EXIT
+trap 'kill $demo 2>/dev/null; wait $demo 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
 	[ -f .demo/root.crt ] && curl -sf --cacert .demo/root.crt -o /dev/null https://localhost/ && break
 	sleep 0.2
