@@ -19,6 +19,9 @@ func (rl *RateLimit) provisionRedisStore(app *App, zones []ratelimit.Zone, mem *
 		return fmt.Errorf("redis client: %w", err)
 	}
 	rl.cleanup = append(rl.cleanup, app.Redis.release)
+	if len(app.secret) == 0 {
+		rl.logger.Warn("ocomms secret is empty: client keys in Redis are hashed without a key; set `secret {env.OCOMMS_SECRET}` in the ocomms global option, the same on every instance")
+	}
 	policies := make(map[string]ratelimit.ErrorPolicy, len(zones))
 	for _, z := range zones {
 		policies[z.Name] = z.OnStoreError
