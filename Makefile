@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseReports -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzReadFields -fuzztime $(FUZZTIME) ./ratelimit/
 	$(GO) test -run '^$$' -fuzz FuzzParseRate -fuzztime $(FUZZTIME) ./ratelimit/
+	$(GO) test -run '^$$' -fuzz FuzzReadBody -fuzztime $(FUZZTIME) ./authguard/
 
 ## observatory: scan `make demo` with MDN HTTP Observatory 1.4.8 (offline).
 observatory: build
