@@ -36,6 +36,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'HeadersVersus|RateLimitVersus' -benchtime 40x -count 3 ./caddymodule/
 	$(GO) test -run '^$$' -bench . -benchmem ./headers/
 	$(GO) test -run '^$$' -bench 'MemoryTake|MemoryBytesPerKey|RedisTake|DecideSignIn' -benchmem ./ratelimit/
+	$(GO) test -run '^$$' -bench 'RedisTakeConcurrent' -benchtime 3s ./ratelimit/
 
 ## fuzz: a short run of every fuzz target.
 fuzz:

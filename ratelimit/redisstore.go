@@ -39,7 +39,10 @@ const (
 type RedisStore struct {
 	client  redis.UniversalClient
 	cluster *redis.ClusterClient // set for Redis Cluster: checks are grouped by slot
-	perKey  bool                 // a Ring: every key may live on its own shard
+	// batch coalesces concurrent decisions into pipelines (standalone and
+	// Sentinel clients, where every key lives on one server).
+	batch   *scriptBatcher
+	perKey  bool // a Ring: every key may live on its own shard
 	prefix  string
 	timeout time.Duration
 	// ctxDeadlines reports whether the client applies context deadlines to
@@ -63,6 +66,7 @@ func NewRedisStore(client redis.UniversalClient, opts RedisOptions) *RedisStore 
 	switch c := client.(type) {
 	case *redis.Client:
 		s.ctxDeadlines = c.Options().ContextTimeoutEnabled
+		s.batch = newScriptBatcher(s)
 	case *redis.ClusterClient:
 		s.cluster = c
 		s.ctxDeadlines = c.Options().ContextTimeoutEnabled
@@ -71,6 +75,16 @@ func NewRedisStore(client redis.UniversalClient, opts RedisOptions) *RedisStore 
 		s.ctxDeadlines = c.Options().ContextTimeoutEnabled
 	}
 	return s
+}
+
+// Close stops the store's batching workers. The client is the caller's to
+// close. Calls after Close fail, which a ResilientStore turns into its
+// fallback.
+func (s *RedisStore) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
+	return nil
 }
 
 // takeLua decides every key with GCRA (virtual scheduling, as gcra() does)
@@ -201,6 +215,9 @@ func (s *RedisStore) Take(ctx context.Context, checks []Check, out []Outcome) (b
 func (s *RedisStore) takeOne(ctx context.Context, checks []Check, out []Outcome) (bool, error) {
 	keys, args := s.takeArgs(checks, nil)
 	res, err := s.call(ctx, func(ctx context.Context) (any, error) {
+		if s.batch != nil {
+			return s.batch.run(ctx, takeScript, keys, args)
+		}
 		return takeScript.Run(ctx, s.client, keys, args...).Result()
 	})
 	if err != nil {
@@ -320,26 +337,35 @@ func (s *RedisStore) call(ctx context.Context, fn func(context.Context) (any, er
 // group whose node lacks the script (NOSCRIPT: it did not run) is sent again
 // as EVAL. Each command carries its own error (Exec's is the first of them).
 func (s *RedisStore) pipelined(ctx context.Context, script *redis.Script, n int, args func(g int) ([]string, []any)) []*redis.Cmd {
+	return s.pipelineScripts(ctx, n, func(g int) (*redis.Script, []string, []any) {
+		keys, argv := args(g)
+		return script, keys, argv
+	})
+}
+
+// pipelineScripts sends n script calls in one pipeline, re-sending as EVAL
+// the ones Redis answered NOSCRIPT (which did not run).
+func (s *RedisStore) pipelineScripts(ctx context.Context, n int, call func(i int) (*redis.Script, []string, []any)) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, n)
 	pipe := s.client.Pipeline()
-	for g := range cmds {
-		keys, argv := args(g)
-		cmds[g] = pipe.EvalSha(ctx, script.Hash(), keys, argv...)
+	for i := range cmds {
+		script, keys, argv := call(i)
+		cmds[i] = pipe.EvalSha(ctx, script.Hash(), keys, argv...)
 	}
 	_, _ = pipe.Exec(ctx)
 	var retry []int
-	for g, c := range cmds {
+	for i, c := range cmds {
 		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
-			retry = append(retry, g)
+			retry = append(retry, i)
 		}
 	}
 	if len(retry) == 0 {
 		return cmds
 	}
 	pipe = s.client.Pipeline()
-	for _, g := range retry {
-		keys, argv := args(g)
-		cmds[g] = script.Eval(ctx, pipe, keys, argv...)
+	for _, i := range retry {
+		script, keys, argv := call(i)
+		cmds[i] = script.Eval(ctx, pipe, keys, argv...)
 	}
 	_, _ = pipe.Exec(ctx)
 	return cmds

@@ -143,6 +143,9 @@ func (s *ResilientStore) Close() {
 	s.stop()
 	s.startOnce.Do(func() { close(s.done) }) // never started: nothing to wait for
 	<-s.done
+	if c, ok := s.primary.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
 }
 
 // Open reports whether the breaker is open: decisions are fallbacks.
