@@ -128,9 +128,5 @@ func (o *Options) Validate() error {
 	default:
 		return fmt.Errorf("nonce injection mode %q: use prerendered, html or off", o.Inject)
 	}
-	if o.Inject != InjectOff && o.Inject != "" && !o.CSP.usesNonce() {
-		// Injection without a nonce in the policy is harmless but pointless.
-		o.Inject = InjectOff
-	}
 	return nil
 }

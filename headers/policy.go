@@ -37,6 +37,10 @@ func Build(opts Options, collector *ReportCollector) (*Policy, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	if !opts.CSP.usesNonce() {
+		// Without a nonce in the policy there is nothing to inject.
+		opts.Inject = InjectOff
+	}
 	p := &Policy{opts: opts, reportPath: opts.ReportPath}
 	if len(opts.CSP) > 0 {
 		p.csp = compileTemplate(opts.CSP.String())
