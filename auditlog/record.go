@@ -113,3 +113,12 @@ type Pivot struct {
 	First    time.Time
 	Last     time.Time
 }
+
+// ChainReader reads a store's chains back for verification: every record
+// as stored (Data, PrevHash and Hash exactly as the sink kept them),
+// ordered by Instance then Seq, and every checkpoint the store holds.
+// JSONL files and Postgres both implement it; Verify works on either.
+type ChainReader interface {
+	ReadRecords(ctx context.Context, fn func(Record) error) error
+	ReadCheckpoints(ctx context.Context) ([]Checkpoint, error)
+}
