@@ -3,6 +3,7 @@ package authguard
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -19,12 +20,24 @@ type PasswordOptions struct {
 	// Require lists composition rules: "upper", "lower", "digit", "symbol".
 	// Off by default: NIST rev 4 forbids them.
 	Require []string
-	// MinScore is the least zxcvbn-equivalent score, 0 to 4. Default 3.
+	// MinScore is the least zxcvbn 4.4.2 score, 1 to 4 (3 means at
+	// least 10^8 estimated guesses, 4 at least 10^10). Default 3. The
+	// zero value means the default; set NoStrength to skip the estimate.
 	MinScore int
-	// NoBlocklist turns the embedded blocklist off.
+	// NoStrength turns the zxcvbn strength estimate off (Caddyfile
+	// `min_score 0`). Default false.
+	NoStrength bool
+	// ScoreLength is how many leading code points the strength estimate
+	// reads, 16 to MaxScoreLength; it bounds the estimate's CPU cost, which
+	// grows steeply with length. Default DefaultScoreLength (32). The
+	// length, blocklist and context rules read the whole password.
+	ScoreLength int
+	// NoBlocklist turns the embedded blocklist off. Default false.
 	NoBlocklist bool
 	// Words are extra context words a password must not be built on
-	// (besides the email, its local part, the name and "ocomms").
+	// (besides the email, its local part and its parts, the name and
+	// "ocomms"), such as the organisation's name or slug. Matched
+	// case-insensitively. Default none.
 	Words []string
 }
 
@@ -32,6 +45,7 @@ type PasswordOptions struct {
 type PasswordPolicy struct {
 	opts    PasswordOptions
 	require map[string]bool
+	block   *blocklist // nil when NoBlocklist
 }
 
 // DefaultMinPasswordLength is the default minimum, in code points.
@@ -39,6 +53,9 @@ const DefaultMinPasswordLength = 15
 
 // DefaultMaxPasswordLength is the default maximum, in UTF-16 code units.
 const DefaultMaxPasswordLength = 128
+
+// DefaultMinPasswordScore is the default least zxcvbn score.
+const DefaultMinPasswordScore = 3
 
 // NewPasswordPolicy validates the options and fills their defaults.
 func NewPasswordPolicy(o PasswordOptions) (*PasswordPolicy, error) {
@@ -52,12 +69,30 @@ func NewPasswordPolicy(o PasswordOptions) (*PasswordPolicy, error) {
 		return nil, fmt.Errorf("password lengths: min %d, max %d: need 1 <= min <= max", o.MinLength, o.MaxLength)
 	}
 	if o.MinScore == 0 {
-		o.MinScore = 3
+		o.MinScore = DefaultMinPasswordScore
 	}
 	if o.MinScore < 0 || o.MinScore > 4 {
 		return nil, fmt.Errorf("password min_score %d: use 0 to 4", o.MinScore)
 	}
+	if o.ScoreLength == 0 {
+		o.ScoreLength = DefaultScoreLength
+	}
+	if o.ScoreLength < 16 || o.ScoreLength > MaxScoreLength {
+		return nil, fmt.Errorf("password score_length %d: use 16 to %d", o.ScoreLength, MaxScoreLength)
+	}
+	for _, w := range o.Words {
+		if strings.TrimSpace(w) == "" || !utf8.ValidString(w) {
+			return nil, fmt.Errorf("password words: %q is not a word", w)
+		}
+	}
 	p := &PasswordPolicy{opts: o, require: map[string]bool{}}
+	if !o.NoBlocklist {
+		b, err := loadBlocklist()
+		if err != nil {
+			return nil, fmt.Errorf("password policy: %w", err)
+		}
+		p.block = b
+	}
 	for _, r := range o.Require {
 		switch r {
 		case "upper", "lower", "digit", "symbol":
@@ -72,7 +107,22 @@ func NewPasswordPolicy(o PasswordOptions) (*PasswordPolicy, error) {
 // Options returns the options in force, defaults filled.
 func (p *PasswordPolicy) Options() PasswordOptions { return p.opts }
 
-// CheckPassword implements PasswordChecker.
+// CheckPassword implements PasswordChecker. The rules run in this order,
+// and the first that fails decides the answer (status 400):
+//
+//  1. not valid UTF-8: PASSWORD_TOO_WEAK (JSON cannot carry it; forms can);
+//  2. fewer than MinLength code points: PASSWORD_TOO_SHORT;
+//  3. more than MaxLength UTF-16 units: PASSWORD_TOO_LONG;
+//  4. the whole password, lower-cased, is in the blocklist:
+//     PASSWORD_COMPROMISED;
+//  5. half or more of it is context words (see builtOnContext):
+//     PASSWORD_TOO_WEAK;
+//  6. a Require rule is not met: PASSWORD_TOO_WEAK;
+//  7. the zxcvbn score of its first ScoreLength code points, with the
+//     context words as user inputs, is below MinScore: PASSWORD_TOO_WEAK,
+//     naming the patterns found.
+//
+// Messages never contain the password or any part of it.
 func (p *PasswordPolicy) CheckPassword(password string, context []string) *Refusal {
 	if !utf8.ValidString(password) {
 		return refuse(http.StatusBadRequest, "PASSWORD_TOO_WEAK", "The password is not valid text.")
@@ -85,11 +135,30 @@ func (p *PasswordPolicy) CheckPassword(password string, context []string) *Refus
 		return refuse(http.StatusBadRequest, "PASSWORD_TOO_LONG",
 			fmt.Sprintf("Use at most %d characters.", p.opts.MaxLength))
 	}
+	if p.block != nil && p.block.has(jsLower(password)) {
+		return refuse(http.StatusBadRequest, "PASSWORD_COMPROMISED", compromisedMessage)
+	}
+	words := contextWords(p.opts.Words, context)
+	if builtOnContext(password, words) {
+		return refuse(http.StatusBadRequest, "PASSWORD_TOO_WEAK", contextMessage)
+	}
 	if r := p.checkComposition(password); r != nil {
 		return r
 	}
+	if !p.opts.NoStrength {
+		est := strength(password, p.opts.ScoreLength, words)
+		if est.score < p.opts.MinScore {
+			return refuse(http.StatusBadRequest, "PASSWORD_TOO_WEAK", weakMessage(est.reasons))
+		}
+	}
 	return nil
 }
+
+const compromisedMessage = "This password appears in lists of leaked passwords that attackers try first. " +
+	"Choose a different one: a few unrelated words make a password that is strong and easy to remember."
+
+const contextMessage = "Don't build the password on your email address, your name or the site's name: " +
+	"attackers try those first. Use a few unrelated words instead."
 
 func (p *PasswordPolicy) checkComposition(password string) *Refusal {
 	if len(p.require) == 0 {
