@@ -90,7 +90,7 @@ func knownMessage(msg string) bool {
 		compromisedMessage: true, contextMessage: true,
 		"The password is not valid text.": true,
 		"Use at least # characters; this password has #. A few unrelated words make a long password easy to remember.": true,
-		"Use at most # characters.": true,
+		"Use at most # characters.":                 true,
 		"Add an upper-case letter to the password.": true, "Add a lower-case letter to the password.": true,
 		"Add a digit to the password.": true, "Add a symbol to the password.": true,
 	}
