@@ -7,6 +7,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // PasswordOptions configure the password policy (SEC-04).
@@ -113,16 +115,19 @@ func (p *PasswordPolicy) Options() PasswordOptions { return p.opts }
 //  1. not valid UTF-8: PASSWORD_TOO_WEAK (JSON cannot carry it; forms can);
 //  2. fewer than MinLength code points: PASSWORD_TOO_SHORT;
 //  3. more than MaxLength UTF-16 units: PASSWORD_TOO_LONG;
-//  4. the whole password, lower-cased, is in the blocklist:
-//     PASSWORD_COMPROMISED;
-//  5. half or more of it is context words (see builtOnContext):
-//     PASSWORD_TOO_WEAK;
+//  4. the whole password, lower-cased, is in the blocklist, as typed or
+//     in Unicode compatibility form (NFKC: full-width "ｐａｓｓｗｏｒｄ" is
+//     "password"): PASSWORD_COMPROMISED;
+//  5. half or more of its NFKC form is context words (see
+//     builtOnContext): PASSWORD_TOO_WEAK;
 //  6. a Require rule is not met: PASSWORD_TOO_WEAK;
-//  7. the zxcvbn score of its first ScoreLength code points, with the
-//     context words as user inputs, is below MinScore: PASSWORD_TOO_WEAK,
-//     naming the patterns found.
+//  7. the zxcvbn score of the first ScoreLength code points of its NFKC
+//     form, with the context words as user inputs, is below MinScore:
+//     PASSWORD_TOO_WEAK, naming the patterns found.
 //
-// Messages never contain the password or any part of it.
+// The length and composition rules read the password as typed, since
+// that is what better-auth hashes. Messages never contain the password
+// or any part of it.
 func (p *PasswordPolicy) CheckPassword(password string, context []string) *Refusal {
 	if !utf8.ValidString(password) {
 		return refuse(http.StatusBadRequest, "PASSWORD_TOO_WEAK", "The password is not valid text.")
@@ -135,18 +140,19 @@ func (p *PasswordPolicy) CheckPassword(password string, context []string) *Refus
 		return refuse(http.StatusBadRequest, "PASSWORD_TOO_LONG",
 			fmt.Sprintf("Use at most %d characters.", p.opts.MaxLength))
 	}
-	if p.block != nil && p.block.has(jsLower(password)) {
+	folded := norm.NFKC.String(password)
+	if p.block != nil && (p.block.has(jsLower(password)) || p.block.has(jsLower(folded))) {
 		return refuse(http.StatusBadRequest, "PASSWORD_COMPROMISED", compromisedMessage)
 	}
 	words := contextWords(p.opts.Words, context)
-	if builtOnContext(password, words) {
+	if builtOnContext(folded, words) {
 		return refuse(http.StatusBadRequest, "PASSWORD_TOO_WEAK", contextMessage)
 	}
 	if r := p.checkComposition(password); r != nil {
 		return r
 	}
 	if !p.opts.NoStrength {
-		est := strength(password, p.opts.ScoreLength, words)
+		est := strength(folded, p.opts.ScoreLength, words)
 		if est.score < p.opts.MinScore {
 			return refuse(http.StatusBadRequest, "PASSWORD_TOO_WEAK", weakMessage(est.reasons))
 		}

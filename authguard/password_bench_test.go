@@ -43,6 +43,7 @@ func benchInputs() []struct{ name, pw string } {
 		{"max/emoji", distinctEmoji(64)},
 		{"max/emoji-same", strings.Repeat("😀", 64)},
 		{"max/accented-same", strings.Repeat("é", 128)},
+		{"max/nfkc-expanding", strings.Repeat("\ufdfa", 128)}, // NFKC: 18 code points each
 	}
 }
 

@@ -3,6 +3,8 @@ package authguard
 import (
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // SiteWord is the site's own name, always a context word.
@@ -37,10 +39,10 @@ func contextWords(configured, request []string) []string {
 	}
 	add(SiteWord)
 	for _, w := range configured {
-		add(jsLower(w))
+		add(jsLower(norm.NFKC.String(w)))
 	}
 	for _, s := range request {
-		s = jsLower(truncateRunes(s, maxContextInput))
+		s = jsLower(norm.NFKC.String(truncateRunes(s, maxContextInput)))
 		add(strings.TrimSpace(s))
 		if at := strings.LastIndexByte(s, '@'); at >= 0 {
 			add(s[:at]) // the local part

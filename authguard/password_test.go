@@ -113,6 +113,19 @@ func TestPasswordInvalidUTF8(t *testing.T) {
 	}
 }
 
+// TestPasswordCompatibilityForms: full-width and other compatibility
+// spellings are checked in their NFKC form, so they gain nothing.
+func TestPasswordCompatibilityForms(t *testing.T) {
+	p := newPolicy(t, PasswordOptions{MinLength: 8})
+	wantRefusal(t, p, "ｐａｓｓｗｏｒｄ", nil, "PASSWORD_COMPROMISED", "leaked passwords")
+	wantRefusal(t, p, "ＰＡＳＳＷＯＲＤ", nil, "PASSWORD_COMPROMISED", "leaked passwords")
+	d := newPolicy(t, PasswordOptions{})
+	wantRefusal(t, d, "ＡｌｉｃｅＳｍｉｔｈ２０２４！！！", alice, "PASSWORD_TOO_WEAK", "Don't build")
+	wantRefusal(t, d, "ｑｗｅｒｔｙｕｉｏｐａｓｄｆｇｈｊｋｌ", nil, "PASSWORD_TOO_WEAK", "commonly used password")
+	// NFKC is not used for the length: ﬃ (one code point) counts once.
+	wantRefusal(t, d, strings.Repeat("ﬃ", 14), nil, "PASSWORD_TOO_SHORT", "has 14")
+}
+
 func TestPasswordComposition(t *testing.T) {
 	p := newPolicy(t, PasswordOptions{Require: []string{"upper", "lower", "digit", "symbol"}})
 	wantRefusal(t, p, "plum ferry lantern quota", nil, "PASSWORD_TOO_WEAK", "Add an upper-case letter")
