@@ -14,7 +14,8 @@ import (
 // PasswordOptions configure the password policy (SEC-04).
 type PasswordOptions struct {
 	// MinLength is the least number of Unicode code points. Default 15
-	// (NIST SP 800-63B rev 4 for a password used as the only factor).
+	// (NIST SP 800-63B rev 4 for a password used as the only factor; it
+	// allows 8 only as part of multi-factor authentication).
 	MinLength int
 	// MaxLength is the most UTF-16 code units, as better-auth counts.
 	// Default 128 (better-auth's own maximum).
