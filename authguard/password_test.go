@@ -166,6 +166,17 @@ func TestPasswordContextWords(t *testing.T) {
 	wantAccepted(t, newPolicy(t, PasswordOptions{}), "pal lilac ferry quota", []string{"al.li@example.org", "Al Li"})
 }
 
+// TestPasswordContextHalfBoundary: context words covering exactly half
+// the password refuse it; one character less than half does not.
+func TestPasswordContextHalfBoundary(t *testing.T) {
+	p := newPolicy(t, PasswordOptions{})
+	ctx := []string{"qzxvbrtplk@example.com"}
+	wantRefusal(t, p, "qzxvbrtplk"+"m9#Lw2$Xp4", ctx, "PASSWORD_TOO_WEAK", "Don't build")
+	wantAccepted(t, p, "qzxvbrtplk"+"m9#Lw2$Xp4v", ctx)
+	// The same two halves, the word written in l33t: still half.
+	wantRefusal(t, p, "qzxvbr7p1k"+"m9#Lw2$Xp4", ctx, "PASSWORD_TOO_WEAK", "Don't build")
+}
+
 // TestPasswordContextAsUserInputs: a rare word that only the context
 // makes guessable is caught by the strength estimate, which gets the
 // context words as user inputs, and the message says why.
