@@ -14,20 +14,20 @@ import (
 // Expected values are what node's String.prototype.toLowerCase returns.
 func TestJSToLower(t *testing.T) {
 	for in, want := range map[string]string{
-		"Alice@Example.COM":  "alice@example.com",
-		" Bob@x.io ":         " bob@x.io ",
-		"İSTANBUL@x.tr":      "i\u0307stanbul@x.tr",
-		"ΟΔΟΣ@x.gr":          "οδος@x.gr",
-		"ΣΑΣ.ΣΑΣ@x.gr":       "σασ.σας@x.gr",
-		"ΑΣ\u0301@x":          "ας\u0301@x",
-		"Σ@x.gr":             "σ@x.gr",
-		"AΣ'Σ@x":             "aσ'ς@x",
-		"ÉCOLE@x.fr":         "école@x.fr",
-		"ǅ@x":                "ǆ@x",
-		"KELVIN\u212A@x":     "kelvink@x",
-		"ẞ@x.de":             "ß@x.de",
-		"MIXED\xffBYTES@x":   "mixed\xffbytes@x",
-		"":                   "",
+		"Alice@Example.COM": "alice@example.com",
+		" Bob@x.io ":        " bob@x.io ",
+		"İSTANBUL@x.tr":     "i\u0307stanbul@x.tr",
+		"ΟΔΟΣ@x.gr":         "οδος@x.gr",
+		"ΣΑΣ.ΣΑΣ@x.gr":      "σασ.σας@x.gr",
+		"ΑΣ\u0301@x":        "ας\u0301@x",
+		"Σ@x.gr":            "σ@x.gr",
+		"AΣ'Σ@x":            "aσ'ς@x",
+		"ÉCOLE@x.fr":        "école@x.fr",
+		"ǅ@x":               "ǆ@x",
+		"KELVIN\u212A@x":    "kelvink@x",
+		"ẞ@x.de":            "ß@x.de",
+		"MIXED\xffBYTES@x":  "mixed\xffbytes@x",
+		"":                  "",
 	} {
 		if got := jsToLower(in); got != want {
 			t.Errorf("jsToLower(%q) = %q, want %q", in, got, want)
