@@ -19,7 +19,8 @@ import (
 // key over the account key, version, nonce and issue time. The account is
 // not in the cookie: the MAC only verifies against the account the sign-in
 // names, so a cookie of another account is simply untrusted. The nonce
-// names the device's own failure budget in the store.
+// names the device's own failure budget in the store. Decoding is strict:
+// one cookie has one spelling.
 const (
 	deviceVersion   = 1
 	deviceNonceLen  = 12
@@ -63,7 +64,7 @@ func parseDeviceCookie(key []byte, account, value string, now time.Time, maxAge 
 	if len(value) != deviceCookieLen {
 		return "", false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil || len(raw) != deviceRawLen || raw[0] != deviceVersion {
 		return "", false
 	}

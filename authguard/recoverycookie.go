@@ -57,7 +57,7 @@ func parseRecoveryCookie(key []byte, value string, now time.Time) (string, time.
 	if len(value) != recoveryCookieLen {
 		return "", time.Time{}, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil || len(raw) != recoveryRawLen || raw[0] != recoveryVersion {
 		return "", time.Time{}, false
 	}
