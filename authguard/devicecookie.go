@@ -40,22 +40,29 @@ func deviceMAC(key []byte, account string, body []byte) []byte {
 
 // newDeviceCookie issues a fresh device cookie for account.
 func newDeviceCookie(key []byte, account string, now time.Time, maxAge time.Duration) (*http.Cookie, error) {
-	raw := make([]byte, deviceRawLen)
-	raw[0] = deviceVersion
-	if _, err := rand.Read(raw[1 : 1+deviceNonceLen]); err != nil {
+	nonce := make([]byte, deviceNonceLen)
+	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	binary.BigEndian.PutUint64(raw[1+deviceNonceLen:], uint64(now.Unix()))
-	copy(raw[deviceRawLen-16:], deviceMAC(key, account, raw[:deviceRawLen-16]))
 	return &http.Cookie{
 		Name:     DeviceCookieName,
-		Value:    base64.RawURLEncoding.EncodeToString(raw),
+		Value:    deviceCookieValue(key, account, nonce, now),
 		Path:     "/",
 		MaxAge:   int(maxAge / time.Second),
 		Secure:   true,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}, nil
+}
+
+// deviceCookieValue encodes and signs a device cookie.
+func deviceCookieValue(key []byte, account string, nonce []byte, issued time.Time) string {
+	raw := make([]byte, deviceRawLen)
+	raw[0] = deviceVersion
+	copy(raw[1:1+deviceNonceLen], nonce)
+	binary.BigEndian.PutUint64(raw[1+deviceNonceLen:], uint64(issued.Unix()))
+	copy(raw[deviceRawLen-16:], deviceMAC(key, account, raw[:deviceRawLen-16]))
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // parseDeviceCookie returns the device id (hex nonce) of value when it is
