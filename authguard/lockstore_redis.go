@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -42,7 +43,15 @@ type RedisLockStore struct {
 	prefix  string
 	timeout time.Duration
 	clock   func() time.Time
+	seed    maphash.Seed
+	// stripes serialise this instance's updates of one key, so that its
+	// own goroutines never fight over a record (a burst from one IP, on
+	// one account); compare-and-set conflicts then only come from other
+	// instances.
+	stripes [redisStripes]chan struct{}
 }
+
+const redisStripes = 1024
 
 // NewRedisLockStore returns a store over client (the caller closes it).
 func NewRedisLockStore(client redis.UniversalClient, o RedisLockStoreOptions) *RedisLockStore {
@@ -52,7 +61,11 @@ func NewRedisLockStore(client redis.UniversalClient, o RedisLockStoreOptions) *R
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultLockRedisTimeout
 	}
-	return &RedisLockStore{client: client, prefix: o.Prefix, timeout: o.Timeout, clock: o.Clock}
+	s := &RedisLockStore{client: client, prefix: o.Prefix, timeout: o.Timeout, clock: o.Clock, seed: maphash.MakeSeed()}
+	for i := range s.stripes {
+		s.stripes[i] = make(chan struct{}, 1)
+	}
+	return s
 }
 
 // loadScript reads a record and the server time.
@@ -93,6 +106,13 @@ const maxSwapRounds = 1000
 func (s *RedisLockStore) Update(ctx context.Context, key string, fn UpdateFunc) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	stripe := s.stripes[maphash.String(s.seed, key)%redisStripes]
+	select {
+	case stripe <- struct{}{}:
+		defer func() { <-stripe }()
+	case <-ctx.Done():
+		return fmt.Errorf("lockout store: waiting for a record: %w", ctx.Err())
+	}
 	k := s.prefix + key
 	res, err := loadScript.Run(ctx, s.client, []string{k}).Slice()
 	if err != nil {
@@ -129,8 +149,7 @@ func (s *RedisLockStore) Update(ctx context.Context, key string, fn UpdateFunc) 
 			return err
 		}
 		if round >= 3 {
-			// Many writers on one record (a burst on one account): spread
-			// them out a little.
+			// Many instances writing one record: spread them out a little.
 			select {
 			case <-time.After(time.Duration(rand.IntN(1000*min(round-2, 10))) * time.Microsecond):
 			case <-ctx.Done():
