@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -184,6 +185,14 @@ func (s *RedisLockStore) decode(res []any, i int) ([]byte, time.Time, error) {
 // Scan implements LockStore with SCAN on every master.
 func (s *RedisLockStore) Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error {
 	pattern := escapeGlob(s.prefix+prefix) + "*"
+	// Cluster and Ring scan their shards concurrently; fn sees one record
+	// at a time.
+	var mu sync.Mutex
+	emit := func(key string, val []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return fn(key, val)
+	}
 	scan := func(ctx context.Context, c *redis.Client) error {
 		var cursor uint64
 		for {
@@ -210,7 +219,7 @@ func (s *RedisLockStore) Scan(ctx context.Context, prefix string, fn func(key st
 				}
 				for i, k := range keys {
 					if v, ok := vals[i].(string); ok {
-						if err := fn(k[len(s.prefix):], []byte(v)); err != nil {
+						if err := emit(k[len(s.prefix):], []byte(v)); err != nil {
 							cancel()
 							return err
 						}
