@@ -142,7 +142,7 @@ func (p *PasswordPolicy) CheckPassword(password string, context []string) *Refus
 			fmt.Sprintf("Use at most %d characters.", p.opts.MaxLength))
 	}
 	folded := norm.NFKC.String(password)
-	if p.block != nil && (p.block.has(jsLower(password)) || p.block.has(jsLower(folded))) {
+	if p.block != nil && (p.block.has(jsToLower(password)) || p.block.has(jsToLower(folded))) {
 		return refuse(http.StatusBadRequest, "PASSWORD_COMPROMISED", compromisedMessage)
 	}
 	words := contextWords(p.opts.Words, context)

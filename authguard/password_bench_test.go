@@ -67,11 +67,11 @@ func runTimed(b *testing.B, f func()) {
 	b.StopTimer()
 	reportLatency(b, wall)
 	sortDurations(cpu)
-	b.ReportMetric(ms(cpu[len(cpu)/2]), "cpu-p50-ms")
-	b.ReportMetric(ms(cpu[(len(cpu)*99)/100]), "cpu-p99-ms")
+	b.ReportMetric(millis(cpu[len(cpu)/2]), "cpu-p50-ms")
+	b.ReportMetric(millis(cpu[(len(cpu)*99)/100]), "cpu-p99-ms")
 }
 
-func ms(x time.Duration) float64 { return float64(x) / 1e6 }
+func millis(x time.Duration) float64 { return float64(x) / 1e6 }
 
 func sortDurations(d []time.Duration) {
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
@@ -82,9 +82,9 @@ func reportLatency(b *testing.B, d []time.Duration) {
 		return
 	}
 	sortDurations(d)
-	b.ReportMetric(ms(d[len(d)/2]), "p50-ms")
-	b.ReportMetric(ms(d[(len(d)*99)/100]), "p99-ms")
-	b.ReportMetric(ms(d[len(d)-1]), "max-ms")
+	b.ReportMetric(millis(d[len(d)/2]), "p50-ms")
+	b.ReportMetric(millis(d[(len(d)*99)/100]), "p99-ms")
+	b.ReportMetric(millis(d[len(d)-1]), "max-ms")
 }
 
 // BenchmarkCheckPassword: one check at a time, default policy, with the
@@ -209,7 +209,7 @@ func BenchmarkBlocklistLookup(b *testing.B) {
 	keys := []string{"password", "zzzzzzzz", "plum ferry lantern quota", "1qaz2wsx3edc4rfv"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		list.has(jsLower(keys[i%len(keys)]))
+		list.has(jsToLower(keys[i%len(keys)]))
 	}
 }
 

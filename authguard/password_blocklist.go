@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 )
 
 // passwordBlocklistGz is 49 910 common and breached passwords, lower-cased
@@ -81,80 +79,4 @@ func (b *blocklist) has(key string) bool {
 	n := b.Len()
 	i := sort.Search(n, func(i int) bool { return b.entry(i) >= key })
 	return i < n && b.entry(i) == key
-}
-
-// jsLower lower-cases s as JavaScript's String.prototype.toLowerCase does,
-// the normalisation the list was built with: Unicode simple lower-case
-// mappings, plus the two SpecialCasing rules that lower-casing uses
-// without a locale: U+0130 (İ) becomes "i" + U+0307, and a capital sigma
-// at the end of a word becomes the final form ς.
-func jsLower(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return strings.ToLower(s)
-	}
-	var sb strings.Builder
-	sb.Grow(len(s))
-	for i, r := range s {
-		switch r {
-		case 'İ':
-			sb.WriteString("i\u0307")
-		case 'Σ':
-			if finalSigma(s, i) {
-				sb.WriteRune('ς')
-			} else {
-				sb.WriteRune('σ')
-			}
-		default:
-			sb.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return sb.String()
-}
-
-// finalSigma is the Final_Sigma condition of Unicode SpecialCasing for the
-// sigma at byte i: a cased letter before it and none after it, skipping
-// case-ignorable characters either way.
-func finalSigma(s string, i int) bool {
-	before := false
-	for j := i; j > 0; {
-		r, n := utf8.DecodeLastRuneInString(s[:j])
-		j -= n
-		if caseIgnorable(r) {
-			continue
-		}
-		before = cased(r)
-		break
-	}
-	if !before {
-		return false
-	}
-	for j := i + len("Σ"); j < len(s); {
-		r, n := utf8.DecodeRuneInString(s[j:])
-		j += n
-		if caseIgnorable(r) {
-			continue
-		}
-		return !cased(r)
-	}
-	return true
-}
-
-func cased(r rune) bool {
-	return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) ||
-		unicode.Is(unicode.Other_Lowercase, r) || unicode.Is(unicode.Other_Uppercase, r)
-}
-
-func caseIgnorable(r rune) bool {
-	switch r {
-	case '\'', '.', ':', '^', '`', '\u00b7', '\u2018', '\u2019', '\u2024', '\u2027':
-		return true
-	}
-	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
 }

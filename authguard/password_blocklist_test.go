@@ -35,7 +35,7 @@ func TestBlocklistEmbedded(t *testing.T) {
 	}
 	// Every entry is in the form lookups fold to, or it could never match.
 	for i := 0; i < b.Len(); i++ {
-		if e := b.entry(i); jsLower(e) != e || !utf8.ValidString(e) {
+		if e := b.entry(i); jsToLower(e) != e || !utf8.ValidString(e) {
 			t.Fatalf("entry %d %q is not its own lower case", i, e)
 		}
 	}
@@ -161,8 +161,8 @@ func TestJSLower(t *testing.T) {
 		"ＡＢＣ":       "ａｂｃ",
 		"ÉCOLE ΣΑΣ": "école σας",
 	} {
-		if got := jsLower(in); got != want {
-			t.Errorf("jsLower(%q) = %q, want %q", in, got, want)
+		if got := jsToLower(in); got != want {
+			t.Errorf("jsToLower(%q) = %q, want %q", in, got, want)
 		}
 	}
 	// Kelvin sign K plus "iller" is the listed "killer".

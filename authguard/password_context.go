@@ -39,10 +39,10 @@ func contextWords(configured, request []string) []string {
 	}
 	add(SiteWord)
 	for _, w := range configured {
-		add(jsLower(norm.NFKC.String(w)))
+		add(jsToLower(norm.NFKC.String(w)))
 	}
 	for _, s := range request {
-		s = jsLower(norm.NFKC.String(truncateRunes(s, maxContextInput)))
+		s = jsToLower(norm.NFKC.String(truncateRunes(s, maxContextInput)))
 		add(strings.TrimSpace(s))
 		if at := strings.LastIndexByte(s, '@'); at >= 0 {
 			add(s[:at]) // the local part
@@ -85,7 +85,7 @@ func leetMatch(p, c rune) bool {
 // this rule and is left to the strength estimate, which knows the same
 // words as user inputs.
 func builtOnContext(password string, words []string) bool {
-	pw := []rune(jsLower(password))
+	pw := []rune(jsToLower(password))
 	covered := make([]bool, len(pw))
 	for _, w := range words {
 		wr := []rune(w)
