@@ -128,21 +128,29 @@ func (s *RedisStorage) Load(ctx context.Context, key string) ([]byte, error) {
 	if format == "" && !hasValue {
 		return nil, fmt.Errorf("loading %q: %w", key, fs.ErrNotExist)
 	}
+	plain, err := s.open(key, format, keyID, []byte(value))
+	if err != nil {
+		return nil, fmt.Errorf("loading %q: %w", key, err)
+	}
+	return plain, nil
+}
+
+// open turns a stored record (its format, key id and value fields) back
+// into the value stored at key. Records come from Redis, which other
+// parties may write to: anything not sealed by this store's key (when it
+// has one) is refused.
+func (s *RedisStorage) open(key, format, keyID string, value []byte) ([]byte, error) {
 	switch {
 	case format == formatPlain && s.seal == nil:
-		return []byte(value), nil
+		return value, nil
 	case format == formatPlain:
-		return nil, fmt.Errorf("loading %q: %w", key, ErrUnencrypted)
+		return nil, ErrUnencrypted
 	case format == formatAESGCMv1 && s.seal == nil:
-		return nil, fmt.Errorf("loading %q: %w (key id %q)", key, ErrNoKey, keyID)
+		return nil, fmt.Errorf("%w (key id %q)", ErrNoKey, keyID)
 	case format == formatAESGCMv1:
-		plain, err := s.seal.open(key, keyID, []byte(value))
-		if err != nil {
-			return nil, fmt.Errorf("loading %q: %w", key, err)
-		}
-		return plain, nil
+		return s.seal.open(key, keyID, value)
 	default:
-		return nil, fmt.Errorf("loading %q: %w (%q)", key, ErrFormat, format)
+		return nil, fmt.Errorf("%w (%q)", ErrFormat, format)
 	}
 }
 
