@@ -192,3 +192,41 @@ func TestStorageProvisionErrors(t *testing.T) {
 		t.Errorf("ocomms redis: %v", err)
 	}
 }
+
+// TestStorageSurvivesReload: after a reload the edge still issues into
+// Redis (the second config's new site gets its certificate stored there),
+// and the old config's storage released its reference to the pooled
+// client: one reference is left, not a leak per reload.
+func TestStorageSurvivesReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	c, prefix := storageRedis(t)
+	global := "storage ocomms_redis redis://127.0.0.1:6379 {\n\t\tprefix " + prefix + "\n\t}"
+	e := edgetest.Start(t, storageCaddyfile, "{GLOBAL}", global)
+	second := storageCaddyfile + "\nsecond.localhost {\n\trespond \"second\"\n}\n"
+	e.Load(t, second, "{GLOBAL}", global)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		formats := storedFormats(t, c, prefix)
+		var first, again bool
+		for k := range formats {
+			first = first || strings.HasPrefix(k, "certificates/local/localhost/")
+			again = again || strings.HasPrefix(k, "certificates/local/second.localhost/")
+		}
+		if first && again {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after reload, Redis lacks a site's certificate: %v", formats)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cfg := RedisConfig{URL: "redis://127.0.0.1:6379"}
+	if err := cfg.provision(caddy.NewReplacer()); err != nil {
+		t.Fatal(err)
+	}
+	if refs, _ := redisClients.References(cfg.key); refs != 1 {
+		t.Errorf("pooled client has %d references after one reload; want 1", refs)
+	}
+}
