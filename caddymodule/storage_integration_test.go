@@ -49,8 +49,9 @@ func storageRedis(t *testing.T) (*redis.Client, string) {
 	prefix := "ocomms:storagetest:" + hex.EncodeToString(b[:])
 	t.Cleanup(func() {
 		ctx := context.Background()
-		for _, k := range c.Keys(ctx, "{"+prefix+"}*").Val() {
-			c.Del(ctx, k)
+		it := c.Scan(ctx, 0, "{"+prefix+"}*", 1000).Iterator()
+		for it.Next(ctx) {
+			c.Del(ctx, it.Val())
 		}
 	})
 	return c, prefix
