@@ -69,9 +69,6 @@ func (s *RedisStorage) lockKey(name string) string { return s.tag + "/l/" + name
 // until ctx is done. The lock is refreshed in the background until Unlock;
 // if this process dies, the lock expires within the lock TTL.
 func (s *RedisStorage) Lock(ctx context.Context, name string) error {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	<-t.C
 	for {
 		ok, err := s.TryLock(ctx, name)
 		if err != nil {
@@ -80,11 +77,10 @@ func (s *RedisStorage) Lock(ctx context.Context, name string) error {
 		if ok {
 			return nil
 		}
-		t.Reset(s.opts.LockPoll)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for lock %q: %w", name, context.Cause(ctx))
-		case <-t.C:
+		case <-time.After(s.opts.LockPoll):
 		}
 	}
 }
