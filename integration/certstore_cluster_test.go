@@ -90,6 +90,9 @@ func TestSharedStorageHolderKilledMidOrder(t *testing.T) {
 	}
 	b := c.startEdge("b")
 	b.waitEvent(t, "acquiring lock", c.host, issueTimeout)
+	if evs := b.events("lock acquired", c.host); len(evs) > 0 {
+		t.Fatal("b acquired the issuance lock while a held it")
+	}
 	a.kill(t)
 	killed := time.Now()
 

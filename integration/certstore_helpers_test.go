@@ -263,9 +263,10 @@ func (e *certEdge) waitEvent(t *testing.T, msg, identifier string, timeout time.
 // balancer would be: each connection goes to the first edge that accepts
 // it, so the VA reaches a live edge whichever one placed the order.
 type frontProxy struct {
-	Port int
-	mu   sync.Mutex
-	back []int
+	Port  int
+	mu    sync.Mutex
+	back  []int
+	conns map[net.Conn]struct{}
 }
 
 func startFrontProxy(t *testing.T) *frontProxy {
@@ -274,7 +275,7 @@ func startFrontProxy(t *testing.T) *frontProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &frontProxy{Port: l.Addr().(*net.TCPAddr).Port}
+	f := &frontProxy{Port: l.Addr().(*net.TCPAddr).Port, conns: map[net.Conn]struct{}{}}
 	var wg sync.WaitGroup
 	go func() {
 		for {
@@ -289,7 +290,15 @@ func startFrontProxy(t *testing.T) *frontProxy {
 			}()
 		}
 	}()
-	t.Cleanup(func() { l.Close(); wg.Wait() })
+	t.Cleanup(func() {
+		l.Close()
+		f.mu.Lock()
+		for c := range f.conns {
+			c.Close() // idle keep-alive connections of the VA
+		}
+		f.mu.Unlock()
+		wg.Wait()
+	})
 	return f
 }
 
@@ -299,7 +308,20 @@ func (f *frontProxy) add(port int) {
 	f.back = append(f.back, port)
 }
 
+// track records c as open, or forgets it.
+func (f *frontProxy) track(c net.Conn, open bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if open {
+		f.conns[c] = struct{}{}
+	} else {
+		delete(f.conns, c)
+	}
+}
+
 func (f *frontProxy) serve(in net.Conn) {
+	f.track(in, true)
+	defer f.track(in, false)
 	defer in.Close()
 	f.mu.Lock()
 	back := append([]int(nil), f.back...)
@@ -309,18 +331,19 @@ func (f *frontProxy) serve(in net.Conn) {
 		if err != nil {
 			continue
 		}
-		defer out.Close()
-		_ = in.SetDeadline(time.Now().Add(30 * time.Second))
-		_ = out.SetDeadline(time.Now().Add(30 * time.Second))
+		f.track(out, true)
+		defer f.track(out, false)
+		// Either side ending ends both.
 		done := make(chan struct{})
 		go func() {
 			_, _ = io.Copy(out, in)
-			if cw, ok := out.(*net.TCPConn); ok {
-				_ = cw.CloseWrite()
-			}
+			out.Close()
+			in.Close()
 			close(done)
 		}()
 		_, _ = io.Copy(in, out)
+		out.Close()
+		in.Close()
 		<-done
 		return
 	}
