@@ -231,3 +231,40 @@ func TestStorageSurvivesReload(t *testing.T) {
 		t.Errorf("pooled client has %d references after one reload; want 1", refs)
 	}
 }
+
+// TestStorageWrongKeyThroughCaddy: an edge started with a different
+// encryption_key than the one that sealed the store does not quietly
+// start over (a new CA, new certificates); it refuses to load with an
+// error naming the cause, and no key material.
+func TestStorageWrongKeyThroughCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	_, prefix := storageRedis(t)
+	global := "storage ocomms_redis redis://127.0.0.1:6379 {\n\t\tprefix " + prefix + "\n\t\tencryption_key {env.OCOMMS_TEST_STORAGE_KEY}\n\t}"
+	first, second := make([]byte, 32), make([]byte, 32)
+	_, _ = rand.Read(first)
+	_, _ = rand.Read(second)
+	t.Setenv("OCOMMS_TEST_STORAGE_KEY", hex.EncodeToString(first))
+	e := edgetest.Start(t, storageCaddyfile, "{GLOBAL}", global)
+	resp := e.Get(t, "/")
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET / with the first key = %d", resp.StatusCode)
+	}
+	if err := caddy.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("OCOMMS_TEST_STORAGE_KEY", hex.EncodeToString(second))
+	err := e.TryLoad(t, storageCaddyfile, "{GLOBAL}", global)
+	t.Logf("refused: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "different encryption key") {
+		t.Fatalf("loading with another key: %v; want a 'different encryption key' error", err)
+	}
+	for _, k := range [][]byte{first, second} {
+		if strings.Contains(err.Error(), hex.EncodeToString(k)) || strings.Contains(err.Error(), base64.StdEncoding.EncodeToString(k)) {
+			t.Fatal("the error contains a key")
+		}
+	}
+}
