@@ -53,18 +53,7 @@ type GuardConfig struct {
 	// UnlockURL is sent in the lock answer as unlockUrl. Default:
 	// /forgot-password.
 	UnlockURL string
-	// DeviceCookie and RecoveryCookie name the lockout engine's cookies,
-	// read from requests and handed to the engine. Defaults:
-	// DefaultDeviceCookie, DefaultRecoveryCookie.
-	DeviceCookie   string
-	RecoveryCookie string
 }
-
-// Default names of the lockout engine's cookies.
-const (
-	DefaultDeviceCookie   = "__Host-ocomms-device"
-	DefaultRecoveryCookie = "__Host-ocomms-recovery"
-)
 
 // Guard is the authentication guard middleware: better-auth requests get
 // their bodies read exactly as better-call reads them, new passwords are
@@ -97,12 +86,6 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 	}
 	if cfg.UnlockURL == "" {
 		cfg.UnlockURL = DefaultUnlockURL
-	}
-	if cfg.DeviceCookie == "" {
-		cfg.DeviceCookie = DefaultDeviceCookie
-	}
-	if cfg.RecoveryCookie == "" {
-		cfg.RecoveryCookie = DefaultRecoveryCookie
 	}
 	g := &Guard{cfg: cfg, events: cfg.Events, log: cfg.Logger}
 	if g.events == nil {

@@ -3,7 +3,6 @@ package authguard
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -11,15 +10,6 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 )
-
-// lowerEmail lower-cases an email as JavaScript's toLowerCase does for the
-// characters where Go's differs (U+0130 becomes "i" plus a combining dot).
-func lowerEmail(s string) string {
-	if strings.ContainsRune(s, '\u0130') {
-		s = strings.ReplaceAll(s, "\u0130", "i\u0307")
-	}
-	return strings.ToLower(s)
-}
 
 // emit fills the request's fields into e and hands it on.
 func (g *Guard) emit(r *http.Request, e auditlog.Event) {
@@ -34,7 +24,7 @@ func (g *Guard) emit(r *http.Request, e auditlog.Event) {
 
 // emitSignIn records the outcome of a forwarded sign-in.
 func (g *Guard) emitSignIn(r *http.Request, email string, status int, out AttemptOutcome, answer AnswerBody, adm Admission, res Settlement) {
-	email = lowerEmail(email)
+	email = jsToLower(email)
 	e := auditlog.Event{UserEmail: email, Status: status, Reason: answer.Code, UserID: answer.User.ID}
 	labels := map[string]string{}
 	if adm.Trusted {
@@ -60,46 +50,38 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 		e.Labels = labels
 	}
 	g.emit(r, e)
-	if out == OutcomeSuccess && adm.Recovery {
-		g.emit(r, auditlog.Event{Action: auditlog.ActionAccountUnlocked, Outcome: auditlog.OutcomeSuccess,
-			UserEmail: email, TargetEmail: email, UserID: answer.User.ID, Status: status,
-			Reason: "reset", Labels: map[string]string{"unlock_by": "reset"}})
-	}
+	// The engine itself reports account_locked and account_unlocked.
 	if res.Locked {
-		until := res.LockedTill.UTC().Format(time.RFC3339)
-		g.emit(r, auditlog.Event{Action: auditlog.ActionAccountLocked, Outcome: auditlog.OutcomeSuccess,
-			UserEmail: email, TargetEmail: email, Status: status,
-			Labels: map[string]string{"lock_until": until, "failures": strconv.Itoa(res.Failures)}})
+		until := "reset_or_admin"
+		if !res.LockedTill.IsZero() {
+			until = res.LockedTill.UTC().Format(time.RFC3339)
+		}
 		if c := g.log.Check(zapcore.WarnLevel, "account locked"); c != nil {
 			c.Write(zap.String("email", email), zap.String("lock_until", until), zap.Int("failures", res.Failures))
 		}
 	}
 }
 
-// emitRefused records a sign-in the guard answered itself.
-func (g *Guard) emitRefused(r *http.Request, email, reason string, adm Admission) {
-	email = lowerEmail(email)
-	wait := adm.RetryAfter.Round(time.Second)
-	g.emit(r, auditlog.Event{Action: auditlog.ActionSignInRefused, Outcome: auditlog.OutcomeFailure,
-		UserEmail: email, Reason: reason, Status: refusedStatus(reason),
-		Labels: map[string]string{"retry_after": strconv.FormatInt(int64(wait/time.Second), 10)}})
+// logRefused logs a sign-in the lockout refused; the engine emits its
+// sign_in_refused event.
+func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
 	if c := g.log.Check(zapcore.InfoLevel, "sign-in refused"); c != nil {
-		c.Write(zap.String("email", email), zap.String("client_ip", g.clientIP(r).String()),
-			zap.String("reason", reason), zap.Duration("retry_after", wait))
+		c.Write(zap.String("email", jsToLower(email)), zap.String("client_ip", g.clientIP(r).String()),
+			zap.String("reason", adm.Reason), zap.Duration("retry_after", adm.RetryAfter.Round(time.Second)))
 	}
 }
 
-func refusedStatus(reason string) int {
-	if reason == "store_error" {
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusTooManyRequests
+// emitStoreRefused records a sign-in refused because the lockout store
+// failed (the engine could not decide, so it reported nothing).
+func (g *Guard) emitStoreRefused(r *http.Request, email string) {
+	g.emit(r, auditlog.Event{Action: auditlog.ActionSignInRefused, Outcome: auditlog.OutcomeFailure,
+		UserEmail: jsToLower(email), Reason: "store_error", Status: http.StatusServiceUnavailable})
 }
 
 // emitPasswordRejected records a rejected new password by its reason code
 // only.
 func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
-	email = lowerEmail(email)
+	email = jsToLower(email)
 	g.emit(r, auditlog.Event{Action: auditlog.ActionPasswordRejected, Outcome: auditlog.OutcomeFailure,
 		UserEmail: email, Reason: code, Status: http.StatusBadRequest})
 	if c := g.log.Check(zapcore.InfoLevel, "password rejected"); c != nil {
@@ -110,7 +92,7 @@ func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
 
 // emitPasswordSet records the app's answer to a sign-up, change or reset.
 func (g *Guard) emitPasswordSet(r *http.Request, kind passwordSet, email string, status int, out AttemptOutcome, answer AnswerBody) {
-	email = lowerEmail(email)
+	email = jsToLower(email)
 	e := auditlog.Event{Action: kind.action(), UserEmail: email, UserID: answer.User.ID, Status: status, Reason: answer.Code}
 	switch {
 	case status == http.StatusOK:

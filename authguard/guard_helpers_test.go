@@ -51,7 +51,7 @@ func (e *fakeEngine) Begin(_ context.Context, a SignInAttempt) (Admission, error
 	if e.spray.Load() {
 		return Admission{Reason: ReasonSpray, RetryAfter: 10 * time.Minute}, nil
 	}
-	key := lowerEmail(a.Email)
+	key := jsToLower(a.Email)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.hard[key] {
@@ -77,7 +77,7 @@ func (e *fakeEngine) Begin(_ context.Context, a SignInAttempt) (Admission, error
 
 func (e *fakeEngine) Settle(_ context.Context, a SignInAttempt, adm Admission, out AttemptOutcome) (Settlement, error) {
 	e.settled.Add(1)
-	key := lowerEmail(a.Email)
+	key := jsToLower(a.Email)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.reserved[key]--
@@ -93,10 +93,10 @@ func (e *fakeEngine) Settle(_ context.Context, a SignInAttempt, adm Admission, o
 		}
 	case OutcomeSuccess:
 		e.failures[key] = 0
-		s.Cookies = append(s.Cookies, &http.Cookie{Name: DefaultDeviceCookie, Value: "device-" + key, Path: "/", Secure: true, HttpOnly: true})
+		s.Cookies = append(s.Cookies, &http.Cookie{Name: DeviceCookieName, Value: "device-" + key, Path: "/", Secure: true, HttpOnly: true})
 	}
 	if adm.Recovery {
-		s.Cookies = append(s.Cookies, &http.Cookie{Name: DefaultRecoveryCookie, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true})
+		s.Cookies = append(s.Cookies, &http.Cookie{Name: RecoveryCookieName, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true})
 	}
 	s.Failures = e.failures[key]
 	return s, nil
@@ -104,14 +104,14 @@ func (e *fakeEngine) Settle(_ context.Context, a SignInAttempt, adm Admission, o
 
 func (e *fakeEngine) GrantRecovery(context.Context) (*http.Cookie, error) {
 	e.grants.Add(1)
-	return &http.Cookie{Name: DefaultRecoveryCookie, Value: "recovery-ok", Path: "/", Secure: true, HttpOnly: true}, nil
+	return &http.Cookie{Name: RecoveryCookieName, Value: "recovery-ok", Path: "/", Secure: true, HttpOnly: true}, nil
 }
 
 func (e *fakeEngine) Unlock(_ context.Context, email string) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	_, ok := e.failures[lowerEmail(email)]
-	delete(e.failures, lowerEmail(email))
+	_, ok := e.failures[jsToLower(email)]
+	delete(e.failures, jsToLower(email))
 	return ok, nil
 }
 

@@ -3,8 +3,10 @@ package authguard
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/internal/apierror"
 )
 
 // passwordSet says which endpoint sets a new password.
@@ -46,6 +48,17 @@ func (g *Guard) servePasswordSet(w http.ResponseWriter, r *http.Request, body *B
 			return nil
 		}
 	}
+	var s *signInSettle
+	if kind == passwordChange && g.cfg.Lockout != nil {
+		var done bool
+		var err error
+		if s, done, err = g.beginSessionCheck(w, r); done {
+			return err
+		}
+		if s != nil {
+			defer s.ensure()
+		}
+	}
 	var answer AnswerBody
 	var outcome AttemptOutcome
 	ow := &outcomeWriter{ResponseWriter: w, capture: true}
@@ -56,6 +69,9 @@ func (g *Guard) servePasswordSet(w http.ResponseWriter, r *http.Request, body *B
 		switch kind {
 		case passwordChange:
 			outcome, answer = ClassifyChangePassword(status, b)
+			if s != nil {
+				s.settle(outcome)
+			}
 		case passwordReset:
 			if status == http.StatusOK && g.cfg.Lockout != nil {
 				g.grantRecovery(r, h)
@@ -75,6 +91,45 @@ func (g *Guard) servePasswordSet(w http.ResponseWriter, r *http.Request, body *B
 	}
 	g.emitPasswordSet(r, kind, email, status, outcome, answer)
 	return err
+}
+
+// beginSessionCheck asks the lockout whether this session may try another
+// current password (a wrong one is a guess: 400 INVALID_PASSWORD counts as
+// a failure keyed by the session). done means the request was answered.
+func (g *Guard) beginSessionCheck(w http.ResponseWriter, r *http.Request) (*signInSettle, bool, error) {
+	session := sessionCookieValue(r)
+	if session == "" {
+		return nil, false, nil // the app answers 401
+	}
+	attempt := SignInAttempt{Session: session, IP: g.clientIP(r)}
+	adm, err := g.cfg.Lockout.Begin(r.Context(), attempt)
+	if err != nil {
+		g.logStoreError(r, "begin_session", err)
+		if g.cfg.FailOpen {
+			return nil, false, nil
+		}
+		writeUnavailable(w)
+		return nil, true, nil
+	}
+	if !adm.Admit {
+		g.logRefused(r, "", adm)
+		secs, wait := roundWait(adm.RetryAfter)
+		apierror.Write(w, http.StatusTooManyRequests, CodeTooManyAttempts,
+			"Too many wrong current passwords. Try again in "+wait+", or sign out and reset your password.", secs)
+		return nil, true, nil
+	}
+	return &signInSettle{g: g, r: r, attempt: attempt, adm: adm}, false, nil
+}
+
+// sessionCookieValue returns the raw value of better-auth's session cookie
+// on the request ("<prefix>.session_token", __Secure- or not), or "".
+func sessionCookieValue(r *http.Request) string {
+	for _, c := range r.Cookies() {
+		if strings.HasSuffix(c.Name, ".session_token") && c.Value != "" {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 // grantRecovery adds the one-use recovery cookie to a successful reset.

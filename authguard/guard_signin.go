@@ -20,8 +20,8 @@ func (g *Guard) serveSignIn(w http.ResponseWriter, r *http.Request, body *Body, 
 	attempt := SignInAttempt{
 		Email:          email,
 		IP:             g.clientIP(r),
-		DeviceCookie:   cookieValue(r, g.cfg.DeviceCookie),
-		RecoveryCookie: cookieValue(r, g.cfg.RecoveryCookie),
+		DeviceCookie:   cookieValue(r, DeviceCookieName),
+		RecoveryCookie: cookieValue(r, RecoveryCookieName),
 	}
 	adm, err := g.cfg.Lockout.Begin(r.Context(), attempt)
 	if err != nil {
@@ -29,12 +29,12 @@ func (g *Guard) serveSignIn(w http.ResponseWriter, r *http.Request, body *Body, 
 		if g.cfg.FailOpen {
 			return g.forwardSignIn(w, r, email, nil, next)
 		}
-		g.emitRefused(r, email, "store_error", Admission{})
+		g.emitStoreRefused(r, email)
 		writeUnavailable(w)
 		return nil
 	}
 	if !adm.Admit {
-		g.emitRefused(r, email, adm.Reason, adm)
+		g.logRefused(r, email, adm)
 		g.writeLockAnswer(w, adm)
 		return nil
 	}

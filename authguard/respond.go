@@ -101,11 +101,3 @@ func writeUnavailable(w http.ResponseWriter) {
 	apierror.Write(w, http.StatusServiceUnavailable, CodeSignInUnavailable,
 		"Sign-in is temporarily unavailable. Try again in a minute.", 60)
 }
-
-// Admission reasons the engine gives for a refusal.
-const (
-	ReasonThrottled  = "throttled"
-	ReasonLocked     = "locked"
-	ReasonHardLocked = "hard_locked"
-	ReasonSpray      = "spray"
-)
