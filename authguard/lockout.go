@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -351,7 +352,8 @@ func (l *Lockout) unlock(ctx context.Context, key, email string) (bool, error) {
 	return had, nil
 }
 
-// List implements LockoutEngine: accounts with failures or a lock, by key.
+// List implements LockoutEngine: accounts with failures or a lock, by
+// key, the most recent failure first.
 func (l *Lockout) List(ctx context.Context) ([]LockoutEntry, error) {
 	var out []LockoutEntry
 	now := ms(l.o.Clock())
@@ -376,5 +378,6 @@ func (l *Lockout) List(ctx context.Context) ([]LockoutEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lockout: list: %w", err)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LastFailure.After(out[j].LastFailure) })
 	return out, nil
 }

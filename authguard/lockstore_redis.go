@@ -85,8 +85,9 @@ end
 return {1, false, t[1], t[2]}
 `)
 
-// maxSwapRounds bounds the retries of one update.
-const maxSwapRounds = 100
+// maxSwapRounds bounds the retries of one update (the timeout bounds its
+// time).
+const maxSwapRounds = 1000
 
 // Update implements LockStore.
 func (s *RedisLockStore) Update(ctx context.Context, key string, fn UpdateFunc) error {
@@ -131,7 +132,7 @@ func (s *RedisLockStore) Update(ctx context.Context, key string, fn UpdateFunc) 
 			// Many writers on one record (a burst on one account): spread
 			// them out a little.
 			select {
-			case <-time.After(time.Duration(rand.IntN(1000*(round-2))) * time.Microsecond):
+			case <-time.After(time.Duration(rand.IntN(1000*min(round-2, 10))) * time.Microsecond):
 			case <-ctx.Done():
 				return fmt.Errorf("lockout store: %w", ctx.Err())
 			}
