@@ -469,3 +469,39 @@ func TestAuthGuardAdminAPI(t *testing.T) {
 		t.Fatalf("list after unlock %+v", l)
 	}
 }
+
+func TestAuthGuardRefusesUnsafeConfigs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := edgetest.New(t)
+	for _, tc := range []struct{ global, guard, want string }{
+		// Redis is dialled lazily, so these fail at provisioning, offline.
+		{"ocomms {\n\t\tredis redis://127.0.0.1:6379\n\t}", "", "needs the ocomms secret"},
+		{"ocomms {\n\t\tsecret tooshort\n\t}", "", "at least 16"},
+		{"", "store redis", "no Redis configured"},
+		{"", "password {\n\t\t\tmin_length 20\n\t\t\tmax_length 10\n\t\t}", "password lengths"},
+		{"", "lockout {\n\t\t\tthreshold 10\n\t\t\thard_limit 5\n\t\t}", "hard_limit"},
+	} {
+		err := e.TryLoad(t, authGuardCaddyfile, "{UPSTREAM}", "127.0.0.1:9", "{GUARD}", tc.guard, "{GLOBAL}", tc.global, "{RATELIMIT}", "")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q / %q: %v, want an error with %q", tc.global, tc.guard, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "tooshort") {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+}
+
+func TestAuthGuardAdminAPIWithoutAGuard(t *testing.T) {
+	ge := startGuardEdge(t, "lockout off", "", "", demoupstream.Options{})
+	if status, raw := ge.admin(t, http.MethodGet, "/ocomms/lockouts", nil); status != http.StatusNotFound || !strings.Contains(string(raw), "no ocomms_auth_guard") {
+		t.Fatalf("list without a lockout: %d %s", status, raw)
+	}
+	// lockout off: wrong passwords are only the app's business.
+	for i := 0; i < 7; i++ {
+		if a := ge.signIn(t, demoupstream.DemoEmail, "wrong"); a.status != 401 {
+			t.Fatalf("attempt %d: %d", i+1, a.status)
+		}
+	}
+}
