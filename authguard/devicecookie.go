@@ -19,7 +19,8 @@ import (
 // key over the account key, version, nonce and issue time. The account is
 // not in the cookie: the MAC only verifies against the account the sign-in
 // names, so a cookie of another account is simply untrusted. The nonce
-// names the device's own failure budget in the store.
+// names the device's own failure budget in the store. Decoding is strict:
+// one cookie has one spelling.
 const (
 	deviceVersion   = 1
 	deviceNonceLen  = 12
@@ -39,16 +40,13 @@ func deviceMAC(key []byte, account string, body []byte) []byte {
 
 // newDeviceCookie issues a fresh device cookie for account.
 func newDeviceCookie(key []byte, account string, now time.Time, maxAge time.Duration) (*http.Cookie, error) {
-	raw := make([]byte, deviceRawLen)
-	raw[0] = deviceVersion
-	if _, err := rand.Read(raw[1 : 1+deviceNonceLen]); err != nil {
+	nonce := make([]byte, deviceNonceLen)
+	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	binary.BigEndian.PutUint64(raw[1+deviceNonceLen:], uint64(now.Unix()))
-	copy(raw[deviceRawLen-16:], deviceMAC(key, account, raw[:deviceRawLen-16]))
 	return &http.Cookie{
 		Name:     DeviceCookieName,
-		Value:    base64.RawURLEncoding.EncodeToString(raw),
+		Value:    deviceCookieValue(key, account, nonce, now),
 		Path:     "/",
 		MaxAge:   int(maxAge / time.Second),
 		Secure:   true,
@@ -57,13 +55,23 @@ func newDeviceCookie(key []byte, account string, now time.Time, maxAge time.Dura
 	}, nil
 }
 
+// deviceCookieValue encodes and signs a device cookie.
+func deviceCookieValue(key []byte, account string, nonce []byte, issued time.Time) string {
+	raw := make([]byte, deviceRawLen)
+	raw[0] = deviceVersion
+	copy(raw[1:1+deviceNonceLen], nonce)
+	binary.BigEndian.PutUint64(raw[1+deviceNonceLen:], uint64(issued.Unix()))
+	copy(raw[deviceRawLen-16:], deviceMAC(key, account, raw[:deviceRawLen-16]))
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
 // parseDeviceCookie returns the device id (hex nonce) of value when it is
 // a device cookie of account, signed with key and not expired.
 func parseDeviceCookie(key []byte, account, value string, now time.Time, maxAge time.Duration) (string, bool) {
 	if len(value) != deviceCookieLen {
 		return "", false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil || len(raw) != deviceRawLen || raw[0] != deviceVersion {
 		return "", false
 	}

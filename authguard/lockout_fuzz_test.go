@@ -2,13 +2,15 @@ package authguard
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 )
 
 // fuzzRig is a locked account on a memory store whose clock stands still:
-// every input is a cookie that must not open the lock.
+// every input is a cookie that must not open the lock. Fuzzing workers run
+// the setup again, so seeds must not depend on its randomness.
 func fuzzRig(f *testing.F) (*rig, string) {
 	r := newRig(f, storeKinds[0])
 	const email = "fuzz@example.com"
@@ -27,7 +29,9 @@ func flip(s string, i int) string {
 func FuzzDeviceCookie(f *testing.F) {
 	r, email := fuzzRig(f)
 	key := r.l.keys.accountKey(email)
-	own, _ := newDeviceCookie(r.l.keys.device, key, r.clock.Now(), r.l.o.DeviceMaxAge)
+	// The genuine cookie is the same in every fuzzing process: a mutation
+	// that flips a seed back to it is recognised (and skipped) everywhere.
+	own := &http.Cookie{Value: deviceCookieValue(r.l.keys.device, key, []byte("fuzz-device!"), r.clock.Now())}
 	other, _ := newDeviceCookie(r.l.keys.device, r.l.keys.accountKey("other@example.com"), r.clock.Now(), r.l.o.DeviceMaxAge)
 	old, _ := newDeviceCookie(r.l.keys.device, key, r.clock.Now().Add(-r.l.o.DeviceMaxAge), r.l.o.DeviceMaxAge)
 	future, _ := newDeviceCookie(r.l.keys.device, key, r.clock.Now().Add(time.Hour), r.l.o.DeviceMaxAge)
@@ -59,7 +63,9 @@ func FuzzDeviceCookie(f *testing.F) {
 func FuzzRecoveryCookie(f *testing.F) {
 	r, email := fuzzRig(f)
 	ctx := context.Background()
-	used, _ := r.l.GrantRecovery(ctx)
+	// Deterministic, so that the fuzzing workers (each runs this setup)
+	// agree with the coordinator on which cookie was used.
+	used := &http.Cookie{Value: recoveryCookieValue(r.l.keys.recovery, []byte("fuzz-used-nonce!"), r.clock.Now().Add(time.Hour))}
 	a := SignInAttempt{Email: email, IP: ipA, RecoveryCookie: used.Value}
 	adm, err := r.l.Begin(ctx, a)
 	if err != nil || !adm.Recovery {

@@ -178,6 +178,29 @@ func testLockoutRecoveryCookie(t *testing.T, kind storeKind) {
 	// The used cookie opens nothing now: single use.
 	r.mustRefuse(a, ReasonLocked)
 
+	// Recovery sign-ins in flight count against the failed-recovery cap:
+	// ten fresh cookies at once open the lock three times.
+	var held []Admission
+	for i := 0; i < 10; i++ {
+		rc, _ := r.l.GrantRecovery(ctx)
+		ha := SignInAttempt{Email: email, IP: ipB, RecoveryCookie: rc.Value}
+		adm, err := r.l.Begin(ctx, ha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if adm.Admit {
+			held = append(held, adm)
+		}
+	}
+	if len(held) != DefaultRecoveryFailures {
+		t.Fatalf("%d recovery sign-ins in flight at once, want %d", len(held), DefaultRecoveryFailures)
+	}
+	for _, adm := range held {
+		if _, err := r.l.Settle(ctx, a, adm, OutcomeNotCounted); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Failed recoveries: three per account per day.
 	for i := 0; i < DefaultRecoveryFailures; i++ {
 		rc, _ := r.l.GrantRecovery(ctx)
@@ -217,7 +240,7 @@ func testLockoutDeviceCookie(t *testing.T, kind storeKind) {
 	// A device cookie of another account, or a garbled one, is untrusted.
 	other := r.deviceCookie("someone@example.com", ipA)
 	r.mustRefuse(SignInAttempt{Email: email, IP: ipB, DeviceCookie: other}, ReasonLocked)
-	r.mustRefuse(SignInAttempt{Email: email, IP: ipB, DeviceCookie: cookie[:len(cookie)-2] + "AA"}, ReasonLocked)
+	r.mustRefuse(SignInAttempt{Email: email, IP: ipB, DeviceCookie: flip(cookie, 20)}, ReasonLocked)
 
 	// The device's own budget: 5 per 15 minutes, not the account's lock.
 	for i := 1; i <= 5; i++ {
