@@ -505,3 +505,51 @@ func TestAuthGuardAdminAPIWithoutAGuard(t *testing.T) {
 		}
 	}
 }
+
+func cookieFrom(a answer, name string) *http.Cookie {
+	for _, c := range (&http.Response{Header: a.header}).Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestAuthGuardUnlockPathsThroughCaddy(t *testing.T) {
+	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ok := ge.signIn(t, demoupstream.DemoEmail, demoupstream.DefaultPassword)
+	device := cookieFrom(ok, "__Host-ocomms-device")
+	if ok.status != 200 || device == nil || !device.Secure || !device.HttpOnly || device.Path != "/" {
+		t.Fatalf("sign-in: %d, device cookie %+v", ok.status, device)
+	}
+	for i := 0; i < 5; i++ {
+		ge.signIn(t, demoupstream.DemoEmail, "an attacker's guess")
+	}
+	if a := ge.signIn(t, demoupstream.DemoEmail, demoupstream.DefaultPassword); a.status != 429 {
+		t.Fatalf("untrusted while locked: %d", a.status)
+	}
+	// The victim's browser, holding its device cookie, is not locked out.
+	if a := ge.signIn(t, demoupstream.DemoEmail, demoupstream.DefaultPassword, "Cookie", device.Name+"="+device.Value, "Origin", demoupstream.DefaultTrustedOrigin); a.status != 200 {
+		t.Fatalf("trusted device: %d %s", a.status, a.body)
+	}
+	// Another browser: reset the password, and the recovery cookie lets
+	// the next sign-in through the lock.
+	ge.send(t, http.MethodPost, "/api/auth/request-password-reset", "application/json", []byte(`{"email":"`+demoupstream.DemoEmail+`"}`))
+	token := ge.up.app.LastResetToken(demoupstream.DemoEmail)
+	const newPassword = "marble quantum pelican 47 drift"
+	reset := ge.send(t, http.MethodPost, "/api/auth/reset-password", "application/json",
+		[]byte(`{"newPassword":"`+newPassword+`","token":"`+token+`"}`))
+	recovery := cookieFrom(reset, "__Host-ocomms-recovery")
+	if reset.status != 200 || recovery == nil {
+		t.Fatalf("reset: %d %v", reset.status, reset.header)
+	}
+	if a := ge.signIn(t, demoupstream.DemoEmail, newPassword); a.status != 429 {
+		t.Fatalf("locked without the recovery cookie: %d", a.status)
+	}
+	if a := ge.signIn(t, demoupstream.DemoEmail, newPassword, "Cookie", recovery.Name+"="+recovery.Value, "Origin", demoupstream.DefaultTrustedOrigin); a.status != 200 {
+		t.Fatalf("recovery sign-in: %d %s", a.status, a.body)
+	}
+	if a := ge.signIn(t, demoupstream.DemoEmail, newPassword); a.status != 200 {
+		t.Fatalf("after the recovery sign-in the account is clear: %d %s", a.status, a.body)
+	}
+}
