@@ -53,6 +53,10 @@ type GuardConfig struct {
 	// UnlockURL is sent in the lock answer as unlockUrl. Default:
 	// /forgot-password.
 	UnlockURL string
+	// OnDecision, when set, is called once per guarded decision with one
+	// of the Decision values, for metrics (bounded labels). It must not
+	// block.
+	OnDecision func(Decision)
 }
 
 // Guard is the authentication guard middleware: better-auth requests get

@@ -184,8 +184,27 @@ func (l LockoutList) failures() int {
 	return n
 }
 
+// decisionCount reads one ocomms_auth_guard_decisions_total series from
+// the admin API's /metrics (the counters are process-wide, so tests compare
+// before and after).
+func (ge *guardEdge) decisionCount(t *testing.T, decision string) int {
+	t.Helper()
+	status, raw := ge.admin(t, http.MethodGet, "/metrics", nil)
+	prefix := `ocomms_auth_guard_decisions_total{decision="` + decision + `"} `
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok && status == 200 {
+			var n int
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	t.Fatalf("no %s series in /metrics (status %d)", decision, status)
+	return 0
+}
+
 func TestAuthGuardLocksThroughCaddy(t *testing.T) {
 	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	failed0, locked0 := ge.decisionCount(t, "sign_in_failed"), ge.decisionCount(t, "refused_locked")
 	for i := 0; i < 5; i++ {
 		if a := ge.signIn(t, demoupstream.DemoEmail, "wrong password"); a.status != 401 {
 			t.Fatalf("attempt %d: %d %s", i+1, a.status, a.body)
@@ -213,6 +232,10 @@ func TestAuthGuardLocksThroughCaddy(t *testing.T) {
 	// The lock answer carries the security headers too.
 	if a.header.Get("Content-Security-Policy") == "" || a.header.Get("Strict-Transport-Security") == "" {
 		t.Errorf("lock answer without security headers: %v", a.header)
+	}
+	// Metrics count decisions by a bounded label.
+	if f, l := ge.decisionCount(t, "sign_in_failed")-failed0, ge.decisionCount(t, "refused_locked")-locked0; f != 5 || l != 1 {
+		t.Errorf("metrics: %d failures, %d refusals counted; want 5 and 1", f, l)
 	}
 }
 
