@@ -92,7 +92,7 @@ func (l *Lockout) Begin(ctx context.Context, a SignInAttempt) (Admission, error)
 	t.acct = acctRecKey(t.acctHex)
 	now := l.o.Clock()
 	if a.DeviceCookie != "" {
-		if dev, ok := parseDeviceCookie(l.keys.device, t.acctHex, a.DeviceCookie, now, l.o.DeviceMaxAge); ok {
+		if dev, ok := findDevice(l.keys.device, t.acctHex, a.DeviceCookie, now, l.o.DeviceMaxAge); ok {
 			adm, revoked, err := l.beginDevice(ctx, a, t, devRecKey(t.acctHex, dev))
 			if err != nil || !revoked {
 				return adm, err
@@ -233,7 +233,7 @@ func (l *Lockout) Settle(ctx context.Context, a SignInAttempt, adm Admission, ou
 	var st Settlement
 	var errs []error
 	if out == OutcomeSuccess && t.kind != kindSession {
-		c, err := newDeviceCookie(l.keys.device, t.acctHex, l.o.Clock(), l.o.DeviceMaxAge)
+		c, err := reissueDeviceCookie(l.keys.device, t.acctHex, a.DeviceCookie, l.o.Clock(), l.o.DeviceMaxAge)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("lockout: device cookie: %w", err))
 		} else {

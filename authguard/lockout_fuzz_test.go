@@ -3,6 +3,7 @@ package authguard
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,16 +38,20 @@ func FuzzDeviceCookie(f *testing.F) {
 	future, _ := newDeviceCookie(r.l.keys.device, key, r.clock.Now().Add(time.Hour), r.l.o.DeviceMaxAge)
 	rec, _ := newRecoveryCookie(r.l.keys.recovery, r.clock.Now(), time.Hour)
 	for _, s := range []string{"", "x", other.Value, old.Value, future.Value, rec.Value, flip(own.Value, 3), flip(own.Value, 49),
-		own.Value[:len(own.Value)-1], own.Value + "A", strings.ToUpper(own.Value), own.Value + "=", "%00" + own.Value[3:]} {
+		own.Value[:len(own.Value)-1], own.Value + "A", strings.ToUpper(own.Value), own.Value + "=", "%00" + own.Value[3:],
+		other.Value + "." + flip(own.Value, 7), "..", other.Value + "." + old.Value + "." + future.Value + "." + flip(own.Value, 9)} {
 		f.Add(s)
 	}
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, v string) {
-		if v == own.Value {
-			return // the one genuine cookie
+		if slices.Contains(deviceEntries(v), own.Value) {
+			return // carries the one genuine entry
 		}
-		if _, ok := parseDeviceCookie(r.l.keys.device, key, v, r.clock.Now(), r.l.o.DeviceMaxAge); ok {
+		if _, ok := findDevice(r.l.keys.device, key, v, r.clock.Now(), r.l.o.DeviceMaxAge); ok {
 			t.Fatalf("device cookie %q accepted", v)
+		}
+		if c, err := reissueDeviceCookie(r.l.keys.device, key, v, r.clock.Now(), r.l.o.DeviceMaxAge); err != nil || len(c.Value) > maxDeviceEntries*(deviceCookieLen+1) {
+			t.Fatalf("reissue after %q: %v %d", v, err, len(c.Value))
 		}
 		adm, err := r.l.Begin(ctx, SignInAttempt{Email: email, IP: ipA, DeviceCookie: v})
 		if err != nil {

@@ -285,6 +285,41 @@ func (r *rig) deviceCookieThroughLock(email string) string {
 	return c.Value
 }
 
+func TestLockoutDeviceCookieSeveralAccounts(t *testing.T) {
+	forEachStore(t, testLockoutDeviceCookieSeveralAccounts)
+}
+
+// One browser signs in to four accounts in turn, always sending the cookie
+// it holds: it stays trusted for the three most recent.
+func testLockoutDeviceCookieSeveralAccounts(t *testing.T, kind storeKind) {
+	r := newRig(t, kind)
+	emails := []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"}
+	var jar string
+	for _, e := range emails {
+		_, st := r.mustAdmit(SignInAttempt{Email: e, IP: ipA, DeviceCookie: jar}, OutcomeSuccess)
+		jar = st.Cookies[0].Value
+		r.lockAccount(e, ipB)
+	}
+	if n := len(deviceEntries(jar)); n != maxDeviceEntries || len(jar) != maxDeviceEntries*deviceCookieLen+maxDeviceEntries-1 {
+		t.Fatalf("cookie of %d entries, %d chars", n, len(jar))
+	}
+	for _, e := range emails[1:] {
+		if adm, _ := r.mustAdmit(SignInAttempt{Email: e, IP: ipB, DeviceCookie: jar}, OutcomeNotCounted); !adm.Trusted {
+			t.Fatalf("%s not trusted", e)
+		}
+	}
+	// The oldest account fell out of the cookie.
+	r.mustRefuse(SignInAttempt{Email: emails[0], IP: ipB, DeviceCookie: jar}, ReasonLocked)
+	// A success on b moves b first and keeps the others.
+	_, st := r.mustAdmit(SignInAttempt{Email: emails[1], IP: ipB, DeviceCookie: jar}, OutcomeSuccess)
+	next := st.Cookies[0].Value
+	for _, e := range emails[1:] {
+		if adm, _ := r.mustAdmit(SignInAttempt{Email: e, IP: ipB, DeviceCookie: next}, OutcomeNotCounted); !adm.Trusted {
+			t.Fatalf("%s not trusted after the re-issue", e)
+		}
+	}
+}
+
 func TestLockoutDeviceHardLimit(t *testing.T) { forEachStore(t, testLockoutDeviceHardLimit) }
 
 func testLockoutDeviceHardLimit(t *testing.T, kind storeKind) {
