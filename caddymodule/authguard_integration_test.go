@@ -485,6 +485,25 @@ func TestAuthGuardAdminAPI(t *testing.T) {
 	if status != 200 || json.Unmarshal(raw, &res) != nil || !res.Unlocked {
 		t.Fatalf("unlock: %d %s", status, raw)
 	}
+	// By key, as the list shows it.
+	for i := 0; i < 5; i++ {
+		ge.signIn(t, "keyed@ocomms.test", "wrong password")
+	}
+	l = ge.lockouts(t)
+	if len(l.Lockouts) != 1 {
+		t.Fatalf("list %+v", l)
+	}
+	if status, raw := ge.admin(t, http.MethodPost, "/ocomms/lockouts/unlock", UnlockRequest{Key: "not-a-key"}); status != 400 {
+		t.Fatalf("bad key: %d %s", status, raw)
+	}
+	status, raw = ge.admin(t, http.MethodPost, "/ocomms/lockouts/unlock", UnlockRequest{Key: l.Lockouts[0].Key})
+	if status != 200 || !strings.Contains(string(raw), `"unlocked":true`) {
+		t.Fatalf("unlock by key: %d %s", status, raw)
+	}
+	if a := ge.signIn(t, "keyed@ocomms.test", "wrong password"); a.status != 401 {
+		t.Fatalf("after unlock by key: %d", a.status)
+	}
+	ge.admin(t, http.MethodPost, "/ocomms/lockouts/unlock", UnlockRequest{Email: "keyed@ocomms.test"})
 	if a := ge.signIn(t, demoupstream.DemoEmail, demoupstream.DefaultPassword); a.status != 200 {
 		t.Fatalf("after unlock: %d %s", a.status, a.body)
 	}

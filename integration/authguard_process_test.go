@@ -210,6 +210,19 @@ func TestAuthGuardLockoutCommand(t *testing.T) {
 	if out := run("list", "--address", admin); !strings.Contains(out, "no accounts") {
 		t.Fatalf("list after unlock:\n%s", out)
 	}
+	// Unlock by the key the list shows (an admin may know no email).
+	lockDemoUser(t, p)
+	lines := strings.Split(strings.TrimSpace(run("list", "--address", admin)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("list: %q", lines)
+	}
+	key := strings.Fields(lines[1])[0]
+	if out := run("unlock", key, "--address", admin); !strings.Contains(out, "unlocked "+key) {
+		t.Fatalf("unlock by key: %s", out)
+	}
+	if s, b := signInAt(t, p, demoupstream.DemoEmail, demoupstream.DefaultPassword); s != 200 {
+		t.Fatalf("after the CLI unlock by key: %d %s", s, b)
+	}
 	// A stopped edge is a clear error, not a hang.
 	out, err := exec.Command(edgeBinary(t), "ocomms", "lockout", "list", "--address", "127.0.0.1:"+strconv.Itoa(edgetest.FreePort(t))).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "admin API") {
