@@ -198,4 +198,3 @@ func checkAuditStats(ctx context.Context, opts Options) Result {
 	}
 	return res
 }
-

@@ -295,4 +295,3 @@ func plaintextProbeDSN(cfg *pgx.ConnConfig) string {
 		"application_name=ocomms-doctor-plaintext-probe",
 	}, " ")
 }
-

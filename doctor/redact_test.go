@@ -8,13 +8,13 @@ import (
 
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"postgresql://app:s3cret@db:5432/ocomms?sslmode=require":        "postgresql://app:xxxxx@db:5432/ocomms?sslmode=require",
-		"rediss://:hunter22@redis:6380/0":                               "rediss://:xxxxx@redis:6380/0",
-		"postgres://db/ocomms?user=app&password=s3cret":                 "postgres://db/ocomms?password=xxxxx&user=app",
-		"host=db user=app password='s3 cret' sslmode=verify-full":       "host=db user=app password=xxxxx sslmode=verify-full",
-		"host=db password=s3cret":                                       "host=db password=xxxxx",
-		"redis://127.0.0.1:6379":                                        "redis://127.0.0.1:6379",
-		"":                                                              "",
+		"postgresql://app:s3cret@db:5432/ocomms?sslmode=require":  "postgresql://app:xxxxx@db:5432/ocomms?sslmode=require",
+		"rediss://:hunter22@redis:6380/0":                         "rediss://:xxxxx@redis:6380/0",
+		"postgres://db/ocomms?user=app&password=s3cret":           "postgres://db/ocomms?password=xxxxx&user=app",
+		"host=db user=app password='s3 cret' sslmode=verify-full": "host=db user=app password=xxxxx sslmode=verify-full",
+		"host=db password=s3cret":                                 "host=db password=xxxxx",
+		"redis://127.0.0.1:6379":                                  "redis://127.0.0.1:6379",
+		"":                                                        "",
 	} {
 		if got := RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
