@@ -81,7 +81,10 @@ func TestAppDatabaseServerWithoutTLSFails(t *testing.T) {
 	conn.Close(context.Background())
 	pg.run(t, "pg_ctl", "reload", "-D", pg.data)
 	var r Result
-	eventually(t, func() bool { r = appResults(t, Options{AppDatabaseURL: pg.URL("")})["app db server tls"]; return r.Status != Pass })
+	eventually(t, func() bool {
+		r = appResults(t, Options{AppDatabaseURL: pg.URL("")})["app db server tls"]
+		return r.Status != Pass
+	})
 	if r.Status != Fail || !strings.Contains(r.Fix, "ssl = on") {
 		t.Fatalf("got %s %q fix %q", r.Status, r.Detail, r.Fix)
 	}
