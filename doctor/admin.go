@@ -45,7 +45,7 @@ func adminGet(ctx context.Context, opts Options, path string, v any) (int, error
 		return 0, err
 	}
 	req.Header.Set("User-Agent", userAgent)
-	c := newClient(opts.Timeout)
+	c := newAdminClient(opts.Timeout)
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err

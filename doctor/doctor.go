@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -141,9 +142,20 @@ type Options struct {
 	Provoke429Max int
 	// Timeout bounds each network operation (default DefaultTimeout).
 	Timeout time.Duration
+	// Resolve, when set, is the address (IP or host name) to connect to
+	// for the site's host instead of what DNS says, keeping the name for
+	// SNI and Host: one instance behind a load balancer, or the edge
+	// itself from inside its container (127.0.0.1).
+	Resolve string
+	// Only restricts the run to these groups of checks (see Groups);
+	// empty runs all.
+	Only []string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
+
+// Groups are the names Options.Only accepts, in the order checks run.
+var Groups = []string{"redirect", "headers", "tls", "admin", "redis", "postgres", "app-db"}
 
 // withDefaults fills in zero fields.
 func (o Options) withDefaults() Options {
@@ -218,13 +230,35 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	r := &Report{Target: s.base.String(), Time: opts.Now().UTC()}
 	add := func(res ...Result) { r.Checks = append(r.Checks, res...) }
 
-	add(checkRedirect(ctx, opts, s))
-	add(checkHeaders(ctx, opts, s)...)
-	add(checkTLS(ctx, opts, s)...)
-	add(checkAdmin(ctx, opts)...)
-	add(checkRedis(ctx, opts))
-	add(checkPostgres(ctx, opts))
-	add(checkAppDatabase(ctx, opts)...)
+	only := map[string]bool{}
+	for _, g := range opts.Only {
+		if !slices.Contains(Groups, g) {
+			return nil, fmt.Errorf("unknown check group %q (groups: %s)", g, strings.Join(Groups, ", "))
+		}
+		only[g] = true
+	}
+	want := func(g string) bool { return len(only) == 0 || only[g] }
+	if want("redirect") {
+		add(checkRedirect(ctx, opts, s))
+	}
+	if want("headers") {
+		add(checkHeaders(ctx, opts, s)...)
+	}
+	if want("tls") {
+		add(checkTLS(ctx, opts, s)...)
+	}
+	if want("admin") {
+		add(checkAdmin(ctx, opts)...)
+	}
+	if want("redis") {
+		add(checkRedis(ctx, opts))
+	}
+	if want("postgres") {
+		add(checkPostgres(ctx, opts))
+	}
+	if want("app-db") {
+		add(checkAppDatabase(ctx, opts)...)
+	}
 
 	r.Summary = map[Status]int{Pass: 0, Warn: 0, Fail: 0, Skip: 0}
 	r.OK = true

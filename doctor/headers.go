@@ -172,7 +172,7 @@ func randomToken(n int) string {
 
 // checkHeaders checks the security headers on /, on a 404 and on a 429.
 func checkHeaders(ctx context.Context, opts Options, s site) []Result {
-	c := newClient(opts.Timeout)
+	c := newClient(opts, s.host)
 	https := s.base.Scheme == "https"
 	var out []Result
 

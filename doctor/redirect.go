@@ -33,7 +33,7 @@ func checkRedirect(ctx context.Context, opts Options, s site) Result {
 		return Result{Name: name, Status: Fail, Detail: err.Error()}
 	}
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := newClient(opts.Timeout).Do(req)
+	resp, err := newClient(opts, s.host).Do(req)
 	if err != nil {
 		return Result{Name: name, Status: Fail,
 			Detail: fmt.Sprintf("%s: %v", u.Redacted(), err),

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 )
 
@@ -43,19 +42,25 @@ func checkTLS(ctx context.Context, opts Options, s site) []Result {
 	if s.base.Scheme != "https" {
 		return []Result{{Name: "tls chain", Status: Fail, Detail: "the site URL is http://", Fix: "check the https:// address"}}
 	}
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: opts.Timeout}, Config: &tls.Config{
-		ServerName:         s.host,
-		InsecureSkipVerify: true, //nolint:gosec // verified below, so that an unverifiable chain is still described
-	}}
 	dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	conn, err := d.DialContext(dctx, "tcp", s.addr)
+	raw, err := newDialer(opts, s.host).DialContext(dctx, "tcp", s.addr)
+	var conn *tls.Conn
+	if err == nil {
+		conn = tls.Client(raw, &tls.Config{
+			ServerName:         s.host,
+			InsecureSkipVerify: true, //nolint:gosec // verified below, so that an unverifiable chain is still described
+		})
+		if err = conn.HandshakeContext(dctx); err != nil {
+			raw.Close()
+		}
+	}
 	if err != nil {
 		return []Result{{Name: "tls chain", Status: Fail, Detail: fmt.Sprintf("TLS handshake with %s: %v", s.addr, err),
 			Fix: "check that the edge listens on 443 and has a certificate for " + s.host + " (Caddy's log: \"obtaining certificate\")"}}
 	}
 	defer conn.Close()
-	state := conn.(*tls.Conn).ConnectionState()
+	state := conn.ConnectionState()
 	if len(state.PeerCertificates) == 0 {
 		return []Result{{Name: "tls chain", Status: Fail, Detail: "no certificate served"}}
 	}
