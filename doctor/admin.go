@@ -77,6 +77,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 	var cfg struct {
 		Apps struct {
 			TLS struct {
+				Certificates map[string]json.RawMessage `json:"certificates"`
 				Automation struct {
 					Policies []struct {
 						Subjects []string `json:"subjects"`
@@ -119,11 +120,19 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 		list = append(list, k)
 	}
 	sort.Strings(list)
-	detail := fmt.Sprintf("reachable, %d HTTP servers", len(cfg.Apps.HTTP.Servers))
+	detail := fmt.Sprintf("reachable (HTTP servers: %d)", len(cfg.Apps.HTTP.Servers))
 	if len(list) > 0 {
 		detail += "; certificate issuers: " + strings.Join(list, ", ")
 	} else {
 		detail += "; certificate issuers: Caddy's defaults (Let's Encrypt, ZeroSSL; internal for local names)"
+	}
+	var loaders []string
+	for k := range cfg.Apps.TLS.Certificates {
+		loaders = append(loaders, k)
+	}
+	if len(loaders) > 0 {
+		sort.Strings(loaders)
+		detail += "; certificates also loaded by " + strings.Join(loaders, ", ") + " (Caddy does not renew those)"
 	}
 	out := []Result{{Name: "admin api", Status: Pass, Detail: detail, Data: map[string]any{"issuers": list}}}
 	out = append(out, checkUpstreams(ctx, opts), checkAuditStats(ctx, opts))

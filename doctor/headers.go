@@ -57,7 +57,7 @@ func evaluateHeaders(h http.Header, https bool) []headerIssue {
 	}
 	if https {
 		if age, ok := hstsMaxAge(h.Get("Strict-Transport-Security")); !ok {
-			out = append(out, headerIssue{Fail, "no Strict-Transport-Security", fixPreset + "; or `hsts \"max-age=31536000; includeSubDomains\"`"})
+			out = append(out, headerIssue{Fail, "no Strict-Transport-Security", fixPreset})
 		} else if age < hstsMinAge {
 			out = append(out, headerIssue{Fail, fmt.Sprintf("HSTS max-age=%d is under one year", age),
 				"`hsts \"max-age=31536000; includeSubDomains\"` in ocomms_headers (the ocomms preset's default)"})
