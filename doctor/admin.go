@@ -78,7 +78,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 		Apps struct {
 			TLS struct {
 				Certificates map[string]json.RawMessage `json:"certificates"`
-				Automation struct {
+				Automation   struct {
 					Policies []struct {
 						Subjects []string `json:"subjects"`
 						Issuers  []struct {
