@@ -51,7 +51,7 @@ and whether the app's DATABASE_URL and its server enforce TLS (SEC-05).
 Secrets are never printed. Pass database and Redis URLs through the
 environment rather than flags where you can (flags show in ps):
 --redis defaults to $OCOMMS_REDIS_URL, --postgres to $OCOMMS_POSTGRES_URL,
---app-database-url to $OCOMMS_APP_DATABASE_URL and --url to https://$OCOMMS_SITE.`,
+--app-database-url to $OCOMMS_APP_DATABASE_URL and --url to https://<first name in $OCOMMS_SITE>.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runDoctor(c, f)
@@ -76,12 +76,13 @@ environment rather than flags where you can (flags show in ps):
 	return cmd
 }
 
-// envURL is https://$OCOMMS_SITE when it names one site.
+// envURL is https://<first site of $OCOMMS_SITE>, or "".
 func envURL() string {
-	site := strings.TrimSpace(os.Getenv("OCOMMS_SITE"))
-	if site == "" || strings.ContainsAny(site, " ,") {
+	sites := strings.FieldsFunc(os.Getenv("OCOMMS_SITE"), func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+	if len(sites) == 0 {
 		return ""
 	}
+	site := sites[0]
 	if strings.Contains(site, "://") {
 		return site
 	}
