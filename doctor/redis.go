@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -44,8 +45,11 @@ func checkRedis(ctx context.Context, opts Options) Result {
 	for i := 0; i < redisPings; i++ {
 		t0 := time.Now()
 		if err := c.Ping(ctx).Err(); err != nil {
-			return Result{Name: name, Status: Fail, Detail: fmt.Sprintf("PING %s: %s", shown, scrub(err, ro.Password)),
-				Fix: "start Redis or fix OCOMMS_REDIS_URL; while it is down the rate limiter falls back per zone (on_store_error)"}
+			fix := "start Redis or fix OCOMMS_REDIS_URL; while it is down the rate limiter falls back per zone (on_store_error)"
+			if msg := err.Error(); strings.Contains(msg, "certificate") || strings.Contains(msg, "x509") {
+				fix = "Redis's TLS certificate does not verify: the edge checks rediss:// against the system roots; use a certificate they trust for this host name (and pass a private CA to the doctor with --cacert)"
+			}
+			return Result{Name: name, Status: Fail, Detail: fmt.Sprintf("PING %s: %s", shown, scrub(err, ro.Password)), Fix: fix}
 		}
 		lat = append(lat, time.Since(t0))
 	}
