@@ -35,7 +35,7 @@ func closedPort(t *testing.T) string { return strconv.Itoa(edgetest.FreePort(t))
 func TestRedisCheckSharedLoopback(t *testing.T) {
 	requireTCP(t, "redis", "127.0.0.1:6379")
 	res := checkRedis(context.Background(), Options{RedisURL: sharedRedis}.withDefaults())
-	if res.Status != Pass || !strings.Contains(res.Detail, "PONG") || !strings.Contains(res.Detail, "loopback") {
+	if !passOrSlow(res) || !strings.Contains(res.Detail, "PONG") || !strings.Contains(res.Detail, "loopback") {
 		t.Fatalf("got %s %q", res.Status, res.Detail)
 	}
 	if _, ok := res.Data["ping_median_ms"]; !ok {
@@ -154,4 +154,10 @@ func TestAppDatabaseURLWithoutSSLMode(t *testing.T) {
 	if res.Status != Warn || !strings.Contains(res.Detail, "allows plaintext") {
 		t.Fatalf("got %s %q", res.Status, res.Detail)
 	}
+}
+
+// passOrSlow accepts a pass, or a warning whose only reason is latency (a
+// loaded test machine can be slower than redisSlow).
+func passOrSlow(r Result) bool {
+	return r.Status == Pass || (r.Status == Warn && strings.Contains(r.Detail, "slow: over") && !strings.Contains(r.Detail, "not loopback"))
 }
