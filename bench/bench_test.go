@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestQuickRun runs `go run ./bench -quick` in process: every
+// configuration answers every scenario and the flood, and the markdown
+// has every table. It asserts nothing about speed.
+func TestQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ocomms-caddy and runs four Caddy processes")
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := defaults(true)
+	o.root = root
+	o.duration = 200 * time.Millisecond
+	o.concurrency = 4
+	var logw io.Writer = io.Discard
+	if testing.Verbose() {
+		logw = os.Stderr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	rep, err := run(ctx, o, logw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.cfgs) < 3 {
+		t.Fatalf("only %d configurations ran", len(rep.cfgs))
+	}
+	for _, sc := range scenarios {
+		for i, c := range rep.cfgs {
+			res := rep.total[sc.name][i]
+			if ok := res.ops - res.errs; ok <= 0 {
+				t.Errorf("%s / %s: no successful operation (%d ops, %d errors: %s)", c.name, sc.name, res.ops, res.errs, res.firstErr)
+			}
+		}
+	}
+	want := o.floodEmails * o.floodAttempts
+	for i, c := range rep.cfgs {
+		if f := rep.flood[i]; f.ops != want || f.errs > 0 {
+			t.Errorf("%s flood: %d answers of %d, %d errors (%s)", c.name, f.ops, want, f.errs, f.firstErr)
+		}
+	}
+	md := rep.markdown()
+	for _, s := range append([]string{"### Login flood", "| `stock` |", "| `edge` |"}, scenarioTitles()...) {
+		if !strings.Contains(md, s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+	if t.Failed() {
+		t.Log(md)
+	}
+}
+
+func scenarioTitles() []string {
+	var out []string
+	for _, sc := range scenarios {
+		out = append(out, "### "+sc.title)
+	}
+	return out
+}
+
+func TestStockHeaderBlockMatchesPreset(t *testing.T) {
+	b, err := stockHeaderBlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Content-Security-Policy", "'nonce-", "Strict-Transport-Security", "X-Frame-Options", "Permissions-Policy", "-X-Powered-By"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("header block lacks %q:\n%s", want, b)
+		}
+	}
+}
+
+func TestConfigsFollowTheModules(t *testing.T) {
+	mods := map[string]bool{"http.handlers.ocomms_headers": true, "http.handlers.ocomms_rate_limit": true}
+	cfgs, err := buildConfigs(mods, "redis://127.0.0.1:1", "", "/tmp/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfgs) != 4 || strings.Contains(cfgs[2].site, "ocomms_auth_guard") || !strings.Contains(cfgs[2].site, "ocomms_rate_limit ocomms") {
+		t.Fatalf("configs: %+v", cfgs)
+	}
+	mods["http.handlers.ocomms_auth_guard"], mods[auditModule] = true, true
+	cfgs, _ = buildConfigs(mods, "redis://127.0.0.1:1", "postgres://u@127.0.0.1/db", "/tmp/x")
+	edge := cfgs[3].caddyfile(8080, "127.0.0.1:3000")
+	for _, want := range []string{"ocomms_auth_guard", "ocomms_audit {", "session_url http://127.0.0.1:3000/api/auth/get-session", "redis redis://127.0.0.1:1", "postgres postgres://u@127.0.0.1/db"} {
+		if !strings.Contains(edge, want) {
+			t.Errorf("edge+redis+pg lacks %q:\n%s", want, edge)
+		}
+	}
+	if strings.Contains(cfgs[0].caddyfile(8080, "up"), "ocomms") {
+		t.Error("stock config uses an ocomms directive")
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"github.com/ocomms/ocomms-edge/headers"
+)
+
+// edgeModule is an ocomms handler and the Caddyfile line that turns it on
+// with embedded defaults. The bench includes each one the binary registers
+// (ocomms-caddy list-modules), so directives merged later join the run.
+type edgeModule struct {
+	id   string
+	line string
+}
+
+// edgeModules are the edge's handlers in directive order. {UP} is the
+// upstream's address.
+var edgeModules = []edgeModule{
+	{"http.handlers.ocomms_headers", "ocomms_headers ocomms"},
+	{"http.handlers.ocomms_auth_guard", "ocomms_auth_guard"},
+	{"http.handlers.ocomms_rate_limit", "ocomms_rate_limit ocomms"},
+	{"http.handlers.ocomms_audit", "ocomms_audit {\n\t\tsession_url http://{UP}/api/auth/get-session\n\t}"},
+}
+
+// auditModule is the handler whose presence means the ocomms app also
+// takes an audit block (with PostgreSQL).
+const auditModule = "http.handlers.ocomms_audit"
+
+// listModules returns the module IDs the binary registers.
+func listModules(bin string) (map[string]bool, error) {
+	out, err := exec.Command(bin, "list-modules").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s list-modules: %w", bin, err)
+	}
+	mods := map[string]bool{}
+	for _, l := range strings.Fields(string(out)) {
+		mods[l] = true
+	}
+	return mods, nil
+}
+
+// config is one Caddy configuration under test.
+type config struct {
+	name    string
+	global  string // lines inside the global options block
+	site    string // lines inside the site block before reverse_proxy
+	modules []string
+	note    string
+}
+
+// stockHeaderBlock is a header directive setting what the ocomms preset
+// sets, with a fixed CSP (no nonce), as one would write it by hand.
+func stockHeaderBlock() (string, error) {
+	o, err := headers.Preset("ocomms")
+	if err != nil {
+		return "", err
+	}
+	csp := strings.NewReplacer(headers.NonceToken, "'nonce-Zm9vYmFyYmF6cXV4cXV1eA'", headers.HostToken, "127.0.0.1").Replace(o.CSP.String())
+	var b strings.Builder
+	b.WriteString("header {\n")
+	fmt.Fprintf(&b, "\t\tContent-Security-Policy %q\n", csp)
+	fmt.Fprintf(&b, "\t\tStrict-Transport-Security %q\n", o.HSTS)
+	for _, f := range o.Set {
+		fmt.Fprintf(&b, "\t\t%s %q\n", f.Name, f.Value)
+	}
+	b.WriteString("\t\t-Server\n\t\t-X-Powered-By\n\t}")
+	return b.String(), nil
+}
+
+// buildConfigs returns the four configurations for a binary's modules.
+// redisURL and pgURL are empty when those services are not available.
+func buildConfigs(mods map[string]bool, redisURL, pgURL, auditDir string) ([]config, error) {
+	hdr, err := stockHeaderBlock()
+	if err != nil {
+		return nil, err
+	}
+	var lines, names []string
+	for _, m := range edgeModules {
+		if mods[m.id] {
+			lines = append(lines, m.line)
+			names = append(names, strings.TrimPrefix(m.id, "http.handlers."))
+		}
+	}
+	edgeSite := strings.Join(lines, "\n\t")
+	base := "ocomms {\n\t\tsecret bench-secret-not-for-production\n"
+	embedded := base
+	if mods[auditModule] {
+		embedded += "\t\taudit {\n\t\t\tfile " + auditDir + "/embedded\n\t\t}\n"
+	}
+	embedded += "\t}"
+	cfgs := []config{
+		{name: "stock", note: "reverse_proxy only"},
+		{name: "stock+header", site: hdr, note: "hand-written header block, fixed CSP"},
+		{name: "edge", global: embedded, site: edgeSite, modules: names, note: "embedded defaults (memory)"},
+	}
+	if redisURL != "" {
+		shared := base + "\t\tredis " + redisURL + "\n"
+		note := "Redis (test-owned redis-server)"
+		if mods[auditModule] && pgURL != "" {
+			shared += "\t\taudit {\n\t\t\tfile " + auditDir + "/shared\n\t\t\tpostgres " + pgURL + "\n\t\t}\n"
+			note += " + PostgreSQL audit sink"
+		} else if mods[auditModule] {
+			note += "; PostgreSQL unreachable, audit to files only"
+		} else {
+			note += "; no module of this build uses PostgreSQL"
+		}
+		shared += "\t}"
+		cfgs = append(cfgs, config{name: "edge+redis+pg", global: shared, site: edgeSite, modules: names, note: note})
+	}
+	return cfgs, nil
+}
+
+// caddyfile renders a configuration listening on port in front of up.
+func (c config) caddyfile(port int, up string) string {
+	site := strings.ReplaceAll(c.site, "{UP}", up)
+	return fmt.Sprintf(`{
+	admin off
+	auto_https off
+	persist_config off
+	servers {
+		trusted_proxies static 127.0.0.1/32
+		trusted_proxies_strict
+		client_ip_headers X-Forwarded-For
+	}
+	%s
+}
+http://127.0.0.1:%d {
+	%s
+	reverse_proxy %s {
+		header_up X-Forwarded-For {client_ip}
+		header_up X-Real-IP {client_ip}
+		flush_interval -1
+	}
+}
+`, c.global, port, site, up)
+}

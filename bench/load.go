@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// result is what one measurement of one configuration produced.
+type result struct {
+	ops      int           // completed operations (requests, or polling cycles)
+	errs     int           // transport errors and unexpected statuses
+	dur      time.Duration // wall time of the measurement
+	lat      []time.Duration
+	statuses map[int]int
+	codes    map[string]int // "status CODE" of JSON error bodies (login flood)
+	firstErr string
+}
+
+// merge adds another measurement's figures.
+func (r *result) merge(o result) {
+	r.ops += o.ops
+	r.errs += o.errs
+	r.dur += o.dur
+	r.lat = append(r.lat, o.lat...)
+	if r.statuses == nil {
+		r.statuses = map[int]int{}
+	}
+	for k, v := range o.statuses {
+		r.statuses[k] += v
+	}
+	if r.firstErr == "" {
+		r.firstErr = o.firstErr
+	}
+}
+
+// rate is operations per second.
+func (r result) rate() float64 {
+	if r.dur <= 0 {
+		return 0
+	}
+	return float64(r.ops) / r.dur.Seconds()
+}
+
+// percentile returns the p-th percentile latency (0 < p ≤ 100).
+func (r result) percentile(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), r.lat...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(float64(len(s))*p/100+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+// op performs one unit of work and returns the status of its last
+// response. A worker's op may keep state (a Socket.IO session).
+type op func(ctx context.Context) (int, error)
+
+// scenario is a closed-loop workload.
+type scenario struct {
+	name, title string
+	want        int // the expected status
+	// newOp makes worker w's operation against base.
+	newOp func(c *http.Client, base string, w int) (op, error)
+}
+
+// do sends one request and drains the answer.
+func do(ctx context.Context, c *http.Client, method, url string, body []byte, hdr ...string) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// clientIP is a client address for worker w's i-th request, from
+// 10.0.0.0/8: each address is used rarely enough that no per-address
+// budget runs out.
+func clientIP(w, i int) string {
+	return fmt.Sprintf("10.%d.%d.%d", w%256, (i/250)%256, i%250+1)
+}
+
+// scenarios are the throughput workloads, measured in rounds.
+var scenarios = []scenario{
+	{
+		name: "page", title: "GET / (dynamic page, 200 text/html)", want: http.StatusOK,
+		newOp: func(c *http.Client, base string, w int) (op, error) {
+			return func(ctx context.Context) (int, error) {
+				st, _, err := do(ctx, c, http.MethodGet, base+"/", nil, "Accept", "text/html", "X-Forwarded-For", clientIP(w, 0))
+				return st, err
+			}, nil
+		},
+	},
+	{
+		name: "api", title: "GET /api/health (rate-limited api-ip zone; rotating client addresses)", want: http.StatusOK,
+		newOp: func(c *http.Client, base string, w int) (op, error) {
+			i := 0
+			return func(ctx context.Context) (int, error) {
+				i++
+				st, _, err := do(ctx, c, http.MethodGet, base+"/api/health", nil, "X-Forwarded-For", clientIP(w, i))
+				return st, err
+			}, nil
+		},
+	},
+	{
+		name: "socketio", title: "Socket.IO long-polling: one cycle = POST \"40\" + GET poll that returns it", want: http.StatusOK,
+		newOp: socketIOOp,
+	},
+}
+
+// codePattern finds the code of a JSON error body (better-auth's and the edge's).
+var codePattern = regexp.MustCompile(`"code"\s*:\s*"([A-Z_]+)"`)
+
+// sidPattern finds the engine.io session id in the open packet.
+var sidPattern = regexp.MustCompile(`"sid":"([^"]+)"`)
+
+// socketIOOp opens an engine.io v4 polling session; each operation sends
+// a namespace connect ("40") and polls for the server's answer, as a
+// Socket.IO client on long-polling does.
+func socketIOOp(c *http.Client, base string, w int) (op, error) {
+	ip := clientIP(w, 7)
+	st, body, err := do(context.Background(), c, http.MethodGet, base+"/socket.io/?EIO=4&transport=polling", nil, "X-Forwarded-For", ip)
+	if err != nil || st != http.StatusOK {
+		return nil, fmt.Errorf("engine.io handshake: status %d: %v %.80s", st, err, body)
+	}
+	m := sidPattern.FindSubmatch(body)
+	if m == nil {
+		return nil, fmt.Errorf("engine.io handshake: no sid in %.80q", body)
+	}
+	url := base + "/socket.io/?EIO=4&transport=polling&sid=" + string(m[1])
+	return func(ctx context.Context) (int, error) {
+		st, body, err := do(ctx, c, http.MethodPost, url, []byte("40"), "Content-Type", "text/plain;charset=UTF-8", "X-Forwarded-For", ip)
+		if err != nil || st != http.StatusOK {
+			return st, err
+		}
+		st, body, err = do(ctx, c, http.MethodGet, url, nil, "X-Forwarded-For", ip)
+		if err == nil && st == http.StatusOK && !strings.HasPrefix(string(body), "40{") {
+			return st, fmt.Errorf("poll answered %.60q, want the 40 packet", body)
+		}
+		return st, err
+	}, nil
+}
+
+// measure runs sc with n workers for d against base.
+func measure(ctx context.Context, c *http.Client, base string, sc scenario, n int, d time.Duration) result {
+	ops := make([]op, n)
+	res := result{statuses: map[int]int{}}
+	for w := range ops {
+		o, err := sc.newOp(c, base, w)
+		if err != nil {
+			res.errs++
+			res.firstErr = err.Error()
+			return res
+		}
+		ops[w] = o
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	start := time.Now()
+	deadline := start.Add(d)
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func(o op) {
+			defer wg.Done()
+			var local result
+			local.statuses = map[int]int{}
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				st, err := o(ctx)
+				local.lat = append(local.lat, time.Since(t0))
+				local.ops++
+				local.statuses[st]++
+				if err != nil || st != sc.want {
+					local.errs++
+					if local.firstErr == "" {
+						local.firstErr = fmt.Sprintf("status %d: %v", st, err)
+					}
+					if errors.Is(err, context.DeadlineExceeded) {
+						break
+					}
+				}
+			}
+			mu.Lock()
+			res.merge(local)
+			mu.Unlock()
+		}(ops[w])
+	}
+	wg.Wait()
+	res.dur = time.Since(start)
+	return res
+}
+
+// flood sends failing sign-ins: attempts per email for emails addresses
+// (each from its own client address), from n workers, and counts how
+// many reached the app (401) and how many the edge refused.
+func flood(ctx context.Context, c *http.Client, base, tag string, emails, attempts, n int) result {
+	type job struct{ email, ip string }
+	jobs := make(chan job)
+	go func() {
+		defer close(jobs)
+		for a := 0; a < attempts; a++ {
+			for e := 0; e < emails; e++ {
+				jobs <- job{fmt.Sprintf("flood-%s-%d@bench.example", tag, e), fmt.Sprintf("10.250.%d.%d", e/250, e%250+1)}
+			}
+		}
+	}()
+	res := result{statuses: map[int]int{}, codes: map[string]int{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				body := []byte(`{"email":"` + j.email + `","password":"wrong-password-123"}`)
+				t0 := time.Now()
+				st, answer, err := do(ctx, c, http.MethodPost, base+"/api/auth/sign-in/email", body, "Content-Type", "application/json", "X-Forwarded-For", j.ip)
+				d := time.Since(t0)
+				code := ""
+				if m := codePattern.FindSubmatch(answer); m != nil {
+					code = string(m[1])
+				}
+				mu.Lock()
+				res.codes[fmt.Sprintf("%d %s", st, code)]++
+				res.ops++
+				res.lat = append(res.lat, d)
+				res.statuses[st]++
+				if err != nil {
+					res.errs++
+					if res.firstErr == "" {
+						res.firstErr = err.Error()
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res.dur = time.Since(start)
+	return res
+}
