@@ -226,7 +226,7 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 	sort.Strings(names)
 	for _, n := range names {
 		st := states[n]
-		if st.maxCP > 0 && st.maxCP >= st.next && (st.rep.FirstBad == 0 || st.rep.FirstBad > st.next) {
+		if st.maxCP > 0 && st.maxCP >= st.next && st.rep.FirstBad == 0 {
 			// The newest signed checkpoint is past the stored tail.
 			from := st.next
 			if !st.started {
