@@ -94,7 +94,11 @@ func NewPipeline(cfg Config) (*Pipeline, error) {
 		notify:    make(chan struct{}),
 		cpSeq:     sp.lastSeq,
 	}
-	p.durableSeq.Store(sp.lastSeq)
+	if err := p.resumeFromSinks(); err != nil {
+		sp.close()
+		return nil, err
+	}
+	p.durableSeq.Store(p.sp.lastSeq)
 	p.lastCPTime = cfg.Now()
 	p.deliverCtx, p.cancelDeliver = context.WithCancel(context.Background())
 	names := map[string]int{}
@@ -125,6 +129,51 @@ func NewPipeline(cfg Config) (*Pipeline, error) {
 		go r.run()
 	}
 	return p, nil
+}
+
+// HeadReader is implemented by sinks that can say which record of a chain
+// they hold last. NewPipeline uses it so that a lost or replaced spool
+// continues the chain where the sinks have it (seq and hash) instead of
+// restarting at seq 1, which the sinks would take for replays.
+type HeadReader interface {
+	Head(ctx context.Context, instance string) (seq uint64, hash [32]byte, err error)
+}
+
+// resumeFromSinks moves the spool's head forward to the furthest sink
+// head when the spool is behind it (deleted, restored from backup, or
+// lost its tail to disk damage).
+func (p *Pipeline) resumeFromSinks() error {
+	var best uint64
+	var bestHash [32]byte
+	from := ""
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, s := range p.cfg.Sinks {
+		hr, ok := s.(HeadReader)
+		if !ok {
+			continue
+		}
+		seq, h, err := hr.Head(ctx, p.instance)
+		if err != nil {
+			// A sink that cannot answer now (Postgres down) must not keep
+			// the edge from starting; the spool's own tail stands.
+			p.log.Warn("audit sink head unknown", zap.String("sink", s.Name()), zap.Error(err))
+			continue
+		}
+		if seq > best {
+			best, bestHash, from = seq, h, s.Name()
+		}
+	}
+	if best <= p.sp.lastSeq {
+		return nil
+	}
+	p.log.Error("audit spool is behind a sink: continuing the chain from the sink's head",
+		zap.String("sink", from), zap.Uint64("spool_tail", p.sp.lastSeq), zap.Uint64("sink_head", best))
+	if err := p.sp.createSegment(best+1, bestHash); err != nil {
+		return err
+	}
+	p.seq, p.prev, p.cpSeq = best, bestHash, best
+	return nil
 }
 
 // Instance returns the chain's instance name.
