@@ -100,8 +100,14 @@ func (r *sinkRunner) run() {
 					continue // delivered before a restart
 				}
 				it.rec.Instance = r.p.instance
-				if ev, err := UnmarshalEvent(it.rec.Data); err == nil {
-					it.rec.EventID, it.rec.Time, it.rec.Event = ev.ID, ev.Time, &ev
+				ev := r.p.recent.event(it.rec.Seq)
+				if ev == nil {
+					if d, err := UnmarshalEvent(it.rec.Data); err == nil {
+						ev = &d
+					}
+				}
+				if ev != nil {
+					it.rec.EventID, it.rec.Time, it.rec.Event = ev.ID, ev.Time, ev
 				}
 				batch = append(batch, it.rec)
 				continue

@@ -43,7 +43,8 @@ type Pipeline struct {
 	writeDone chan struct{}
 	crashed   atomic.Bool
 
-	sp *spool
+	sp     *spool
+	recent *recentRing // decoded events of the newest durable records
 
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced whenever the spool grows
@@ -93,6 +94,7 @@ func NewPipeline(cfg Config) (*Pipeline, error) {
 		sp:        sp,
 		notify:    make(chan struct{}),
 		cpSeq:     sp.lastSeq,
+		recent:    newRecentRing(8192),
 	}
 	if err := p.resumeFromSinks(); err != nil {
 		sp.close()
@@ -195,6 +197,15 @@ func (p *Pipeline) Emit(e Event) {
 		e.ID = newUUID()
 	}
 	e.Instance = p.instance
+	if err := encodable(&e); err != nil {
+		p.encodeErrors.Add(1)
+		p.log.Error("audit event not encodable", zap.String("action", string(e.Action)), zap.Error(err))
+		return
+	}
+	// Everything but the sequence number is done before taking the lock.
+	ev := new(Event)
+	*ev = Sanitize(e)
+	buf := make([]byte, 0, 640)
 	p.mu.Lock()
 	if p.closed || len(p.pending) >= p.cfg.QueueSize {
 		closed := p.closed
@@ -202,19 +213,13 @@ func (p *Pipeline) Emit(e Event) {
 		p.drop(e, closed)
 		return
 	}
-	e.Sequence = p.seq + 1
-	data, err := appendEvent(make([]byte, 0, 512), e)
-	if err != nil {
-		p.mu.Unlock()
-		p.encodeErrors.Add(1)
-		p.log.Error("audit event not encodable", zap.String("action", string(e.Action)), zap.Error(err))
-		return
-	}
 	p.seq++
+	ev.Sequence = p.seq
+	data := appendSanitized(buf, *ev)
 	h := ChainHash(p.prev, data)
 	p.pending = append(p.pending, Record{
-		Instance: p.instance, Seq: p.seq, EventID: e.ID, Time: e.Time,
-		Data: data, PrevHash: p.prev, Hash: h,
+		Instance: p.instance, Seq: p.seq, EventID: ev.ID, Time: ev.Time,
+		Data: data, PrevHash: p.prev, Hash: h, Event: ev,
 	})
 	p.prev = h
 	n := len(p.pending)
@@ -237,6 +242,24 @@ func (p *Pipeline) drop(e Event, closed bool) {
 			zap.Bool("pipeline_closed", closed),
 			zap.Uint64("dropped_total", p.dropped.Load()))
 	}
+}
+
+// recentRing holds the newest durable records with their decoded events,
+// so sinks that keep up need not decode what Emit already had.
+type recentRing struct {
+	slots []atomic.Pointer[Record]
+}
+
+func newRecentRing(n int) *recentRing { return &recentRing{slots: make([]atomic.Pointer[Record], n)} }
+
+func (r *recentRing) put(rec *Record) { r.slots[rec.Seq%uint64(len(r.slots))].Store(rec) }
+
+// event returns the decoded event of seq, or nil when it has rotated out.
+func (r *recentRing) event(seq uint64) *Event {
+	if rec := r.slots[seq%uint64(len(r.slots))].Load(); rec != nil && rec.Seq == seq {
+		return rec.Event
+	}
+	return nil
 }
 
 // newUUID returns a random (version 4) UUID from crypto/rand.
@@ -346,6 +369,9 @@ func (p *Pipeline) writeFrames(frames []byte, batch []Record) bool {
 		return false
 	}
 	if len(batch) > 0 {
+		for i := range batch {
+			p.recent.put(&batch[i])
+		}
 		last := batch[len(batch)-1]
 		p.sp.lastSeq, p.sp.lastHash = last.Seq, last.Hash
 		p.durableSeq.Store(last.Seq)
