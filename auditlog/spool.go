@@ -59,6 +59,7 @@ type spool struct {
 	// Writer side, owned by the pipeline's writer goroutine.
 	f    *os.File
 	size int64 // bytes written to the active segment (durable after sync)
+	lock *os.File
 
 	// failWrite, set by tests, makes appends fail (a dead disk).
 	failWrite atomic.Pointer[func() error]
@@ -76,6 +77,20 @@ func openSpool(dir, instance string) (*spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create audit spool %s: %w", dir, err)
 	}
+	lock, err := lockSpool(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openSpoolLocked(dir, instance)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func openSpoolLocked(dir, instance string) (*spool, error) {
 	s := &spool{dir: dir, instance: instance}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -278,11 +293,15 @@ func (s *spool) usage() (segments int, bytes int64) {
 }
 
 func (s *spool) close() error {
-	if s.f == nil {
-		return nil
+	var err error
+	if s.f != nil {
+		err = s.f.Close()
+		s.f = nil
 	}
-	err := s.f.Close()
-	s.f = nil
+	if s.lock != nil {
+		s.lock.Close() // releases the flock
+		s.lock = nil
+	}
 	return err
 }
 
