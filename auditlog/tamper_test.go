@@ -153,7 +153,7 @@ func recordPositions(files []fixtureFile) [][2]int {
 
 func verifyDir(t testing.TB, dir string, pub ed25519.PublicKey, extra []Checkpoint) Report {
 	t.Helper()
-	j, err := OpenJSONL(JSONLConfig{Dir: dir, RetentionDays: -1})
+	j, err := OpenJSONL(JSONLConfig{Dir: dir, ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
