@@ -82,7 +82,7 @@ func pgRun(cred *syscall.Credential, name string, args ...string) ([]byte, error
 	return out, nil
 }
 
-func chownTree(cred *syscall.Credential, dir string) error {
+func pgChownTree(cred *syscall.Credential, dir string) error {
 	if cred == nil {
 		return nil
 	}
@@ -116,7 +116,7 @@ func pgTemplateDir(cred *syscall.Credential) (string, error) {
 			pgTemplate.err = err
 			return
 		}
-		if err := chownTree(cred, tmp); err != nil {
+		if err := pgChownTree(cred, tmp); err != nil {
 			pgTemplate.err = err
 			return
 		}
@@ -193,7 +193,7 @@ func startPGServer(t testing.TB, settings ...string) *pgServer {
 		t.Fatal(err)
 	}
 	f.Close()
-	if err := chownTree(cred, dir); err != nil {
+	if err := pgChownTree(cred, dir); err != nil {
 		t.Fatal(err)
 	}
 	s.Start()
@@ -206,7 +206,7 @@ func (s *pgServer) ctl(args ...string) {
 	full := append(args, "-D", s.data, "-w", "-t", "120", "-l", filepath.Join(s.dir, "server.log"))
 	if _, err := pgRun(s.cred, "pg_ctl", full...); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
-		s.t.Fatalf("%v\nserver log:\n%s", err, tail(string(log), 2000))
+		s.t.Fatalf("%v\nserver log:\n%s", err, pgTail(string(log), 2000))
 	}
 }
 
@@ -214,7 +214,7 @@ func (s *pgServer) ctlQuiet(args ...string) {
 	_, _ = pgRun(s.cred, "pg_ctl", append(args, "-D", s.data, "-w", "-t", "60")...)
 }
 
-func tail(s string, n int) string {
+func pgTail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]
 	}

@@ -28,7 +28,7 @@ type PostgresSink struct {
 	lastMaint time.Time
 
 	partMu sync.Mutex
-	parts  map[day]bool
+	parts  map[pgDay]bool
 }
 
 var (
@@ -37,9 +37,9 @@ var (
 	_ ChainReader = (*PostgresSink)(nil)
 )
 
-// maintenanceEvery is how often writes also create partitions ahead and
+// pgMaintenanceEvery is how often writes also create partitions ahead and
 // apply retention.
-const maintenanceEvery = time.Hour
+const pgMaintenanceEvery = time.Hour
 
 // NewPostgresSink validates cfg (SEC-05 TLS rule included) and builds the
 // connection pool without connecting.
@@ -75,7 +75,7 @@ func NewPostgresSink(ctx context.Context, cfg PostgresConfig) (*PostgresSink, er
 		cfg:   cfg,
 		pool:  pool,
 		log:   log.Named("postgres"),
-		parts: map[day]bool{},
+		parts: map[pgDay]bool{},
 	}, nil
 }
 
@@ -113,12 +113,12 @@ func (s *PostgresSink) ensureReady(ctx context.Context) error {
 		s.retainLogged(ctx)
 		return nil
 	}
-	if s.now().Sub(s.lastMaint) < maintenanceEvery {
+	if s.now().Sub(s.lastMaint) < pgMaintenanceEvery {
 		return nil
 	}
 	s.lastMaint = s.now()
 	if err := s.ensureAhead(ctx); err != nil {
-		// Not fatal: writes create their own day's partition on demand.
+		// Not fatal: writes create their own pgDay's partition on demand.
 		s.log.Warn("creating audit partitions ahead failed", zap.Error(err))
 	}
 	s.retainLogged(ctx)

@@ -42,11 +42,11 @@ func (s *PostgresSink) ReadRecords(ctx context.Context, fn func(Record) error) e
 			Seq:      uint64(seq),
 			Time:     ts.UTC(),
 			Data:     append([]byte(nil), data...),
-			PrevHash: hash32(ph),
-			Hash:     hash32(hash),
+			PrevHash: pgHash32(ph),
+			Hash:     pgHash32(hash),
 		}
 		if id.Valid {
-			r.EventID = formatUUID(id.Bytes)
+			r.EventID = pgFormatUUID(id.Bytes)
 		}
 		if err := fn(r); err != nil {
 			return err
@@ -58,9 +58,9 @@ func (s *PostgresSink) ReadRecords(ctx context.Context, fn func(Record) error) e
 	return nil
 }
 
-// hash32 returns b as a [32]byte; a b of another length maps to a value
+// pgHash32 returns b as a [32]byte; a b of another length maps to a value
 // no chain step produces.
-func hash32(b []byte) [32]byte {
+func pgHash32(b []byte) [32]byte {
 	var out [32]byte
 	if len(b) == len(out) {
 		copy(out[:], b)
@@ -69,7 +69,7 @@ func hash32(b []byte) [32]byte {
 	return sha256.Sum256(append([]byte("ocomms-audit: stored hash of invalid length\x00"), b...))
 }
 
-func formatUUID(b [16]byte) string {
+func pgFormatUUID(b [16]byte) string {
 	const hexd = "0123456789abcdef"
 	out := make([]byte, 0, 36)
 	for i, c := range b {
@@ -99,7 +99,7 @@ func (s *PostgresSink) ReadCheckpoints(ctx context.Context) ([]Checkpoint, error
 			return cp, err
 		}
 		cp.Seq = uint64(seq)
-		cp.Hash, cp.PrevHash = hash32(hash), hash32(ph)
+		cp.Hash, cp.PrevHash = pgHash32(hash), pgHash32(ph)
 		cp.Time = time.Unix(0, ns).UTC()
 		return cp, nil
 	})

@@ -61,9 +61,9 @@ func decodePGCursor(s string) (pgCursor, error) {
 	}, nil
 }
 
-// ipPredicate returns the SQL matching source_ip against an address or a
+// pgIPPredicate returns the SQL matching source_ip against an address or a
 // CIDR (inet <<=, which the (source_ip, ts) btree serves as a range).
-func ipPredicate(ip string, arg int) (string, string, error) {
+func pgIPPredicate(ip string, arg int) (string, string, error) {
 	ip = strings.TrimSpace(ip)
 	if strings.Contains(ip, "/") {
 		p, err := netip.ParsePrefix(ip)
@@ -84,24 +84,24 @@ func ipPredicate(ip string, arg int) (string, string, error) {
 }
 
 // where builds the WHERE clause shared by queries and pivots.
-type where struct {
+type pgWhere struct {
 	conds []string
 	args  []any
 }
 
-func (w *where) add(cond string, arg any) {
+func (w *pgWhere) add(cond string, arg any) {
 	w.args = append(w.args, arg)
 	w.conds = append(w.conds, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(w.args))))
 }
 
-func (w *where) sql() string {
+func (w *pgWhere) sql() string {
 	if len(w.conds) == 0 {
 		return "TRUE"
 	}
 	return strings.Join(w.conds, " AND ")
 }
 
-func (w *where) window(since, until time.Time) {
+func (w *pgWhere) window(since, until time.Time) {
 	if !since.IsZero() {
 		w.add("ts >= $?", since)
 	}
@@ -110,8 +110,8 @@ func (w *where) window(since, until time.Time) {
 	}
 }
 
-func (w *where) ip(ip string) error {
-	cond, val, err := ipPredicate(ip, len(w.args)+1)
+func (w *pgWhere) ip(ip string) error {
+	cond, val, err := pgIPPredicate(ip, len(w.args)+1)
 	if err != nil {
 		return err
 	}
@@ -131,12 +131,12 @@ func (s *PostgresSink) Query(ctx context.Context, f Filter) (Page, error) {
 	if limit > MaxQueryLimit {
 		limit = MaxQueryLimit
 	}
-	var w where
+	var w pgWhere
 	if f.UserID != "" {
-		w.add("user_id = $?", cleanText(f.UserID, pgMaxID))
+		w.add("user_id = $?", pgCleanText(f.UserID, pgMaxID))
 	}
 	if f.Email != "" {
-		w.add("email = $?", cleanText(strings.ToLower(f.Email), pgMaxEmail))
+		w.add("email = $?", pgCleanText(strings.ToLower(f.Email), pgMaxEmail))
 	}
 	if f.IP != "" {
 		if err := w.ip(f.IP); err != nil {
@@ -188,7 +188,7 @@ func (s *PostgresSink) Query(ctx context.Context, f Filter) (Page, error) {
 			page.Next = last.encode()
 			break
 		}
-		ev, err := decodeStoredEvent(data)
+		ev, err := pgDecodeEvent(data)
 		if err != nil {
 			return Page{}, fmt.Errorf("postgres: decoding %s seq %d: %w", c.instance, c.seq, err)
 		}
@@ -204,7 +204,7 @@ func (s *PostgresSink) Query(ctx context.Context, f Filter) (Page, error) {
 // AccountsFromIP lists the accounts (email, else user id) seen from an
 // address or CIDR in [since, until), most events first.
 func (s *PostgresSink) AccountsFromIP(ctx context.Context, ip string, since, until time.Time) ([]Pivot, error) {
-	var w where
+	var w pgWhere
 	if err := w.ip(ip); err != nil {
 		return nil, err
 	}
@@ -218,9 +218,9 @@ func (s *PostgresSink) AccountsFromIP(ctx context.Context, ip string, since, unt
 // IPsForAccount lists the source IPs used by an account (matched as email
 // or user id) in [since, until), most events first.
 func (s *PostgresSink) IPsForAccount(ctx context.Context, account string, since, until time.Time) ([]Pivot, error) {
-	var w where
-	w.add("(email = $?", cleanText(strings.ToLower(account), pgMaxEmail))
-	w.args = append(w.args, cleanText(account, pgMaxID))
+	var w pgWhere
+	w.add("(email = $?", pgCleanText(strings.ToLower(account), pgMaxEmail))
+	w.args = append(w.args, pgCleanText(account, pgMaxID))
 	w.conds[0] += fmt.Sprintf(" OR user_id = $%d)", len(w.args))
 	w.window(since, until)
 	w.conds = append(w.conds, "source_ip IS NOT NULL")

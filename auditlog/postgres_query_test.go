@@ -38,7 +38,7 @@ func pgQueryFixture(t *testing.T) (*PostgresSink, []Event) {
 	return s, all
 }
 
-func inPrefix(cidr string) func(Event) bool {
+func pgInPrefix(cidr string) func(Event) bool {
 	p := netip.MustParsePrefix(cidr)
 	return func(e Event) bool {
 		a, err := netip.ParseAddr(e.SourceIP)
@@ -61,8 +61,8 @@ func TestPostgresQueryFilters(t *testing.T) {
 		{"user", Filter{UserID: "user-7"}, func(e Event) bool { return e.UserID == "user-7" }},
 		{"email any case", Filter{Email: "USER7@example.com"}, func(e Event) bool { return e.UserEmail == "user7@example.com" }},
 		{"ip", Filter{IP: "203.0.113.5"}, func(e Event) bool { return e.SourceIP == "203.0.113.5" }},
-		{"cidr", Filter{IP: "203.0.113.0/29"}, inPrefix("203.0.113.0/29")},
-		{"v6 cidr", Filter{IP: "2001:db8::/64"}, inPrefix("2001:db8::/64")},
+		{"cidr", Filter{IP: "203.0.113.0/29"}, pgInPrefix("203.0.113.0/29")},
+		{"v6 cidr", Filter{IP: "2001:db8::/64"}, pgInPrefix("2001:db8::/64")},
 		{"action+outcome", Filter{Actions: []Action{ActionSignInFailed}, Outcome: OutcomeFailure}, func(e Event) bool { return e.Action == ActionSignInFailed }},
 		{"actions", Filter{Actions: []Action{ActionAdmin, ActionRateLimited}}, func(e Event) bool { return e.Action == ActionAdmin || e.Action == ActionRateLimited }},
 		{"window", Filter{Since: mid, Until: mid.Add(3 * time.Hour)}, func(e Event) bool { return !e.Time.Before(mid) && e.Time.Before(mid.Add(3*time.Hour)) }},

@@ -18,7 +18,7 @@ type RetentionCut struct {
 	Instance string
 	Seq      uint64
 	PrevHash [32]byte
-	// Before is the first day kept (UTC midnight): partitions of earlier
+	// Before is the first pgDay kept (UTC midnight): partitions of earlier
 	// days are dropped.
 	Before time.Time
 }
@@ -29,9 +29,9 @@ type RetentionCut struct {
 // dropping anything, and the signer may write it to its other sinks too.
 type RetentionSigner func(ctx context.Context, cut RetentionCut) (Checkpoint, error)
 
-// retentionLockSQL lets one edge at a time apply retention.
-const retentionLockSQL = `SELECT pg_try_advisory_lock(hashtext(current_schema() || '.ocomms_audit_retention'))`
-const retentionUnlockSQL = `SELECT pg_advisory_unlock(hashtext(current_schema() || '.ocomms_audit_retention'))`
+// pgRetentionLockSQL lets one edge at a time apply retention.
+const pgRetentionLockSQL = `SELECT pg_try_advisory_lock(hashtext(current_schema() || '.ocomms_audit_retention'))`
+const pgRetentionUnlockSQL = `SELECT pg_advisory_unlock(hashtext(current_schema() || '.ocomms_audit_retention'))`
 
 // ApplyRetention drops the daily partitions older than RetentionDays (UTC
 // days; today counts as one). For each chain with records in them it
@@ -50,12 +50,12 @@ func (s *PostgresSink) ApplyRetention(ctx context.Context) ([]string, error) {
 	if s.cfg.RetentionCheckpoint == nil {
 		return nil, errors.New("postgres: retention needs a checkpoint signer")
 	}
-	keepFrom := dayOf(s.now()).start().AddDate(0, 0, -(s.cfg.RetentionDays - 1))
+	keepFrom := pgDayOf(s.now()).start().AddDate(0, 0, -(s.cfg.RetentionDays - 1))
 	parts, err := s.listPartitions(ctx, s.pool)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	var old []day
+	var old []pgDay
 	for d := range parts {
 		if d.start().Before(keepFrom) {
 			old = append(old, d)
@@ -72,13 +72,13 @@ func (s *PostgresSink) ApplyRetention(ctx context.Context) ([]string, error) {
 	}
 	defer conn.Release()
 	var locked bool
-	if err := conn.QueryRow(ctx, retentionLockSQL).Scan(&locked); err != nil {
+	if err := conn.QueryRow(ctx, pgRetentionLockSQL).Scan(&locked); err != nil {
 		return nil, fmt.Errorf("postgres: retention lock: %w", err)
 	}
 	if !locked {
 		return nil, nil // another edge is at it
 	}
-	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), retentionUnlockSQL) }()
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), pgRetentionUnlockSQL) }()
 
 	// The highest seq per chain among the partitions to drop.
 	var union []string
@@ -106,7 +106,7 @@ func (s *PostgresSink) ApplyRetention(ctx context.Context) ([]string, error) {
 			t.instance, t.seq).Scan(&hash); err != nil {
 			return nil, fmt.Errorf("postgres: retention cut of %s: %w", t.instance, err)
 		}
-		cut := RetentionCut{Instance: t.instance, Seq: uint64(t.seq) + 1, PrevHash: hash32(hash), Before: keepFrom}
+		cut := RetentionCut{Instance: t.instance, Seq: uint64(t.seq) + 1, PrevHash: pgHash32(hash), Before: keepFrom}
 		var have bool
 		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_checkpoints WHERE instance = $1 AND seq = $2 AND retention)`,
 			cut.Instance, int64(cut.Seq)).Scan(&have); err != nil {

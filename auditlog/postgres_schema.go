@@ -13,7 +13,7 @@ import (
 // postgresMigrations are applied in order, each once, recorded in
 // audit_schema_version. Never edit a released entry: append a new one.
 var postgresMigrations = []string{
-	// 1: events partitioned by day, checkpoints, conflicts, append-only
+	// 1: events partitioned by pgDay, checkpoints, conflicts, append-only
 	// triggers. The primary key (instance, seq, ts) makes a replayed record
 	// a duplicate (ts must be in every unique key of a partitioned table;
 	// a replay carries the same ts). It also serves chain reads in
@@ -85,16 +85,16 @@ var postgresMigrations = []string{
 		FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();`,
 }
 
-// schemaLockSQL takes the transaction-scoped advisory lock that serializes
+// pgSchemaLockSQL takes the transaction-scoped advisory lock that serializes
 // migrations and partition DDL across every edge sharing the schema.
-const schemaLockSQL = `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.ocomms_audit_schema'))`
+const pgSchemaLockSQL = `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.ocomms_audit_schema'))`
 
 // migrate brings the schema up to date. Several edges starting together
 // are safe: each waits for the advisory lock, then sees what the others
 // applied. Each migration commits with its version row, or not at all.
 func (s *PostgresSink) migrate(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, schemaLockSQL); err != nil {
+		if _, err := tx.Exec(ctx, pgSchemaLockSQL); err != nil {
 			return fmt.Errorf("taking the schema lock: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS audit_schema_version (
@@ -121,36 +121,36 @@ func (s *PostgresSink) migrate(ctx context.Context) error {
 	})
 }
 
-// day is a UTC calendar day, the unit of partitioning.
-type day struct{ y, m, d int }
+// pgDay is a UTC calendar pgDay, the unit of partitioning.
+type pgDay struct{ y, m, d int }
 
-func dayOf(t time.Time) day {
+func pgDayOf(t time.Time) pgDay {
 	u := t.UTC()
-	return day{u.Year(), int(u.Month()), u.Day()}
+	return pgDay{u.Year(), int(u.Month()), u.Day()}
 }
 
-func (d day) start() time.Time { return time.Date(d.y, time.Month(d.m), d.d, 0, 0, 0, 0, time.UTC) }
-func (d day) next() day        { return dayOf(d.start().AddDate(0, 0, 1)) }
-func (d day) partition() string {
+func (d pgDay) start() time.Time { return time.Date(d.y, time.Month(d.m), d.d, 0, 0, 0, 0, time.UTC) }
+func (d pgDay) next() pgDay      { return pgDayOf(d.start().AddDate(0, 0, 1)) }
+func (d pgDay) partition() string {
 	return fmt.Sprintf("audit_events_p%04d%02d%02d", d.y, d.m, d.d)
 }
 
-// parsePartition reads a day back from a partition name.
-func parsePartition(name string) (day, bool) {
+// pgParsePartition reads a pgDay back from a partition name.
+func pgParsePartition(name string) (pgDay, bool) {
 	if !strings.HasPrefix(name, "audit_events_p") || len(name) != len("audit_events_p20060102") {
-		return day{}, false
+		return pgDay{}, false
 	}
 	t, err := time.Parse("20060102", name[len("audit_events_p"):])
 	if err != nil {
-		return day{}, false
+		return pgDay{}, false
 	}
-	return dayOf(t), true
+	return pgDayOf(t), true
 }
 
 // listPartitions returns the days that have an attached partition.
 func (s *PostgresSink) listPartitions(ctx context.Context, q interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
-}) (map[day]bool, error) {
+}) (map[pgDay]bool, error) {
 	rows, err := q.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'audit_events'::regclass`)
 	if err != nil {
@@ -160,9 +160,9 @@ func (s *PostgresSink) listPartitions(ctx context.Context, q interface {
 	if err != nil {
 		return nil, fmt.Errorf("listing audit partitions: %w", err)
 	}
-	out := make(map[day]bool, len(names))
+	out := make(map[pgDay]bool, len(names))
 	for _, n := range names {
-		if d, ok := parsePartition(n); ok {
+		if d, ok := pgParsePartition(n); ok {
 			out[d] = true
 		}
 	}
@@ -171,10 +171,10 @@ func (s *PostgresSink) listPartitions(ctx context.Context, q interface {
 
 // ensurePartitions creates the partitions for days that lack one, under
 // the schema lock, and records them in the sink's cache.
-func (s *PostgresSink) ensurePartitions(ctx context.Context, days []day) error {
+func (s *PostgresSink) ensurePartitions(ctx context.Context, days []pgDay) error {
 	s.partMu.Lock()
 	defer s.partMu.Unlock()
-	var missing []day
+	var missing []pgDay
 	for _, d := range days {
 		if !s.parts[d] {
 			missing = append(missing, d)
@@ -184,9 +184,9 @@ func (s *PostgresSink) ensurePartitions(ctx context.Context, days []day) error {
 		return nil
 	}
 	sort.Slice(missing, func(i, j int) bool { return missing[i].start().Before(missing[j].start()) })
-	var existing map[day]bool
+	var existing map[pgDay]bool
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, schemaLockSQL); err != nil {
+		if _, err := tx.Exec(ctx, pgSchemaLockSQL); err != nil {
 			return fmt.Errorf("taking the schema lock: %w", err)
 		}
 		have, err := s.listPartitions(ctx, tx)
@@ -224,14 +224,14 @@ func (s *PostgresSink) ensurePartitions(ctx context.Context, days []day) error {
 // (another edge's retention dropped one we thought existed).
 func (s *PostgresSink) forgetPartitions() {
 	s.partMu.Lock()
-	s.parts = map[day]bool{}
+	s.parts = map[pgDay]bool{}
 	s.partMu.Unlock()
 }
 
 // ensureAhead creates today's partition and the configured days ahead.
 func (s *PostgresSink) ensureAhead(ctx context.Context) error {
-	today := dayOf(s.now())
-	days := []day{today}
+	today := pgDayOf(s.now())
+	days := []pgDay{today}
 	d := today
 	for i := 0; i < s.cfg.PartitionsAhead; i++ {
 		d = d.next()

@@ -133,7 +133,7 @@ func TestPostgresPartitionsAndRetention(t *testing.T) {
 		}
 	})
 	ctx := context.Background()
-	// 30 records, one per day, from 20 days ago to 9 days ago.
+	// 30 records, one per pgDay, from 20 days ago to 9 days ago.
 	evs := make([]Event, 30)
 	for i := range evs {
 		evs[i] = pgTestEvent(i, now.AddDate(0, 0, -20).Add(time.Duration(i)*9*time.Hour))
@@ -147,15 +147,15 @@ func TestPostgresPartitionsAndRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []time.Time{now.AddDate(0, 0, -20), now, now.AddDate(0, 0, 2)} {
-		if !parts[dayOf(d)] {
-			t.Fatalf("no partition for %s (have %v)", dayOf(d).partition(), parts)
+		if !parts[pgDayOf(d)] {
+			t.Fatalf("no partition for %s (have %v)", pgDayOf(d).partition(), parts)
 		}
 	}
 	dropped, err := s.ApplyRetention(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keepFrom := dayOf(now).start().AddDate(0, 0, -9)
+	keepFrom := pgDayOf(now).start().AddDate(0, 0, -9)
 	var lastDropped Record
 	for _, r := range recs {
 		if r.Time.Before(keepFrom) {
@@ -240,7 +240,7 @@ func TestPostgresAppendOnly(t *testing.T) {
 		`UPDATE audit_events SET email = 'x' WHERE seq = 2`,
 		`DELETE FROM audit_events WHERE seq = 2`,
 		`TRUNCATE audit_events`,
-		`TRUNCATE ` + dayOf(pgT0).partition(),
+		`TRUNCATE ` + pgDayOf(pgT0).partition(),
 		`UPDATE audit_checkpoints SET seq = 9`,
 		`DELETE FROM audit_checkpoints`,
 		`TRUNCATE audit_checkpoints`,

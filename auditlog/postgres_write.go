@@ -49,7 +49,7 @@ type pgRow struct {
 	prevHash  []byte
 	hash      []byte
 	detailOK  bool
-	firstDay  day
+	firstDay  pgDay
 	recordSeq uint64
 }
 
@@ -62,26 +62,26 @@ func toPGRow(r Record) (pgRow, error) {
 	if r.Seq == 0 || r.Seq > math.MaxInt64 {
 		return pgRow{}, fmt.Errorf("postgres: record %s has seq %d outside 1..2^63-1", r.Instance, r.Seq)
 	}
-	ev := recordEvent(r)
+	ev := pgRecordEvent(r)
 	ts := r.Time
 	if ts.IsZero() {
 		ts = ev.Time
 	}
 	row := pgRow{
-		instance:  cleanText(r.Instance, pgMaxInstance),
+		instance:  pgCleanText(r.Instance, pgMaxInstance),
 		seq:       int64(r.Seq),
-		eventID:   parseUUID(firstNonEmpty(r.EventID, ev.ID)),
+		eventID:   pgParseUUID(pgFirstNonEmpty(r.EventID, ev.ID)),
 		ts:        ts,
-		action:    cleanText(string(ev.Action), pgMaxAction),
-		outcome:   cleanText(string(ev.Outcome), pgMaxAction),
-		userID:    optText(ev.UserID, pgMaxID),
-		email:     optText(strings.ToLower(ev.UserEmail), pgMaxEmail),
-		sourceIP:  parseIP(ev.SourceIP),
+		action:    pgCleanText(string(ev.Action), pgMaxAction),
+		outcome:   pgCleanText(string(ev.Outcome), pgMaxAction),
+		userID:    pgOptText(ev.UserID, pgMaxID),
+		email:     pgOptText(strings.ToLower(ev.UserEmail), pgMaxEmail),
+		sourceIP:  pgParseIP(ev.SourceIP),
 		data:      r.Data,
 		prevHash:  append([]byte(nil), r.PrevHash[:]...),
 		hash:      append([]byte(nil), r.Hash[:]...),
-		detailOK:  jsonbAccepts(r.Data),
-		firstDay:  dayOf(ts),
+		detailOK:  pgJSONBAccepts(r.Data),
+		firstDay:  pgDayOf(ts),
 		recordSeq: r.Seq,
 	}
 	if row.outcome == "" {
@@ -115,16 +115,16 @@ func (r *pgRow) values() []any {
 		r.data, r.prevHash, r.hash, r.detailOK}
 }
 
-func firstNonEmpty(a, b string) string {
+func pgFirstNonEmpty(a, b string) string {
 	if a != "" {
 		return a
 	}
 	return b
 }
 
-// cleanText makes s storable in a text column: valid UTF-8, no NUL, at
+// pgCleanText makes s storable in a text column: valid UTF-8, no NUL, at
 // most max bytes (cut on a rune boundary).
-func cleanText(s string, max int) string {
+func pgCleanText(s string, max int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
@@ -141,15 +141,15 @@ func cleanText(s string, max int) string {
 	return s
 }
 
-func optText(s string, max int) *string {
+func pgOptText(s string, max int) *string {
 	if s == "" {
 		return nil
 	}
-	c := cleanText(s, max)
+	c := pgCleanText(s, max)
 	return &c
 }
 
-func parseIP(s string) *netip.Addr {
+func pgParseIP(s string) *netip.Addr {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
 	if err != nil {
 		return nil
@@ -158,9 +158,9 @@ func parseIP(s string) *netip.Addr {
 	return &a
 }
 
-// parseUUID parses a canonical UUID; anything else is NULL (Data keeps
+// pgParseUUID parses a canonical UUID; anything else is NULL (Data keeps
 // the original).
-func parseUUID(s string) pgtype.UUID {
+func pgParseUUID(s string) pgtype.UUID {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return pgtype.UUID{}
 	}
@@ -173,10 +173,10 @@ func parseUUID(s string) pgtype.UUID {
 	return u
 }
 
-// jsonbAccepts reports whether PostgreSQL's jsonb input will take data:
+// pgJSONBAccepts reports whether PostgreSQL's jsonb input will take data:
 // valid UTF-8 JSON without the \u0000 escape or \uD800-\uDFFF escapes,
 // which jsonb refuses (or may refuse) where encoding/json accepts them.
-func jsonbAccepts(data []byte) bool {
+func pgJSONBAccepts(data []byte) bool {
 	if !utf8.Valid(data) || !json.Valid(data) {
 		return false
 	}
@@ -210,8 +210,8 @@ func (s *PostgresSink) Write(ctx context.Context, records []Record) error {
 		return err
 	}
 	rows := make([]pgRow, len(records))
-	seen := map[day]bool{}
-	var days []day
+	seen := map[pgDay]bool{}
+	var days []pgDay
 	for i, r := range records {
 		row, err := toPGRow(r)
 		if err != nil {
