@@ -118,7 +118,7 @@ func (s *PostgresSink) ensureReady(ctx context.Context) error {
 	}
 	s.lastMaint = s.now()
 	if err := s.ensureAhead(ctx); err != nil {
-		// Not fatal: writes create their own pgDay's partition on demand.
+		// Not fatal: writes create their own day's partition on demand.
 		s.log.Warn("creating audit partitions ahead failed", zap.Error(err))
 	}
 	s.retainLogged(ctx)

@@ -18,7 +18,7 @@ type RetentionCut struct {
 	Instance string
 	Seq      uint64
 	PrevHash [32]byte
-	// Before is the first pgDay kept (UTC midnight): partitions of earlier
+	// Before is the first day kept (UTC midnight): partitions of earlier
 	// days are dropped.
 	Before time.Time
 }

@@ -13,7 +13,7 @@ import (
 // postgresMigrations are applied in order, each once, recorded in
 // audit_schema_version. Never edit a released entry: append a new one.
 var postgresMigrations = []string{
-	// 1: events partitioned by pgDay, checkpoints, conflicts, append-only
+	// 1: events partitioned by day, checkpoints, conflicts, append-only
 	// triggers. The primary key (instance, seq, ts) makes a replayed record
 	// a duplicate (ts must be in every unique key of a partitioned table;
 	// a replay carries the same ts). It also serves chain reads in
@@ -121,7 +121,7 @@ func (s *PostgresSink) migrate(ctx context.Context) error {
 	})
 }
 
-// pgDay is a UTC calendar pgDay, the unit of partitioning.
+// pgDay is a UTC calendar day, the unit of partitioning.
 type pgDay struct{ y, m, d int }
 
 func pgDayOf(t time.Time) pgDay {
@@ -135,7 +135,7 @@ func (d pgDay) partition() string {
 	return fmt.Sprintf("audit_events_p%04d%02d%02d", d.y, d.m, d.d)
 }
 
-// pgParsePartition reads a pgDay back from a partition name.
+// pgParsePartition reads a day back from a partition name.
 func pgParsePartition(name string) (pgDay, bool) {
 	if !strings.HasPrefix(name, "audit_events_p") || len(name) != len("audit_events_p20060102") {
 		return pgDay{}, false

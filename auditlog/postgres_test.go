@@ -133,7 +133,7 @@ func TestPostgresPartitionsAndRetention(t *testing.T) {
 		}
 	})
 	ctx := context.Background()
-	// 30 records, one per pgDay, from 20 days ago to 9 days ago.
+	// 30 records, one per day, from 20 days ago to 9 days ago.
 	evs := make([]Event, 30)
 	for i := range evs {
 		evs[i] = pgTestEvent(i, now.AddDate(0, 0, -20).Add(time.Duration(i)*9*time.Hour))
