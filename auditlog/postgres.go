@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,6 +30,9 @@ type PostgresSink struct {
 
 	partMu sync.Mutex
 	parts  map[pgDay]bool
+
+	// replays counts batches written through the 23505 fallback.
+	replays atomic.Int64
 }
 
 var (

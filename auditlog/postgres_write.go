@@ -288,6 +288,7 @@ WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.instance = i.instance AND ins.seq 
 // hash is kept in audit_conflicts as evidence and logged as an error; the
 // stored chain is left as it is.
 func (s *PostgresSink) insertIgnoringDuplicates(ctx context.Context, rows []pgRow) error {
+	s.replays.Add(1)
 	n := len(rows)
 	var (
 		inst     = make([]string, n)
