@@ -4,10 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
+	"go.uber.org/zap"
 )
 
 // ReadRecords streams every stored record ordered by instance then seq
@@ -15,47 +19,208 @@ import (
 // verification. Rows are read from the socket as fn consumes them; memory
 // stays flat whatever the table's size.
 //
-// A stored hash or prev_hash that is not 32 bytes long cannot be put in a
-// Record as it is; it is replaced by a value that can match no real hash
-// (SHA-256 of a marker and the stored bytes), so verification fails at
-// that seq instead of accepting a truncated value.
+// The chain covers data, prev_hash and hash; the indexed columns (event
+// id, time, action, outcome, user, email, IP, status) are copies derived
+// from data that queries filter on. Each row's columns are derived again
+// from its data and compared: a row whose columns were edited is handed
+// to fn with a Hash no chain step produces, so verification names that
+// seq. A stored hash or prev_hash that is not 32 bytes long is replaced
+// the same way rather than truncated.
 func (s *PostgresSink) ReadRecords(ctx context.Context, fn func(Record) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT instance, seq, event_id, ts, data, prev_hash, hash
+	bad, first, err := pgReadRecords(ctx, s.pool, fn)
+	if bad > 0 {
+		s.log.Warn("audit rows whose indexed columns disagree with their hashed data",
+			zap.Int("rows", bad), zap.String("first_instance", first.Instance), zap.Uint64("first_seq", first.Seq))
+	}
+	return err
+}
+
+// pgQuerier is a pool, a connection or a transaction.
+type pgQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// pgReadBatch is a run of rows checked by a worker, emitted in order.
+type pgReadBatch struct {
+	recs   []Record
+	stored []pgStoredCols
+	done   chan struct{}
+	bad    int
+	first  Record
+}
+
+// pgStoredCols are a row's derived columns as stored, in text form.
+type pgStoredCols struct {
+	eventID, action, outcome, userID, email, sourceIP *string
+	status                                            *int32
+	detailOK                                          bool
+}
+
+const pgReadBatchSize = 256
+
+func pgReadRecords(ctx context.Context, q pgQuerier, fn func(Record) error) (int, Record, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := q.Query(ctx, `SELECT instance, seq, ts, data, prev_hash, hash,
+		event_id::text, action, outcome, user_id, email, source_ip::text, status, detail_ok
 		FROM audit_events ORDER BY instance, seq, ts`)
 	if err != nil {
-		return fmt.Errorf("postgres: reading the chain: %w", err)
+		return 0, Record{}, fmt.Errorf("postgres: reading the chain: %w", err)
 	}
 	defer rows.Close()
+
+	workers := max(1, runtime.GOMAXPROCS(0))
+	work := make(chan *pgReadBatch, workers)
+	ordered := make(chan *pgReadBatch, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				b.check()
+				close(b.done)
+			}
+		}()
+	}
 	var (
-		instance       string
-		seq            int64
-		id             pgtype.UUID
-		ts             time.Time
-		data, ph, hash []byte
+		fnErr  error
+		bad    int
+		first  Record
+		emitWG sync.WaitGroup
 	)
+	emitWG.Add(1)
+	go func() {
+		defer emitWG.Done()
+		for b := range ordered {
+			<-b.done
+			if fnErr != nil {
+				continue
+			}
+			if b.bad > 0 && bad == 0 {
+				first = b.first
+			}
+			bad += b.bad
+			for _, r := range b.recs {
+				if err := fn(r); err != nil {
+					fnErr = err
+					cancel()
+					break
+				}
+			}
+		}
+	}()
+
+	var (
+		seq      int64
+		ts       time.Time
+		data, ph []byte
+		hash     []byte
+	)
+	b := &pgReadBatch{done: make(chan struct{})}
+	flush := func() {
+		work <- b
+		ordered <- b
+		b = &pgReadBatch{done: make(chan struct{})}
+	}
+	var scanErr error
 	for rows.Next() {
-		if err := rows.Scan(&instance, &seq, &id, &ts, &data, &ph, &hash); err != nil {
-			return fmt.Errorf("postgres: reading the chain: %w", err)
+		var (
+			r Record
+			c pgStoredCols
+		)
+		if err := rows.Scan(&r.Instance, &seq, &ts, &data, &ph, &hash,
+			&c.eventID, &c.action, &c.outcome, &c.userID, &c.email, &c.sourceIP, &c.status, &c.detailOK); err != nil {
+			scanErr = err
+			break
 		}
-		r := Record{
-			Instance: instance,
-			Seq:      uint64(seq),
-			Time:     ts.UTC(),
-			Data:     append([]byte(nil), data...),
-			PrevHash: pgHash32(ph),
-			Hash:     pgHash32(hash),
+		r.Seq, r.Time = uint64(seq), ts.UTC()
+		r.Data = append([]byte(nil), data...)
+		r.PrevHash, r.Hash = pgHash32(ph), pgHash32(hash)
+		if c.eventID != nil {
+			r.EventID = *c.eventID
 		}
-		if id.Valid {
-			r.EventID = pgFormatUUID(id.Bytes)
-		}
-		if err := fn(r); err != nil {
-			return err
+		b.recs = append(b.recs, r)
+		b.stored = append(b.stored, c)
+		if len(b.recs) == pgReadBatchSize {
+			flush()
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("postgres: reading the chain: %w", err)
+	if len(b.recs) > 0 {
+		flush()
 	}
-	return nil
+	close(work)
+	close(ordered)
+	wg.Wait()
+	emitWG.Wait()
+	if fnErr != nil {
+		return bad, first, fnErr
+	}
+	if scanErr == nil {
+		scanErr = rows.Err()
+	}
+	if scanErr != nil {
+		return bad, first, fmt.Errorf("postgres: reading the chain: %w", scanErr)
+	}
+	return bad, first, nil
+}
+
+// check derives each row's columns from its data again and marks the
+// rows whose stored columns differ.
+func (b *pgReadBatch) check() {
+	for i := range b.recs {
+		if pgColumnsMatch(b.recs[i], b.stored[i]) {
+			continue
+		}
+		if b.bad == 0 {
+			b.first = b.recs[i]
+		}
+		b.bad++
+		b.recs[i].Hash = sha256.Sum256(append([]byte("ocomms-audit: indexed columns disagree with data\x00"), b.recs[i].Hash[:]...))
+	}
+}
+
+// pgColumnsMatch reports whether stored columns are what Write would
+// derive from the record's data.
+func pgColumnsMatch(r Record, c pgStoredCols) bool {
+	if r.Seq == 0 || r.Seq > math.MaxInt64 {
+		return false
+	}
+	want, err := toPGRow(r)
+	if err != nil {
+		return false
+	}
+	if !want.ts.Equal(r.Time) {
+		return false
+	}
+	var id *string
+	if want.eventID.Valid {
+		s := pgFormatUUID(want.eventID.Bytes)
+		id = &s
+	}
+	var ip *string
+	if want.sourceIP != nil {
+		s := want.sourceIP.String() + "/" + strconv.Itoa(want.sourceIP.BitLen())
+		ip = &s
+	}
+	return pgEq(c.eventID, id) && c.action != nil && *c.action == want.action &&
+		c.outcome != nil && *c.outcome == want.outcome &&
+		pgEq(c.userID, want.userID) && pgEq(c.email, want.email) && pgEq(c.sourceIP, ip) &&
+		pgEqInt(c.status, want.status) && c.detailOK == want.detailOK
+}
+
+func pgEq(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+func pgEqInt(a, b *int32) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
 }
 
 // pgHash32 returns b as a [32]byte; a b of another length maps to a value

@@ -1,13 +1,10 @@
 package auditlog
 
-import "encoding/json"
-
-// pgRecordEvent returns the decoded event of a record: Record.Event when the
-// pipeline set it, else decoded from Data.
+// pgRecordEvent returns the event the columns of a record are derived
+// from: always decoded from Data, the hashed bytes, so that the indexed
+// columns say what the chain says (Record.Event is not trusted over
+// Data). Undecodable Data gives an empty event: the row is still stored.
 func pgRecordEvent(r Record) *Event {
-	if r.Event != nil {
-		return r.Event
-	}
 	ev, err := pgDecodeEvent(r.Data)
 	if err != nil || ev == nil {
 		return &Event{}
@@ -16,10 +13,9 @@ func pgRecordEvent(r Record) *Event {
 }
 
 // pgDecodeEvent turns stored canonical bytes back into an Event.
-// Placeholder until the canonical encoding lands (auditcore): plain JSON.
-var pgDecodeEvent = func(data []byte) (*Event, error) {
-	var ev Event
-	if err := json.Unmarshal(data, &ev); err != nil {
+func pgDecodeEvent(data []byte) (*Event, error) {
+	ev, err := UnmarshalEvent(data)
+	if err != nil {
 		return nil, err
 	}
 	return &ev, nil

@@ -2,7 +2,6 @@ package auditlog
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -37,9 +36,9 @@ func pgTestEvent(i int, ts time.Time) Event {
 	}
 }
 
-// pgEncode stands in for the pipeline's canonical encoding.
+// pgEncode is the pipeline's canonical encoding.
 func pgEncode(ev Event) []byte {
-	b, err := json.Marshal(ev)
+	b, err := MarshalEvent(ev)
 	if err != nil {
 		panic(err)
 	}
@@ -53,6 +52,7 @@ func pgChain(instance string, from uint64, prev [32]byte, evs []Event) []Record 
 		ev := evs[i]
 		ev.Instance, ev.Sequence = instance, from+uint64(i)
 		data := pgEncode(ev)
+		ev = Sanitize(ev) // what reads back
 		h := ChainHash(prev, data)
 		out[i] = Record{Instance: instance, Seq: ev.Sequence, EventID: ev.ID, Time: ev.Time, Data: data, PrevHash: prev, Hash: h, Event: &ev}
 		prev = h

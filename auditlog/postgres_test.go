@@ -63,7 +63,7 @@ func TestPostgresForkedRecordIsKeptAsEvidence(t *testing.T) {
 	if err := c.QueryRow(ctx, `SELECT email FROM audit_events WHERE instance = 'edge-f' AND seq = 5`).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.QueryRow(ctx, `SELECT convert_from(data, 'UTF8')::jsonb->>'UserEmail' FROM audit_conflicts WHERE instance = 'edge-f' AND seq = 5`).Scan(&kept); err != nil {
+	if err := c.QueryRow(ctx, `SELECT convert_from(data, 'UTF8')::jsonb->'user'->>'email' FROM audit_conflicts WHERE instance = 'edge-f' AND seq = 5`).Scan(&kept); err != nil {
 		t.Fatalf("conflict not kept: %v", err)
 	}
 	if stored == "mallory@example.com" || kept != "mallory@example.com" {
@@ -91,9 +91,13 @@ func TestPostgresHostileInputCannotWedge(t *testing.T) {
 		evs[i].Time = pgT0.Add(time.Duration(i) * time.Second)
 	}
 	recs := pgChain("edge-h", 1, [32]byte{}, evs)
-	// Data that is not JSON at all, and JSON that jsonb refuses.
+	// Data that is not JSON at all, JSON that jsonb refuses, and a
+	// decodable document whose values were never sanitized.
+	raw := `{"@timestamp":"2026-11-20T10:00:00.000001Z","event":{"action":"sign_in_failed\u0000x","id":"zz","outcome":"failure"},` +
+		`"user":{"email":"` + strings.Repeat("B", 9000) + `@x","id":"\udc00bad"},"source":{"ip":"1.2.3.4"}}`
 	recs = append(recs, Record{Instance: "edge-h", Seq: 4, Time: pgT0, Data: []byte("\xff not json")},
-		Record{Instance: "edge-h", Seq: 5, Time: pgT0, Data: []byte(`{"a":"\u0000","b":"\ud800"}`)})
+		Record{Instance: "edge-h", Seq: 5, Time: pgT0, Data: []byte(`{"a":"\u0000","b":"\ud800"}`)},
+		Record{Instance: "edge-h", Seq: 6, Time: pgT0, Data: []byte(raw)})
 	if err := s.Write(ctx, recs); err != nil {
 		t.Fatalf("hostile records wedge the sink: %v", err)
 	}

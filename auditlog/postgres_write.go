@@ -63,10 +63,13 @@ func toPGRow(r Record) (pgRow, error) {
 		return pgRow{}, fmt.Errorf("postgres: record %s has seq %d outside 1..2^63-1", r.Instance, r.Seq)
 	}
 	ev := pgRecordEvent(r)
-	ts := r.Time
+	// The partition key comes from the hashed bytes when they say it, so
+	// the column cannot disagree with the chain.
+	ts := ev.Time
 	if ts.IsZero() {
-		ts = ev.Time
+		ts = r.Time
 	}
+	ts = ts.UTC().Truncate(time.Microsecond)
 	row := pgRow{
 		instance:  pgCleanText(r.Instance, pgMaxInstance),
 		seq:       int64(r.Seq),
