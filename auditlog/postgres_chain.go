@@ -249,7 +249,11 @@ func pgFormatUUID(b [16]byte) string {
 // ReadCheckpoints returns every stored checkpoint ordered by instance,
 // seq, time.
 func (s *PostgresSink) ReadCheckpoints(ctx context.Context) ([]Checkpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT instance, seq, retention, hash, prev_hash, time_ns, public_key, signature
+	return pgReadCheckpoints(ctx, s.pool)
+}
+
+func pgReadCheckpoints(ctx context.Context, q pgQuerier) ([]Checkpoint, error) {
+	rows, err := q.Query(ctx, `SELECT instance, seq, retention, hash, prev_hash, time_ns, public_key, signature
 		FROM audit_checkpoints ORDER BY instance, seq, time_ns, retention`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: reading checkpoints: %w", err)

@@ -73,7 +73,7 @@ func toPGRow(r Record) (pgRow, error) {
 	row := pgRow{
 		instance:  pgCleanText(r.Instance, pgMaxInstance),
 		seq:       int64(r.Seq),
-		eventID:   pgParseUUID(pgFirstNonEmpty(r.EventID, ev.ID)),
+		eventID:   pgParseUUID(pgFirstNonEmpty(ev.ID, r.EventID)),
 		ts:        ts,
 		action:    pgCleanText(string(ev.Action), pgMaxAction),
 		outcome:   pgCleanText(string(ev.Outcome), pgMaxAction),
