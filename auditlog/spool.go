@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The spool is the pipeline's write-ahead log: a directory of segment
@@ -58,6 +59,9 @@ type spool struct {
 	// Writer side, owned by the pipeline's writer goroutine.
 	f    *os.File
 	size int64 // bytes written to the active segment (durable after sync)
+
+	// failWrite, set by tests, makes appends fail (a dead disk).
+	failWrite atomic.Pointer[func() error]
 
 	// Tail of the chain as recovered on open.
 	lastSeq  uint64
@@ -181,6 +185,11 @@ func (s *spool) createSegment(start uint64, prev [32]byte) error {
 
 // append writes frames at the end of the active segment (not yet durable).
 func (s *spool) append(frames []byte) error {
+	if f := s.failWrite.Load(); f != nil {
+		if err := (*f)(); err != nil {
+			return fmt.Errorf("write audit spool: %w", err)
+		}
+	}
 	n, err := s.f.WriteAt(frames, s.size)
 	if err != nil {
 		// Leave no partial frame behind; the batch is retried whole.
