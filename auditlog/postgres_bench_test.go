@@ -67,8 +67,7 @@ func BenchmarkPostgresIngest(b *testing.B) {
 		b.ResetTimer()
 		start := time.Now()
 		for i := range rows {
-			if _, err := s.pool.Exec(ctx, `INSERT INTO audit_events (instance, seq, event_id, ts, action, outcome, user_id, email,
-				source_ip, status, data, prev_hash, hash, detail_ok) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			if _, err := s.pool.Exec(ctx, pgInsertSQL,
 				rows[i].values()...); err != nil {
 				b.Fatal(err)
 			}

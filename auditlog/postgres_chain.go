@@ -52,6 +52,7 @@ type pgReadBatch struct {
 // pgStoredCols are a row's derived columns as stored, in text form.
 type pgStoredCols struct {
 	eventID, action, outcome, userID, email, sourceIP *string
+	userName, tUser, tEmail                           *string
 	status                                            *int32
 	detailOK                                          bool
 }
@@ -62,7 +63,7 @@ func pgReadRecords(ctx context.Context, q pgQuerier, fn func(Record) error) (int
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rows, err := q.Query(ctx, `SELECT instance, seq, ts, data, prev_hash, hash,
-		event_id::text, action, outcome, user_id, email, source_ip::text, status, detail_ok
+		event_id::text, action, outcome, user_id, email, user_name, target_user, target_email, source_ip::text, status, detail_ok
 		FROM audit_events ORDER BY instance, seq, ts`)
 	if err != nil {
 		return 0, Record{}, fmt.Errorf("postgres: reading the chain: %w", err)
@@ -130,7 +131,7 @@ func pgReadRecords(ctx context.Context, q pgQuerier, fn func(Record) error) (int
 			c pgStoredCols
 		)
 		if err := rows.Scan(&r.Instance, &seq, &ts, &data, &ph, &hash,
-			&c.eventID, &c.action, &c.outcome, &c.userID, &c.email, &c.sourceIP, &c.status, &c.detailOK); err != nil {
+			&c.eventID, &c.action, &c.outcome, &c.userID, &c.email, &c.userName, &c.tUser, &c.tEmail, &c.sourceIP, &c.status, &c.detailOK); err != nil {
 			scanErr = err
 			break
 		}
@@ -206,6 +207,7 @@ func pgColumnsMatch(r Record, c pgStoredCols) bool {
 	return pgEq(c.eventID, id) && c.action != nil && *c.action == want.action &&
 		c.outcome != nil && *c.outcome == want.outcome &&
 		pgEq(c.userID, want.userID) && pgEq(c.email, want.email) && pgEq(c.sourceIP, ip) &&
+		pgEq(c.userName, want.userName) && pgEq(c.tUser, want.tUser) && pgEq(c.tEmail, want.tEmail) &&
 		pgEqInt(c.status, want.status) && c.detailOK == want.detailOK
 }
 

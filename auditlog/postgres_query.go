@@ -2,10 +2,9 @@ package auditlog
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -14,52 +13,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Query limits.
-const (
-	DefaultQueryLimit = 100
-	MaxQueryLimit     = 1000
-	// MaxPivotRows caps the rows of AccountsFromIP and IPsForAccount,
-	// largest counts first.
-	MaxPivotRows = 10000
-)
-
-// ErrBadCursor is returned for a Filter.After that this store did not
-// issue.
-var ErrBadCursor = errors.New("invalid pagination cursor")
+// MaxPivotRows caps the rows the Postgres sink returns from
+// AccountsFromIP and IPsForAccount, largest counts first.
+const MaxPivotRows = 10000
 
 // ErrBadIP is returned for a Filter.IP that is neither an address nor a
 // CIDR.
 var ErrBadIP = errors.New("invalid IP address or CIDR")
-
-// pgCursor is the keyset position after the last row of a page: rows are
-// ordered newest first by (ts, instance, seq), which is unique.
-type pgCursor struct {
-	ts       time.Time
-	instance string
-	seq      int64
-}
-
-// encode packs the cursor as base64url(version, µs, seq, instance).
-func (c pgCursor) encode() string {
-	b := make([]byte, 1+8+8, 17+len(c.instance))
-	b[0] = 1
-	binary.BigEndian.PutUint64(b[1:], uint64(c.ts.UnixMicro()))
-	binary.BigEndian.PutUint64(b[9:], uint64(c.seq))
-	b = append(b, c.instance...)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodePGCursor(s string) (pgCursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 17 || b[0] != 1 || len(b) > 17+pgMaxInstance {
-		return pgCursor{}, ErrBadCursor
-	}
-	return pgCursor{
-		ts:       time.UnixMicro(int64(binary.BigEndian.Uint64(b[1:]))).UTC(),
-		seq:      int64(binary.BigEndian.Uint64(b[9:])),
-		instance: string(b[17:]),
-	}, nil
-}
 
 // pgIPPredicate returns the SQL matching source_ip against an address or a
 // CIDR (inet <<=, which the (source_ip, ts) btree serves as a range).
@@ -120,9 +80,12 @@ func (w *pgWhere) ip(ip string) error {
 	return nil
 }
 
-// Query returns one page of events matching f, newest first. Since is
-// inclusive, Until exclusive. Paging is by keyset on (ts, instance, seq):
-// stable while rows are appended, and no count is computed.
+// Query returns one page of events matching f, newest first, with the
+// same meaning as the JSONL store's: UserID matches user.id or
+// user.target.id, Email (lower-cased) user.email or user.target.email,
+// Since is inclusive and Until exclusive. Paging is by keyset on (ts,
+// instance, seq) with the package's cursor, stable while rows are
+// appended; no count is computed.
 func (s *PostgresSink) Query(ctx context.Context, f Filter) (Page, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -131,12 +94,24 @@ func (s *PostgresSink) Query(ctx context.Context, f Filter) (Page, error) {
 	if limit > MaxQueryLimit {
 		limit = MaxQueryLimit
 	}
-	var w pgWhere
-	if f.UserID != "" {
-		w.add("user_id = $?", pgCleanText(f.UserID, pgMaxID))
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		return Page{}, fmt.Errorf("audit query: until %s is before since %s", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
 	}
-	if f.Email != "" {
-		w.add("email = $?", pgCleanText(strings.ToLower(f.Email), pgMaxEmail))
+	// The identity filter has two columns to look in; each alternative
+	// gets its own ordered, limited branch so every index scan stays a
+	// top-N (an OR would sort every match).
+	var alts [][2]string // column, value
+	var w pgWhere
+	switch {
+	case f.UserID != "" && f.Email != "":
+		w.add("(user_id = $? OR target_user = $1)", pgCleanText(f.UserID, pgMaxID))
+		w.add("(email = $? OR target_email = $2)", pgCleanText(strings.ToLower(strings.TrimSpace(f.Email)), pgMaxEmail))
+	case f.UserID != "":
+		v := pgCleanText(f.UserID, pgMaxID)
+		alts = [][2]string{{"user_id", v}, {"target_user", v}}
+	case f.Email != "":
+		v := pgCleanText(strings.ToLower(strings.TrimSpace(f.Email)), pgMaxEmail)
+		alts = [][2]string{{"email", v}, {"target_email", v}}
 	}
 	if f.IP != "" {
 		if err := w.ip(f.IP); err != nil {
@@ -157,16 +132,27 @@ func (s *PostgresSink) Query(ctx context.Context, f Filter) (Page, error) {
 	}
 	w.window(f.Since, f.Until)
 	if f.After != "" {
-		c, err := decodePGCursor(f.After)
-		if err != nil {
-			return Page{}, err
+		ct, inst, seq, err := DecodeCursor(f.After)
+		if err != nil || seq > math.MaxInt64 {
+			return Page{}, ErrBadCursor
 		}
-		w.args = append(w.args, c.ts, c.instance, c.seq)
+		w.args = append(w.args, ct, inst, int64(seq))
 		n := len(w.args)
 		w.conds = append(w.conds, fmt.Sprintf("ts <= $%d AND (ts, instance, seq) < ($%d, $%d, $%d)", n-2, n-2, n-1, n))
 	}
-	sql := fmt.Sprintf(`SELECT ts, instance, seq, data FROM audit_events WHERE %s
-		ORDER BY ts DESC, instance DESC, seq DESC LIMIT %d`, w.sql(), limit+1)
+	const order = "ORDER BY ts DESC, instance DESC, seq DESC"
+	var sql string
+	if len(alts) == 0 {
+		sql = fmt.Sprintf("SELECT ts, instance, seq, data FROM audit_events WHERE %s %s LIMIT %d", w.sql(), order, limit+1)
+	} else {
+		var branches []string
+		for _, a := range alts {
+			w.args = append(w.args, a[1])
+			branches = append(branches, fmt.Sprintf("(SELECT ts, instance, seq, data FROM audit_events WHERE %s = $%d AND %s %s LIMIT %d)",
+				a[0], len(w.args), w.sql(), order, limit+1))
+		}
+		sql = fmt.Sprintf("SELECT ts, instance, seq, data FROM (%s) u %s LIMIT %d", strings.Join(branches, " UNION "), order, limit+1)
+	}
 	rows, err := s.pool.Query(ctx, sql, w.args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("postgres: querying audit events: %w", err)
@@ -174,26 +160,28 @@ func (s *PostgresSink) Query(ctx context.Context, f Filter) (Page, error) {
 	defer rows.Close()
 	var (
 		page Page
-		last pgCursor
+		last Event
 	)
 	for rows.Next() {
 		var (
-			c    pgCursor
+			ts   time.Time
+			inst string
+			seq  int64
 			data []byte
 		)
-		if err := rows.Scan(&c.ts, &c.instance, &c.seq, &data); err != nil {
+		if err := rows.Scan(&ts, &inst, &seq, &data); err != nil {
 			return Page{}, fmt.Errorf("postgres: reading audit events: %w", err)
 		}
 		if len(page.Events) == limit {
-			page.Next = last.encode()
+			page.Next = EncodeCursor(last)
 			break
 		}
 		ev, err := pgDecodeEvent(data)
 		if err != nil {
-			return Page{}, fmt.Errorf("postgres: decoding %s seq %d: %w", c.instance, c.seq, err)
+			return Page{}, fmt.Errorf("postgres: decoding %s seq %d: %w", inst, seq, err)
 		}
 		page.Events = append(page.Events, *ev)
-		last = c
+		last = Event{Time: ts, Instance: inst, Sequence: uint64(seq)}
 	}
 	if err := rows.Err(); err != nil {
 		return Page{}, fmt.Errorf("postgres: reading audit events: %w", err)
@@ -201,27 +189,33 @@ func (s *PostgresSink) Query(ctx context.Context, f Filter) (Page, error) {
 	return page, nil
 }
 
-// AccountsFromIP lists the accounts (email, else user id) seen from an
-// address or CIDR in [since, until), most events first.
+// AccountsFromIP lists the accounts (email, else user id, else user
+// name) seen from an address or CIDR in [since, until), most events
+// first.
 func (s *PostgresSink) AccountsFromIP(ctx context.Context, ip string, since, until time.Time) ([]Pivot, error) {
 	var w pgWhere
 	if err := w.ip(ip); err != nil {
 		return nil, err
 	}
 	w.window(since, until)
-	w.conds = append(w.conds, "coalesce(email, user_id) IS NOT NULL")
-	sql := fmt.Sprintf(`SELECT coalesce(email, user_id), count(*), count(*) FILTER (WHERE outcome = 'failure'), min(ts), max(ts)
+	w.conds = append(w.conds, "coalesce(email, user_id, user_name) IS NOT NULL")
+	sql := fmt.Sprintf(`SELECT coalesce(email, user_id, user_name), count(*), count(*) FILTER (WHERE outcome = 'failure'), min(ts), max(ts)
 		FROM audit_events WHERE %s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d`, w.sql(), MaxPivotRows)
 	return s.pivots(ctx, sql, w.args)
 }
 
-// IPsForAccount lists the source IPs used by an account (matched as email
-// or user id) in [since, until), most events first.
+// IPsForAccount lists the source IPs used by an account (matched as its
+// email, lower-cased, or its user id or user name) in [since, until),
+// most events first.
 func (s *PostgresSink) IPsForAccount(ctx context.Context, account string, since, until time.Time) ([]Pivot, error) {
+	account = strings.TrimSpace(account)
+	if account == "" {
+		return nil, fmt.Errorf("audit query: account is required")
+	}
 	var w pgWhere
 	w.add("(email = $?", pgCleanText(strings.ToLower(account), pgMaxEmail))
 	w.args = append(w.args, pgCleanText(account, pgMaxID))
-	w.conds[0] += fmt.Sprintf(" OR user_id = $%d)", len(w.args))
+	w.conds[0] += fmt.Sprintf(" OR user_id = $%d OR user_name = $%d)", len(w.args), len(w.args))
 	w.window(since, until)
 	w.conds = append(w.conds, "source_ip IS NOT NULL")
 	sql := fmt.Sprintf(`SELECT host(source_ip), count(*), count(*) FILTER (WHERE outcome = 'failure'), min(ts), max(ts)

@@ -182,7 +182,9 @@ func TestPostgresVerifyCatchesTampering(t *testing.T) {
 				{"source_ip", "'198.51.100.99'"},
 				{"status", "coalesce(status, 0) + 1"},
 				{"detail_ok", "NOT detail_ok"},
-			}[rng.IntN(14)]
+				{"target_user", "'victim'"},
+				{"user_name", "'someone'"},
+			}[rng.IntN(16)]
 			kind = "update " + col.name
 			exec(`UPDATE audit_events SET ` + col.name + ` = ` + col.set + ` WHERE ` + where)
 		case 4:
@@ -196,11 +198,9 @@ func TestPostgresVerifyCatchesTampering(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			exec(`INSERT INTO audit_events (instance, seq, event_id, ts, action, outcome, user_id, email, source_ip, status,
-				data, prev_hash, hash, detail_ok) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, row.values()...)
-			if k%50 != 0 { // the forgery links; the real k is then the duplicate
-				want = k + 1
-			}
+			exec(pgInsertSQL, row.values()...)
+			// The forgery links; the real k then repeats seq k, which
+			// Verify names.
 		case 6: // swap two records' seqs
 			kind = "reorder"
 			b := k + 1 + rng.IntN(min(50, n-k))

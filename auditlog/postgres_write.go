@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,7 +22,17 @@ import (
 
 // pgColumns are the columns the edge writes; detail is generated.
 var pgColumns = []string{"instance", "seq", "event_id", "ts", "action", "outcome", "user_id", "email",
-	"source_ip", "status", "data", "prev_hash", "hash", "detail_ok"}
+	"user_name", "target_user", "target_email", "source_ip", "status", "data", "prev_hash", "hash", "detail_ok"}
+
+// pgInsertSQL inserts one row of pgColumns (the single-INSERT baseline
+// and tests).
+var pgInsertSQL = func() string {
+	ph := make([]string, len(pgColumns))
+	for i := range ph {
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	return "INSERT INTO audit_events (" + strings.Join(pgColumns, ", ") + ") VALUES (" + strings.Join(ph, ", ") + ")"
+}()
 
 // Caps on indexed text columns: a btree entry must stay well under
 // PostgreSQL's ~2.7 kB limit whatever a client typed. Data keeps the
@@ -43,6 +54,9 @@ type pgRow struct {
 	outcome   string
 	userID    *string
 	email     *string
+	userName  *string
+	tUser     *string
+	tEmail    *string
 	sourceIP  *netip.Addr
 	status    *int32
 	data      []byte
@@ -79,6 +93,9 @@ func toPGRow(r Record) (pgRow, error) {
 		outcome:   pgCleanText(string(ev.Outcome), pgMaxAction),
 		userID:    pgOptText(ev.UserID, pgMaxID),
 		email:     pgOptText(strings.ToLower(ev.UserEmail), pgMaxEmail),
+		userName:  pgOptText(ev.UserName, pgMaxID),
+		tUser:     pgOptText(ev.TargetUser, pgMaxID),
+		tEmail:    pgOptText(strings.ToLower(ev.TargetEmail), pgMaxEmail),
 		sourceIP:  pgParseIP(ev.SourceIP),
 		data:      r.Data,
 		prevHash:  append([]byte(nil), r.PrevHash[:]...),
@@ -100,22 +117,23 @@ func toPGRow(r Record) (pgRow, error) {
 	return row, nil
 }
 
+func pgNullable(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
 func (r *pgRow) values() []any {
-	var uid, email, ip, status any
-	if r.userID != nil {
-		uid = *r.userID
-	}
-	if r.email != nil {
-		email = *r.email
-	}
+	var ip, status any
 	if r.sourceIP != nil {
 		ip = *r.sourceIP
 	}
 	if r.status != nil {
 		status = *r.status
 	}
-	return []any{r.instance, r.seq, r.eventID, r.ts, r.action, r.outcome, uid, email, ip, status,
-		r.data, r.prevHash, r.hash, r.detailOK}
+	return []any{r.instance, r.seq, r.eventID, r.ts, r.action, r.outcome, pgNullable(r.userID), pgNullable(r.email),
+		pgNullable(r.userName), pgNullable(r.tUser), pgNullable(r.tEmail), ip, status, r.data, r.prevHash, r.hash, r.detailOK}
 }
 
 func pgFirstNonEmpty(a, b string) string {
@@ -273,11 +291,13 @@ func (p *pgRowSource) Err() error             { return nil }
 // collide with a stored row holding a different hash (a forked chain).
 const replaySQL = `WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::timestamptz[], $5::text[], $6::text[],
-		$7::text[], $8::text[], $9::inet[], $10::integer[], $11::bytea[], $12::bytea[], $13::bytea[], $14::boolean[])
-	AS u(instance, seq, event_id, ts, action, outcome, user_id, email, source_ip, status, data, prev_hash, hash, detail_ok)
+		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::inet[], $13::integer[],
+		$14::bytea[], $15::bytea[], $16::bytea[], $17::boolean[])
+	AS u(instance, seq, event_id, ts, action, outcome, user_id, email, user_name, target_user, target_email,
+		source_ip, status, data, prev_hash, hash, detail_ok)
 ), ins AS (
-	INSERT INTO audit_events (instance, seq, event_id, ts, action, outcome, user_id, email, source_ip, status,
-		data, prev_hash, hash, detail_ok)
+	INSERT INTO audit_events (instance, seq, event_id, ts, action, outcome, user_id, email, user_name,
+		target_user, target_email, source_ip, status, data, prev_hash, hash, detail_ok)
 	SELECT * FROM input ON CONFLICT DO NOTHING
 	RETURNING instance, seq, ts
 )
@@ -302,6 +322,9 @@ func (s *PostgresSink) insertIgnoringDuplicates(ctx context.Context, rows []pgRo
 		outcome  = make([]string, n)
 		uid      = make([]*string, n)
 		email    = make([]*string, n)
+		uname    = make([]*string, n)
+		tuser    = make([]*string, n)
+		temail   = make([]*string, n)
 		ip       = make([]*string, n)
 		status   = make([]*int32, n)
 		data     = make([][]byte, n)
@@ -312,6 +335,7 @@ func (s *PostgresSink) insertIgnoringDuplicates(ctx context.Context, rows []pgRo
 	for i, r := range rows {
 		inst[i], seq[i], ids[i], ts[i], action[i], outcome[i] = r.instance, r.seq, r.eventID, r.ts, r.action, r.outcome
 		uid[i], email[i], status[i] = r.userID, r.email, r.status
+		uname[i], tuser[i], temail[i] = r.userName, r.tUser, r.tEmail
 		if r.sourceIP != nil {
 			a := r.sourceIP.String()
 			ip[i] = &a
@@ -320,7 +344,8 @@ func (s *PostgresSink) insertIgnoringDuplicates(ctx context.Context, rows []pgRo
 	}
 	var conflicts []pgRow
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		res, err := tx.Query(ctx, replaySQL, inst, seq, ids, ts, action, outcome, uid, email, ip, status, data, prev, hash, detailOK)
+		res, err := tx.Query(ctx, replaySQL, inst, seq, ids, ts, action, outcome, uid, email, uname, tuser, temail,
+			ip, status, data, prev, hash, detailOK)
 		if err != nil {
 			return err
 		}
