@@ -39,6 +39,7 @@ var (
 	_ Sink        = (*PostgresSink)(nil)
 	_ Querier     = (*PostgresSink)(nil)
 	_ ChainReader = (*PostgresSink)(nil)
+	_ HeadReader  = (*PostgresSink)(nil)
 )
 
 // pgMaintenanceEvery is how often writes also create partitions ahead and

@@ -3,6 +3,7 @@ package auditlog
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
 )
 
@@ -278,4 +280,24 @@ func pgReadCheckpoints(ctx context.Context, q pgQuerier) ([]Checkpoint, error) {
 		return nil, fmt.Errorf("postgres: reading checkpoints: %w", err)
 	}
 	return out, nil
+}
+
+// Head returns the highest stored seq of a chain and its hash (0 and the
+// zero hash for an empty chain or a database without the schema yet), so
+// a pipeline whose spool was lost continues the chain instead of
+// restarting at 1.
+func (s *PostgresSink) Head(ctx context.Context, instance string) (uint64, [32]byte, error) {
+	var (
+		seq  int64
+		hash []byte
+	)
+	err := s.pool.QueryRow(ctx, `SELECT seq, hash FROM audit_events WHERE instance = $1 ORDER BY seq DESC LIMIT 1`, instance).Scan(&seq, &hash)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
+		return 0, [32]byte{}, nil
+	case err != nil:
+		return 0, [32]byte{}, fmt.Errorf("postgres: reading the head of %s: %w", instance, err)
+	}
+	return uint64(seq), pgHash32(hash), nil
 }
