@@ -64,6 +64,13 @@ func NewPostgresSink(ctx context.Context, cfg PostgresConfig) (*PostgresSink, er
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RetentionCheckpoint == nil && cfg.SigningKey != nil {
+		key, now := cfg.SigningKey, cfg.Now
+		cfg.RetentionCheckpoint = func(_ context.Context, cut RetentionCut) (Checkpoint, error) {
+			return Sign(Checkpoint{Instance: cut.Instance, Seq: cut.Seq, Hash: cut.PrevHash, PrevHash: cut.PrevHash,
+				Time: now(), Retention: true}, key), nil
+		}
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = zap.NewNop()

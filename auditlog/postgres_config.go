@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -61,8 +62,12 @@ type PostgresConfig struct {
 	// WriteTimeout bounds one Write (default 15s), so that a connection
 	// black-holed by the network fails and is retried instead of hanging.
 	WriteTimeout time.Duration
-	// RetentionCheckpoint signs the retention checkpoints written before
-	// partitions are dropped. Without it no partition is ever dropped.
+	// SigningKey signs the retention checkpoints written before partitions
+	// are dropped (the pipeline's checkpoint key, so Verify trusts them).
+	// Without it, or RetentionCheckpoint, no partition is ever dropped.
+	SigningKey ed25519.PrivateKey
+	// RetentionCheckpoint, when set, makes the retention checkpoints
+	// instead of SigningKey (to also write them elsewhere).
 	RetentionCheckpoint RetentionSigner
 	// Logger receives the sink's own messages (named "postgres"); nil
 	// discards them.

@@ -2,6 +2,8 @@ package auditlog
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"strings"
 	"sync"
 	"testing"
@@ -181,6 +183,46 @@ func TestPostgresPartitionsAndRetention(t *testing.T) {
 	// A second run finds nothing to do.
 	if again, err := s.ApplyRetention(ctx); err != nil || len(again) != 0 || len(cuts) != 1 {
 		t.Fatalf("second retention run: %v %v (%d cuts)", again, err, len(cuts))
+	}
+}
+
+// TestPostgresRetentionKeepsTheChainVerifiable drops old days with the
+// pipeline's key configured: Verify accepts the chain from the cut, and
+// still catches a record deleted after it.
+func TestPostgresRetentionKeepsTheChainVerifiable(t *testing.T) {
+	url := sharedPGURL(t)
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := pgNewSink(t, url, pgT0, func(c *PostgresConfig) { c.RetentionDays = 3; c.SigningKey = key })
+	ctx := context.Background()
+	evs := make([]Event, 100)
+	for i := range evs {
+		evs[i] = pgTestEvent(i, pgT0.AddDate(0, 0, -6).Add(time.Duration(i)*time.Hour))
+	}
+	recs := pgChain("edge-v", 1, [32]byte{}, evs)
+	if err := s.Write(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if dropped, err := s.ApplyRetention(ctx); err != nil || len(dropped) == 0 {
+		t.Fatalf("retention: %v %v", dropped, err)
+	}
+	rep, err := Verify(ctx, s, pub)
+	ir, _ := rep.Instance("edge-v")
+	if err != nil || !rep.OK() || ir.RetainedFrom == 0 || ir.Last != 100 {
+		t.Fatalf("after retention: %+v %+v %v", ir, rep.Problems, err)
+	}
+	c := pgConn(t, url)
+	if _, err := c.Exec(ctx, `SET session_replication_role = replica`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `DELETE FROM audit_events WHERE instance = 'edge-v' AND seq = $1`, ir.RetainedFrom+5); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Verify(ctx, s, pub)
+	if ir2, _ := rep.Instance("edge-v"); err != nil || ir2.FirstBad != ir.RetainedFrom+5 {
+		t.Fatalf("deletion after the cut: %+v %v", ir2, err)
 	}
 }
 
