@@ -59,6 +59,7 @@ type spool struct {
 	// Writer side, owned by the pipeline's writer goroutine.
 	f    *os.File
 	size int64 // bytes written to the active segment (durable after sync)
+	lock *os.File
 
 	// failWrite, set by tests, makes appends fail (a dead disk).
 	failWrite atomic.Pointer[func() error]
@@ -76,6 +77,20 @@ func openSpool(dir, instance string) (*spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create audit spool %s: %w", dir, err)
 	}
+	lock, err := lockSpool(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openSpoolLocked(dir, instance)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func openSpoolLocked(dir, instance string) (*spool, error) {
 	s := &spool{dir: dir, instance: instance}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -200,9 +215,17 @@ func (s *spool) append(frames []byte) error {
 	return nil
 }
 
-// sync makes everything appended durable and publishes the new size.
+// sync makes everything appended durable and publishes the new size. If
+// fsync fails, what was appended since the last good sync is cut off (its
+// state on disk is unknown) so the retried batch is not written twice.
 func (s *spool) sync() error {
 	if err := s.f.Sync(); err != nil {
+		s.mu.Lock()
+		synced := s.segs[len(s.segs)-1].size
+		s.mu.Unlock()
+		if terr := s.f.Truncate(synced); terr == nil {
+			s.size = synced
+		}
 		return fmt.Errorf("fsync audit spool: %w", err)
 	}
 	s.mu.Lock()
@@ -278,11 +301,15 @@ func (s *spool) usage() (segments int, bytes int64) {
 }
 
 func (s *spool) close() error {
-	if s.f == nil {
-		return nil
+	var err error
+	if s.f != nil {
+		err = s.f.Close()
+		s.f = nil
 	}
-	err := s.f.Close()
-	s.f = nil
+	if s.lock != nil {
+		s.lock.Close() // releases the flock
+		s.lock = nil
+	}
 	return err
 }
 
