@@ -16,4 +16,6 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 func init() {
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_headers", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_rate_limit", httpcaddyfile.Before, "push")
+	// ocomms_auth_guard goes here (guard branch), ocomms_audit after it.
+	httpcaddyfile.RegisterDirectiveOrder("ocomms_audit", httpcaddyfile.Before, "push")
 }

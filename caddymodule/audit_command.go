@@ -1,0 +1,390 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+)
+
+func init() {
+	addOcommsCommand(newAuditCommand())
+}
+
+// newAuditCommand is `caddy ocomms audit`.
+func newAuditCommand() *cobra.Command {
+	audit := &cobra.Command{
+		Use:   "audit",
+		Short: "Query and verify the security audit log",
+	}
+	audit.AddCommand(newAuditQueryCommand(), newAuditVerifyCommand())
+	return audit
+}
+
+// storeFlags say where an offline command finds the audit log.
+type storeFlags struct {
+	jsonl, postgres string
+}
+
+func (s *storeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.jsonl, "jsonl", "", "directory of the JSONL files (default: <caddy data dir>/ocomms-audit)")
+	cmd.Flags().StringVar(&s.postgres, "postgres", "", "PostgreSQL URL instead of the JSONL files (sslmode=verify-full off loopback)")
+}
+
+func (s *storeFlags) open(ctx context.Context) (auditStore, func(), error) {
+	if s.jsonl != "" && s.postgres != "" {
+		return auditStore{}, nil, errors.New("give --jsonl or --postgres, not both")
+	}
+	dir := s.jsonl
+	if dir == "" && s.postgres == "" {
+		dir = filepath.Join(caddy.AppDataDir(), "ocomms-audit")
+	}
+	return openOfflineStore(ctx, dir, s.postgres)
+}
+
+type queryFlags struct {
+	storeFlags
+	q              auditQuery
+	failedSignins  string
+	accountsFromIP string
+	ipsForAccount  string
+	asJSON         bool
+	address        string
+}
+
+func newAuditQueryCommand() *cobra.Command {
+	var f queryFlags
+	cmd := &cobra.Command{
+		Use:   "query [flags]",
+		Short: "Search the audit log (newest first)",
+		Long: `
+Searches the audit log: the JSONL files (default) or PostgreSQL directly,
+or the running edge's store through its admin API with --address.
+
+Filters combine. Times are RFC 3339, a date, or a duration back from now
+(24h, 7d). --after takes the "next" cursor a previous page printed.
+
+Shortcuts:
+  --failed-signins USER     failed sign-ins of a user id or email
+  --accounts-from-ip IP     accounts tried from an address or CIDR (spraying)
+  --ips-for-account ACCOUNT addresses an account was used from (takeover)
+`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runAuditQuery(cmd, f) },
+	}
+	f.storeFlags.add(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.q.User, "user", "", "user id")
+	fl.StringVar(&f.q.Email, "email", "", "email address")
+	fl.StringVar(&f.q.IP, "ip", "", "source address or CIDR")
+	fl.StringVar(&f.q.Type, "type", "", "event types, comma-separated (sign_in_failed, admin_action, …)")
+	fl.StringVar(&f.q.Outcome, "outcome", "", "success, failure or unknown")
+	fl.StringVar(&f.q.Since, "since", "", "from this time")
+	fl.StringVar(&f.q.Until, "until", "", "up to this time")
+	fl.StringVar(&f.q.After, "after", "", "cursor of the next page")
+	fl.StringVar(&f.q.Limit, "limit", "", "events per page (1-1000, default 100)")
+	fl.StringVar(&f.failedSignins, "failed-signins", "", "failed sign-ins for a user id or email")
+	fl.StringVar(&f.accountsFromIP, "accounts-from-ip", "", "accounts seen from an address or CIDR")
+	fl.StringVar(&f.ipsForAccount, "ips-for-account", "", "addresses seen for a user id or email")
+	fl.BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
+	fl.StringVar(&f.address, "address", "", "ask the running edge's admin API at this address (e.g. localhost:2019)")
+	return cmd
+}
+
+func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if f.failedSignins != "" {
+		if f.q.Type != "" || f.q.Outcome != "" {
+			return errors.New("--failed-signins sets --type and --outcome itself")
+		}
+		f.q.Type, f.q.Outcome = string(auditlog.ActionSignInFailed), string(auditlog.OutcomeFailure)
+		if strings.Contains(f.failedSignins, "@") {
+			f.q.Email = f.failedSignins
+		} else {
+			f.q.User = f.failedSignins
+		}
+	}
+	if f.accountsFromIP != "" && f.ipsForAccount != "" {
+		return errors.New("give one of --accounts-from-ip and --ips-for-account")
+	}
+	out := cmd.OutOrStdout()
+	if f.address != "" {
+		return queryThroughAdmin(ctx, out, f)
+	}
+	st, closeStore, err := f.storeFlags.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	since, err := parseWhen(f.q.Since, time.Now())
+	if err != nil {
+		return fmt.Errorf("--since: %w", err)
+	}
+	until, err := parseWhen(f.q.Until, time.Now())
+	if err != nil {
+		return fmt.Errorf("--until: %w", err)
+	}
+	switch {
+	case f.accountsFromIP != "":
+		if err := checkIPOrCIDR(f.accountsFromIP); err != nil {
+			return err
+		}
+		ps, err := st.querier.AccountsFromIP(ctx, f.accountsFromIP, since, until)
+		if err != nil {
+			return fmt.Errorf("accounts from %s: %w", f.accountsFromIP, err)
+		}
+		return printPivots(out, "ACCOUNT", pivotsJSON(ps), f.asJSON)
+	case f.ipsForAccount != "":
+		ps, err := st.querier.IPsForAccount(ctx, f.ipsForAccount, since, until)
+		if err != nil {
+			return fmt.Errorf("addresses of %s: %w", f.ipsForAccount, err)
+		}
+		return printPivots(out, "IP", pivotsJSON(ps), f.asJSON)
+	}
+	filter, err := f.q.filter(time.Now())
+	if err != nil {
+		return err
+	}
+	page, err := st.querier.Query(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	if f.asJSON {
+		pj, err := pageJSON(page)
+		if err != nil {
+			return err
+		}
+		return printJSON(out, pj)
+	}
+	printEvents(out, page.Events, page.Next)
+	return nil
+}
+
+// queryThroughAdmin asks the running edge's admin API.
+func queryThroughAdmin(ctx context.Context, out io.Writer, f queryFlags) error {
+	addr := f.address
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	v := url.Values{}
+	path := "/ocomms/audit/events"
+	switch {
+	case f.accountsFromIP != "":
+		path = "/ocomms/audit/accounts-from-ip"
+		v.Set("ip", f.accountsFromIP)
+	case f.ipsForAccount != "":
+		path = "/ocomms/audit/ips-for-account"
+		v.Set("account", f.ipsForAccount)
+	default:
+		for k, val := range map[string]string{"user": f.q.User, "email": f.q.Email, "ip": f.q.IP, "type": f.q.Type,
+			"outcome": f.q.Outcome, "after": f.q.After, "limit": f.q.Limit} {
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+	}
+	if f.q.Since != "" {
+		v.Set("since", f.q.Since)
+	}
+	if f.q.Until != "" {
+		v.Set("until", f.q.Until)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(addr, "/")+path+"?"+v.Encode(), nil)
+	if err != nil {
+		return fmt.Errorf("admin API request: %w", err)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("admin API: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("admin API: reading: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("admin API: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	if f.asJSON {
+		_, err := out.Write(body)
+		return err
+	}
+	if path != "/ocomms/audit/events" {
+		var pv struct {
+			Accounts []pivotJSON `json:"accounts"`
+			IPs      []pivotJSON `json:"ips"`
+		}
+		if err := json.Unmarshal(body, &pv); err != nil {
+			return fmt.Errorf("admin API: %w", err)
+		}
+		if path == "/ocomms/audit/accounts-from-ip" {
+			return printPivots(out, "ACCOUNT", pv.Accounts, false)
+		}
+		return printPivots(out, "IP", pv.IPs, false)
+	}
+	var pj auditPageJSON
+	if err := json.Unmarshal(body, &pj); err != nil {
+		return fmt.Errorf("admin API: %w", err)
+	}
+	events := make([]auditlog.Event, 0, len(pj.Events))
+	for _, doc := range pj.Events {
+		e, err := unmarshalAuditEvent(doc)
+		if err != nil {
+			return fmt.Errorf("admin API: event: %w", err)
+		}
+		events = append(events, e)
+	}
+	printEvents(out, events, pj.Next)
+	return nil
+}
+
+func printJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printEvents writes a readable table, newest first as the store gave it.
+func printEvents(out io.Writer, events []auditlog.Event, next string) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tSEQ\tTYPE\tOUTCOME\tUSER\tIP\tREQUEST\tSTATUS\tDETAIL")
+	for _, e := range events {
+		user := e.UserEmail
+		if user == "" {
+			user = e.UserID
+		}
+		req := strings.TrimSpace(e.Method + " " + e.Path)
+		status := ""
+		if e.Status != 0 {
+			status = fmt.Sprint(e.Status)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			e.Time.UTC().Format("2006-01-02 15:04:05"), e.Sequence, e.Action, e.Outcome,
+			dash(user), dash(e.SourceIP), dash(req), dash(status), dash(eventDetail(e)))
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "%d events", len(events))
+	if next != "" {
+		fmt.Fprintf(out, "; more with --after %s", next)
+	}
+	fmt.Fprintln(out)
+}
+
+// eventDetail is the reason, the target and the labels, in one column.
+func eventDetail(e auditlog.Event) string {
+	var parts []string
+	if e.Reason != "" {
+		parts = append(parts, e.Reason)
+	}
+	if e.TargetUser != "" || e.TargetEmail != "" {
+		parts = append(parts, "target="+strings.Trim(e.TargetUser+","+e.TargetEmail, ","))
+	}
+	keys := make([]string, 0, len(e.Labels))
+	for k := range e.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, k+"="+e.Labels[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func printPivots(out io.Writer, what string, ps []pivotJSON, asJSON bool) error {
+	if asJSON {
+		return printJSON(out, ps)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tEVENTS\tFAILURES\tFIRST\tLAST\n", what)
+	for _, p := range ps {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", p.Value, p.Events, p.Failures,
+			p.First.Format("2006-01-02 15:04:05"), p.Last.Format("2006-01-02 15:04:05"))
+	}
+	return tw.Flush()
+}
+
+func newAuditVerifyCommand() *cobra.Command {
+	var sf storeFlags
+	var pubFile string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify --public-key FILE [--jsonl DIR | --postgres URL]",
+		Short: "Check the audit log's hash chain and signed checkpoints",
+		Long: `
+Recomputes every record's hash over its stored bytes, checks the chain's
+links and sequence, and checks every checkpoint's Ed25519 signature with the
+given public key alone. Exits non-zero on any tampering (an edited, deleted,
+inserted or reordered record, or a truncated tail behind a checkpoint) and
+names the first bad sequence number.
+`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			if pubFile == "" {
+				return errors.New("--public-key is required: verification trusts only the key you give")
+			}
+			raw, err := os.ReadFile(pubFile)
+			if err != nil {
+				return fmt.Errorf("reading the public key: %w", err)
+			}
+			pub, err := parseAuditPublicKey(raw)
+			if err != nil {
+				return fmt.Errorf("public key %s: %w", pubFile, err)
+			}
+			st, closeStore, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			res, err := verifyAuditStore(ctx, st.chain, pub)
+			if err != nil {
+				return fmt.Errorf("verify: %w", err)
+			}
+			res.Store = st.name
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := printJSON(out, res); err != nil {
+					return err
+				}
+			} else if res.OK {
+				fmt.Fprintf(out, "OK: %d records, %d checkpoints verified (%s)\n", res.Records, res.Checkpoints, st.name)
+			}
+			if !res.OK {
+				return fmt.Errorf("TAMPERED: first bad seq %d (instance %s): %s", res.FirstBadSeq, res.Instance, res.Problem)
+			}
+			return nil
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&pubFile, "public-key", "", "Ed25519 public key file of the checkpoint signer")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}

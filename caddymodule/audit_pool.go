@@ -1,0 +1,139 @@
+package caddymodule
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+)
+
+// auditPipelines holds one running audit log per distinct configuration,
+// kept across config reloads; the last app using it closes it.
+var auditPipelines = caddy.NewUsagePool()
+
+// activeAudit is the audit log of the most recently started ocomms app:
+// the admin API reads it, and events that old handlers emit after their
+// app stopped (requests in flight across a reload) go to it.
+var activeAudit atomic.Pointer[pooledAudit]
+
+// chainOwners maps a chain (JSONL dir + instance) to the pipeline writing
+// it, so that a reload with changed settings never has two writers on one
+// chain: the new pipeline closes the old one (flushing it) before opening.
+var (
+	chainOwnersMu sync.Mutex
+	chainOwners   = map[string]*pooledAudit{}
+)
+
+// pooledAudit is one running audit log.
+type pooledAudit struct {
+	mu       sync.RWMutex
+	closed   bool
+	chain    string
+	backend  auditBackend
+	store    auditStore
+	settings auditSettings
+	logger   *zap.Logger
+}
+
+// Emit hands e to the pipeline; once closed, to the active one.
+func (p *pooledAudit) Emit(e auditlog.Event) {
+	p.mu.RLock()
+	if !p.closed {
+		p.backend.Emit(e)
+		p.mu.RUnlock()
+		return
+	}
+	p.mu.RUnlock()
+	if a := activeAudit.Load(); a != nil && a != p {
+		a.Emit(e)
+	}
+}
+
+// Destruct implements caddy.Destructor.
+func (p *pooledAudit) Destruct() error {
+	chainOwnersMu.Lock()
+	if chainOwners[p.chain] == p {
+		delete(chainOwners, p.chain)
+	}
+	chainOwnersMu.Unlock()
+	return p.closeNow()
+}
+
+// closeNow flushes and closes the pipeline once.
+func (p *pooledAudit) closeNow() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.backend.Close(ctx); err != nil {
+		return fmt.Errorf("closing the audit log: %w", err)
+	}
+	return nil
+}
+
+// acquireAudit returns the running audit log for s, opening it when no
+// app holds one; release it with releaseAudit.
+func acquireAudit(s auditSettings, logger *zap.Logger) (*pooledAudit, error) {
+	v, _, err := auditPipelines.LoadOrNew(s.key(), func() (caddy.Destructor, error) {
+		chain := s.Dir + "\x00" + s.Instance
+		chainOwnersMu.Lock()
+		defer chainOwnersMu.Unlock()
+		if old := chainOwners[chain]; old != nil {
+			if err := old.closeNow(); err != nil {
+				logger.Warn("closing the previous audit log", zap.Error(err))
+			}
+		}
+		backend, store, err := openAudit(s, logger)
+		if err != nil {
+			return nil, err
+		}
+		p := &pooledAudit{chain: chain, backend: backend, store: store, settings: s, logger: logger}
+		chainOwners[chain] = p
+		return p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*pooledAudit), nil
+}
+
+func releaseAudit(s auditSettings) {
+	if _, err := auditPipelines.Delete(s.key()); err != nil {
+		caddy.Log().Named("ocomms.audit").Error("closing the audit log", zap.Error(err))
+	}
+}
+
+// auditHub is the Emitter the edge's handlers hold: it forwards to the
+// app's audit log once the app started, and drops events (counting them)
+// when the log is off or not running.
+type auditHub struct {
+	off     bool // the audit log is disabled
+	target  atomic.Pointer[pooledAudit]
+	dropped atomic.Uint64
+}
+
+// Emit implements auditlog.Emitter; it never blocks on I/O.
+func (h *auditHub) Emit(e auditlog.Event) {
+	if h.off {
+		return
+	}
+	p := h.target.Load()
+	if p == nil {
+		p = activeAudit.Load()
+	}
+	if p == nil {
+		h.dropped.Add(1)
+		return
+	}
+	p.Emit(e)
+}
