@@ -70,6 +70,17 @@ type AdminPaths struct {
 // Match reports whether r is an admin action and, when it is, the
 // resource label. It reads no body.
 func (p AdminPaths) Match(r *http.Request) (AdminAction, bool) {
+	return p.compile().match(r)
+}
+
+// adminMatcher is AdminPaths with its prefixes built once.
+type adminMatcher struct {
+	orgPrefix   string
+	adminPrefix string
+	pages       []string
+}
+
+func (p AdminPaths) compile() adminMatcher {
 	authBase := p.AuthBase
 	if authBase == "" {
 		authBase = "/api/auth"
@@ -78,29 +89,40 @@ func (p AdminPaths) Match(r *http.Request) (AdminAction, bool) {
 	if adminBase == "" {
 		adminBase = "/api/admin"
 	}
+	return adminMatcher{
+		orgPrefix:   strings.TrimSuffix(authBase, "/") + "/organization/",
+		adminPrefix: strings.TrimSuffix(adminBase, "/") + "/",
+		pages:       p.Pages,
+	}
+}
+
+func (m adminMatcher) match(r *http.Request) (AdminAction, bool) {
 	if r.Method == http.MethodOptions || r.Method == http.MethodHead {
 		return AdminAction{}, false
 	}
-	upath := path.Clean("/" + r.URL.Path)
-	if rest, ok := strings.CutPrefix(upath, strings.TrimSuffix(authBase, "/")+"/organization/"); ok {
+	upath := r.URL.Path
+	if upath == "" || upath[0] != '/' || strings.Contains(upath, "//") || strings.Contains(upath, "/.") {
+		upath = path.Clean("/" + upath)
+	}
+	if rest, ok := strings.CutPrefix(upath, m.orgPrefix); ok {
 		if r.Method == http.MethodGet || organizationReads[rest] || rest == "" {
 			return AdminAction{}, false
 		}
 		return AdminAction{Resource: "organization." + adminLabel(rest)}, true
 	}
-	if rest, ok := strings.CutPrefix(upath, strings.TrimSuffix(adminBase, "/")+"/"); ok && rest != "" {
+	if rest, ok := strings.CutPrefix(upath, m.adminPrefix); ok && rest != "" {
 		return AdminAction{Resource: "admin." + adminLabel(rest)}, true
 	}
-	if r.Method == http.MethodPost {
-		if id := r.Header.Get("Next-Action"); id != "" && p.matchPage(upath) {
+	if r.Method == http.MethodPost && len(m.pages) > 0 {
+		if id := r.Header.Get("Next-Action"); id != "" && m.matchPage(upath) {
 			return AdminAction{Resource: "server_action", ServerAction: adminLabel(id)}, true
 		}
 	}
 	return AdminAction{}, false
 }
 
-func (p AdminPaths) matchPage(upath string) bool {
-	for _, pat := range p.Pages {
+func (m adminMatcher) matchPage(upath string) bool {
+	for _, pat := range m.pages {
 		if adminPathMatch(pat, upath) {
 			return true
 		}

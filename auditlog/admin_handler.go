@@ -29,7 +29,8 @@ type AdminConfig struct {
 // emits one ActionAdmin event. Neither the lookup nor the emit delays the
 // response.
 type AdminActions struct {
-	cfg AdminConfig
+	cfg   AdminConfig
+	match adminMatcher
 }
 
 // NewAdminActions checks cfg.
@@ -43,7 +44,7 @@ func NewAdminActions(cfg AdminConfig) (*AdminActions, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultAdminMaxBody
 	}
-	return &AdminActions{cfg: cfg}, nil
+	return &AdminActions{cfg: cfg, match: cfg.Paths.compile()}, nil
 }
 
 // PendingAdminAction is an admin action whose response is still to come.
@@ -65,7 +66,7 @@ type sessionResult struct {
 // it reads the target, starts resolving the acting user and returns the
 // pending action; call Done with the response status.
 func (a *AdminActions) Begin(r *http.Request) *PendingAdminAction {
-	act, ok := a.cfg.Paths.Match(r)
+	act, ok := a.match.match(r)
 	if !ok {
 		return nil
 	}

@@ -32,13 +32,13 @@ func parseAuditOption(d *caddyfile.Dispenser) (*AuditConfig, error) {
 		}
 	}
 	duration := func(dst *caddy.Duration) error {
-		var raw string
+		name, raw := d.Val(), ""
 		if !d.AllArgs(&raw) {
 			return d.ArgErr()
 		}
 		v, err := caddy.ParseDuration(raw)
 		if err != nil || v <= 0 {
-			return d.Errf("%s %q: want a positive duration such as 90d or 100ms", d.Val(), raw)
+			return d.Errf("%s %q: want a positive duration such as 90d or 100ms", name, raw)
 		}
 		*dst = caddy.Duration(v)
 		return nil
