@@ -1,0 +1,154 @@
+package auditlog
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// A JSONL record line keeps the exact hashed bytes verbatim under "doc":
+//
+//	{"instance":"edge-1","seq":12,"prev":"<64 hex>","hash":"<64 hex>","doc":<canonical event JSON>}
+//
+// and a checkpoint line is
+//
+//	{"checkpoint":{"hash":…,"instance":…,"prev":…,"public_key":…,"retention":…,"seq":…,"signature":…,"time":…}}
+//
+// Both are plain JSON (any JSON reader, e.g. Vector's parse_json, takes
+// them); the chain fields come first so the parser below needs no JSON
+// decoder to find the hashed bytes.
+
+const (
+	linePrefix = `{"instance":"`
+	cpPrefix   = `{"checkpoint":`
+)
+
+// lineKind is what a JSONL line holds.
+type lineKind int
+
+const (
+	lineRecord lineKind = iota + 1
+	lineCheckpoint
+)
+
+// appendRecordLine appends r as a JSONL line (with the newline).
+func appendRecordLine(b []byte, r *Record) []byte {
+	b = append(b, linePrefix...)
+	b = append(b, r.Instance...)
+	b = append(b, `","seq":`...)
+	b = strconv.AppendUint(b, r.Seq, 10)
+	b = append(b, `,"prev":"`...)
+	b = hex.AppendEncode(b, r.PrevHash[:])
+	b = append(b, `","hash":"`...)
+	b = hex.AppendEncode(b, r.Hash[:])
+	b = append(b, `","doc":`...)
+	b = append(b, r.Data...)
+	return append(b, "}\n"...)
+}
+
+// appendCheckpointLine appends cp as a JSONL line (with the newline).
+func appendCheckpointLine(b []byte, cp Checkpoint) []byte {
+	b = append(b, cpPrefix...)
+	b = appendCheckpointJSON(b, cp)
+	return append(b, "}\n"...)
+}
+
+var errBadLine = errors.New("malformed audit JSONL line")
+
+// parseLine parses one JSONL line (without its newline). For a record
+// line, r.Data aliases line. The record's Time is read from the document's
+// leading @timestamp when present.
+func parseLine(line []byte) (lineKind, Record, Checkpoint, error) {
+	var r Record
+	if bytes.HasPrefix(line, []byte(cpPrefix)) {
+		if len(line) < len(cpPrefix)+1 || line[len(line)-1] != '}' {
+			return 0, r, Checkpoint{}, errBadLine
+		}
+		cp, err := parseCheckpointJSON(line[len(cpPrefix) : len(line)-1])
+		if err != nil {
+			return 0, r, Checkpoint{}, fmt.Errorf("%w: %w", errBadLine, err)
+		}
+		return lineCheckpoint, r, cp, nil
+	}
+	if !bytes.HasPrefix(line, []byte(linePrefix)) {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	p := line[len(linePrefix):]
+	i := 0
+	for i < len(p) && i <= 128 && instanceByte(p[i]) {
+		i++
+	}
+	if i == 0 || i > 128 || !bytes.HasPrefix(p[i:], []byte(`","seq":`)) {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	r.Instance = string(p[:i])
+	p = p[i+len(`","seq":`):]
+	j := 0
+	for j < len(p) && j < 20 && p[j] >= '0' && p[j] <= '9' {
+		j++
+	}
+	if j == 0 || (p[0] == '0') {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	seq, err := strconv.ParseUint(string(p[:j]), 10, 64)
+	if err != nil {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	r.Seq = seq
+	p = p[j:]
+	const prevKey, hashKey, docKey = `,"prev":"`, `","hash":"`, `","doc":`
+	if len(p) < len(prevKey)+64+len(hashKey)+64+len(docKey)+2 ||
+		string(p[:len(prevKey)]) != prevKey {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	p = p[len(prevKey):]
+	if _, err := hex.Decode(r.PrevHash[:], p[:64]); err != nil || !lowerHex(p[:64]) {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	p = p[64:]
+	if string(p[:len(hashKey)]) != hashKey {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	p = p[len(hashKey):]
+	if _, err := hex.Decode(r.Hash[:], p[:64]); err != nil || !lowerHex(p[:64]) {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	p = p[64:]
+	if string(p[:len(docKey)]) != docKey {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	p = p[len(docKey):]
+	if len(p) < 3 || p[0] != '{' || p[len(p)-1] != '}' || p[len(p)-2] != '}' {
+		return 0, r, Checkpoint{}, errBadLine
+	}
+	r.Data = p[:len(p)-1]
+	r.Time = docTime(r.Data)
+	return lineRecord, r, Checkpoint{}, nil
+}
+
+func lowerHex(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// docTime reads the leading @timestamp of a canonical document; zero when
+// the document does not start with one.
+func docTime(data []byte) time.Time {
+	const pre = `{"@timestamp":"`
+	n := len(pre) + len(timeLayout)
+	if len(data) < n+1 || string(data[:len(pre)]) != pre || data[n] != '"' {
+		return time.Time{}
+	}
+	t, err := time.Parse(timeLayout, string(data[len(pre):n]))
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
