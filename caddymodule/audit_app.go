@@ -48,10 +48,7 @@ func (a *App) startAudit() error {
 	au.hub.Emit(auditlog.Event{
 		Action:  auditlog.ActionConfigLoaded,
 		Outcome: auditlog.OutcomeSuccess,
-		Labels: map[string]string{
-			"instance": au.settings.Instance,
-			"sinks":    strings.Join(au.settings.sinks(), ","),
-		},
+		Labels:  map[string]string{"sinks": strings.Join(au.settings.sinks(), ",")},
 	})
 	au.logger.Info("audit log started",
 		zap.String("dir", au.settings.Dir), zap.String("instance", au.settings.Instance),

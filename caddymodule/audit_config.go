@@ -4,12 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
 )
 
 // AuditConfig is the audit part of the ocomms app: where the security
@@ -39,8 +40,9 @@ type AuditConfig struct {
 	// checkpoints. Default: <file>/checkpoint.key, created on first start.
 	SigningKey string `json:"signing_key,omitempty"`
 
-	// Instance names this edge's chain. Instances sharing a store must
-	// use distinct names. Default: the host name.
+	// Instance names this edge's chain: letters, digits and ".-_:", at
+	// most 128 bytes. Instances sharing a store must use distinct names.
+	// Default: the host name.
 	Instance string `json:"instance,omitempty"`
 
 	// Format is the shape of the records in the zap log: ecs or ocsf.
@@ -112,12 +114,10 @@ func (c *AuditConfig) resolve(repl *caddy.Replacer) (auditSettings, error) {
 		s.SigningKey = filepath.Join(s.Dir, "checkpoint.key")
 	}
 	s.Instance = strings.TrimSpace(repl.ReplaceKnown(c.Instance, ""))
-	if s.Instance == "" {
-		host, err := os.Hostname()
-		if err != nil || host == "" {
-			host = "edge"
+	if s.Instance != "" {
+		if err := auditlog.ValidInstance(s.Instance); err != nil {
+			return s, err
 		}
-		s.Instance = host
 	}
 	switch c.Format {
 	case "", "ecs":

@@ -5,8 +5,12 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 )
@@ -17,8 +21,9 @@ type auditBackend interface {
 	Close(ctx context.Context) error
 }
 
-// auditStore is what the admin API queries and verifies: the Postgres sink
-// when configured, else the JSONL files. Nil fields are not available.
+// auditStore is what the admin API and the CLI query and verify: the
+// Postgres sink when configured, else the JSONL files. A nil querier or
+// chain is not available.
 type auditStore struct {
 	querier   auditlog.Querier
 	chain     auditlog.ChainReader
@@ -26,27 +31,147 @@ type auditStore struct {
 	name      string // "jsonl" or "postgres"
 }
 
-// openAudit builds the pipeline for s: the zap sink, the JSONL sink, and
-// the Postgres sink when configured.
-//
-// Until the auditlog pipeline lands this logs each event to the
-// ocomms.audit logger only.
+// openAudit builds the pipeline for s: the zap sink (logger ocomms.audit),
+// the JSONL sink, and the Postgres sink when configured. It is called from
+// the app's Start, never from Provision.
 func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, error) {
-	return &logBackend{logger: logger}, auditStore{}, nil
+	key, err := auditlog.LoadOrCreateSigningKey(s.SigningKey)
+	if err != nil {
+		return nil, auditStore{}, err
+	}
+	jsonl, err := auditlog.OpenJSONL(auditlog.JSONLConfig{
+		Dir:           s.Dir,
+		RetentionDays: retentionDays(s.Retention),
+		SigningKey:    key,
+		Logger:        logger.Named("jsonl"),
+	})
+	if err != nil {
+		return nil, auditStore{}, err
+	}
+	var zapSink auditlog.Sink = auditlog.NewZapSink(logger)
+	if s.Format == "ocsf" {
+		zapSink = &ocsfZapSink{log: logger}
+	}
+	sinks := []auditlog.Sink{zapSink, jsonl}
+	store := auditStore{chain: jsonl, publicKey: key.Public().(ed25519.PublicKey), name: "jsonl"}
+	if q, ok := any(jsonl).(auditlog.Querier); ok {
+		store.querier = q
+	}
+	if s.PostgresURL != "" {
+		pg, err := openPostgresSink(s, logger)
+		if err != nil {
+			_ = jsonl.Close()
+			return nil, auditStore{}, err
+		}
+		sinks = append(sinks, pg.sink)
+		store = auditStore{querier: pg.querier, chain: pg.chain, publicKey: store.publicKey, name: "postgres"}
+	}
+	p, err := auditlog.NewPipeline(auditlog.Config{
+		Instance:      s.Instance,
+		Sinks:         sinks,
+		SpoolDir:      s.Spool,
+		FsyncInterval: s.Fsync,
+		SigningKey:    key,
+		Logger:        logger.Named("pipeline"),
+	})
+	if err != nil {
+		for _, sk := range sinks {
+			_ = sk.Close()
+		}
+		return nil, auditStore{}, err
+	}
+	return p, store, nil
 }
 
-type logBackend struct{ logger *zap.Logger }
-
-func (b *logBackend) Emit(e auditlog.Event) {
-	b.logger.Info(string(e.Action), zap.String("outcome", string(e.Outcome)), zap.String("user.id", e.UserID),
-		zap.String("source.ip", e.SourceIP), zap.String("url.path", e.Path), zap.Int("status", e.Status), zap.Any("labels", e.Labels))
+// retentionDays turns a retention into whole days (at least one).
+func retentionDays(d time.Duration) int {
+	days := int(d.Hours() / 24)
+	if days < 1 {
+		days = 1
+	}
+	return days
 }
 
-func (b *logBackend) Close(context.Context) error { return nil }
+// postgresParts is what the Postgres sink provides.
+type postgresParts struct {
+	sink    auditlog.Sink
+	querier auditlog.Querier
+	chain   auditlog.ChainReader
+}
+
+// openPostgresSink is replaced when the Postgres sink lands.
+var openPostgresSink = func(s auditSettings, logger *zap.Logger) (postgresParts, error) {
+	return postgresParts{}, errors.New("audit postgres: this build has no PostgreSQL sink")
+}
+
+// ocsfZapSink mirrors records to the zap log as OCSF 1.8 documents (format
+// ocsf); the stored records stay ECS.
+type ocsfZapSink struct{ log *zap.Logger }
+
+func (z *ocsfZapSink) Name() string { return "zap" }
+
+func (z *ocsfZapSink) Write(_ context.Context, recs []auditlog.Record) error {
+	for i := range recs {
+		r := &recs[i]
+		e := r.Event
+		if e == nil {
+			ev, err := auditlog.UnmarshalEvent(r.Data)
+			if err != nil {
+				continue
+			}
+			e = &ev
+		}
+		if ce := z.log.Check(zapcore.InfoLevel, string(e.Action)); ce != nil {
+			ce.Write(zap.Any("ocsf", auditlog.OCSF(*e)), zap.String("observer.name", r.Instance), zap.Uint64("event.sequence", r.Seq))
+		}
+	}
+	return nil
+}
+
+func (z *ocsfZapSink) WriteCheckpoint(_ context.Context, cp auditlog.Checkpoint) error {
+	z.log.Info("audit_checkpoint", auditlog.CheckpointFields(cp)...)
+	return nil
+}
+
+func (z *ocsfZapSink) Close() error { return nil }
 
 // marshalAuditEvent is an event's canonical ECS document.
 func marshalAuditEvent(e auditlog.Event) (json.RawMessage, error) {
-	return json.Marshal(e)
+	return auditlog.MarshalEvent(e)
+}
+
+// unmarshalAuditEvent decodes an ECS document.
+func unmarshalAuditEvent(doc []byte) (auditlog.Event, error) {
+	return auditlog.UnmarshalEvent(doc)
+}
+
+// parseAuditPublicKey reads a public key file (PEM or base64).
+func parseAuditPublicKey(raw []byte) (ed25519.PublicKey, error) {
+	return auditlog.ParsePublicKey(raw)
+}
+
+// openOfflineStore opens a store for the CLI: the JSONL files in dir, or
+// PostgreSQL at pgURL.
+func openOfflineStore(ctx context.Context, dir, pgURL string) (auditStore, func(), error) {
+	if pgURL != "" {
+		pg, err := openPostgresSink(auditSettings{PostgresURL: pgURL}, zap.NewNop())
+		if err != nil {
+			return auditStore{}, nil, err
+		}
+		return auditStore{querier: pg.querier, chain: pg.chain, name: "postgres"}, func() { _ = pg.sink.Close() }, nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return auditStore{}, nil, fmt.Errorf("audit JSONL directory: %w", err)
+	}
+	j, err := auditlog.OpenJSONL(auditlog.JSONLConfig{Dir: dir, RetentionDays: -1})
+	if err != nil {
+		return auditStore{}, nil, err
+	}
+	st := auditStore{chain: j, name: "jsonl"}
+	if q, ok := any(j).(auditlog.Querier); ok {
+		st.querier = q
+	}
+	return st, func() { _ = j.Close() }, nil
 }
 
 // auditVerifyResult is what verification found, for the admin API and the
@@ -54,32 +179,40 @@ func marshalAuditEvent(e auditlog.Event) (json.RawMessage, error) {
 type auditVerifyResult struct {
 	Store       string `json:"store,omitempty"`
 	OK          bool   `json:"ok"`
-	Records     uint64 `json:"records"`
+	Records     int    `json:"records"`
 	Checkpoints int    `json:"checkpoints"`
-	FirstBadSeq uint64 `json:"first_bad_seq,omitempty"`
-	Instance    string `json:"instance,omitempty"`
-	Problem     string `json:"problem,omitempty"`
+	// FirstBadSeq is the first untrustworthy sequence number of the first
+	// bad chain (0: none, or unknown for a malformed line).
+	FirstBadSeq uint64                    `json:"first_bad_seq,omitempty"`
+	Instance    string                    `json:"instance,omitempty"`
+	Problem     string                    `json:"problem,omitempty"`
+	Problems    []auditVerifyProblem      `json:"problems,omitempty"`
+	Instances   []auditlog.InstanceReport `json:"instances,omitempty"`
+}
+
+type auditVerifyProblem struct {
+	Instance string `json:"instance"`
+	Seq      uint64 `json:"seq"`
+	Kind     string `json:"kind"`
+	Detail   string `json:"detail"`
 }
 
 // verifyAuditStore runs auditlog.Verify over a store.
 func verifyAuditStore(ctx context.Context, chain auditlog.ChainReader, pub ed25519.PublicKey) (auditVerifyResult, error) {
-	return auditVerifyResult{}, errors.New("verification is not available yet")
-}
-
-// unmarshalAuditEvent decodes marshalAuditEvent's output.
-func unmarshalAuditEvent(doc []byte) (auditlog.Event, error) {
-	var e auditlog.Event
-	err := json.Unmarshal(doc, &e)
-	return e, err
-}
-
-// parseAuditPublicKey reads a public key file.
-func parseAuditPublicKey(raw []byte) (ed25519.PublicKey, error) {
-	return nil, errors.New("not available yet")
-}
-
-// openOfflineStore opens a store for the CLI: the JSONL files in dir, or
-// PostgreSQL at pgURL.
-func openOfflineStore(ctx context.Context, dir, pgURL string) (auditStore, func(), error) {
-	return auditStore{}, nil, errors.New("not available yet")
+	if chain == nil {
+		return auditVerifyResult{}, errors.New("this store cannot be verified")
+	}
+	rep, err := auditlog.Verify(ctx, chain, pub)
+	if err != nil {
+		return auditVerifyResult{}, err
+	}
+	res := auditVerifyResult{OK: rep.OK(), Records: rep.Records, Checkpoints: rep.Checkpoints, Instances: rep.Instances}
+	for _, p := range rep.Problems {
+		res.Problems = append(res.Problems, auditVerifyProblem{p.Instance, p.Seq, string(p.Kind), p.Detail})
+	}
+	if len(rep.Problems) > 0 {
+		p := rep.Problems[0]
+		res.FirstBadSeq, res.Instance, res.Problem = p.Seq, p.Instance, string(p.Kind)+": "+p.Detail
+	}
+	return res, nil
 }

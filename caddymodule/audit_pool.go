@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,6 +87,10 @@ func (p *pooledAudit) closeNow() error {
 func acquireAudit(s auditSettings, logger *zap.Logger) (*pooledAudit, error) {
 	v, _, err := auditPipelines.LoadOrNew(s.key(), func() (caddy.Destructor, error) {
 		chain := s.Dir + "\x00" + s.Instance
+		if s.Instance == "" {
+			host, _ := os.Hostname()
+			chain += host
+		}
 		chainOwnersMu.Lock()
 		defer chainOwnersMu.Unlock()
 		if old := chainOwners[chain]; old != nil {
