@@ -54,12 +54,15 @@ func auditAdminStore(r *http.Request, methods ...string) (auditStore, error) {
 	if !ok {
 		return auditStore{}, caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
 	}
-	p := activeAudit.Load()
-	if p == nil || p.store.querier == nil {
+	p := activeAudit()
+	if p == nil {
 		return auditStore{}, caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("the audit log is not running")}
 	}
 	return p.store, nil
 }
+
+// errNoQuerier answers queries on a store that cannot answer them.
+var errNoQuerier = caddy.APIError{HTTPStatus: http.StatusNotImplemented, Err: errors.New("this audit store cannot answer queries")}
 
 func badRequest(err error) error {
 	return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
@@ -69,6 +72,9 @@ func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
 	st, err := auditAdminStore(r, http.MethodGet)
 	if err != nil {
 		return err
+	}
+	if st.querier == nil {
+		return errNoQuerier
 	}
 	q := r.URL.Query()
 	f, err := auditQuery{
@@ -144,6 +150,9 @@ func auditAdminAccountsFromIP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if st.querier == nil {
+		return errNoQuerier
+	}
 	ip := r.URL.Query().Get("ip")
 	if err := checkIPOrCIDR(ip); err != nil {
 		return badRequest(err)
@@ -163,6 +172,9 @@ func auditAdminIPsForAccount(w http.ResponseWriter, r *http.Request) error {
 	st, err := auditAdminStore(r, http.MethodGet)
 	if err != nil {
 		return err
+	}
+	if st.querier == nil {
+		return errNoQuerier
 	}
 	account := r.URL.Query().Get("account")
 	if account == "" || len(account) > 320 {

@@ -44,7 +44,7 @@ func (a *App) startAudit() error {
 	}
 	au.pooled = p
 	au.hub.target.Store(p)
-	activeAudit.Store(p)
+	activeHub.Store(au.hub)
 	au.hub.Emit(auditlog.Event{
 		Action:  auditlog.ActionConfigLoaded,
 		Outcome: auditlog.OutcomeSuccess,
@@ -64,7 +64,7 @@ func (a *App) stopAudit() {
 		return
 	}
 	au.hub.target.Store(nil)
-	activeAudit.CompareAndSwap(au.pooled, nil)
+	activeHub.CompareAndSwap(au.hub, nil)
 	au.pooled = nil
 	releaseAudit(au.settings)
 }

@@ -133,6 +133,9 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 		return err
 	}
 	defer closeStore()
+	if st.querier == nil {
+		return fmt.Errorf("the %s store cannot answer queries in this build", st.name)
+	}
 	since, err := parseWhen(f.q.Since, time.Now())
 	if err != nil {
 		return fmt.Errorf("--since: %w", err)

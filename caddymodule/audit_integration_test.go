@@ -56,7 +56,11 @@ type auditEdge struct {
 	*edgetest.Edge
 	app *demoupstream.Handler
 	dir string
+	up  string
 }
+
+// sessionURL is the upstream's get-session.
+func (e *auditEdge) sessionURL(t *testing.T) string { return e.up + "/api/auth/get-session" }
 
 func startAuditEdge(t *testing.T) *auditEdge {
 	t.Helper()
@@ -65,7 +69,7 @@ func startAuditEdge(t *testing.T) *auditEdge {
 	t.Cleanup(up.Close)
 	e := edgetest.New(t)
 	e.Load(t, auditCaddyfile, "{UPSTREAM}", up.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://"))
-	return &auditEdge{Edge: e, app: app, dir: filepath.Join(e.Dir, "audit")}
+	return &auditEdge{Edge: e, app: app, dir: filepath.Join(e.Dir, "audit"), up: up.URL}
 }
 
 // readAuditDir decodes every complete record line of the JSONL files in

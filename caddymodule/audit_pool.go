@@ -18,10 +18,18 @@ import (
 // kept across config reloads; the last app using it closes it.
 var auditPipelines = caddy.NewUsagePool()
 
-// activeAudit is the audit log of the most recently started ocomms app:
-// the admin API reads it, and events that old handlers emit after their
+// activeHub is the hub of the most recently started ocomms app: the admin
+// API reads its audit log, and events that old handlers emit after their
 // app stopped (requests in flight across a reload) go to it.
-var activeAudit atomic.Pointer[pooledAudit]
+var activeHub atomic.Pointer[auditHub]
+
+// activeAudit returns the running audit log of the active app, or nil.
+func activeAudit() *pooledAudit {
+	if h := activeHub.Load(); h != nil {
+		return h.target.Load()
+	}
+	return nil
+}
 
 // chainOwners maps a chain (JSONL dir + instance) to the pipeline writing
 // it, so that a reload with changed settings never has two writers on one
@@ -51,7 +59,7 @@ func (p *pooledAudit) Emit(e auditlog.Event) {
 		return
 	}
 	p.mu.RUnlock()
-	if a := activeAudit.Load(); a != nil && a != p {
+	if a := activeAudit(); a != nil && a != p {
 		a.Emit(e)
 	}
 }
@@ -134,7 +142,7 @@ func (h *auditHub) Emit(e auditlog.Event) {
 	}
 	p := h.target.Load()
 	if p == nil {
-		p = activeAudit.Load()
+		p = activeAudit()
 	}
 	if p == nil {
 		h.dropped.Add(1)
