@@ -216,9 +216,10 @@ func related(e Event) (ips, users []string) {
 
 // Sanitize returns e as the canonical encoding records it: time in UTC to
 // the microsecond; outcome one of the ECS values; path without query,
-// fragment or reset token; source IP in canonical form (dropped when not an
-// address); labels with secret-looking or malformed names dropped; strings
-// valid UTF-8 and within the length caps. It is idempotent.
+// fragment or reset token; source IP in canonical form (dropped when not
+// an address); emails lower-cased (as better-auth keys them); labels with
+// secret-looking or malformed names dropped; strings valid UTF-8 and
+// within the length caps. It is idempotent.
 func Sanitize(e Event) Event {
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
 	switch e.Outcome {
@@ -230,10 +231,10 @@ func Sanitize(e Event) Event {
 	e.Action = Action(clean(string(e.Action), maxShort))
 	e.Reason = clean(e.Reason, maxShort)
 	e.UserID = clean(e.UserID, maxShort)
-	e.UserEmail = clean(e.UserEmail, maxShort)
+	e.UserEmail = clean(strings.ToLower(e.UserEmail), maxShort)
 	e.UserName = clean(e.UserName, maxShort)
 	e.TargetUser = clean(e.TargetUser, maxShort)
-	e.TargetEmail = clean(e.TargetEmail, maxShort)
+	e.TargetEmail = clean(strings.ToLower(e.TargetEmail), maxShort)
 	e.UserAgent = clean(e.UserAgent, maxUserAgent)
 	e.Method = clean(e.Method, 16)
 	e.Path = RedactPath(clean(e.Path, maxPath))

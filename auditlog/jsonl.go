@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -380,33 +381,38 @@ func scanJSONLFile(path string, fn func(lineKind, Record, Checkpoint) error, bad
 	})
 }
 
+// readers pools the line readers (256 KiB each) the scans use.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
+
 // scanLines calls fn for every line of rd (without the newline); the slice
 // is only valid during the call.
 func scanLines(rd io.Reader, fn func(n int, line []byte) error) error {
-	buf := make([]byte, 0, 1<<20)
-	chunk := make([]byte, 1<<20)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(rd)
+	defer func() { br.Reset(nil); readers.Put(br) }()
+	var long []byte
 	n := 0
 	for {
-		m, err := rd.Read(chunk)
-		buf = append(buf, chunk[:m]...)
-		start := 0
-		for {
-			i := bytes.IndexByte(buf[start:], '\n')
-			if i < 0 {
-				break
-			}
+		frag, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, frag...)
+			continue
+		}
+		line := frag
+		if long != nil {
+			line = append(long, frag...)
+			long = nil
+		}
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			line = line[:len(line)-1]
+		}
+		if len(line) > 0 || err == nil {
 			n++
-			if ferr := fn(n, buf[start:start+i]); ferr != nil {
+			if ferr := fn(n, line); ferr != nil {
 				return ferr
 			}
-			start += i + 1
 		}
-		buf = append(buf[:0], buf[start:]...)
 		if errors.Is(err, io.EOF) {
-			if len(buf) > 0 {
-				n++
-				return fn(n, buf)
-			}
 			return nil
 		}
 		if err != nil {

@@ -88,7 +88,7 @@ func sampleEvent(a Action, i int) Event {
 		Method:    "POST",
 		Path:      "/api/auth/sign-in/email",
 		Status:    200,
-		UserEmail: fmt.Sprintf("user%d@example.com", i%50),
+		UserEmail: fmt.Sprintf("user%d@example.com", i%53),
 	}
 	switch a {
 	case ActionSignInFailed, ActionSignInRefused, ActionPasswordRejected, ActionCertFailed:

@@ -132,7 +132,6 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 		st := state(cp.Instance)
 		if err := VerifyCheckpoint(cp, pub); err != nil {
 			rep.Problems = append(rep.Problems, Problem{Instance: cp.Instance, Seq: cp.Seq, Kind: TamperSignature, Detail: err.Error()})
-			st.bad(cp.Seq, TamperSignature, "checkpoint signature does not verify")
 			continue
 		}
 		rep.Checkpoints++
@@ -180,7 +179,10 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 			}
 			return nil
 		case rec.Seq != st.next:
-			st.bad(st.next, TamperSequence, fmt.Sprintf("expected seq %d, found %d", st.next, rec.Seq))
+			// A missing record (found > expected) makes the expected seq
+			// the first bad one; a repeated or moved-back one (found <
+			// expected) puts two candidates on the found seq.
+			st.bad(min(st.next, rec.Seq), TamperSequence, fmt.Sprintf("expected seq %d, found %d", st.next, rec.Seq))
 			return nil
 		case rec.PrevHash != st.prev:
 			st.bad(rec.Seq, TamperLink, "prev is not the previous record's hash")
@@ -224,7 +226,7 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 	sort.Strings(names)
 	for _, n := range names {
 		st := states[n]
-		if st.maxCP > 0 && st.maxCP >= st.next && (st.rep.FirstBad == 0 || st.rep.FirstBad > st.next) {
+		if st.maxCP > 0 && st.maxCP >= st.next && st.rep.FirstBad == 0 {
 			// The newest signed checkpoint is past the stored tail.
 			from := st.next
 			if !st.started {
@@ -232,7 +234,7 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 			}
 			st.bad(from, TamperTruncated, fmt.Sprintf("checkpoint at seq %d, records end at %d", st.maxCP, st.next-1))
 		}
-		if st.rep.FirstBad != 0 && st.rep.Kind != TamperSignature {
+		if st.rep.FirstBad != 0 {
 			rep.Problems = append(rep.Problems, Problem{Instance: n, Seq: st.rep.FirstBad, Kind: st.rep.Kind, Detail: st.rep.Detail})
 		}
 		rep.Instances = append(rep.Instances, st.rep)
