@@ -124,13 +124,16 @@ func (p *PendingAdminAction) emit(status int) {
 			e.Labels[k] = v
 		}
 	}
+	// The "actor" label says why an event has no user: no cookie
+	// (anonymous), a cookie naming no session (no_session), or a failed
+	// lookup (unresolved).
 	switch {
 	case res.err != nil:
-		e.Labels["session"] = "lookup_failed"
+		e.Labels["actor"] = "unresolved"
 	case !res.asked:
-		e.Labels["session"] = "none"
+		e.Labels["actor"] = "anonymous"
 	case !res.s.Valid():
-		e.Labels["session"] = "invalid"
+		e.Labels["actor"] = "no_session"
 	default:
 		e.UserID, e.UserEmail, e.UserName = res.s.UserID, res.s.Email, res.s.Name
 	}

@@ -137,7 +137,7 @@ func TestAdminActionsFromFixtures(t *testing.T) {
 		outcome  Outcome
 		reason   string
 		user     Session
-		session  string // the "session" label when there is no user
+		session  string // the "actor" label when there is no user
 		target   string
 		email    string
 		labels   map[string]string
@@ -154,10 +154,10 @@ func TestAdminActionsFromFixtures(t *testing.T) {
 		{fixture: "organization-remove-member", resource: "organization.remove-member", status: 200, outcome: OutcomeSuccess, user: alice,
 			email: bob, labels: map[string]string{"organization_id": org}},
 		{fixture: "organization-endpoint-without-session", resource: "organization.update-member-role", status: 401, outcome: OutcomeFailure,
-			reason: "unauthenticated", session: "none", target: "aKXBvt3X7pdsWgyZLFmaKUK0qLQeBTut"},
+			reason: "unauthenticated", session: "anonymous", target: "aKXBvt3X7pdsWgyZLFmaKUK0qLQeBTut"},
 		{fixture: "app-admin-export-with-session", resource: "admin.export", status: 200, outcome: OutcomeSuccess, user: alice},
 		{fixture: "app-admin-export-without-session", resource: "admin.export", status: 401, outcome: OutcomeFailure,
-			reason: "unauthenticated", session: "none"},
+			reason: "unauthenticated", session: "anonymous"},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			c := fixtures.MustLoad(tc.fixture)
@@ -185,8 +185,8 @@ func TestAdminActionsFromFixtures(t *testing.T) {
 			if e.UserID != tc.user.UserID || e.UserEmail != tc.user.Email || e.UserName != tc.user.Name {
 				t.Errorf("user %q %q %q, want %+v", e.UserID, e.UserEmail, e.UserName, tc.user)
 			}
-			if tc.session != "" && e.Labels["session"] != tc.session {
-				t.Errorf("session label %q, want %q", e.Labels["session"], tc.session)
+			if tc.session != "" && e.Labels["actor"] != tc.session {
+				t.Errorf("actor label %q, want %q", e.Labels["actor"], tc.session)
 			}
 			if e.TargetUser != tc.target || e.TargetEmail != tc.email {
 				t.Errorf("target %q %q, want %q %q", e.TargetUser, e.TargetEmail, tc.target, tc.email)
@@ -378,5 +378,25 @@ func TestNonAdminRequestUntouched(t *testing.T) {
 	}
 	if len(col.events) != 0 {
 		t.Fatal("event emitted")
+	}
+}
+
+func TestAdminActorWithoutUser(t *testing.T) {
+	sess := sessionServer(t, nil)
+	for _, tc := range []struct{ url, cookie, want string }{
+		{sess.URL, "better-auth.session_token=forged.sig", "no_session"},
+		{"http://127.0.0.1:1", fixtureCookie, "unresolved"},
+	} {
+		col := newCollector()
+		h := newTestAdmin(t, tc.url, col).AuditHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+		}))
+		r := httptest.NewRequest("POST", "/api/auth/organization/create", strings.NewReader(`{"name":"x"}`))
+		r.Header.Set("Cookie", tc.cookie)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		e := col.wait(t, 1)[0]
+		if e.UserID != "" || e.Labels["actor"] != tc.want || e.Outcome != OutcomeFailure {
+			t.Errorf("%s: %+v", tc.want, e)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,16 +106,7 @@ func checkIPOrCIDR(s string) error {
 	return fmt.Errorf("ip %q: want an address or a CIDR such as 203.0.113.0/24", s)
 }
 
-// validActionName accepts the shape of an Action: lower-case words joined
-// by underscores.
+// validActionName reports whether s names an event type the edge records.
 func validActionName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if (c < 'a' || c > 'z') && c != '_' {
-			return false
-		}
-	}
-	return true
+	return slices.Contains(auditlog.Actions(), auditlog.Action(s))
 }

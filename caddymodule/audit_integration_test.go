@@ -195,7 +195,7 @@ func TestAuditAdminActionThroughCaddy(t *testing.T) {
 		ok.Labels["organization_id"] != "org-42" || ok.UserAgent != "audit-test" || ok.Instance != "test-edge" || ok.Sequence == 0 {
 		t.Errorf("admin event %+v", ok)
 	}
-	if fail.UserID != "" || fail.Outcome != auditlog.OutcomeFailure || fail.Status != 401 || fail.SourceIP != "127.0.0.1" {
+	if fail.UserID != "" || fail.Labels["actor"] != "anonymous" || fail.Outcome != auditlog.OutcomeFailure || fail.Status != 401 || fail.SourceIP != "127.0.0.1" {
 		t.Errorf("denied admin event %+v", fail)
 	}
 	// The cookie is in no stored byte.
