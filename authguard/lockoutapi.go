@@ -18,7 +18,29 @@ type SignInAttempt struct {
 	// own cookies on the request, empty when absent.
 	DeviceCookie   string
 	RecoveryCookie string
+	// Session, when not empty, is the raw session cookie value of a
+	// password check made inside a session (change-password,
+	// verify-password, delete-user: 400 INVALID_PASSWORD). The attempt is
+	// then keyed by an HMAC of the session instead of Email, has the
+	// untrusted budget and schedule, and no device, recovery or spray
+	// handling (the caller holds a session already).
+	Session string
 }
+
+// The guard's own cookies. Both carry the __Host- prefix, so they are set
+// with Secure, Path=/ and no Domain; the guard reads them with these names.
+const (
+	DeviceCookieName   = "__Host-ocomms-device"
+	RecoveryCookieName = "__Host-ocomms-recovery"
+)
+
+// Admission reasons.
+const (
+	ReasonThrottled  = "throttled"
+	ReasonLocked     = "locked"
+	ReasonHardLocked = "hard_locked"
+	ReasonSpray      = "spray"
+)
 
 // Admission is the engine's answer before forwarding. When Admit is true a
 // slot is reserved and Settle must be called exactly once with the outcome
@@ -63,8 +85,12 @@ type Settlement struct {
 	// Locked is set when this failure started a lock, with its end.
 	Locked     bool
 	LockedTill time.Time
-	// Failures is the account's consecutive failure count afterwards.
+	// Failures is the account's consecutive failure count afterwards
+	// (the device's, for a trusted attempt).
 	Failures int
+	// Cleared is set when this success cleared the account's state
+	// (an untrusted or recovery success).
+	Cleared bool
 }
 
 // LockoutEntry is one account's state, for the admin API.

@@ -93,7 +93,7 @@ func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeAdminJSON(w, out)
+	return writeAuditJSON(w, out)
 }
 
 // auditPageJSON is a page of events as the admin API and `--json` print
@@ -165,7 +165,7 @@ func auditAdminAccountsFromIP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest(fmt.Errorf("accounts from ip: %w", err))
 	}
-	return writeAdminJSON(w, map[string]any{"ip": ip, "accounts": pivotsJSON(ps)})
+	return writeAuditJSON(w, map[string]any{"ip": ip, "accounts": pivotsJSON(ps)})
 }
 
 func auditAdminIPsForAccount(w http.ResponseWriter, r *http.Request) error {
@@ -188,7 +188,7 @@ func auditAdminIPsForAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest(fmt.Errorf("ips for account: %w", err))
 	}
-	return writeAdminJSON(w, map[string]any{"account": account, "ips": pivotsJSON(ps)})
+	return writeAuditJSON(w, map[string]any{"account": account, "ips": pivotsJSON(ps)})
 }
 
 func auditAdminVerify(w http.ResponseWriter, r *http.Request) error {
@@ -204,10 +204,10 @@ func auditAdminVerify(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("verify: %w", err)}
 	}
 	res.Store = st.name
-	return writeAdminJSON(w, res)
+	return writeAuditJSON(w, res)
 }
 
-func writeAdminJSON(w http.ResponseWriter, v any) error {
+func writeAuditJSON(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	enc := json.NewEncoder(w)

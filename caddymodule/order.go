@@ -7,15 +7,20 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 // before push, the route-dispatching directives and reverse_proxy:
 //
 //	ocomms_headers     policy on the response before anything can fail
+//	ocomms_auth_guard  before the limiter: a locked account always gets the
+//	                   lock answer with its unlock path, never the generic
+//	                   rate-limit 429 of a zone on the same path; its own
+//	                   answers (lock, refusals) are never counted by the
+//	                   limiter, and a 429 of the limiter is not counted by
+//	                   the lockout
 //	ocomms_rate_limit  429s carry the security headers
-//	ocomms_auth_guard  sees only requests the limiter admitted
 //	ocomms_audit       records what reached the app
 //
 // All orders are registered here, in one init, so their relative order does
 // not depend on file order.
 func init() {
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_headers", httpcaddyfile.Before, "push")
+	httpcaddyfile.RegisterDirectiveOrder("ocomms_auth_guard", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_rate_limit", httpcaddyfile.Before, "push")
-	// ocomms_auth_guard goes here (guard branch), ocomms_audit after it.
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_audit", httpcaddyfile.Before, "push")
 }

@@ -1,0 +1,201 @@
+package authguard
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"path"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+)
+
+// DefaultPrefix is where better-auth is mounted in OComms.
+const DefaultPrefix = "/api/auth"
+
+// DefaultUnlockURL is the page a locked user is sent to: OComms's
+// forgot-password page, whose reset unlocks the account.
+const DefaultUnlockURL = "/forgot-password"
+
+// NextHandler is the rest of the handler chain. Caddy's caddyhttp.Handler
+// satisfies it as it is, so the adapter hands its next handler over
+// without wrapping (and without allocating).
+type NextHandler interface {
+	ServeHTTP(http.ResponseWriter, *http.Request) error
+}
+
+// GuardConfig configures a Guard. Only ClientIP is required.
+type GuardConfig struct {
+	// Prefix is better-auth's mount point. Default: /api/auth.
+	Prefix string
+	// MaxBody caps the auth request bodies the guard reads; larger ones get
+	// 413 JSON. Default: 64 KiB.
+	MaxBody int64
+	// ClientIP returns the trusted client address (Caddy's client_ip),
+	// never one read from a request header.
+	ClientIP func(*http.Request) netip.Addr
+	// Passwords checks new passwords on sign-up, change-password and
+	// reset-password. Nil: no password policy.
+	Passwords PasswordChecker
+	// Lockout is the account lockout. Nil: no lockout.
+	Lockout LockoutEngine
+	// Events receives one audit event per decision. Default: discarded.
+	Events auditlog.Emitter
+	// Logger gets one line per decision; never a password, cookie or
+	// token. Default: no logging.
+	Logger *zap.Logger
+	// FailOpen forwards sign-ins unguarded while the lockout store fails.
+	// Default false: they get 503 JSON (fail closed).
+	FailOpen bool
+	// UnlockURL is sent in the lock answer as unlockUrl. Default:
+	// /forgot-password.
+	UnlockURL string
+}
+
+// Guard is the authentication guard middleware: better-auth requests get
+// their bodies read exactly as better-call reads them, new passwords are
+// checked, sign-ins go through the lockout engine, and the app's answers
+// are read to count failures and successes. Every other request passes
+// untouched, with no body read. A Guard is safe for concurrent use.
+type Guard struct {
+	cfg    GuardConfig
+	events auditlog.Emitter
+	log    *zap.Logger
+}
+
+// NewGuard validates cfg and fills its defaults.
+func NewGuard(cfg GuardConfig) (*Guard, error) {
+	if cfg.ClientIP == nil {
+		return nil, errors.New("auth guard: ClientIP is required")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	cfg.Prefix = strings.TrimSuffix(cfg.Prefix, "/")
+	if !strings.HasPrefix(cfg.Prefix, "/") || path.Clean(cfg.Prefix) != cfg.Prefix {
+		return nil, errors.New("auth guard: prefix " + cfg.Prefix + " must be a clean absolute path such as /api/auth")
+	}
+	if cfg.MaxBody < 0 {
+		return nil, errors.New("auth guard: max body must not be negative")
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.UnlockURL == "" {
+		cfg.UnlockURL = DefaultUnlockURL
+	}
+	g := &Guard{cfg: cfg, events: cfg.Events, log: cfg.Logger}
+	if g.events == nil {
+		g.events = auditlog.Discard
+	}
+	if g.log == nil {
+		g.log = zap.NewNop()
+	}
+	return g, nil
+}
+
+// Config returns the configuration in force, defaults filled.
+func (g *Guard) Config() GuardConfig { return g.cfg }
+
+// Handler adapts the guard to plain net/http.
+func (g *Guard) Handler(next http.Handler) http.Handler {
+	n := plainNext{next}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = g.Serve(w, r, n)
+	})
+}
+
+type plainNext struct{ h http.Handler }
+
+func (p plainNext) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
+	p.h.ServeHTTP(w, r)
+	return nil
+}
+
+// Serve handles one request: requests outside the prefix go straight to
+// next; auth requests are guarded. It returns next's error.
+func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next NextHandler) error {
+	rel, ok := g.relPath(r.URL.Path)
+	if !ok {
+		return next.ServeHTTP(w, r)
+	}
+	return g.serveAuth(w, r, rel, next)
+}
+
+// relPath returns the path below the prefix, cleaned and lower-cased for
+// matching (so /sign-in/email/ or /Sign-In//email cannot slip past a
+// check the app's router might still route), and whether the request is
+// under the prefix. The common case (no prefix, nothing to clean) does not
+// allocate.
+func (g *Guard) relPath(p string) (string, bool) {
+	if strings.Contains(p, "//") || strings.Contains(p, "/.") {
+		p = path.Clean(p)
+	}
+	n := len(g.cfg.Prefix)
+	if len(p) < n || !strings.EqualFold(p[:n], g.cfg.Prefix) {
+		return "", false
+	}
+	if len(p) > n && p[n] != '/' {
+		return "", false
+	}
+	rel := strings.TrimRight(p[n:], "/")
+	return strings.ToLower(rel), true
+}
+
+// Endpoints the guard treats specially, relative to the prefix.
+const (
+	pathSignIn         = "/sign-in/email"
+	pathSignUp         = "/sign-up/email"
+	pathSignOut        = "/sign-out"
+	pathChangePassword = "/change-password"
+	pathResetPassword  = "/reset-password"
+)
+
+// serveAuth guards one request under the prefix.
+func (g *Guard) serveAuth(w http.ResponseWriter, r *http.Request, rel string, next NextHandler) error {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+		return next.ServeHTTP(w, r)
+	}
+	allowForm := r.Method == http.MethodPost && (rel == pathSignIn || rel == pathSignUp)
+	body, refusal := ReadBody(r, g.cfg.MaxBody, allowForm)
+	if refusal != nil {
+		g.logRefusedBody(r, refusal)
+		writeRefusal(w, refusal)
+		return nil
+	}
+	if r.Method != http.MethodPost {
+		return next.ServeHTTP(w, r)
+	}
+	switch rel {
+	case pathSignIn:
+		return g.serveSignIn(w, r, body, next)
+	case pathSignUp:
+		return g.servePasswordSet(w, r, body, next, "password", passwordSignUp)
+	case pathChangePassword:
+		return g.servePasswordSet(w, r, body, next, "newPassword", passwordChange)
+	case pathResetPassword:
+		return g.servePasswordSet(w, r, body, next, "newPassword", passwordReset)
+	case pathSignOut:
+		return g.serveSignOut(w, r, next)
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// clientIP returns the trusted client address as text for events.
+func (g *Guard) clientIP(r *http.Request) netip.Addr {
+	return g.cfg.ClientIP(r)
+}
+
+// RemoteAddrIP is a ClientIP for plain net/http servers with no proxy in
+// front: the TCP peer.
+func RemoteAddrIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, _ := netip.ParseAddr(host)
+	return a.Unmap()
+}

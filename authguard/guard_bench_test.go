@@ -1,0 +1,73 @@
+package authguard
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// discardWriter is a ResponseWriter that allocates nothing.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+type okNext struct{}
+
+func (okNext) ServeHTTP(w http.ResponseWriter, _ *http.Request) error {
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// BenchmarkNonAuthPath measures the guard on requests outside its prefix,
+// side by side with the bare next handler: it must add no allocation.
+func BenchmarkNonAuthPath(b *testing.B) {
+	tg := newTestGuard(b, nil)
+	for _, path := range []string{"/", "/_next/static/chunks/main-app.js", "/api/health", "/socket.io/?EIO=4&transport=polling"} {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		w := &discardWriter{h: http.Header{}}
+		var next NextHandler = okNext{}
+		b.Run("bare"+path, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = next.ServeHTTP(w, r)
+			}
+		})
+		b.Run("guard"+path, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = tg.g.Serve(w, r, next)
+			}
+		})
+	}
+}
+
+func TestNonAuthPathAddsNoAllocation(t *testing.T) {
+	tg := newTestGuard(t, nil)
+	r := httptest.NewRequest(http.MethodPost, "/api/health", strings.NewReader("{}"))
+	w := &discardWriter{h: http.Header{}}
+	if n := testing.AllocsPerRun(1000, func() { _ = tg.g.Serve(w, r, okNext{}) }); n != 0 {
+		t.Fatalf("%v allocations per non-auth request, want 0", n)
+	}
+}
+
+// BenchmarkSignIn measures a guarded sign-in (fake engine, a stub app
+// answering 401), for the cost on auth paths.
+func BenchmarkSignIn(b *testing.B) {
+	tg := newTestGuard(b, func(c *GuardConfig) { c.Lockout = nil })
+	next := nextFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(401)
+		_, _ = w.Write([]byte(`{"code":"INVALID_EMAIL_OR_PASSWORD","message":"Invalid email or password"}`))
+		return nil
+	})
+	body := `{"email":"demo@ocomms.test","password":"not the password"}`
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, "/api/auth/sign-in/email", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		_ = tg.g.Serve(httptest.NewRecorder(), r, next)
+	}
+}

@@ -1,0 +1,128 @@
+package authguard
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+)
+
+// emit fills the request's fields into e and hands it on.
+func (g *Guard) emit(r *http.Request, e auditlog.Event) {
+	if ip := g.clientIP(r); ip.IsValid() {
+		e.SourceIP = ip.String()
+	}
+	e.UserAgent = r.UserAgent()
+	e.Method = r.Method
+	e.Path = r.URL.Path
+	g.events.Emit(e)
+}
+
+// emitSignIn records the outcome of a forwarded sign-in.
+func (g *Guard) emitSignIn(r *http.Request, email string, status int, out AttemptOutcome, answer AnswerBody, adm Admission, res Settlement) {
+	email = jsToLower(email)
+	e := auditlog.Event{UserEmail: email, Status: status, Reason: answer.Code, UserID: answer.User.ID}
+	labels := map[string]string{}
+	if adm.Trusted {
+		labels["device_trusted"] = "true"
+	}
+	msg := "sign-in not counted"
+	switch out {
+	case OutcomeSuccess:
+		e.Action, e.Outcome, msg = auditlog.ActionSignInSucceeded, auditlog.OutcomeSuccess, "sign-in succeeded"
+	case OutcomeFailure:
+		e.Action, e.Outcome, msg = auditlog.ActionSignInFailed, auditlog.OutcomeFailure, "sign-in failed"
+		labels["failures"] = strconv.Itoa(res.Failures)
+	}
+	if c := g.log.Check(zapcore.InfoLevel, msg); c != nil {
+		c.Write(zap.String("email", email), zap.String("client_ip", g.clientIP(r).String()),
+			zap.Int("status", status), zap.String("code", answer.Code),
+			zap.Bool("device_trusted", adm.Trusted), zap.Bool("recovery", adm.Recovery), zap.Int("failures", res.Failures))
+	}
+	if out == OutcomeNotCounted {
+		return
+	}
+	if len(labels) > 0 {
+		e.Labels = labels
+	}
+	g.emit(r, e)
+	// The engine itself reports account_locked and account_unlocked.
+	if res.Locked {
+		until := "reset_or_admin"
+		if !res.LockedTill.IsZero() {
+			until = res.LockedTill.UTC().Format(time.RFC3339)
+		}
+		if c := g.log.Check(zapcore.WarnLevel, "account locked"); c != nil {
+			c.Write(zap.String("email", email), zap.String("lock_until", until), zap.Int("failures", res.Failures))
+		}
+	}
+}
+
+// logRefused logs a sign-in the lockout refused; the engine emits its
+// sign_in_refused event.
+func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
+	if c := g.log.Check(zapcore.InfoLevel, "sign-in refused"); c != nil {
+		c.Write(zap.String("email", jsToLower(email)), zap.String("client_ip", g.clientIP(r).String()),
+			zap.String("reason", adm.Reason), zap.Duration("retry_after", adm.RetryAfter.Round(time.Second)))
+	}
+}
+
+// emitStoreRefused records a sign-in refused because the lockout store
+// failed (the engine could not decide, so it reported nothing).
+func (g *Guard) emitStoreRefused(r *http.Request, email string) {
+	g.emit(r, auditlog.Event{Action: auditlog.ActionSignInRefused, Outcome: auditlog.OutcomeFailure,
+		UserEmail: jsToLower(email), Reason: "store_error", Status: http.StatusServiceUnavailable})
+}
+
+// emitPasswordRejected records a rejected new password by its reason code
+// only.
+func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
+	email = jsToLower(email)
+	g.emit(r, auditlog.Event{Action: auditlog.ActionPasswordRejected, Outcome: auditlog.OutcomeFailure,
+		UserEmail: email, Reason: code, Status: http.StatusBadRequest})
+	if c := g.log.Check(zapcore.InfoLevel, "password rejected"); c != nil {
+		c.Write(zap.String("path", r.URL.Path), zap.String("email", email),
+			zap.String("client_ip", g.clientIP(r).String()), zap.String("reason", code))
+	}
+}
+
+// emitPasswordSet records the app's answer to a sign-up, change or reset.
+func (g *Guard) emitPasswordSet(r *http.Request, kind passwordSet, email string, status int, out AttemptOutcome, answer AnswerBody) {
+	email = jsToLower(email)
+	e := auditlog.Event{Action: kind.action(), UserEmail: email, UserID: answer.User.ID, Status: status, Reason: answer.Code}
+	switch {
+	case status == http.StatusOK:
+		e.Outcome = auditlog.OutcomeSuccess
+	case kind == passwordChange && out == OutcomeFailure:
+		e.Outcome = auditlog.OutcomeFailure
+	default:
+		return // the app refused for reasons of its own: nothing happened
+	}
+	g.emit(r, e)
+	if c := g.log.Check(zapcore.InfoLevel, string(e.Action)); c != nil {
+		c.Write(zap.String("email", email), zap.String("client_ip", g.clientIP(r).String()),
+			zap.Int("status", status), zap.String("code", answer.Code))
+	}
+}
+
+// logStoreError logs a failing lockout store.
+func (g *Guard) logStoreError(r *http.Request, op string, err error) {
+	mode := "closed"
+	if g.cfg.FailOpen {
+		mode = "open"
+	}
+	g.log.Error("lockout store failed", zap.String("op", op), zap.String("fail", mode),
+		zap.String("client_ip", g.clientIP(r).String()), zap.Error(err))
+}
+
+// logRefusedBody logs an auth body the guard would not forward.
+func (g *Guard) logRefusedBody(r *http.Request, ref *Refusal) {
+	if c := g.log.Check(zapcore.InfoLevel, "auth body refused"); c != nil {
+		c.Write(zap.String("path", r.URL.Path), zap.String("client_ip", g.clientIP(r).String()),
+			zap.Int("status", ref.Status), zap.String("code", ref.Code))
+	}
+}

@@ -1,0 +1,161 @@
+package authguard
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/internal/apierror"
+)
+
+// passwordSet says which endpoint sets a new password.
+type passwordSet int
+
+const (
+	passwordSignUp passwordSet = iota
+	passwordChange
+	passwordReset
+)
+
+func (p passwordSet) action() auditlog.Action {
+	switch p {
+	case passwordSignUp:
+		return auditlog.ActionSignUp
+	case passwordChange:
+		return auditlog.ActionPasswordChanged
+	}
+	return auditlog.ActionPasswordReset
+}
+
+// servePasswordSet checks the new password of a sign-up, change-password or
+// reset-password (a rejected one is answered here, never forwarded nor
+// logged), forwards the rest and records the app's answer. A 200 from
+// reset-password gets the lockout engine's recovery cookie.
+func (g *Guard) servePasswordSet(w http.ResponseWriter, r *http.Request, body *Body, next NextHandler, field string, kind passwordSet) error {
+	email, _ := body.Field("email")
+	if password, ok := body.Field(field); ok && g.cfg.Passwords != nil {
+		var context []string
+		if kind == passwordSignUp {
+			// Change and reset requests carry no email or name; the checker
+			// still applies its configured words.
+			name, _ := body.Field("name")
+			context = []string{email, name}
+		}
+		if refusal := g.cfg.Passwords.CheckPassword(password, context); refusal != nil {
+			g.emitPasswordRejected(r, email, refusal.Code)
+			writeRefusal(w, refusal)
+			return nil
+		}
+	}
+	var s *signInSettle
+	if kind == passwordChange && g.cfg.Lockout != nil {
+		var done bool
+		var err error
+		if s, done, err = g.beginSessionCheck(w, r); done {
+			return err
+		}
+		if s != nil {
+			defer s.ensure()
+		}
+	}
+	var answer AnswerBody
+	var outcome AttemptOutcome
+	ow := &outcomeWriter{ResponseWriter: w, capture: true}
+	if kind == passwordChange {
+		ow.needBody = func(status int, h http.Header) bool { return needsBody(status, h, false) }
+	}
+	ow.decide = func(status int, h http.Header, b []byte) {
+		switch kind {
+		case passwordChange:
+			outcome, answer = ClassifyChangePassword(status, b)
+			if s != nil {
+				s.settle(outcome)
+			}
+		case passwordReset:
+			if status == http.StatusOK && g.cfg.Lockout != nil {
+				g.grantRecovery(r, h)
+			}
+		}
+	}
+	err := next.ServeHTTP(ow, r)
+	if ferr := ow.finish(); err == nil {
+		err = ferr
+	}
+	status := ow.status
+	if !ow.wroteHeader {
+		status = errorStatus(err)
+	}
+	if answer.User.ID == "" && len(ow.buf) > 0 && status == http.StatusOK {
+		answer = parseAnswer(ow.buf)
+	}
+	g.emitPasswordSet(r, kind, email, status, outcome, answer)
+	return err
+}
+
+// beginSessionCheck asks the lockout whether this session may try another
+// current password (a wrong one is a guess: 400 INVALID_PASSWORD counts as
+// a failure keyed by the session). done means the request was answered.
+func (g *Guard) beginSessionCheck(w http.ResponseWriter, r *http.Request) (*signInSettle, bool, error) {
+	session := sessionCookieValue(r)
+	if session == "" {
+		return nil, false, nil // the app answers 401
+	}
+	attempt := SignInAttempt{Session: session, IP: g.clientIP(r)}
+	adm, err := g.cfg.Lockout.Begin(r.Context(), attempt)
+	if err != nil {
+		g.logStoreError(r, "begin_session", err)
+		if g.cfg.FailOpen {
+			return nil, false, nil
+		}
+		writeUnavailable(w)
+		return nil, true, nil
+	}
+	if !adm.Admit {
+		g.logRefused(r, "", adm)
+		secs, wait := roundWait(adm.RetryAfter)
+		apierror.Write(w, http.StatusTooManyRequests, CodeTooManyAttempts,
+			"Too many wrong current passwords. Try again in "+wait+", or sign out and reset your password.", secs)
+		return nil, true, nil
+	}
+	return &signInSettle{g: g, r: r, attempt: attempt, adm: adm}, false, nil
+}
+
+// sessionCookieValue returns the raw value of better-auth's session cookie
+// on the request ("<prefix>.session_token", __Secure- or not), or "".
+func sessionCookieValue(r *http.Request) string {
+	for _, c := range r.Cookies() {
+		if strings.HasSuffix(c.Name, ".session_token") && c.Value != "" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// grantRecovery adds the one-use recovery cookie to a successful reset.
+func (g *Guard) grantRecovery(r *http.Request, h http.Header) {
+	c, err := g.cfg.Lockout.GrantRecovery(context.WithoutCancel(r.Context()))
+	if err != nil {
+		g.logStoreError(r, "grant_recovery", err)
+		return
+	}
+	if c != nil {
+		if v := c.String(); v != "" {
+			h.Add("Set-Cookie", v)
+		}
+	}
+}
+
+// serveSignOut forwards a sign-out and records it.
+func (g *Guard) serveSignOut(w http.ResponseWriter, r *http.Request, next NextHandler) error {
+	ow := &outcomeWriter{ResponseWriter: w}
+	err := next.ServeHTTP(ow, r)
+	status := ow.status
+	if !ow.wroteHeader {
+		status = errorStatus(err)
+	}
+	if status == http.StatusOK {
+		g.emit(r, auditlog.Event{Action: auditlog.ActionSignOut, Outcome: auditlog.OutcomeSuccess, Status: status})
+	}
+	return err
+}

@@ -1,0 +1,383 @@
+package authguard
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Lockout is the account-lockout engine (SEC-07) behind the auth guard:
+// OWASP device cookies over a per-account untrusted budget, recovery
+// cookies from password resets, per-IP spray control and atomic
+// reservations, over a LockStore. It implements LockoutEngine.
+type Lockout struct {
+	o    LockoutOptions
+	keys lockKeyer
+}
+
+var _ LockoutEngine = (*Lockout)(nil)
+
+// NewLockout validates the options and returns the engine.
+func NewLockout(o LockoutOptions) (*Lockout, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Lockout{o: o, keys: newLockKeyer(o.Secret)}, nil
+}
+
+// Options returns the options in force, defaults filled (Secret
+// included: do not log it).
+func (l *Lockout) Options() LockoutOptions { return l.o }
+
+// Record keys. The braces are the Redis Cluster hash tag: an account and
+// its devices share a slot.
+func acctRecKey(hex string) string        { return "{a:" + hex + "}" }
+func sessRecKey(hex string) string        { return "{s:" + hex + "}" }
+func devRecKey(acct, nonce string) string { return "{a:" + acct + "}:d:" + nonce }
+func ipRecKey(hex string) string          { return "{ip:" + hex + "}" }
+func recoveryRecKey(nonce string) string  { return "{r:" + nonce + "}" }
+func sprayAccount(acctHex string) string  { return acctHex[:16] }
+func newReservationID() (string, error)   { return randomHex(8) }
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("lockout: random: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// ticket kinds.
+const (
+	kindUntrusted = iota
+	kindTrusted
+	kindRecovery
+	kindSession
+)
+
+// lockTicket is the reservation an Admission carries to Settle.
+type lockTicket struct {
+	kind     int
+	id       string
+	acctHex  string // account (or session) key
+	acct     string // its record key
+	device   string // device record key (trusted)
+	ip       string // IP record key, when a spray slot is held
+	nonce    string // recovery record key (recovery)
+	settled  atomic.Bool
+	ipString string
+}
+
+// Begin implements LockoutEngine. A store error refuses the attempt and
+// is returned: the guard answers 503 (fail closed).
+func (l *Lockout) Begin(ctx context.Context, a SignInAttempt) (Admission, error) {
+	id, err := newReservationID()
+	if err != nil {
+		return Admission{}, err
+	}
+	t := &lockTicket{id: id, ipString: a.IP.String()}
+	if a.Session != "" {
+		t.kind = kindSession
+		t.acctHex = l.keys.sessionKey(a.Session)
+		t.acct = sessRecKey(t.acctHex)
+		return l.beginAccount(ctx, a, t, "", time.Time{})
+	}
+	t.acctHex = l.keys.accountKey(a.Email)
+	t.acct = acctRecKey(t.acctHex)
+	now := l.o.Clock()
+	if a.DeviceCookie != "" {
+		if dev, ok := parseDeviceCookie(l.keys.device, t.acctHex, a.DeviceCookie, now, l.o.DeviceMaxAge); ok {
+			adm, revoked, err := l.beginDevice(ctx, a, t, devRecKey(t.acctHex, dev))
+			if err != nil || !revoked {
+				return adm, err
+			}
+		}
+	}
+	// Untrusted: the IP's spray budget first.
+	t.kind = kindUntrusted
+	t.ip = ipRecKey(l.keys.ipKey(a.IP))
+	var sd sprayDecision
+	err = l.o.Store.Update(ctx, t.ip, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+		r := decode[ipRec](cur)
+		sd = r.begin(&l.o, ms(now), id, sprayAccount(t.acctHex))
+		return r.save(&l.o, ms(now))
+	})
+	if err != nil {
+		return Admission{}, fmt.Errorf("lockout: spray control: %w", err)
+	}
+	if !sd.admit {
+		adm := Admission{Reason: ReasonSpray, RetryAfter: sd.retryAfter}
+		l.emitRefused(a, t, adm)
+		return adm, nil
+	}
+	var nonce string
+	var nonceExp time.Time
+	if a.RecoveryCookie != "" {
+		if n, exp, ok := parseRecoveryCookie(l.keys.recovery, a.RecoveryCookie, now); ok {
+			nonce, nonceExp = n, exp
+		}
+	}
+	adm, err := l.beginAccount(ctx, a, t, nonce, nonceExp)
+	if err != nil || !adm.Admit {
+		l.releaseIP(ctx, t)
+	}
+	return adm, err
+}
+
+// beginDevice runs the trusted path; revoked reports a cookie that hit
+// the hard limit and counts as untrusted.
+func (l *Lockout) beginDevice(ctx context.Context, a SignInAttempt, t *lockTicket, key string) (Admission, bool, error) {
+	var d devDecision
+	err := l.o.Store.Update(ctx, key, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+		r := decode[devRec](cur)
+		d = r.begin(&l.o, ms(now), t.id)
+		return r.save(&l.o, ms(now))
+	})
+	if err != nil {
+		return Admission{Trusted: true}, false, fmt.Errorf("lockout: device state: %w", err)
+	}
+	if d.revoked {
+		return Admission{}, true, nil
+	}
+	if !d.admit {
+		adm := Admission{Reason: d.reason, RetryAfter: d.retryAfter, Trusted: true}
+		l.emitRefused(a, t, adm)
+		return adm, false, nil
+	}
+	t.kind, t.device = kindTrusted, key
+	return Admission{Admit: true, Trusted: true, ticket: t}, false, nil
+}
+
+// beginAccount runs the account step, and the recovery cookie when the
+// account refuses.
+func (l *Lockout) beginAccount(ctx context.Context, a SignInAttempt, t *lockTicket, nonce string, nonceExp time.Time) (Admission, error) {
+	var d acctDecision
+	err := l.o.Store.Update(ctx, t.acct, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+		r := decode[acctRec](cur)
+		d = r.begin(&l.o, ms(now), t.id)
+		return r.save(&l.o, ms(now))
+	})
+	if err != nil {
+		return Admission{}, fmt.Errorf("lockout: account state: %w", err)
+	}
+	if d.expired {
+		l.emitUnlocked(a, t, "expiry")
+	}
+	if d.admit {
+		return Admission{Admit: true, ticket: t}, nil
+	}
+	if nonce != "" && d.recoverable {
+		fresh := false
+		key := recoveryRecKey(nonce)
+		err := l.o.Store.Update(ctx, key, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+			fresh = cur == nil
+			if !fresh {
+				return cur, 0
+			}
+			return []byte("1"), max(nonceExp.Sub(now)+cookieSkew, time.Minute)
+		})
+		if err != nil {
+			return Admission{}, fmt.Errorf("lockout: recovery cookie: %w", err)
+		}
+		if fresh {
+			t.kind, t.nonce = kindRecovery, key
+			return Admission{Admit: true, Recovery: true, ticket: t}, nil
+		}
+	}
+	adm := Admission{Reason: d.reason, RetryAfter: d.retryAfter}
+	l.emitRefused(a, t, adm)
+	return adm, nil
+}
+
+// releaseIP gives back a spray slot (best effort: it expires anyway).
+func (l *Lockout) releaseIP(ctx context.Context, t *lockTicket) {
+	if t.ip == "" {
+		return
+	}
+	_ = l.o.Store.Update(ctx, t.ip, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+		if cur == nil {
+			return nil, 0
+		}
+		r := decode[ipRec](cur)
+		r.normalize(&l.o, ms(now))
+		r.Q, _ = dropResv(r.Q, t.id)
+		return r.save(&l.o, ms(now))
+	})
+}
+
+// errNotAdmitted is Settle's answer for an Admission Begin did not admit
+// (or one settled already).
+var errNotAdmitted = errors.New("lockout: settle of an attempt that is not admitted or was settled already")
+
+// Settle implements LockoutEngine. On success the fresh device cookie is
+// in the Settlement even when the store failed (the error is returned
+// too, for the log).
+func (l *Lockout) Settle(ctx context.Context, a SignInAttempt, adm Admission, out AttemptOutcome) (Settlement, error) {
+	t, ok := adm.ticket.(*lockTicket)
+	if !adm.Admit || !ok || t == nil || !t.settled.CompareAndSwap(false, true) {
+		return Settlement{}, errNotAdmitted
+	}
+	var st Settlement
+	var errs []error
+	if out == OutcomeSuccess && t.kind != kindSession {
+		c, err := newDeviceCookie(l.keys.device, t.acctHex, l.o.Clock(), l.o.DeviceMaxAge)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("lockout: device cookie: %w", err))
+		} else {
+			st.Cookies = append(st.Cookies, c)
+		}
+	}
+	if t.kind == kindRecovery && out != OutcomeNotCounted {
+		st.Cookies = append(st.Cookies, expiredRecoveryCookie())
+	}
+	switch t.kind {
+	case kindTrusted:
+		var locked bool
+		var until int64
+		err := l.o.Store.Update(ctx, t.device, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+			r := decode[devRec](cur)
+			locked, until, st.Failures = r.settle(&l.o, ms(now), t.id, out)
+			return r.save(&l.o, ms(now))
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("lockout: device state: %w", err))
+			break
+		}
+		if locked {
+			st.Locked, st.LockedTill = true, time.UnixMilli(until)
+			l.emitLocked(a, t, st, "device")
+		}
+		if out == OutcomeSuccess {
+			// The user got in on a trusted device; report it when the
+			// untrusted lock is in force (it stays: clearing it would hand
+			// an attacker fresh guesses at every sign-in of the victim).
+			var r acctRec
+			var now time.Time
+			err := l.o.Store.Update(ctx, t.acct, func(n time.Time, cur []byte) ([]byte, time.Duration) {
+				r, now = decode[acctRec](cur), n
+				return cur, 0
+			})
+			if err == nil && (r.Hard || ms(now) < r.LU) {
+				l.emitUnlocked(a, t, "device")
+			}
+		}
+	default:
+		var s acctSettled
+		err := l.o.Store.Update(ctx, t.acct, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+			r := decode[acctRec](cur)
+			s = r.settle(&l.o, ms(now), t.id, out, t.kind == kindRecovery)
+			return r.save(&l.o, ms(now))
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("lockout: account state: %w", err))
+			break
+		}
+		st.Failures, st.Cleared = s.failures, s.cleared
+		if s.locked {
+			st.Locked = true
+			if !s.hard {
+				st.LockedTill = time.UnixMilli(s.lockUntil)
+			}
+			reason := ReasonLocked
+			if s.hard {
+				reason = ReasonHardLocked
+			}
+			l.emitLocked(a, t, st, reason)
+		}
+		if t.kind == kindRecovery && out == OutcomeSuccess && s.wasLocked {
+			l.emitUnlocked(a, t, "reset")
+		}
+	}
+	if t.kind == kindRecovery && out == OutcomeNotCounted {
+		// Nothing was learnt: the cookie may be used again.
+		if err := l.o.Store.Update(ctx, t.nonce, func(time.Time, []byte) ([]byte, time.Duration) { return nil, 0 }); err != nil {
+			errs = append(errs, fmt.Errorf("lockout: recovery cookie: %w", err))
+		}
+	}
+	if t.ip != "" {
+		acct := sprayAccount(t.acctHex)
+		if err := l.o.Store.Update(ctx, t.ip, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+			r := decode[ipRec](cur)
+			r.settle(&l.o, ms(now), t.id, acct, out)
+			return r.save(&l.o, ms(now))
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("lockout: spray control: %w", err))
+		}
+	}
+	return st, errors.Join(errs...)
+}
+
+// GrantRecovery implements LockoutEngine.
+func (l *Lockout) GrantRecovery(ctx context.Context) (*http.Cookie, error) {
+	return newRecoveryCookie(l.keys.recovery, l.o.Clock(), l.o.RecoveryMaxAge)
+}
+
+// Unlock implements LockoutEngine: it clears the account's untrusted
+// state, lock and hard lock included (device locks end on their own
+// within DeviceWindow). It reports whether there was anything to clear.
+func (l *Lockout) Unlock(ctx context.Context, email string) (bool, error) {
+	return l.unlock(ctx, l.keys.accountKey(email), email)
+}
+
+// UnlockKey is Unlock by the key List shows.
+func (l *Lockout) UnlockKey(ctx context.Context, key string) (bool, error) {
+	return l.unlock(ctx, key, "")
+}
+
+func (l *Lockout) unlock(ctx context.Context, key, email string) (bool, error) {
+	if len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
+		return false, fmt.Errorf("lockout: unlock: %q is not an account key", key)
+	}
+	var had bool
+	err := l.o.Store.Update(ctx, acctRecKey(key), func(now time.Time, cur []byte) ([]byte, time.Duration) {
+		r := decode[acctRec](cur)
+		r.normalize(&l.o, ms(now))
+		had = r.N > 0 || r.Hard || r.RF > 0
+		r = acctRec{Q: r.Q}
+		return r.save(&l.o, ms(now))
+	})
+	if err != nil {
+		return false, fmt.Errorf("lockout: unlock: %w", err)
+	}
+	if had {
+		l.emitUnlocked(SignInAttempt{Email: email}, &lockTicket{acctHex: key}, "admin")
+	}
+	return had, nil
+}
+
+// List implements LockoutEngine: accounts with failures or a lock, by
+// key, the most recent failure first.
+func (l *Lockout) List(ctx context.Context) ([]LockoutEntry, error) {
+	var out []LockoutEntry
+	now := ms(l.o.Clock())
+	err := l.o.Store.Scan(ctx, "{a:", func(key string, val []byte) error {
+		if len(key) != len("{a:}")+32 || !strings.HasSuffix(key, "}") {
+			return nil // a device record
+		}
+		r := decode[acctRec](val)
+		if r.N == 0 && !r.Hard {
+			return nil
+		}
+		e := LockoutEntry{Key: key[3 : len(key)-1], Failures: r.N, HardLocked: r.Hard}
+		if r.LU > now {
+			e.LockedUntil = time.UnixMilli(r.LU)
+		}
+		if r.LF != 0 {
+			e.LastFailure = time.UnixMilli(r.LF)
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lockout: list: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LastFailure.After(out[j].LastFailure) })
+	return out, nil
+}

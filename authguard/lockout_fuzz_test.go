@@ -1,0 +1,90 @@
+package authguard
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fuzzRig is a locked account on a memory store whose clock stands still:
+// every input is a cookie that must not open the lock.
+func fuzzRig(f *testing.F) (*rig, string) {
+	r := newRig(f, storeKinds[0])
+	const email = "fuzz@example.com"
+	r.lockAccount(email, ipA)
+	return r, email
+}
+
+func flip(s string, i int) string {
+	b := []byte(s)
+	b[i%len(b)] ^= 1
+	return string(b)
+}
+
+// FuzzDeviceCookie: no forged or garbled device cookie is trusted, opens
+// the lock or panics.
+func FuzzDeviceCookie(f *testing.F) {
+	r, email := fuzzRig(f)
+	key := r.l.keys.accountKey(email)
+	own, _ := newDeviceCookie(r.l.keys.device, key, r.clock.Now(), r.l.o.DeviceMaxAge)
+	other, _ := newDeviceCookie(r.l.keys.device, r.l.keys.accountKey("other@example.com"), r.clock.Now(), r.l.o.DeviceMaxAge)
+	old, _ := newDeviceCookie(r.l.keys.device, key, r.clock.Now().Add(-r.l.o.DeviceMaxAge), r.l.o.DeviceMaxAge)
+	future, _ := newDeviceCookie(r.l.keys.device, key, r.clock.Now().Add(time.Hour), r.l.o.DeviceMaxAge)
+	rec, _ := newRecoveryCookie(r.l.keys.recovery, r.clock.Now(), time.Hour)
+	for _, s := range []string{"", "x", other.Value, old.Value, future.Value, rec.Value, flip(own.Value, 3), flip(own.Value, 49),
+		own.Value[:len(own.Value)-1], own.Value + "A", strings.ToUpper(own.Value), own.Value + "=", "%00" + own.Value[3:]} {
+		f.Add(s)
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, v string) {
+		if v == own.Value {
+			return // the one genuine cookie
+		}
+		if _, ok := parseDeviceCookie(r.l.keys.device, key, v, r.clock.Now(), r.l.o.DeviceMaxAge); ok {
+			t.Fatalf("device cookie %q accepted", v)
+		}
+		adm, err := r.l.Begin(ctx, SignInAttempt{Email: email, IP: ipA, DeviceCookie: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if adm.Admit || adm.Trusted {
+			t.Fatalf("device cookie %q: %+v", v, adm)
+		}
+	})
+}
+
+// FuzzRecoveryCookie: no forged, garbled, expired or used recovery cookie
+// opens the lock or panics.
+func FuzzRecoveryCookie(f *testing.F) {
+	r, email := fuzzRig(f)
+	ctx := context.Background()
+	used, _ := r.l.GrantRecovery(ctx)
+	a := SignInAttempt{Email: email, IP: ipA, RecoveryCookie: used.Value}
+	adm, err := r.l.Begin(ctx, a)
+	if err != nil || !adm.Recovery {
+		f.Fatalf("recovery: %+v %v", adm, err)
+	}
+	if _, err := r.l.Settle(ctx, a, adm, OutcomeFailure); err != nil {
+		f.Fatal(err)
+	}
+	r.lockAccount("other@example.com", ipB)
+	expired, _ := newRecoveryCookie(r.l.keys.recovery, r.clock.Now().Add(-2*time.Hour), time.Hour)
+	dev, _ := newDeviceCookie(r.l.keys.device, r.l.keys.accountKey(email), r.clock.Now(), time.Hour)
+	for _, s := range []string{"", "x", used.Value, expired.Value, dev.Value, flip(used.Value, 0), flip(used.Value, 54),
+		used.Value[:len(used.Value)-1], used.Value + "A", strings.ToLower(used.Value)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if _, _, ok := parseRecoveryCookie(r.l.keys.recovery, v, r.clock.Now()); ok && v != used.Value {
+			t.Fatalf("recovery cookie %q accepted", v)
+		}
+		adm, err := r.l.Begin(ctx, SignInAttempt{Email: email, IP: ipA, RecoveryCookie: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if adm.Admit || adm.Recovery {
+			t.Fatalf("recovery cookie %q: %+v", v, adm)
+		}
+	})
+}

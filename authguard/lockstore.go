@@ -1,0 +1,34 @@
+package authguard
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// LockStore keeps the lockout's records: small opaque values under string
+// keys, each updated atomically. The lockout engine makes every decision
+// in Go over a record read at the store's clock, so the memory and Redis
+// stores cannot drift apart in behaviour; the store only guarantees that
+// an update applies to the value it was computed from.
+//
+// Keys carry a Redis Cluster hash tag ({…}) per account, so an account's
+// records live in one slot.
+type LockStore interface {
+	// Update runs fn on the current value of key (nil when absent) and the
+	// store's current time, and stores what fn returns, atomically: a nil
+	// next deletes the key, a ttl of 0 keeps it until deleted. When next
+	// equals cur nothing is written. fn may run more than once (a Redis
+	// conflict is retried) and must have no other effect.
+	Update(ctx context.Context, key string, fn UpdateFunc) error
+	// Scan calls fn with every live key starting with prefix, and its
+	// value, for the admin list. Order is unspecified.
+	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
+}
+
+// UpdateFunc computes a record's next value from its current one.
+type UpdateFunc func(now time.Time, cur []byte) (next []byte, ttl time.Duration)
+
+// ErrStoreContention is returned when a Redis record kept changing under
+// an update for too many rounds; the guard fails closed.
+var ErrStoreContention = errors.New("lockout store: too much contention on one record")

@@ -1,0 +1,50 @@
+package authguard
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestMemoryLockStoreBoundedAndExpiring(t *testing.T) {
+	clock := newFakeClock()
+	s := NewMemoryLockStore(MemoryLockStoreOptions{MaxEntries: 640, Clock: clock.Now})
+	ctx := context.Background()
+	set := func(key string, ttl time.Duration) {
+		if err := s.Update(ctx, key, func(time.Time, []byte) ([]byte, time.Duration) { return []byte("v"), ttl }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(key string) []byte {
+		var v []byte
+		_ = s.Update(ctx, key, func(_ time.Time, cur []byte) ([]byte, time.Duration) { v = cur; return cur, 0 })
+		return v
+	}
+	set("hard", 0)
+	for i := 0; i < 10_000; i++ {
+		set(fmt.Sprint("k", i), time.Hour)
+	}
+	if n := s.Len(); n > 640 {
+		t.Fatalf("%d records held, bound 640", n)
+	}
+	if get("hard") == nil {
+		// A record without expiry is evicted only when every sampled one
+		// has none; with TTL records around it survives.
+		t.Fatal("the record without expiry was evicted first")
+	}
+	set("short", time.Minute)
+	clock.Advance(time.Minute)
+	if get("short") != nil {
+		t.Fatal("an expired record was returned")
+	}
+	n := 0
+	if err := s.Scan(ctx, "k", func(string, []byte) error { n++; return nil }); err != nil || n == 0 || n > 640 {
+		t.Fatalf("Scan: %d %v", n, err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Update(cctx, "x", func(time.Time, []byte) ([]byte, time.Duration) { return []byte("v"), 0 }); err == nil {
+		t.Fatal("Update with a cancelled context succeeded")
+	}
+}

@@ -1,0 +1,193 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/authguard"
+)
+
+func init() {
+	caddy.RegisterModule(LockoutAdmin{})
+}
+
+// runningEngines holds the lockout engines of the provisioned
+// ocomms_auth_guard handlers, for the admin API. During a reload the old
+// and the new config's engines are both present; they share their store,
+// so listing dedupes by account key and unlocking asks every engine.
+var runningEngines = struct {
+	sync.Mutex
+	m map[*AuthGuard]authguard.LockoutEngine
+}{m: map[*AuthGuard]authguard.LockoutEngine{}}
+
+// registerEngine records ag's engine and returns its release.
+func registerEngine(ag *AuthGuard, e authguard.LockoutEngine) func() {
+	runningEngines.Lock()
+	runningEngines.m[ag] = e
+	runningEngines.Unlock()
+	return func() {
+		runningEngines.Lock()
+		delete(runningEngines.m, ag)
+		runningEngines.Unlock()
+	}
+}
+
+func engines() []authguard.LockoutEngine {
+	runningEngines.Lock()
+	defer runningEngines.Unlock()
+	out := make([]authguard.LockoutEngine, 0, len(runningEngines.m))
+	for _, e := range runningEngines.m {
+		out = append(out, e)
+	}
+	return out
+}
+
+// LockoutAdmin is the admin API of the account lockout, on Caddy's admin
+// listener (default localhost:2019; whoever can reach it can unlock):
+//
+//	GET  /ocomms/lockouts         accounts with failures or a lock (no emails: keys only)
+//	POST /ocomms/lockouts/unlock  {"email":"…"}: clears the account
+//
+// State changes only by POST; other methods get 405.
+type LockoutAdmin struct{}
+
+// CaddyModule returns the Caddy module information.
+func (LockoutAdmin) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.ocomms_lockouts",
+		New: func() caddy.Module { return new(LockoutAdmin) },
+	}
+}
+
+// Routes returns the admin routes.
+func (LockoutAdmin) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{
+		{Pattern: "/ocomms/lockouts", Handler: caddy.AdminHandlerFunc(serveLockoutList)},
+		{Pattern: "/ocomms/lockouts/unlock", Handler: caddy.AdminHandlerFunc(serveLockoutUnlock)},
+	}
+}
+
+// LockoutListEntry is one account in GET /ocomms/lockouts.
+type LockoutListEntry struct {
+	Key         string     `json:"key"`
+	Failures    int        `json:"failures"`
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+	HardLocked  bool       `json:"hard_locked"`
+	LastFailure *time.Time `json:"last_failure,omitempty"`
+}
+
+// LockoutList is the body of GET /ocomms/lockouts.
+type LockoutList struct {
+	Lockouts []LockoutListEntry `json:"lockouts"`
+}
+
+// UnlockRequest is the body of POST /ocomms/lockouts/unlock.
+type UnlockRequest struct {
+	Email string `json:"email"`
+}
+
+// UnlockResult is the answer of POST /ocomms/lockouts/unlock.
+type UnlockResult struct {
+	// Unlocked is whether the account had state that was cleared.
+	Unlocked bool `json:"unlocked"`
+}
+
+var errNoGuard = errors.New("no ocomms_auth_guard with a lockout is running")
+
+const adminTimeout = 10 * time.Second
+
+func serveLockoutList(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return methodNotAllowed(w, http.MethodGet)
+	}
+	es := engines()
+	if len(es) == 0 {
+		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: errNoGuard}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), adminTimeout)
+	defer cancel()
+	byKey := map[string]LockoutListEntry{}
+	for _, e := range es {
+		list, err := e.List(ctx)
+		if err != nil {
+			return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("listing lockouts: %w", err)}
+		}
+		for _, le := range list {
+			byKey[le.Key] = listEntry(le)
+		}
+	}
+	out := LockoutList{Lockouts: make([]LockoutListEntry, 0, len(byKey))}
+	for _, le := range byKey {
+		out.Lockouts = append(out.Lockouts, le)
+	}
+	sort.Slice(out.Lockouts, func(i, j int) bool { return out.Lockouts[i].Key < out.Lockouts[j].Key })
+	return writeAdminJSON(w, out)
+}
+
+func listEntry(le authguard.LockoutEntry) LockoutListEntry {
+	out := LockoutListEntry{Key: le.Key, Failures: le.Failures, HardLocked: le.HardLocked}
+	if !le.LockedUntil.IsZero() {
+		t := le.LockedUntil.UTC()
+		out.LockedUntil = &t
+	}
+	if !le.LastFailure.IsZero() {
+		t := le.LastFailure.UTC()
+		out.LastFailure = &t
+	}
+	return out
+}
+
+func serveLockoutUnlock(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return methodNotAllowed(w, http.MethodPost)
+	}
+	var req UnlockRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.Email) == "" {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New(`want {"email":"<address>"}`)}
+	}
+	es := engines()
+	if len(es) == 0 {
+		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: errNoGuard}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), adminTimeout)
+	defer cancel()
+	var res UnlockResult
+	for _, e := range es {
+		ok, err := e.Unlock(ctx, req.Email)
+		if err != nil {
+			return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("unlocking: %w", err)}
+		}
+		res.Unlocked = res.Unlocked || ok
+	}
+	caddy.Log().Named("ocomms.authguard").Info("account unlocked by an admin",
+		zap.String("email", strings.ToLower(req.Email)), zap.Bool("had_state", res.Unlocked),
+		zap.String("remote_addr", r.RemoteAddr))
+	return writeAdminJSON(w, res)
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) error {
+	w.Header().Set("Allow", allow)
+	return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed: use %s", allow)}
+}
+
+func writeAdminJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	return json.NewEncoder(w).Encode(v)
+}
+
+// Interface guard
+var _ caddy.AdminRouter = LockoutAdmin{}
