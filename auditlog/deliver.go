@@ -100,8 +100,14 @@ func (r *sinkRunner) run() {
 					continue // delivered before a restart
 				}
 				it.rec.Instance = r.p.instance
-				if ev, err := UnmarshalEvent(it.rec.Data); err == nil {
-					it.rec.EventID, it.rec.Time, it.rec.Event = ev.ID, ev.Time, &ev
+				ev := r.p.recent.event(it.rec.Seq)
+				if ev == nil {
+					if d, err := UnmarshalEvent(it.rec.Data); err == nil {
+						ev = &d
+					}
+				}
+				if ev != nil {
+					it.rec.EventID, it.rec.Time, it.rec.Event = ev.ID, ev.Time, ev
 				}
 				batch = append(batch, it.rec)
 				continue
@@ -147,9 +153,7 @@ func (r *sinkRunner) deliver(ctx context.Context, batch []Record) bool {
 	for {
 		err := r.sink.Write(ctx, batch)
 		if err == nil {
-			r.acked.Store(batch[len(batch)-1].Seq)
-			r.cpDone = false
-			r.persist()
+			r.commit(batch[len(batch)-1].Seq, false)
 			return true
 		}
 		r.fail(err)
@@ -167,8 +171,7 @@ func (r *sinkRunner) deliverCP(ctx context.Context, cp Checkpoint) bool {
 		err := r.sink.WriteCheckpoint(ctx, cp)
 		if err == nil {
 			if cp.Seq == r.acked.Load() {
-				r.cpDone = true
-				r.persist()
+				r.commit(cp.Seq, true)
 			}
 			return true
 		}
@@ -202,24 +205,29 @@ func (r *sinkRunner) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// persist records the cursor (rename, no fsync: it survives a process
-// kill; after a machine crash a stale cursor only means a replay the sink
-// de-duplicates).
-func (r *sinkRunner) persist() {
-	if err := r.saveCursor(); err != nil {
+// commit records an acknowledgement: the cursor file first (rename, no
+// fsync: it survives a process kill; after a machine crash a stale cursor
+// only means a replay the sink de-duplicates), then the in-memory state
+// Stats and spool collection read.
+func (r *sinkRunner) commit(seq uint64, cpDone bool) {
+	if err := r.writeCursor(seq, cpDone); err != nil {
 		r.p.log.Warn("audit cursor not saved", zap.String("sink", r.name), zap.Error(err))
 	}
+	r.cpDone = cpDone
+	r.acked.Store(seq)
 }
 
-func (r *sinkRunner) saveCursor() error {
+func (r *sinkRunner) saveCursor() error { return r.writeCursor(r.acked.Load(), r.cpDone) }
+
+func (r *sinkRunner) writeCursor(seq uint64, cpDone bool) error {
 	if r.p.crashed.Load() {
 		return nil
 	}
 	cp := "0"
-	if r.cpDone {
+	if cpDone {
 		cp = "1"
 	}
-	content := strconv.FormatUint(r.acked.Load(), 10) + " " + cp + "\n"
+	content := strconv.FormatUint(seq, 10) + " " + cp + "\n"
 	if content == r.saved {
 		return nil
 	}

@@ -41,13 +41,25 @@ func MarshalEvent(e Event) ([]byte, error) {
 
 // appendEvent appends the canonical encoding of e to b.
 func appendEvent(b []byte, e Event) ([]byte, error) {
+	if err := encodable(&e); err != nil {
+		return b, err
+	}
+	return appendSanitized(b, Sanitize(e)), nil
+}
+
+// encodable checks what Sanitize cannot repair.
+func encodable(e *Event) error {
 	if e.Action == "" {
-		return b, errNoAction
+		return errNoAction
 	}
 	if e.Time.IsZero() {
-		return b, fmt.Errorf("audit event %s has no time", e.Action)
+		return fmt.Errorf("audit event %s has no time", e.Action)
 	}
-	e = Sanitize(e)
+	return nil
+}
+
+// appendSanitized encodes an event Sanitize has already cleaned.
+func appendSanitized(b []byte, e Event) []byte {
 	kind, cat, typ, _ := ECSClass(e.Action)
 
 	b = append(b, `{"@timestamp":"`...)
@@ -187,7 +199,7 @@ func appendEvent(b []byte, e Event) ([]byte, error) {
 		b = append(b, '}')
 	}
 	b = append(b, '}')
-	return b, nil
+	return b
 }
 
 // related returns related.ip and related.user: every address and every

@@ -52,6 +52,9 @@ func TestGoldenEveryAction(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkGolden(t, filepath.Join("testdata", "golden", string(a)+".ecs.json"), append(data, '\n'))
+			if !docTime(data).Equal(Sanitize(e).Time) {
+				t.Fatalf("docTime %v, want %v", docTime(data), Sanitize(e).Time)
+			}
 			again, _ := MarshalEvent(e)
 			if !bytes.Equal(data, again) {
 				t.Fatal("encoding is not deterministic")

@@ -50,14 +50,15 @@ type JSONL struct {
 	cfg JSONLConfig
 	log *zap.Logger
 
-	mu     sync.Mutex
-	f      *os.File
-	day    string // current file's day
-	size   int64
-	last   map[string]uint64 // last record seq stored, per instance
-	lastCP map[string]uint64 // last checkpoint seq stored, per instance
-	known  map[string]bool   // instances whose last seq was looked up
-	retDay string            // day retention last ran
+	mu       sync.Mutex
+	f        *os.File
+	day      string // current file's day
+	size     int64
+	last     map[string]uint64   // last record seq stored, per instance
+	lastHash map[string][32]byte // its hash
+	lastCP   map[string]uint64   // last checkpoint seq stored, per instance
+	known    map[string]bool     // instances whose last seq was looked up
+	retDay   string              // day retention last ran
 	// readBad holds the malformed lines the last complete ReadRecords met.
 	readBad  []MalformedLine
 	readDone bool
@@ -88,7 +89,7 @@ func OpenJSONL(cfg JSONLConfig) (*JSONL, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create audit jsonl directory: %w", err)
 	}
-	j := &JSONL{cfg: cfg, log: cfg.Logger, last: map[string]uint64{}, lastCP: map[string]uint64{}, known: map[string]bool{}}
+	j := &JSONL{cfg: cfg, log: cfg.Logger, last: map[string]uint64{}, lastHash: map[string][32]byte{}, lastCP: map[string]uint64{}, known: map[string]bool{}}
 	days, err := j.days()
 	if err != nil {
 		return nil, err
@@ -101,7 +102,7 @@ func OpenJSONL(cfg JSONLConfig) (*JSONL, error) {
 		if err := j.open(newest); err != nil {
 			return nil, err
 		}
-		if err := j.scanFile(newest, func(r Record) { j.noteRecord(r.Instance, r.Seq); j.known[r.Instance] = true },
+		if err := j.scanFile(newest, func(r Record) { j.noteRecord(r.Instance, r.Seq, r.Hash); j.known[r.Instance] = true },
 			func(cp Checkpoint) { j.noteCP(cp) }); err != nil {
 			return nil, err
 		}
@@ -187,9 +188,10 @@ func (j *JSONL) open(day string) error {
 	return nil
 }
 
-func (j *JSONL) noteRecord(inst string, seq uint64) {
+func (j *JSONL) noteRecord(inst string, seq uint64, hash [32]byte) {
 	if seq > j.last[inst] {
 		j.last[inst] = seq
+		j.lastHash[inst] = hash
 	}
 }
 
@@ -214,7 +216,7 @@ func (j *JSONL) lastSeq(inst string) (uint64, error) {
 		if err := j.scanFile(days[i], func(r Record) {
 			if r.Instance == inst {
 				found = true
-				j.noteRecord(inst, r.Seq)
+				j.noteRecord(inst, r.Seq, r.Hash)
 			}
 		}, func(cp Checkpoint) {
 			if cp.Instance == inst {
@@ -231,6 +233,14 @@ func (j *JSONL) lastSeq(inst string) (uint64, error) {
 	return j.last[inst], nil
 }
 
+// Head implements HeadReader: the last record stored for instance.
+func (j *JSONL) Head(_ context.Context, instance string) (uint64, [32]byte, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	seq, err := j.lastSeq(instance)
+	return seq, j.lastHash[instance], err
+}
+
 // Write implements Sink: it appends the records not yet stored and fsyncs.
 func (j *JSONL) Write(_ context.Context, recs []Record) error {
 	j.mu.Lock()
@@ -239,7 +249,7 @@ func (j *JSONL) Write(_ context.Context, recs []Record) error {
 		j.log.Error("audit jsonl retention failed", zap.Error(err))
 	}
 	buf := j.scratch[:0]
-	pending := map[string]uint64{}
+	pending := map[string]*Record{}
 	for i := range recs {
 		r := &recs[i]
 		if err := ValidInstance(r.Instance); err != nil {
@@ -250,7 +260,7 @@ func (j *JSONL) Write(_ context.Context, recs []Record) error {
 			return err
 		}
 		if p, ok := pending[r.Instance]; ok {
-			last = p
+			last = p.Seq
 		}
 		if r.Seq <= last {
 			continue
@@ -266,13 +276,13 @@ func (j *JSONL) Write(_ context.Context, recs []Record) error {
 			if err := j.commit(buf, pending); err != nil {
 				return err
 			}
-			buf, pending = buf[:0], map[string]uint64{}
+			buf, pending = buf[:0], map[string]*Record{}
 			if err := j.open(day); err != nil {
 				return err
 			}
 		}
 		buf = appendRecordLine(buf, r)
-		pending[r.Instance] = r.Seq
+		pending[r.Instance] = r
 	}
 	err := j.commit(buf, pending)
 	j.scratch = buf[:0]
@@ -281,7 +291,7 @@ func (j *JSONL) Write(_ context.Context, recs []Record) error {
 
 // commit appends buf to the current file, fsyncs, then records what it
 // stored. On error the file is cut back so a retry starts clean.
-func (j *JSONL) commit(buf []byte, stored map[string]uint64) error {
+func (j *JSONL) commit(buf []byte, stored map[string]*Record) error {
 	if len(buf) == 0 {
 		return nil
 	}
@@ -294,8 +304,8 @@ func (j *JSONL) commit(buf []byte, stored map[string]uint64) error {
 		return fmt.Errorf("fsync audit jsonl: %w", err)
 	}
 	j.size += int64(len(buf))
-	for inst, seq := range stored {
-		j.noteRecord(inst, seq)
+	for inst, r := range stored {
+		j.noteRecord(inst, r.Seq, r.Hash)
 	}
 	return nil
 }

@@ -105,7 +105,7 @@ func parseLine(line []byte) (lineKind, Record, Checkpoint, error) {
 		return 0, r, Checkpoint{}, errBadLine
 	}
 	p = p[len(prevKey):]
-	if _, err := hex.Decode(r.PrevHash[:], p[:64]); err != nil || !lowerHex(p[:64]) {
+	if !decodeHash(&r.PrevHash, p[:64]) {
 		return 0, r, Checkpoint{}, errBadLine
 	}
 	p = p[64:]
@@ -113,7 +113,7 @@ func parseLine(line []byte) (lineKind, Record, Checkpoint, error) {
 		return 0, r, Checkpoint{}, errBadLine
 	}
 	p = p[len(hashKey):]
-	if _, err := hex.Decode(r.Hash[:], p[:64]); err != nil || !lowerHex(p[:64]) {
+	if !decodeHash(&r.Hash, p[:64]) {
 		return 0, r, Checkpoint{}, errBadLine
 	}
 	p = p[64:]
@@ -129,26 +129,61 @@ func parseLine(line []byte) (lineKind, Record, Checkpoint, error) {
 	return lineRecord, r, Checkpoint{}, nil
 }
 
-func lowerHex(b []byte) bool {
-	for _, c := range b {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
+// hexVal maps a lower-case hex digit to its value and anything else to
+// 0xff: the line format allows only lower-case hex, so lines are canonical.
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return true
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+	}
+	return t
+}()
+
+// decodeHash decodes 64 lower-case hex digits into h.
+func decodeHash(h *[32]byte, b []byte) bool {
+	if len(b) != 64 {
+		return false
+	}
+	var bad byte
+	for i := 0; i < 32; i++ {
+		hi, lo := hexVal[b[2*i]], hexVal[b[2*i+1]]
+		bad |= hi | lo
+		h[i] = hi<<4 | lo&0x0f
+	}
+	return bad&0xf0 == 0
 }
 
-// docTime reads the leading @timestamp of a canonical document; zero when
-// the document does not start with one.
+// docTime reads the leading @timestamp of a canonical document
+// (2006-01-02T15:04:05.000000Z at a fixed offset); zero when the document
+// does not start with one.
 func docTime(data []byte) time.Time {
 	const pre = `{"@timestamp":"`
 	n := len(pre) + len(timeLayout)
 	if len(data) < n+1 || string(data[:len(pre)]) != pre || data[n] != '"' {
 		return time.Time{}
 	}
-	t, err := time.Parse(timeLayout, string(data[len(pre):n]))
-	if err != nil {
+	b := data[len(pre):n]
+	num := func(i, w int) int {
+		v := 0
+		for _, c := range b[i : i+w] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != '.' || b[26] != 'Z' {
 		return time.Time{}
 	}
-	return t
+	y, mo, d, h, mi, s, us := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2), num(20, 6)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || us < 0 {
+		return time.Time{}
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, s, us*1000, time.UTC)
 }

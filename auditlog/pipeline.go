@@ -43,7 +43,8 @@ type Pipeline struct {
 	writeDone chan struct{}
 	crashed   atomic.Bool
 
-	sp *spool
+	sp     *spool
+	recent *recentRing // decoded events of the newest durable records
 
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced whenever the spool grows
@@ -93,8 +94,13 @@ func NewPipeline(cfg Config) (*Pipeline, error) {
 		sp:        sp,
 		notify:    make(chan struct{}),
 		cpSeq:     sp.lastSeq,
+		recent:    newRecentRing(8192),
 	}
-	p.durableSeq.Store(sp.lastSeq)
+	if err := p.resumeFromSinks(); err != nil {
+		sp.close()
+		return nil, err
+	}
+	p.durableSeq.Store(p.sp.lastSeq)
 	p.lastCPTime = cfg.Now()
 	p.deliverCtx, p.cancelDeliver = context.WithCancel(context.Background())
 	names := map[string]int{}
@@ -127,6 +133,51 @@ func NewPipeline(cfg Config) (*Pipeline, error) {
 	return p, nil
 }
 
+// HeadReader is implemented by sinks that can say which record of a chain
+// they hold last. NewPipeline uses it so that a lost or replaced spool
+// continues the chain where the sinks have it (seq and hash) instead of
+// restarting at seq 1, which the sinks would take for replays.
+type HeadReader interface {
+	Head(ctx context.Context, instance string) (seq uint64, hash [32]byte, err error)
+}
+
+// resumeFromSinks moves the spool's head forward to the furthest sink
+// head when the spool is behind it (deleted, restored from backup, or
+// lost its tail to disk damage).
+func (p *Pipeline) resumeFromSinks() error {
+	var best uint64
+	var bestHash [32]byte
+	from := ""
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, s := range p.cfg.Sinks {
+		hr, ok := s.(HeadReader)
+		if !ok {
+			continue
+		}
+		seq, h, err := hr.Head(ctx, p.instance)
+		if err != nil {
+			// A sink that cannot answer now (Postgres down) must not keep
+			// the edge from starting; the spool's own tail stands.
+			p.log.Warn("audit sink head unknown", zap.String("sink", s.Name()), zap.Error(err))
+			continue
+		}
+		if seq > best {
+			best, bestHash, from = seq, h, s.Name()
+		}
+	}
+	if best <= p.sp.lastSeq {
+		return nil
+	}
+	p.log.Error("audit spool is behind a sink: continuing the chain from the sink's head",
+		zap.String("sink", from), zap.Uint64("spool_tail", p.sp.lastSeq), zap.Uint64("sink_head", best))
+	if err := p.sp.createSegment(best+1, bestHash); err != nil {
+		return err
+	}
+	p.seq, p.prev, p.cpSeq = best, bestHash, best
+	return nil
+}
+
 // Instance returns the chain's instance name.
 func (p *Pipeline) Instance() string { return p.instance }
 
@@ -146,6 +197,15 @@ func (p *Pipeline) Emit(e Event) {
 		e.ID = newUUID()
 	}
 	e.Instance = p.instance
+	if err := encodable(&e); err != nil {
+		p.encodeErrors.Add(1)
+		p.log.Error("audit event not encodable", zap.String("action", string(e.Action)), zap.Error(err))
+		return
+	}
+	// Everything but the sequence number is done before taking the lock.
+	ev := new(Event)
+	*ev = Sanitize(e)
+	buf := make([]byte, 0, 640)
 	p.mu.Lock()
 	if p.closed || len(p.pending) >= p.cfg.QueueSize {
 		closed := p.closed
@@ -153,19 +213,13 @@ func (p *Pipeline) Emit(e Event) {
 		p.drop(e, closed)
 		return
 	}
-	e.Sequence = p.seq + 1
-	data, err := appendEvent(make([]byte, 0, 512), e)
-	if err != nil {
-		p.mu.Unlock()
-		p.encodeErrors.Add(1)
-		p.log.Error("audit event not encodable", zap.String("action", string(e.Action)), zap.Error(err))
-		return
-	}
 	p.seq++
+	ev.Sequence = p.seq
+	data := appendSanitized(buf, *ev)
 	h := ChainHash(p.prev, data)
 	p.pending = append(p.pending, Record{
-		Instance: p.instance, Seq: p.seq, EventID: e.ID, Time: e.Time,
-		Data: data, PrevHash: p.prev, Hash: h,
+		Instance: p.instance, Seq: p.seq, EventID: ev.ID, Time: ev.Time,
+		Data: data, PrevHash: p.prev, Hash: h, Event: ev,
 	})
 	p.prev = h
 	n := len(p.pending)
@@ -188,6 +242,24 @@ func (p *Pipeline) drop(e Event, closed bool) {
 			zap.Bool("pipeline_closed", closed),
 			zap.Uint64("dropped_total", p.dropped.Load()))
 	}
+}
+
+// recentRing holds the newest durable records with their decoded events,
+// so sinks that keep up need not decode what Emit already had.
+type recentRing struct {
+	slots []atomic.Pointer[Record]
+}
+
+func newRecentRing(n int) *recentRing { return &recentRing{slots: make([]atomic.Pointer[Record], n)} }
+
+func (r *recentRing) put(rec *Record) { r.slots[rec.Seq%uint64(len(r.slots))].Store(rec) }
+
+// event returns the decoded event of seq, or nil when it has rotated out.
+func (r *recentRing) event(seq uint64) *Event {
+	if rec := r.slots[seq%uint64(len(r.slots))].Load(); rec != nil && rec.Seq == seq {
+		return rec.Event
+	}
+	return nil
 }
 
 // newUUID returns a random (version 4) UUID from crypto/rand.
@@ -297,6 +369,9 @@ func (p *Pipeline) writeFrames(frames []byte, batch []Record) bool {
 		return false
 	}
 	if len(batch) > 0 {
+		for i := range batch {
+			p.recent.put(&batch[i])
+		}
 		last := batch[len(batch)-1]
 		p.sp.lastSeq, p.sp.lastHash = last.Seq, last.Hash
 		p.durableSeq.Store(last.Seq)

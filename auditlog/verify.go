@@ -151,9 +151,14 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 	}
 	h := sha256.New()
 	var sum [32]byte
+	var cur *chainState // the previous record's chain: usually this one's too
 	err = r.ReadRecords(ctx, func(rec Record) error {
 		rep.Records++
-		st := state(rec.Instance)
+		st := cur
+		if st == nil || st.rep.Instance != rec.Instance {
+			st = state(rec.Instance)
+			cur = st
+		}
 		st.rep.Records++
 		if !st.started {
 			st.rep.First = rec.Seq
