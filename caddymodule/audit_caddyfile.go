@@ -16,7 +16,8 @@ import (
 //	    instance    <name>       # chain name; default the host name
 //	    format      ecs|ocsf     # zap log shape; default ecs
 //	    postgres    <url> {      # {env.OCOMMS_POSTGRES_URL}; sslmode=verify-full off loopback
-//	        insecure_allow_plaintext
+//	        insecure_allow_unverified_tls  # allow sslmode=require|verify-ca off loopback
+//	        insecure_allow_plaintext       # allow any sslmode off loopback
 //	        retention <duration> # partitions kept; default 90d
 //	    }
 //	}
@@ -92,6 +93,11 @@ func parseAuditOption(d *caddyfile.Dispenser) (*AuditConfig, error) {
 						return nil, d.ArgErr()
 					}
 					c.Postgres.InsecureAllowPlaintext = true
+				case "insecure_allow_unverified_tls":
+					if d.NextArg() {
+						return nil, d.ArgErr()
+					}
+					c.Postgres.InsecureAllowUnverifiedTLS = true
 				case "retention":
 					if err := duration(&c.Postgres.Retention); err != nil {
 						return nil, err

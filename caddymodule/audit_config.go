@@ -59,8 +59,12 @@ type AuditPostgresConfig struct {
 	// so the password stays out of the saved config. An empty result
 	// (e.g. an unset variable) means no PostgreSQL sink.
 	URL string `json:"url,omitempty"`
-	// InsecureAllowPlaintext allows an sslmode weaker than verify-full to
-	// a host that is not loopback. Default: refused (SEC-05).
+	// InsecureAllowUnverifiedTLS allows sslmode=require or verify-ca (TLS
+	// without checking the server's name) to a host that is not loopback.
+	// Default: refused (SEC-05).
+	InsecureAllowUnverifiedTLS bool `json:"insecure_allow_unverified_tls,omitempty"`
+	// InsecureAllowPlaintext allows any sslmode, clear text included, to a
+	// host that is not loopback. Default: refused (SEC-05).
 	InsecureAllowPlaintext bool `json:"insecure_allow_plaintext,omitempty"`
 	// Retention is how long daily partitions are kept. Default: 90d.
 	Retention caddy.Duration `json:"retention,omitempty"`
@@ -75,17 +79,18 @@ const (
 // auditSettings is an AuditConfig with placeholders resolved and defaults
 // applied: what a pipeline is built from, and (hashed) its pool key.
 type auditSettings struct {
-	Disabled    bool
-	Dir         string
-	Retention   time.Duration
-	Spool       string
-	Fsync       time.Duration
-	SigningKey  string
-	Instance    string
-	Format      string
-	PostgresURL string // secret: never logged, never in errors
-	PGInsecure  bool
-	PGRetention time.Duration
+	Disabled     bool
+	Dir          string
+	Retention    time.Duration
+	Spool        string
+	Fsync        time.Duration
+	SigningKey   string
+	Instance     string
+	Format       string
+	PostgresURL  string // secret: never logged, never in errors
+	PGInsecure   bool
+	PGUnverified bool
+	PGRetention  time.Duration
 }
 
 // resolve applies placeholders and defaults. It touches no file and opens
@@ -133,6 +138,7 @@ func (c *AuditConfig) resolve(repl *caddy.Replacer) (auditSettings, error) {
 	if c.Postgres != nil {
 		s.PostgresURL = strings.TrimSpace(repl.ReplaceKnown(c.Postgres.URL, ""))
 		s.PGInsecure = c.Postgres.InsecureAllowPlaintext
+		s.PGUnverified = c.Postgres.InsecureAllowUnverifiedTLS
 		s.PGRetention = durationOr(c.Postgres.Retention, defaultAuditRetention)
 	}
 	return s, nil

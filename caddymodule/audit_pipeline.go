@@ -58,7 +58,7 @@ func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, e
 		store.querier = q
 	}
 	if s.PostgresURL != "" {
-		pg, err := openPostgresSink(s, logger)
+		pg, err := openPostgresSink(s, key, logger)
 		if err != nil {
 			_ = jsonl.Close()
 			return nil, auditStore{}, err
@@ -99,8 +99,10 @@ type postgresParts struct {
 	chain   auditlog.ChainReader
 }
 
-// openPostgresSink is replaced when the Postgres sink lands.
-var openPostgresSink = func(s auditSettings, logger *zap.Logger) (postgresParts, error) {
+// openPostgresSink builds the Postgres sink without connecting; key signs
+// its retention checkpoints (nil: read-only use, nothing is dropped). It
+// is set by audit_postgres.go.
+var openPostgresSink = func(s auditSettings, key ed25519.PrivateKey, logger *zap.Logger) (postgresParts, error) {
 	return postgresParts{}, errors.New("audit postgres: this build has no PostgreSQL sink")
 }
 
@@ -154,7 +156,7 @@ func parseAuditPublicKey(raw []byte) (ed25519.PublicKey, error) {
 // PostgreSQL at pgURL.
 func openOfflineStore(ctx context.Context, dir, pgURL string) (auditStore, func(), error) {
 	if pgURL != "" {
-		pg, err := openPostgresSink(auditSettings{PostgresURL: pgURL}, zap.NewNop())
+		pg, err := openPostgresSink(auditSettings{PostgresURL: pgURL, PGRetention: -1}, nil, zap.NewNop())
 		if err != nil {
 			return auditStore{}, nil, err
 		}
