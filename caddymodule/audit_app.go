@@ -43,13 +43,13 @@ func (a *App) startAudit() error {
 		return err
 	}
 	au.pooled = p
-	au.hub.target.Store(p)
-	activeHub.Store(au.hub)
-	au.hub.Emit(auditlog.Event{
+	p.Emit(auditlog.Event{
 		Action:  auditlog.ActionConfigLoaded,
 		Outcome: auditlog.OutcomeSuccess,
 		Labels:  map[string]string{"sinks": strings.Join(au.settings.sinks(), ",")},
 	})
+	au.hub.start(p)
+	activeHub.Store(au.hub)
 	au.logger.Info("audit log started",
 		zap.String("dir", au.settings.Dir), zap.String("instance", au.settings.Instance),
 		zap.Strings("sinks", au.settings.sinks()))
@@ -63,7 +63,7 @@ func (a *App) stopAudit() {
 	if au.pooled == nil {
 		return
 	}
-	au.hub.target.Store(nil)
+	au.hub.stop()
 	activeHub.CompareAndSwap(au.hub, nil)
 	au.pooled = nil
 	releaseAudit(au.settings)

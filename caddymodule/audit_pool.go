@@ -126,27 +126,75 @@ func releaseAudit(s auditSettings) {
 	}
 }
 
-// auditHub is the Emitter the edge's handlers hold: it forwards to the
-// app's audit log once the app started, and drops events (counting them)
-// when the log is off or not running.
+// auditHub is the Emitter the edge's handlers hold. Once its app started
+// it forwards to the app's audit log. Events that arrive before (a server
+// can take requests before the ocomms app's Start ran: apps start in no
+// fixed order) wait in a bounded buffer that Start replays; events after
+// its app stopped go to the active app's log. Disabled: all dropped.
 type auditHub struct {
 	off     bool // the audit log is disabled
 	target  atomic.Pointer[pooledAudit]
 	dropped atomic.Uint64
+
+	mu      sync.Mutex
+	stopped bool
+	early   []auditlog.Event
 }
+
+// maxEarlyEvents bounds the events held before Start.
+const maxEarlyEvents = 4096
 
 // Emit implements auditlog.Emitter; it never blocks on I/O.
 func (h *auditHub) Emit(e auditlog.Event) {
 	if h.off {
 		return
 	}
-	p := h.target.Load()
-	if p == nil {
-		p = activeAudit()
-	}
-	if p == nil {
-		h.dropped.Add(1)
+	if p := h.target.Load(); p != nil {
+		p.Emit(e)
 		return
 	}
-	p.Emit(e)
+	h.mu.Lock()
+	if p := h.target.Load(); p != nil {
+		h.mu.Unlock()
+		p.Emit(e)
+		return
+	}
+	if !h.stopped {
+		if len(h.early) < maxEarlyEvents {
+			if e.Time.IsZero() {
+				e.Time = time.Now()
+			}
+			h.early = append(h.early, e)
+		} else {
+			h.dropped.Add(1)
+		}
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
+	if p := activeAudit(); p != nil {
+		p.Emit(e)
+		return
+	}
+	h.dropped.Add(1)
+}
+
+// start points the hub at p and replays the events that came before.
+func (h *auditHub) start(p *pooledAudit) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.target.Store(p)
+	for _, e := range h.early {
+		p.Emit(e)
+	}
+	h.early = nil
+}
+
+// stop detaches the hub from its log.
+func (h *auditHub) stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stopped = true
+	h.target.Store(nil)
+	h.early = nil
 }
