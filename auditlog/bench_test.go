@@ -22,6 +22,7 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	q := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Nanoseconds()) }
 	b.ReportMetric(q(0.50), "p50-ns")
+	b.ReportMetric(q(0.90), "p90-ns")
 	b.ReportMetric(q(0.99), "p99-ns")
 	b.ReportMetric(float64(lat[len(lat)-1].Nanoseconds()), "max-ns")
 }
@@ -101,6 +102,34 @@ func BenchmarkEmit(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// BenchmarkEmitPacedBaseline is the noise floor for "paced5k": the same
+// pacing around the CPU work of Emit alone (encode and hash, no pipeline,
+// no background goroutines). Run side by side with BenchmarkEmit: what
+// "paced5k" adds above this is the pipeline's, the rest is the machine's.
+func BenchmarkEmitPacedBaseline(b *testing.B) {
+	evs := make([]Event, 256)
+	for i := range evs {
+		evs[i] = sampleEvent(Actions()[i%17], i)
+		evs[i].Time, evs[i].ID = time.Now(), newUUID()
+	}
+	lat := make([]time.Duration, 0, b.N)
+	const interval = 200 * time.Microsecond
+	var prev [32]byte
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		t0 := time.Now()
+		data, _ := MarshalEvent(evs[i%len(evs)])
+		prev = ChainHash(prev, data)
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
 }
 
 // BenchmarkEmitParallel is Emit from as many goroutines as GOMAXPROCS.

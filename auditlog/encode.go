@@ -127,7 +127,8 @@ func appendSanitized(b []byte, e Event) []byte {
 		b = appendString(b, e.Instance)
 		b = append(b, '}')
 	}
-	rip, ruser := related(e)
+	var ubuf [5]string
+	rip, ruser := relatedInto(e, ubuf[:0])
 	if len(rip) > 0 || len(ruser) > 0 {
 		b = append(b, `,"related":{`...)
 		if len(rip) > 0 {
@@ -205,9 +206,16 @@ func appendSanitized(b []byte, e Event) []byte {
 // related returns related.ip and related.user: every address and every
 // user identifier the event names, de-duplicated, in a fixed order.
 func related(e Event) (ips, users []string) {
+	return relatedInto(e, nil)
+}
+
+// relatedInto is related appending the users to buf (no allocation when
+// buf has room for five).
+func relatedInto(e Event, buf []string) (ips, users []string) {
 	if e.SourceIP != "" {
 		ips = []string{e.SourceIP}
 	}
+	users = buf
 	for _, u := range [...]string{e.UserEmail, e.UserID, e.UserName, e.TargetEmail, e.TargetUser} {
 		if u == "" {
 			continue
@@ -253,7 +261,10 @@ func Sanitize(e Event) Event {
 	e.Instance = clean(e.Instance, maxShort)
 	if e.SourceIP != "" {
 		if a, err := netip.ParseAddr(e.SourceIP); err == nil {
-			e.SourceIP = a.WithZone("").Unmap().String()
+			var tmp [64]byte
+			if c := a.WithZone("").Unmap().AppendTo(tmp[:0]); string(c) != e.SourceIP {
+				e.SourceIP = string(c)
+			}
 		} else {
 			e.SourceIP = ""
 		}

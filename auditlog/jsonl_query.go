@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
+	"os"
 	"strings"
 	"time"
 )
 
-// scanEvents decodes every record in files that can hold events at or
+// scanEvents decodes the records, in files that can hold events at or
 // after since (a record sits in the file of its own day or a later one),
-// skipping documents the cheap byte test pre rejects, and calls fn.
-func (j *JSONL) scanEvents(ctx context.Context, since time.Time, pre func([]byte) bool, fn func(*Event)) error {
+// whose @timestamp is in [since, until) and whose document passes the
+// cheap byte test pre, and calls fn with each.
+func (j *JSONL) scanEvents(ctx context.Context, since, until time.Time, pre func([]byte) bool, fn func(*Event)) error {
 	days, err := j.days()
 	if err != nil {
 		return err
@@ -27,21 +30,87 @@ func (j *JSONL) scanEvents(ctx context.Context, since time.Time, pre func([]byte
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("audit jsonl query: %w", err)
 		}
-		if err := scanJSONLFile(j.path(d), func(k lineKind, r Record, _ Checkpoint) error {
-			if k != lineRecord || (pre != nil && !pre(r.Data)) {
+		f, err := os.Open(j.path(d))
+		if err != nil {
+			return fmt.Errorf("open audit jsonl: %w", err)
+		}
+		err = scanLines(f, func(_ int, line []byte) error {
+			doc := lineDoc(line)
+			if doc == nil {
 				return nil
 			}
-			e, err := UnmarshalEvent(r.Data)
+			if t := docTime(doc); !t.IsZero() && !inWindow(t, since, until) {
+				return nil
+			}
+			if pre != nil && !pre(doc) {
+				return nil
+			}
+			e, err := UnmarshalEvent(doc)
 			if err != nil {
 				return nil // Verify reports undecodable records
 			}
 			fn(&e)
 			return nil
-		}, nil); err != nil {
+		})
+		f.Close()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// lineDoc returns the document of a record line without checking the
+// chain fields (queries do not need them; Verify does), or nil.
+func lineDoc(line []byte) []byte {
+	if !bytes.HasPrefix(line, []byte(linePrefix)) {
+		return nil
+	}
+	i := bytes.Index(line, []byte(`,"prev":"`))
+	if i < 0 {
+		return nil
+	}
+	i += len(`,"prev":"`) + 64 + len(`","hash":"`) + 64
+	if len(line) < i+len(`","doc":`)+3 || string(line[i:i+len(`","doc":`)]) != `","doc":` || line[len(line)-1] != '}' {
+		return nil
+	}
+	return line[i+len(`","doc":`) : len(line)-1]
+}
+
+// docSourceIP reads source.ip from a canonical document without decoding
+// it (an address holds no character JSON escapes).
+func docSourceIP(doc []byte) (netip.Addr, bool) {
+	const key = `,"source":{"ip":"`
+	i := bytes.Index(doc, []byte(key))
+	if i < 0 {
+		return netip.Addr{}, false
+	}
+	rest := doc[i+len(key):]
+	k := bytes.IndexByte(rest, '"')
+	if k < 0 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(string(rest[:k]))
+	return a, err == nil
+}
+
+// ipPrefilter passes documents whose source.ip is in p.
+func ipPrefilter(p netip.Prefix) func([]byte) bool {
+	return func(doc []byte) bool {
+		a, ok := docSourceIP(doc)
+		return ok && p.Contains(a)
+	}
+}
+
+// both passes what a and b both pass (nil passes everything).
+func both(a, b func([]byte) bool) func([]byte) bool {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(doc []byte) bool { return a(doc) && b(doc) }
 }
 
 // prefilter returns a byte test every matching document passes: the
@@ -83,9 +152,7 @@ func (j *JSONL) Query(ctx context.Context, f Filter) (Page, error) {
 	if f.UserID != "" {
 		needles = append(needles, jsonStr(f.UserID))
 	}
-	if m.hasIP && m.prefix.IsSingleIP() {
-		needles = append(needles, []byte(`"ip":`+string(jsonStr(m.prefix.Addr().String()))))
-	}
+
 	if f.Outcome != "" {
 		needles = append(needles, []byte(`"outcome":`+string(jsonStr(string(f.Outcome)))))
 	}
@@ -93,7 +160,18 @@ func (j *JSONL) Query(ctx context.Context, f Filter) (Page, error) {
 		anyOf = append(anyOf, []byte(`"action":`+string(jsonStr(string(a)))))
 	}
 	top := &topK{limit: m.f.Limit}
-	if err := j.scanEvents(ctx, f.Since, prefilter(needles, anyOf), func(e *Event) {
+	pre := prefilter(needles, anyOf)
+	if m.hasIP {
+		pre = both(pre, ipPrefilter(m.prefix))
+	}
+	if m.after != nil {
+		// Keyset: nothing newer than the cursor's time can follow it.
+		until := time.UnixMicro(m.after.t + 1)
+		if f.Until.IsZero() || until.Before(f.Until) {
+			f.Until = until
+		}
+	}
+	if err := j.scanEvents(ctx, f.Since, f.Until, pre, func(e *Event) {
 		if m.match(e) {
 			top.add(*e)
 		}
@@ -110,12 +188,8 @@ func (j *JSONL) AccountsFromIP(ctx context.Context, ip string, since, until time
 	if err != nil {
 		return nil, err
 	}
-	var pre func([]byte) bool
-	if p.IsSingleIP() {
-		pre = prefilter([][]byte{[]byte(`"ip":` + string(jsonStr(p.Addr().String())))}, nil)
-	}
 	agg := aggregate{}
-	err = j.scanEvents(ctx, since, pre, func(e *Event) {
+	err = j.scanEvents(ctx, since, until, ipPrefilter(p), func(e *Event) {
 		if !inWindow(e.Time, since, until) || !ipIn(e.SourceIP, p) {
 			return
 		}
@@ -135,8 +209,12 @@ func (j *JSONL) IPsForAccount(ctx context.Context, account string, since, until 
 	}
 	email := strings.ToLower(account)
 	agg := aggregate{}
-	pre := prefilter(nil, [][]byte{jsonStr(email), jsonStr(account)})
-	err := j.scanEvents(ctx, since, pre, func(e *Event) {
+	needles := [][]byte{jsonStr(email)}
+	if account != email {
+		needles = append(needles, jsonStr(account))
+	}
+	pre := prefilter(nil, needles)
+	err := j.scanEvents(ctx, since, until, pre, func(e *Event) {
 		if !inWindow(e.Time, since, until) || e.SourceIP == "" {
 			return
 		}

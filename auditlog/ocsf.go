@@ -1,6 +1,10 @@
 package auditlog
 
-import "strings"
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
 
 // OCSFVersion is the OCSF schema release the projection follows.
 const OCSFVersion = "1.8.0"
@@ -251,4 +255,14 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// MarshalOCSF returns the OCSF projection of e as JSON (keys sorted, so
+// the bytes are stable): one line of an OCSF export.
+func MarshalOCSF(e Event) ([]byte, error) {
+	b, err := json.Marshal(OCSF(e))
+	if err != nil {
+		return nil, fmt.Errorf("encode ocsf: %w", err)
+	}
+	return b, nil
 }

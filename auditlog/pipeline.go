@@ -57,6 +57,7 @@ type Pipeline struct {
 	cancelDeliver context.CancelFunc
 
 	durableSeq   atomic.Uint64
+	unwritten    atomic.Int64 // events taken from the queue but not yet durable
 	dropped      atomic.Uint64
 	encodeErrors atomic.Uint64
 	spoolErrors  atomic.Uint64
@@ -207,7 +208,7 @@ func (p *Pipeline) Emit(e Event) {
 	*ev = Sanitize(e)
 	buf := make([]byte, 0, 640)
 	p.mu.Lock()
-	if p.closed || len(p.pending) >= p.cfg.QueueSize {
+	if p.closed || len(p.pending)+int(p.unwritten.Load()) >= p.cfg.QueueSize {
 		closed := p.closed
 		p.mu.Unlock()
 		p.drop(e, closed)
@@ -299,6 +300,7 @@ func (p *Pipeline) writer() {
 			return
 		}
 		carry = p.flush(carry, final)
+		p.unwritten.Store(int64(len(carry)))
 		if final {
 			if len(carry) > 0 {
 				p.log.Error("audit spool unwritable at close", zap.Int("events_lost", len(carry)))
@@ -317,6 +319,8 @@ func (p *Pipeline) flush(carry []Record, final bool) []Record {
 	p.mu.Lock()
 	batch := p.pending
 	p.pending = make([]Record, 0, max(64, len(batch)))
+	// Until written, the batch still counts against QueueSize.
+	p.unwritten.Store(int64(len(batch) + len(carry)))
 	p.mu.Unlock()
 	if len(carry) > 0 {
 		batch = append(carry, batch...)
@@ -514,7 +518,7 @@ type SinkStats struct {
 // Stats returns a snapshot of the pipeline's counters.
 func (p *Pipeline) Stats() Stats {
 	p.mu.Lock()
-	st := Stats{LastSeq: p.seq, QueueDepth: len(p.pending)}
+	st := Stats{LastSeq: p.seq, QueueDepth: len(p.pending) + int(p.unwritten.Load())}
 	p.mu.Unlock()
 	st.DurableSeq = p.durableSeq.Load()
 	st.SpoolSegments, st.SpoolBytes = p.sp.usage()

@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -271,4 +272,50 @@ func TestPipelineKillLosesOnlyUnsynced(t *testing.T) {
 	if sink2.replays != 0 {
 		t.Fatalf("%d records handed twice", sink2.replays)
 	}
+}
+
+// A dead local disk: Emit never blocks, the queue (including the batch
+// held for retry) stays within its bound, refused events are counted and
+// never leave a gap; once the disk is back everything queued arrives.
+func TestPipelineSpoolWriteFailures(t *testing.T) {
+	key := testKey(t)
+	sink := newMemSink("m")
+	p, err := NewPipeline(Config{
+		Instance: "edge-test", SpoolDir: t.TempDir(), SigningKey: key, Sinks: []Sink{sink},
+		FsyncInterval: time.Millisecond, QueueSize: 500, RetryMin: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	broken := true
+	fail := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if broken {
+			return errors.New("injected EIO")
+		}
+		return nil
+	}
+	p.sp.failWrite.Store(&fail)
+	for i := 0; i < 2000; i++ {
+		p.Emit(sampleEvent(ActionSignInFailed, i))
+	}
+	waitFor(t, "spool errors", func() bool { return p.Stats().SpoolErrors > 2 })
+	st := p.Stats()
+	if st.LastSeq != 500 || st.Dropped != 1500 || st.QueueDepth != 500 || st.DurableSeq != 0 {
+		t.Fatalf("with a dead disk: %+v", st)
+	}
+	mu.Lock()
+	broken = false
+	mu.Unlock()
+	for i := 0; i < 10; i++ {
+		waitFor(t, "queue drained", func() bool { return p.Stats().QueueDepth == 0 })
+		p.Emit(sampleEvent(ActionSignOut, i))
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := sink.snapshot()
+	checkChain(t, recs, 1, 510)
 }

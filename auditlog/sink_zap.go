@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
+	"sort"
 	"sync"
 
 	"go.uber.org/zap"
@@ -17,8 +19,9 @@ const ZapLoggerName = "ocomms.audit"
 // field names as typed fields, and every checkpoint as an entry of its
 // own. It is a mirror for Caddy's log pipeline, not the store of record.
 type ZapSink struct {
-	log *zap.Logger
-	mu  sync.Mutex
+	log  *zap.Logger
+	ocsf bool
+	mu   sync.Mutex
 	// last seq written per instance: replays after a restart are skipped.
 	last map[string]uint64
 }
@@ -27,6 +30,15 @@ type ZapSink struct {
 // ZapLoggerName (in Caddy: caddy.Log().Named("ocomms.audit")).
 func NewZapSink(l *zap.Logger) *ZapSink {
 	return &ZapSink{log: l, last: map[string]uint64{}}
+}
+
+// NewZapSinkOCSF is NewZapSink with each event logged as its OCSF 1.8
+// projection (the OCSF attributes as typed fields) instead of ECS fields;
+// the chain hashes are added as audit.prev and audit.hash.
+func NewZapSinkOCSF(l *zap.Logger) *ZapSink {
+	z := NewZapSink(l)
+	z.ocsf = true
+	return z
 }
 
 // Name implements Sink.
@@ -52,7 +64,11 @@ func (z *ZapSink) Write(_ context.Context, recs []Record) error {
 			e = &ev
 		}
 		if ce := z.log.Check(zapcore.InfoLevel, string(e.Action)); ce != nil {
-			ce.Write(ZapFields(*e, r.PrevHash, r.Hash)...)
+			if z.ocsf {
+				ce.Write(OCSFZapFields(*e, r.PrevHash, r.Hash)...)
+			} else {
+				ce.Write(ZapFields(*e, r.PrevHash, r.Hash)...)
+			}
 		}
 	}
 	return nil
@@ -136,5 +152,76 @@ func CheckpointFields(cp Checkpoint) []zap.Field {
 // Close implements Sink; it syncs the logger.
 func (z *ZapSink) Close() error {
 	_ = z.log.Sync() // stderr/stdout cannot always sync; nothing to do about it
+	return nil
+}
+
+// OCSFZapFields returns an event's OCSF projection as typed zap fields
+// (one per top-level attribute) plus its chain hashes.
+func OCSFZapFields(e Event, prev, hash [32]byte) []zap.Field {
+	o := OCSF(e)
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	f := make([]zap.Field, 0, len(keys)+2)
+	for _, k := range keys {
+		f = append(f, ocsfField(k, o[k]))
+	}
+	return append(f, zap.String("audit.prev", hex.EncodeToString(prev[:])), zap.String("audit.hash", hex.EncodeToString(hash[:])))
+}
+
+// ocsfField turns one OCSF value (the types OCSF builds) into a typed field.
+func ocsfField(k string, v any) zap.Field {
+	switch x := v.(type) {
+	case string:
+		return zap.String(k, x)
+	case int:
+		return zap.Int(k, x)
+	case int64:
+		return zap.Int64(k, x)
+	case uint64:
+		return zap.Uint64(k, x)
+	case bool:
+		return zap.Bool(k, x)
+	case map[string]any:
+		return zap.Object(k, ocsfObject(x))
+	case []any:
+		return zap.Array(k, ocsfArray(x))
+	}
+	return zap.String(k, fmt.Sprint(v))
+}
+
+type ocsfObject map[string]any
+
+// MarshalLogObject implements zapcore.ObjectMarshaler with sorted keys.
+func (o ocsfObject) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ocsfField(k, o[k]).AddTo(enc)
+	}
+	return nil
+}
+
+type ocsfArray []any
+
+// MarshalLogArray implements zapcore.ArrayMarshaler.
+func (a ocsfArray) MarshalLogArray(enc zapcore.ArrayEncoder) error {
+	for _, v := range a {
+		switch x := v.(type) {
+		case map[string]any:
+			if err := enc.AppendObject(ocsfObject(x)); err != nil {
+				return err
+			}
+		case string:
+			enc.AppendString(x)
+		default:
+			enc.AppendString(fmt.Sprint(x))
+		}
+	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The spool is the pipeline's write-ahead log: a directory of segment
@@ -58,6 +59,10 @@ type spool struct {
 	// Writer side, owned by the pipeline's writer goroutine.
 	f    *os.File
 	size int64 // bytes written to the active segment (durable after sync)
+	lock *os.File
+
+	// failWrite, set by tests, makes appends fail (a dead disk).
+	failWrite atomic.Pointer[func() error]
 
 	// Tail of the chain as recovered on open.
 	lastSeq  uint64
@@ -72,6 +77,20 @@ func openSpool(dir, instance string) (*spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create audit spool %s: %w", dir, err)
 	}
+	lock, err := lockSpool(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openSpoolLocked(dir, instance)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func openSpoolLocked(dir, instance string) (*spool, error) {
 	s := &spool{dir: dir, instance: instance}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -181,6 +200,11 @@ func (s *spool) createSegment(start uint64, prev [32]byte) error {
 
 // append writes frames at the end of the active segment (not yet durable).
 func (s *spool) append(frames []byte) error {
+	if f := s.failWrite.Load(); f != nil {
+		if err := (*f)(); err != nil {
+			return fmt.Errorf("write audit spool: %w", err)
+		}
+	}
 	n, err := s.f.WriteAt(frames, s.size)
 	if err != nil {
 		// Leave no partial frame behind; the batch is retried whole.
@@ -269,11 +293,15 @@ func (s *spool) usage() (segments int, bytes int64) {
 }
 
 func (s *spool) close() error {
-	if s.f == nil {
-		return nil
+	var err error
+	if s.f != nil {
+		err = s.f.Close()
+		s.f = nil
 	}
-	err := s.f.Close()
-	s.f = nil
+	if s.lock != nil {
+		s.lock.Close() // releases the flock
+		s.lock = nil
+	}
 	return err
 }
 

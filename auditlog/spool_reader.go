@@ -71,8 +71,9 @@ func (r *spoolReader) read(max int) ([]item, error) {
 			}
 			var it item
 			if typ == frameRecord {
+				// Data may alias buf: a refill copies into a new buffer
+				// and never writes the old one again.
 				decodeRecordPayload(payload, &it.rec)
-				it.rec.Data = append([]byte(nil), it.rec.Data...)
 			} else {
 				cp, err := parseCheckpointJSON(payload)
 				if err != nil {

@@ -131,6 +131,10 @@ func TestSpoolRefusesAnotherInstance(t *testing.T) {
 	dir := t.TempDir()
 	p := newTestPipeline(t, dir, key)
 	p.Emit(sampleEvent(ActionSignOut, 1))
+	// Two pipelines on one spool would fork the chain.
+	if _, err := NewPipeline(Config{Instance: "edge-test", SpoolDir: dir, SigningKey: key}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second pipeline on one spool: %v", err)
+	}
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
