@@ -71,7 +71,13 @@ func (a *App) stopAudit() {
 
 // sinks names the configured sinks.
 func (s auditSettings) sinks() []string {
-	out := []string{"zap", "jsonl"}
+	var out []string
+	if !s.LogOff {
+		out = append(out, "zap")
+	}
+	if !s.JSONLOff {
+		out = append(out, "jsonl")
+	}
 	if s.PostgresURL != "" {
 		out = append(out, "postgres")
 	}

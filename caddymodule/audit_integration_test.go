@@ -26,7 +26,7 @@ const auditCaddyfile = `{
 	local_certs
 	ocomms {
 		audit {
-			file {DIR}/audit
+			jsonl {DIR}/audit
 			instance test-edge
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -39,57 +38,60 @@ func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, e
 	if err != nil {
 		return nil, auditStore{}, err
 	}
-	jsonl, err := auditlog.OpenJSONL(auditlog.JSONLConfig{
-		Dir:           s.Dir,
-		RetentionDays: retentionDays(s.Retention),
-		SigningKey:    key,
-		Logger:        logger.Named("jsonl"),
-	})
-	if err != nil {
-		return nil, auditStore{}, err
+	var sinks []auditlog.Sink
+	closeAll := func() {
+		for _, sk := range sinks {
+			_ = sk.Close()
+		}
 	}
-	var zapSink auditlog.Sink = auditlog.NewZapSink(logger)
-	if s.Format == "ocsf" {
-		zapSink = &ocsfZapSink{log: logger}
+	store := auditStore{publicKey: key.Public().(ed25519.PublicKey)}
+	switch {
+	case s.LogOff:
+	case s.LogFormat == "ocsf":
+		sinks = append(sinks, &ocsfZapSink{log: logger})
+	default:
+		sinks = append(sinks, auditlog.NewZapSink(logger))
 	}
-	sinks := []auditlog.Sink{zapSink, jsonl}
-	store := auditStore{chain: jsonl, publicKey: key.Public().(ed25519.PublicKey), name: "jsonl"}
-	if q, ok := any(jsonl).(auditlog.Querier); ok {
-		store.querier = q
+	if !s.JSONLOff {
+		jsonl, err := auditlog.OpenJSONL(auditlog.JSONLConfig{
+			Dir:           s.Dir,
+			RetentionDays: s.RetentionDays,
+			SigningKey:    key,
+			Logger:        logger.Named("jsonl"),
+		})
+		if err != nil {
+			closeAll()
+			return nil, auditStore{}, err
+		}
+		sinks = append(sinks, jsonl)
+		store.querier, store.chain, store.name = jsonl, jsonl, "jsonl"
 	}
 	if s.PostgresURL != "" {
 		pg, err := openPostgresSink(s, key, logger)
 		if err != nil {
-			_ = jsonl.Close()
+			closeAll()
 			return nil, auditStore{}, err
 		}
 		sinks = append(sinks, pg.sink)
-		store = auditStore{querier: pg.querier, chain: pg.chain, publicKey: store.publicKey, name: "postgres"}
+		store.querier, store.chain, store.name = pg.querier, pg.chain, "postgres"
 	}
 	p, err := auditlog.NewPipeline(auditlog.Config{
-		Instance:      s.Instance,
-		Sinks:         sinks,
-		SpoolDir:      s.Spool,
-		FsyncInterval: s.Fsync,
-		SigningKey:    key,
-		Logger:        logger.Named("pipeline"),
+		Instance:           s.Instance,
+		Sinks:              sinks,
+		SpoolDir:           s.Spool,
+		FsyncInterval:      s.Fsync,
+		QueueSize:          s.QueueSize,
+		CheckpointInterval: s.CheckpointInterval,
+		CheckpointEvery:    s.CheckpointEvery,
+		RetryMax:           s.RetryMax,
+		SigningKey:         key,
+		Logger:             logger.Named("pipeline"),
 	})
 	if err != nil {
-		for _, sk := range sinks {
-			_ = sk.Close()
-		}
+		closeAll()
 		return nil, auditStore{}, err
 	}
 	return p, store, nil
-}
-
-// retentionDays turns a retention into whole days (at least one).
-func retentionDays(d time.Duration) int {
-	days := int(d.Hours() / 24)
-	if days < 1 {
-		days = 1
-	}
-	return days
 }
 
 // postgresParts is what the Postgres sink provides.
@@ -156,7 +158,7 @@ func parseAuditPublicKey(raw []byte) (ed25519.PublicKey, error) {
 // PostgreSQL at pgURL.
 func openOfflineStore(ctx context.Context, dir, pgURL string) (auditStore, func(), error) {
 	if pgURL != "" {
-		pg, err := openPostgresSink(auditSettings{PostgresURL: pgURL, PGRetention: -1}, nil, zap.NewNop())
+		pg, err := openPostgresSink(auditSettings{PostgresURL: pgURL, PGRetentionDays: -1}, nil, zap.NewNop())
 		if err != nil {
 			return auditStore{}, nil, err
 		}

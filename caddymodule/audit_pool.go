@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +30,7 @@ func activeAudit() *pooledAudit {
 	return nil
 }
 
-// chainOwners maps a chain (JSONL dir + instance) to the pipeline writing
+// chainOwners maps a chain (its spool directory) to the pipeline writing
 // it, so that a reload with changed settings never has two writers on one
 // chain: the new pipeline closes the old one (flushing it) before opening.
 var (
@@ -94,11 +93,7 @@ func (p *pooledAudit) closeNow() error {
 // app holds one; release it with releaseAudit.
 func acquireAudit(s auditSettings, logger *zap.Logger) (*pooledAudit, error) {
 	v, _, err := auditPipelines.LoadOrNew(s.key(), func() (caddy.Destructor, error) {
-		chain := s.Dir + "\x00" + s.Instance
-		if s.Instance == "" {
-			host, _ := os.Hostname()
-			chain += host
-		}
+		chain := s.chain()
 		chainOwnersMu.Lock()
 		defer chainOwnersMu.Unlock()
 		if old := chainOwners[chain]; old != nil {

@@ -69,7 +69,7 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 
 	// Changed settings: a new pipeline takes the chain over.
 	up := strings.TrimSuffix(e.sessionURL(t), "/api/auth/get-session")
-	e.Load(t, strings.Replace(auditCaddyfile, "instance test-edge", "instance test-edge\n\t\t\tfsync 50ms", 1),
+	e.Load(t, strings.Replace(auditCaddyfile, "instance test-edge", "instance test-edge\n\t\t\tfsync_interval 50ms", 1),
 		"{UPSTREAM}", up, "{UPSTREAM_HOST}", strings.TrimPrefix(up, "http://"))
 	if activeAudit() == first {
 		t.Fatal("changed settings kept the old pipeline")

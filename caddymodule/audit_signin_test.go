@@ -22,7 +22,7 @@ const auditGuardCaddyfile = `{
 	local_certs
 	ocomms {
 		audit {
-			file {DIR}/audit
+			jsonl {DIR}/audit
 		}
 	}
 }

@@ -23,7 +23,7 @@ const auditProcessCaddyfile = `{
 	admin 127.0.0.1:{ADMINPORT}
 	ocomms {
 		audit {
-			file {AUDIT}
+			jsonl {AUDIT}
 			instance proc-edge
 		}
 	}
