@@ -29,6 +29,15 @@ func (a *App) provisionAudit(ctx caddy.Context, repl *caddy.Replacer) error {
 	if s.Disabled {
 		return nil
 	}
+	if s.PostgresURL != "" {
+		// Check the URL and its TLS rule now, so that caddy validate
+		// catches them; building the pool dials nothing.
+		pg, err := openPostgresSink(s, nil, zap.NewNop())
+		if err != nil {
+			return err
+		}
+		_ = pg.sink.Close()
+	}
 	return subscribeCertEvents(ctx, a.audit.hub)
 }
 

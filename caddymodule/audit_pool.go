@@ -81,7 +81,9 @@ func (p *pooledAudit) closeNow() error {
 		return nil
 	}
 	p.closed = true
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Undelivered records stay in the durable spool and are replayed by
+	// the next pipeline, so a down sink need not hold a reload long.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := p.backend.Close(ctx); err != nil {
 		return fmt.Errorf("closing the audit log: %w", err)
