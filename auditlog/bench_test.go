@@ -234,15 +234,22 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	defer j.Close()
 	pub := key.Public().(ed25519.PublicKey)
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		rep, err := Verify(context.Background(), j, pub)
-		if err != nil || !rep.OK() || rep.Records != n {
-			b.Fatalf("verify: %v %+v", err, rep.Problems)
-		}
+	for _, workers := range []int{verifyWorkers, 0} {
+		name := fmt.Sprintf("hash-workers-%d", workers)
+		b.Run(name, func(b *testing.B) {
+			saved := verifyWorkers
+			verifyWorkers = workers
+			defer func() { verifyWorkers = saved }()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				rep, err := Verify(context.Background(), j, pub)
+				if err != nil || !rep.OK() || rep.Records != n {
+					b.Fatalf("verify: %v %+v", err, rep.Problems)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "rows/s")
+		})
 	}
-	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "rows/s")
 }
 
 // BenchmarkJSONLQuery runs the investigator queries over a JSONL store

@@ -36,7 +36,14 @@ type JSONLConfig struct {
 	Logger *zap.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// ReadOnly opens an existing directory for Verify and queries only
+	// (the CLI, the admin API): nothing is created, repaired or written,
+	// so it is safe next to a running edge.
+	ReadOnly bool
 }
+
+// errReadOnly is returned by writes to a read-only store.
+var errReadOnly = errors.New("audit jsonl: store opened read-only")
 
 // JSONL is the daily JSONL store: a Sink that appends one line per record
 // (the canonical bytes verbatim plus chain fields) and one per checkpoint,
@@ -86,10 +93,16 @@ func OpenJSONL(cfg JSONLConfig) (*JSONL, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	j := &JSONL{cfg: cfg, log: cfg.Logger, last: map[string]uint64{}, lastHash: map[string][32]byte{}, lastCP: map[string]uint64{}, known: map[string]bool{}}
+	if cfg.ReadOnly {
+		if _, err := j.days(); err != nil {
+			return nil, err
+		}
+		return j, nil
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create audit jsonl directory: %w", err)
 	}
-	j := &JSONL{cfg: cfg, log: cfg.Logger, last: map[string]uint64{}, lastHash: map[string][32]byte{}, lastCP: map[string]uint64{}, known: map[string]bool{}}
 	days, err := j.days()
 	if err != nil {
 		return nil, err
@@ -245,6 +258,9 @@ func (j *JSONL) Head(_ context.Context, instance string) (uint64, [32]byte, erro
 func (j *JSONL) Write(_ context.Context, recs []Record) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.cfg.ReadOnly {
+		return errReadOnly
+	}
 	if err := j.retainLocked(); err != nil {
 		j.log.Error("audit jsonl retention failed", zap.Error(err))
 	}
@@ -314,6 +330,9 @@ func (j *JSONL) commit(buf []byte, stored map[string]*Record) error {
 func (j *JSONL) WriteCheckpoint(_ context.Context, cp Checkpoint) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.cfg.ReadOnly {
+		return errReadOnly
+	}
 	if _, err := j.lastSeq(cp.Instance); err != nil {
 		return err
 	}
@@ -416,14 +435,16 @@ func scanLines(rd io.Reader, fn func(n int, line []byte) error) error {
 		if len(line) > 0 && line[len(line)-1] == '\n' {
 			line = line[:len(line)-1]
 		}
-		if len(line) > 0 || err == nil {
+		if errors.Is(err, io.EOF) {
+			// A last line without its newline is being appended (or was
+			// torn by a crash; the writer cuts it on open): not a line yet.
+			return nil
+		}
+		if err == nil {
 			n++
 			if ferr := fn(n, line); ferr != nil {
 				return ferr
 			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("read audit jsonl: %w", err)

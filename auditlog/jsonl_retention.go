@@ -22,7 +22,7 @@ func (j *JSONL) Retain() error {
 }
 
 func (j *JSONL) retainLocked() error {
-	if j.cfg.RetentionDays < 0 {
+	if j.cfg.RetentionDays < 0 || j.cfg.ReadOnly {
 		return nil
 	}
 	now := j.cfg.Now().UTC()

@@ -448,3 +448,37 @@ func eventFromZap(t *testing.T, m map[string]any) Event {
 	}
 	return e
 }
+
+// A read-only store (the verify CLI next to a running edge) changes
+// nothing, not even a half-written last line, and refuses writes.
+func TestJSONLReadOnly(t *testing.T) {
+	key := testKey(t)
+	dir := t.TempDir()
+	recs := buildRecords("edge-1", 20, time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), 0)
+	writeStore(t, dir, key, recs[:19], 100)
+	ents, _ := os.ReadDir(dir)
+	path := filepath.Join(dir, ents[0].Name())
+	half := appendRecordLine(nil, &recs[19])
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
+	f.Write(half[:len(half)/2]) // the edge is in the middle of an append
+	f.Close()
+	before, _ := os.ReadFile(path)
+	rep := verifyDir(t, dir, key.Public().(ed25519.PublicKey), nil)
+	if ir, _ := rep.Instance("edge-1"); !rep.OK() || ir.Last != 19 {
+		t.Fatalf("%+v %+v", ir, rep.Problems)
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) {
+		t.Fatal("a read-only open changed the file")
+	}
+	j, err := OpenJSONL(JSONLConfig{Dir: dir, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Write(context.Background(), recs[19:]); err == nil {
+		t.Fatal("read-only store accepted a write")
+	}
+	if _, err := OpenJSONL(JSONLConfig{Dir: filepath.Join(dir, "missing"), ReadOnly: true}); err == nil {
+		t.Fatal("read-only open of a missing directory succeeded")
+	}
+}

@@ -65,6 +65,7 @@ type Pipeline struct {
 	lastDropLog  atomic.Int64
 
 	// Writer-goroutine state.
+	lastBatch  int
 	sinceCP    int
 	lastCPTime time.Time
 	cpSeq      uint64
@@ -94,6 +95,7 @@ func NewPipeline(cfg Config) (*Pipeline, error) {
 		writeDone: make(chan struct{}),
 		sp:        sp,
 		notify:    make(chan struct{}),
+		pending:   make([]Record, 0, 1024),
 		cpSeq:     sp.lastSeq,
 		recent:    newRecentRing(8192),
 	}
@@ -316,12 +318,17 @@ func (p *Pipeline) writer() {
 // to the spool, with checkpoints, fsyncs, publishes and collects acked
 // segments. It returns what could not be written.
 func (p *Pipeline) flush(carry []Record, final bool) []Record {
+	// The next queue is sized from the last batch and allocated outside
+	// the lock, so Emit neither waits for the allocation nor (usually)
+	// pays for growing the slice.
+	next := make([]Record, 0, max(1024, 2*p.lastBatch))
 	p.mu.Lock()
 	batch := p.pending
-	p.pending = make([]Record, 0, max(64, len(batch)))
+	p.pending = next
 	// Until written, the batch still counts against QueueSize.
 	p.unwritten.Store(int64(len(batch) + len(carry)))
 	p.mu.Unlock()
+	p.lastBatch = len(batch)
 	if len(carry) > 0 {
 		batch = append(carry, batch...)
 	}

@@ -5,7 +5,10 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"hash"
+	"runtime"
 	"sort"
+	"sync"
 )
 
 // Tamper names the kind of damage Verify found.
@@ -104,6 +107,7 @@ type chainState struct {
 	cps     map[uint64][32]byte
 	maxCP   uint64
 	ret     []Checkpoint // valid retention checkpoints, by seq
+	anchors []uint64     // seqs where a checkpoint matched the stored hash
 }
 
 // Verify checks every chain in a store against pub: each record's hash is
@@ -149,8 +153,7 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 	for _, st := range states {
 		sort.Slice(st.ret, func(i, j int) bool { return st.ret[i].Seq < st.ret[j].Seq })
 	}
-	h := sha256.New()
-	var sum [32]byte
+	hp := newHashPool(verifyWorkers)
 	var cur *chainState // the previous record's chain: usually this one's too
 	err = r.ReadRecords(ctx, func(rec Record) error {
 		rep.Records++
@@ -193,26 +196,32 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 			st.bad(rec.Seq, TamperLink, "prev is not the previous record's hash")
 			return nil
 		}
-		h.Reset()
-		h.Write(rec.PrevHash[:])
-		h.Write(rec.Data)
-		h.Sum(sum[:0])
-		if sum != rec.Hash {
-			st.bad(rec.Seq, TamperHash, "stored bytes do not hash to the stored hash")
-			return nil
-		}
+		// The hash is recomputed by the pool, in parallel; linkage above
+		// uses the stored hashes, so the order of checks does not matter.
+		hp.add(st, &rec)
 		if want, ok := st.cps[rec.Seq]; ok {
 			if want != rec.Hash {
 				st.bad(rec.Seq, TamperCheckpoint, "signed checkpoint commits to another hash")
 				return nil
 			}
-			st.rep.Anchored = rec.Seq
+			st.anchors = append(st.anchors, rec.Seq)
 		}
 		st.next, st.prev = rec.Seq+1, rec.Hash
 		return nil
 	})
+	hashBad := hp.wait()
 	if err != nil {
 		return rep, fmt.Errorf("verify: read records: %w", err)
+	}
+	for st, seq := range hashBad {
+		st.bad(seq, TamperHash, "stored bytes do not hash to the stored hash")
+	}
+	for _, st := range states {
+		for _, a := range st.anchors {
+			if st.rep.FirstBad == 0 || a < st.rep.FirstBad {
+				st.rep.Anchored = max(st.rep.Anchored, a)
+			}
+		}
 	}
 	if ml, ok := r.(malformedLister); ok {
 		bad, err := ml.Malformed(ctx)
@@ -247,7 +256,8 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 	return rep, nil
 }
 
-// bad records a problem at seq unless an earlier one is known.
+// bad records a problem at seq unless an earlier one is known (at the
+// same seq the first reported kind stays).
 func (st *chainState) bad(seq uint64, kind Tamper, detail string) {
 	if st.rep.FirstBad != 0 && st.rep.FirstBad <= seq {
 		return
@@ -303,4 +313,123 @@ func (e *extraCheckpoints) Malformed(ctx context.Context) ([]MalformedLine, erro
 		return ml.Malformed(ctx)
 	}
 	return nil, nil
+}
+
+// hashPool recomputes record hashes on every core while the caller checks
+// linkage: record bytes are copied into batches (the reader's buffers are
+// reused) and each mismatch is kept as the lowest bad seq per chain.
+type hashPool struct {
+	inline bool
+	h      hash.Hash
+	sum    [32]byte
+	jobs   chan *hashBatch
+	free   chan *hashBatch
+	cur    *hashBatch
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	bad    map[*chainState]uint64
+}
+
+type hashBatch struct {
+	st    []*chainState
+	seq   []uint64
+	prev  [][32]byte
+	hash  [][32]byte
+	end   []int
+	arena []byte
+}
+
+const hashBatchSize = 1024
+
+// verifyWorkers is the number of hashing goroutines (0: hash inline, on
+// the reading goroutine); benchmarks compare both.
+var verifyWorkers = runtime.GOMAXPROCS(0)
+
+func newHashPool(n int) *hashPool {
+	hp := &hashPool{inline: n <= 0, h: sha256.New(), bad: map[*chainState]uint64{}}
+	if hp.inline {
+		return hp
+	}
+	hp.jobs, hp.free = make(chan *hashBatch, 2*n), make(chan *hashBatch, 3*n)
+	for i := 0; i < n; i++ {
+		hp.wg.Add(1)
+		go hp.work()
+	}
+	return hp
+}
+
+func (hp *hashPool) work() {
+	defer hp.wg.Done()
+	h := sha256.New()
+	var sum [32]byte
+	for b := range hp.jobs {
+		start := 0
+		for i := range b.seq {
+			h.Reset()
+			h.Write(b.prev[i][:])
+			h.Write(b.arena[start:b.end[i]])
+			h.Sum(sum[:0])
+			start = b.end[i]
+			if sum != b.hash[i] {
+				hp.mu.Lock()
+				if old, ok := hp.bad[b.st[i]]; !ok || b.seq[i] < old {
+					hp.bad[b.st[i]] = b.seq[i]
+				}
+				hp.mu.Unlock()
+			}
+		}
+		b.st, b.seq, b.prev, b.hash, b.end, b.arena = b.st[:0], b.seq[:0], b.prev[:0], b.hash[:0], b.end[:0], b.arena[:0]
+		select {
+		case hp.free <- b:
+		default:
+		}
+	}
+}
+
+// add queues rec's hash check (rec.Data is copied).
+func (hp *hashPool) add(st *chainState, rec *Record) {
+	if hp.inline {
+		hp.h.Reset()
+		hp.h.Write(rec.PrevHash[:])
+		hp.h.Write(rec.Data)
+		hp.h.Sum(hp.sum[:0])
+		if hp.sum != rec.Hash {
+			if old, ok := hp.bad[st]; !ok || rec.Seq < old {
+				hp.bad[st] = rec.Seq
+			}
+		}
+		return
+	}
+	if hp.cur == nil {
+		select {
+		case hp.cur = <-hp.free:
+		default:
+			hp.cur = &hashBatch{arena: make([]byte, 0, hashBatchSize*800)}
+		}
+	}
+	b := hp.cur
+	b.st = append(b.st, st)
+	b.seq = append(b.seq, rec.Seq)
+	b.prev = append(b.prev, rec.PrevHash)
+	b.hash = append(b.hash, rec.Hash)
+	b.arena = append(b.arena, rec.Data...)
+	b.end = append(b.end, len(b.arena))
+	if len(b.seq) == hashBatchSize {
+		hp.jobs <- b
+		hp.cur = nil
+	}
+}
+
+// wait finishes the queued checks and returns the lowest bad seq per chain.
+func (hp *hashPool) wait() map[*chainState]uint64 {
+	if hp.inline {
+		return hp.bad
+	}
+	if hp.cur != nil && len(hp.cur.seq) > 0 {
+		hp.jobs <- hp.cur
+	}
+	hp.cur = nil
+	close(hp.jobs)
+	hp.wg.Wait()
+	return hp.bad
 }
