@@ -141,52 +141,127 @@ func (s *PostgresSink) Query(ctx context.Context, f Filter) (Page, error) {
 		w.conds = append(w.conds, fmt.Sprintf("ts <= $%d AND (ts, instance, seq) < ($%d, $%d, $%d)", n-2, n-2, n-1, n))
 	}
 	const order = "ORDER BY ts DESC, instance DESC, seq DESC"
-	var sql string
-	if len(alts) == 0 {
-		sql = fmt.Sprintf("SELECT ts, instance, seq, data FROM audit_events WHERE %s %s LIMIT %d", w.sql(), order, limit+1)
+	base, args := w.sql(), w.args
+	alt := make([]int, len(alts))
+	for i, a := range alts {
+		args = append(args, a[1])
+		alt[i] = len(args)
+	}
+	query := func(ctx context.Context, extra string, xargs []any, n int) ([]pgHit, error) {
+		where := base + extra
+		var sql string
+		if len(alts) == 0 {
+			sql = fmt.Sprintf("SELECT ts, instance, seq, data FROM audit_events WHERE %s %s LIMIT %d", where, order, n)
+		} else {
+			var branches []string
+			for i, a := range alts {
+				branches = append(branches, fmt.Sprintf("(SELECT ts, instance, seq, data FROM audit_events WHERE %s = $%d AND %s %s LIMIT %d)",
+					a[0], alt[i], where, order, n))
+			}
+			sql = fmt.Sprintf("SELECT ts, instance, seq, data FROM (%s) u %s LIMIT %d", strings.Join(branches, " UNION "), order, n)
+		}
+		rows, err := s.pool.Query(ctx, sql, append(args[:len(args):len(args)], xargs...)...)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: querying audit events: %w", err)
+		}
+		hits, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgHit, error) {
+			var h pgHit
+			return h, r.Scan(&h.ts, &h.inst, &h.seq, &h.data)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("postgres: reading audit events: %w", err)
+		}
+		return hits, nil
+	}
+	var hits []pgHit
+	if pgIsRange(f.IP) {
+		// A CIDR is a range scan on (source_ip, ts) that yields rows in
+		// address order, so the newest 100 would mean sorting every match
+		// in the window. Walk back in growing time windows instead (1 day,
+		// then 4, 16…): each is small, and dense ranges stop at the first.
+		lo, hi, err := s.queryBounds(ctx, f)
+		if err != nil {
+			return Page{}, err
+		}
+		n := len(args)
+		extra := fmt.Sprintf(" AND ts >= $%d AND ts < $%d", n+1, n+2)
+		for span, upper := 24*time.Hour, hi; upper.After(lo) && len(hits) <= limit; span *= 4 {
+			lower := upper.Add(-span)
+			if lower.Before(lo) {
+				lower = lo
+			}
+			got, err := query(ctx, extra, []any{lower, upper}, limit+1-len(hits))
+			if err != nil {
+				return Page{}, err
+			}
+			hits = append(hits, got...)
+			upper = lower
+		}
 	} else {
-		var branches []string
-		for _, a := range alts {
-			w.args = append(w.args, a[1])
-			branches = append(branches, fmt.Sprintf("(SELECT ts, instance, seq, data FROM audit_events WHERE %s = $%d AND %s %s LIMIT %d)",
-				a[0], len(w.args), w.sql(), order, limit+1))
+		var err error
+		if hits, err = query(ctx, "", nil, limit+1); err != nil {
+			return Page{}, err
 		}
-		sql = fmt.Sprintf("SELECT ts, instance, seq, data FROM (%s) u %s LIMIT %d", strings.Join(branches, " UNION "), order, limit+1)
 	}
-	rows, err := s.pool.Query(ctx, sql, w.args...)
-	if err != nil {
-		return Page{}, fmt.Errorf("postgres: querying audit events: %w", err)
-	}
-	defer rows.Close()
-	var (
-		page Page
-		last Event
-	)
-	for rows.Next() {
-		var (
-			ts   time.Time
-			inst string
-			seq  int64
-			data []byte
-		)
-		if err := rows.Scan(&ts, &inst, &seq, &data); err != nil {
-			return Page{}, fmt.Errorf("postgres: reading audit events: %w", err)
-		}
-		if len(page.Events) == limit {
-			page.Next = EncodeCursor(last)
+	var page Page
+	for i, h := range hits {
+		if i == limit {
+			last := hits[i-1]
+			page.Next = EncodeCursor(Event{Time: last.ts, Instance: last.inst, Sequence: uint64(last.seq)})
 			break
 		}
-		ev, err := pgDecodeEvent(data)
+		ev, err := pgDecodeEvent(h.data)
 		if err != nil {
-			return Page{}, fmt.Errorf("postgres: decoding %s seq %d: %w", inst, seq, err)
+			return Page{}, fmt.Errorf("postgres: decoding %s seq %d: %w", h.inst, h.seq, err)
 		}
 		page.Events = append(page.Events, *ev)
-		last = Event{Time: ts, Instance: inst, Sequence: uint64(seq)}
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, fmt.Errorf("postgres: reading audit events: %w", err)
 	}
 	return page, nil
+}
+
+// pgHit is one row of a query, before decoding.
+type pgHit struct {
+	ts   time.Time
+	inst string
+	seq  int64
+	data []byte
+}
+
+// pgIsRange reports whether an IP filter is a CIDR wider than one address.
+func pgIsRange(ip string) bool {
+	p, err := ParseIPFilter(ip)
+	return err == nil && strings.Contains(ip, "/") && !p.IsSingleIP()
+}
+
+// queryBounds is the time range a windowed query walks: the filter's
+// Since and Until (and cursor), else the stored partitions' span.
+func (s *PostgresSink) queryBounds(ctx context.Context, f Filter) (time.Time, time.Time, error) {
+	lo, hi := f.Since, f.Until
+	if lo.IsZero() || hi.IsZero() {
+		var first, last *time.Time
+		err := s.pool.QueryRow(ctx, `SELECT min(to_date(substr(c.relname, 15), 'YYYYMMDD'))::timestamp AT TIME ZONE 'UTC',
+			(max(to_date(substr(c.relname, 15), 'YYYYMMDD')) + 1)::timestamp AT TIME ZONE 'UTC'
+			FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+			WHERE i.inhparent = 'audit_events'::regclass AND c.relname ~ '^audit_events_p[0-9]{8}$'`).Scan(&first, &last)
+		if err != nil {
+			return lo, hi, fmt.Errorf("postgres: reading the partitions' span: %w", err)
+		}
+		if first == nil || last == nil {
+			return time.Time{}, time.Time{}, nil // nothing stored
+		}
+		if lo.IsZero() {
+			lo = *first
+		}
+		if hi.IsZero() {
+			hi = *last
+		}
+	}
+	if f.After != "" {
+		if ct, _, _, err := DecodeCursor(f.After); err == nil && ct.Add(time.Microsecond).Before(hi) {
+			hi = ct.Add(time.Microsecond)
+		}
+	}
+	return lo, hi, nil
 }
 
 // AccountsFromIP lists the accounts (email, else user id, else user

@@ -98,6 +98,8 @@ func TestPostgresQueryMatchesJSONL(t *testing.T) {
 		{"ip", Filter{IP: "203.0.113.5"}},
 		{"cidr", Filter{IP: "203.0.113.0/29"}},
 		{"v6 cidr", Filter{IP: "2001:db8::/64"}},
+		{"cidr+window", Filter{IP: "203.0.113.0/28", Since: mid, Until: mid.Add(5 * time.Hour)}},
+		{"every v4", Filter{IP: "0.0.0.0/0"}},
 		{"action+outcome", Filter{Actions: []Action{ActionSignInFailed}, Outcome: OutcomeFailure}},
 		{"actions", Filter{Actions: []Action{ActionAdmin, ActionRateLimited}}},
 		{"window", Filter{Since: mid, Until: mid.Add(3 * time.Hour)}},

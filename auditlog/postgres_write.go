@@ -84,6 +84,11 @@ func toPGRow(r Record) (pgRow, error) {
 		ts = r.Time
 	}
 	ts = ts.UTC().Truncate(time.Microsecond)
+	if ts.Year() < 1 || ts.Year() > 9999 {
+		// Partition names and bounds assume four-digit years; a clock
+		// this wrong must not wedge the sink.
+		ts = time.Unix(0, 0).UTC()
+	}
 	row := pgRow{
 		instance:  pgCleanText(r.Instance, pgMaxInstance),
 		seq:       int64(r.Seq),
