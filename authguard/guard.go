@@ -53,6 +53,10 @@ type GuardConfig struct {
 	// UnlockURL is sent in the lock answer as unlockUrl. Default:
 	// /forgot-password.
 	UnlockURL string
+	// OnDecision, when set, is called once per guarded decision with one
+	// of the Decision values, for metrics (bounded labels). It must not
+	// block.
+	OnDecision func(Decision)
 }
 
 // Guard is the authentication guard middleware: better-auth requests get
@@ -131,18 +135,39 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next NextHandler) 
 // under the prefix. The common case (no prefix, nothing to clean) does not
 // allocate.
 func (g *Guard) relPath(p string) (string, bool) {
-	if strings.Contains(p, "//") || strings.Contains(p, "/.") {
+	if !g.under(p) {
+		// Only a path that cleans into the prefix can still be under it.
+		if !needsClean(p) {
+			return "", false
+		}
 		p = path.Clean(p)
+		if !g.under(p) {
+			return "", false
+		}
+	} else if needsClean(p) {
+		p = path.Clean(p)
+		if !g.under(p) {
+			return "", false
+		}
 	}
-	n := len(g.cfg.Prefix)
-	if len(p) < n || !strings.EqualFold(p[:n], g.cfg.Prefix) {
-		return "", false
-	}
-	if len(p) > n && p[n] != '/' {
-		return "", false
-	}
-	rel := strings.TrimRight(p[n:], "/")
+	rel := strings.TrimRight(p[len(g.cfg.Prefix):], "/")
 	return strings.ToLower(rel), true
+}
+
+// under reports whether p is the prefix or below it, ignoring case.
+func (g *Guard) under(p string) bool {
+	n := len(g.cfg.Prefix)
+	return len(p) >= n && strings.EqualFold(p[:n], g.cfg.Prefix) && (len(p) == n || p[n] == '/')
+}
+
+// needsClean reports whether p has "//" or a "/." segment start.
+func needsClean(p string) bool {
+	for i := 0; i+1 < len(p); i++ {
+		if p[i] == '/' && (p[i+1] == '/' || p[i+1] == '.') {
+			return true
+		}
+	}
+	return false
 }
 
 // Endpoints the guard treats specially, relative to the prefix.

@@ -11,6 +11,48 @@ import (
 	"github.com/ocomms/ocomms-edge/auditlog"
 )
 
+// Decision names what the guard did with one auth request, for metrics.
+type Decision string
+
+// The guard's decisions.
+const (
+	DecisionSignInSucceeded  Decision = "sign_in_succeeded"
+	DecisionSignInFailed     Decision = "sign_in_failed"
+	DecisionSignInNotCounted Decision = "sign_in_not_counted"
+	DecisionRefusedThrottled Decision = "refused_throttled"
+	DecisionRefusedLocked    Decision = "refused_locked"
+	DecisionRefusedHardLock  Decision = "refused_hard_locked"
+	DecisionRefusedSpray     Decision = "refused_spray"
+	DecisionStoreError       Decision = "store_error"
+	DecisionPasswordRejected Decision = "password_rejected"
+	DecisionBodyRefused      Decision = "body_refused"
+)
+
+// Decisions lists every Decision, for metrics set-up.
+func Decisions() []Decision {
+	return []Decision{DecisionSignInSucceeded, DecisionSignInFailed, DecisionSignInNotCounted,
+		DecisionRefusedThrottled, DecisionRefusedLocked, DecisionRefusedHardLock, DecisionRefusedSpray,
+		DecisionStoreError, DecisionPasswordRejected, DecisionBodyRefused}
+}
+
+func (g *Guard) decided(d Decision) {
+	if g.cfg.OnDecision != nil {
+		g.cfg.OnDecision(d)
+	}
+}
+
+func refusalDecision(reason string) Decision {
+	switch reason {
+	case ReasonThrottled:
+		return DecisionRefusedThrottled
+	case ReasonHardLocked:
+		return DecisionRefusedHardLock
+	case ReasonSpray:
+		return DecisionRefusedSpray
+	}
+	return DecisionRefusedLocked
+}
+
 // emit fills the request's fields into e and hands it on.
 func (g *Guard) emit(r *http.Request, e auditlog.Event) {
 	if ip := g.clientIP(r); ip.IsValid() {
@@ -30,14 +72,15 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 	if adm.Trusted {
 		labels["device_trusted"] = "true"
 	}
-	msg := "sign-in not counted"
+	msg, d := "sign-in not counted", DecisionSignInNotCounted
 	switch out {
 	case OutcomeSuccess:
-		e.Action, e.Outcome, msg = auditlog.ActionSignInSucceeded, auditlog.OutcomeSuccess, "sign-in succeeded"
+		e.Action, e.Outcome, msg, d = auditlog.ActionSignInSucceeded, auditlog.OutcomeSuccess, "sign-in succeeded", DecisionSignInSucceeded
 	case OutcomeFailure:
-		e.Action, e.Outcome, msg = auditlog.ActionSignInFailed, auditlog.OutcomeFailure, "sign-in failed"
+		e.Action, e.Outcome, msg, d = auditlog.ActionSignInFailed, auditlog.OutcomeFailure, "sign-in failed", DecisionSignInFailed
 		labels["failures"] = strconv.Itoa(res.Failures)
 	}
+	g.decided(d)
 	if c := g.log.Check(zapcore.InfoLevel, msg); c != nil {
 		c.Write(zap.String("email", email), zap.String("client_ip", g.clientIP(r).String()),
 			zap.Int("status", status), zap.String("code", answer.Code),
@@ -65,6 +108,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 // logRefused logs a sign-in the lockout refused; the engine emits its
 // sign_in_refused event.
 func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
+	g.decided(refusalDecision(adm.Reason))
 	if c := g.log.Check(zapcore.InfoLevel, "sign-in refused"); c != nil {
 		c.Write(zap.String("email", jsToLower(email)), zap.String("client_ip", g.clientIP(r).String()),
 			zap.String("reason", adm.Reason), zap.Duration("retry_after", adm.RetryAfter.Round(time.Second)))
@@ -74,6 +118,7 @@ func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
 // emitStoreRefused records a sign-in refused because the lockout store
 // failed (the engine could not decide, so it reported nothing).
 func (g *Guard) emitStoreRefused(r *http.Request, email string) {
+	g.decided(DecisionStoreError)
 	g.emit(r, auditlog.Event{Action: auditlog.ActionSignInRefused, Outcome: auditlog.OutcomeFailure,
 		UserEmail: jsToLower(email), Reason: "store_error", Status: http.StatusServiceUnavailable})
 }
@@ -81,6 +126,7 @@ func (g *Guard) emitStoreRefused(r *http.Request, email string) {
 // emitPasswordRejected records a rejected new password by its reason code
 // only.
 func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
+	g.decided(DecisionPasswordRejected)
 	email = jsToLower(email)
 	g.emit(r, auditlog.Event{Action: auditlog.ActionPasswordRejected, Outcome: auditlog.OutcomeFailure,
 		UserEmail: email, Reason: code, Status: http.StatusBadRequest})
@@ -121,6 +167,7 @@ func (g *Guard) logStoreError(r *http.Request, op string, err error) {
 
 // logRefusedBody logs an auth body the guard would not forward.
 func (g *Guard) logRefusedBody(r *http.Request, ref *Refusal) {
+	g.decided(DecisionBodyRefused)
 	if c := g.log.Check(zapcore.InfoLevel, "auth body refused"); c != nil {
 		c.Write(zap.String("path", r.URL.Path), zap.String("client_ip", g.clientIP(r).String()),
 			zap.Int("status", ref.Status), zap.String("code", ref.Code))

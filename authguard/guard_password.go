@@ -108,6 +108,7 @@ func (g *Guard) beginSessionCheck(w http.ResponseWriter, r *http.Request) (*sign
 		if g.cfg.FailOpen {
 			return nil, false, nil
 		}
+		g.decided(DecisionStoreError)
 		writeUnavailable(w)
 		return nil, true, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -451,5 +452,27 @@ func TestNewGuardValidates(t *testing.T) {
 	g, err := NewGuard(GuardConfig{ClientIP: ip, Prefix: "/auth/"})
 	if err != nil || g.Config().Prefix != "/auth" || g.Config().MaxBody != DefaultMaxBody || g.Config().UnlockURL != DefaultUnlockURL {
 		t.Fatalf("%v %+v", err, g.Config())
+	}
+}
+
+func TestDecisionsAreReported(t *testing.T) {
+	var mu sync.Mutex
+	got := map[Decision]int{}
+	tg := newTestGuard(t, func(c *GuardConfig) {
+		c.OnDecision = func(d Decision) { mu.Lock(); got[d]++; mu.Unlock() }
+	})
+	tg.signIn(t, demoupstream.DemoEmail, demoPassword)
+	for i := 0; i < 6; i++ {
+		tg.signIn(t, demoupstream.DemoEmail, "wrong")
+	}
+	tg.do(t, http.MethodPost, "/api/auth/sign-in/email", "text/plain", "x")
+	tg.do(t, http.MethodPost, "/api/auth/sign-up/email", "application/json", `{"email":"a@b.test","name":"A","password":"short"}`)
+	tg.do(t, http.MethodPost, "/api/auth/sign-in/email", "application/json", `{"email":"a@b.test"}`)
+	tg.engine.fail.Store(true)
+	tg.signIn(t, demoupstream.DemoEmail, "x")
+	want := map[Decision]int{DecisionSignInSucceeded: 1, DecisionSignInFailed: 5, DecisionRefusedLocked: 1,
+		DecisionBodyRefused: 1, DecisionPasswordRejected: 1, DecisionSignInNotCounted: 1, DecisionStoreError: 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("decisions %v, want %v", got, want)
 	}
 }

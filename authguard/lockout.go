@@ -64,15 +64,14 @@ const (
 
 // lockTicket is the reservation an Admission carries to Settle.
 type lockTicket struct {
-	kind     int
-	id       string
-	acctHex  string // account (or session) key
-	acct     string // its record key
-	device   string // device record key (trusted)
-	ip       string // IP record key, when a spray slot is held
-	nonce    string // recovery record key (recovery)
-	settled  atomic.Bool
-	ipString string
+	kind    int
+	id      string
+	acctHex string // account (or session) key
+	acct    string // its record key
+	device  string // device record key (trusted)
+	ip      string // IP record key, when a spray slot is held
+	nonce   string // recovery record key (recovery)
+	settled atomic.Bool
 }
 
 // Begin implements LockoutEngine. A store error refuses the attempt and
@@ -82,7 +81,7 @@ func (l *Lockout) Begin(ctx context.Context, a SignInAttempt) (Admission, error)
 	if err != nil {
 		return Admission{}, err
 	}
-	t := &lockTicket{id: id, ipString: a.IP.String()}
+	t := &lockTicket{id: id}
 	if a.Session != "" {
 		t.kind = kindSession
 		t.acctHex = l.keys.sessionKey(a.Session)
@@ -93,7 +92,7 @@ func (l *Lockout) Begin(ctx context.Context, a SignInAttempt) (Admission, error)
 	t.acct = acctRecKey(t.acctHex)
 	now := l.o.Clock()
 	if a.DeviceCookie != "" {
-		if dev, ok := parseDeviceCookie(l.keys.device, t.acctHex, a.DeviceCookie, now, l.o.DeviceMaxAge); ok {
+		if dev, ok := findDevice(l.keys.device, t.acctHex, a.DeviceCookie, now, l.o.DeviceMaxAge); ok {
 			adm, revoked, err := l.beginDevice(ctx, a, t, devRecKey(t.acctHex, dev))
 			if err != nil || !revoked {
 				return adm, err
@@ -161,7 +160,7 @@ func (l *Lockout) beginAccount(ctx context.Context, a SignInAttempt, t *lockTick
 	var d acctDecision
 	err := l.o.Store.Update(ctx, t.acct, func(now time.Time, cur []byte) ([]byte, time.Duration) {
 		r := decode[acctRec](cur)
-		d = r.begin(&l.o, ms(now), t.id)
+		d = r.begin(&l.o, ms(now), t.id, nonce != "")
 		return r.save(&l.o, ms(now))
 	})
 	if err != nil {
@@ -173,7 +172,7 @@ func (l *Lockout) beginAccount(ctx context.Context, a SignInAttempt, t *lockTick
 	if d.admit {
 		return Admission{Admit: true, ticket: t}, nil
 	}
-	if nonce != "" && d.recoverable {
+	if d.recovery {
 		fresh := false
 		key := recoveryRecKey(nonce)
 		err := l.o.Store.Update(ctx, key, func(now time.Time, cur []byte) ([]byte, time.Duration) {
@@ -183,12 +182,19 @@ func (l *Lockout) beginAccount(ctx context.Context, a SignInAttempt, t *lockTick
 			}
 			return []byte("1"), max(nonceExp.Sub(now)+cookieSkew, time.Minute)
 		})
-		if err != nil {
-			return Admission{}, fmt.Errorf("lockout: recovery cookie: %w", err)
-		}
-		if fresh {
+		if err == nil && fresh {
 			t.kind, t.nonce = kindRecovery, key
 			return Admission{Admit: true, Recovery: true, ticket: t}, nil
+		}
+		// A used cookie (or a store error): give the recovery slot back.
+		rerr := l.o.Store.Update(ctx, t.acct, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+			r := decode[acctRec](cur)
+			r.normalize(&l.o, ms(now))
+			r.Q, _ = dropResv(r.Q, t.id)
+			return r.save(&l.o, ms(now))
+		})
+		if err = errors.Join(err, rerr); err != nil {
+			return Admission{}, fmt.Errorf("lockout: recovery cookie: %w", err)
 		}
 	}
 	adm := Admission{Reason: d.reason, RetryAfter: d.retryAfter}
@@ -227,7 +233,7 @@ func (l *Lockout) Settle(ctx context.Context, a SignInAttempt, adm Admission, ou
 	var st Settlement
 	var errs []error
 	if out == OutcomeSuccess && t.kind != kindSession {
-		c, err := newDeviceCookie(l.keys.device, t.acctHex, l.o.Clock(), l.o.DeviceMaxAge)
+		c, err := reissueDeviceCookie(l.keys.device, t.acctHex, a.DeviceCookie, l.o.Clock(), l.o.DeviceMaxAge)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("lockout: device cookie: %w", err))
 		} else {

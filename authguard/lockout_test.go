@@ -178,6 +178,29 @@ func testLockoutRecoveryCookie(t *testing.T, kind storeKind) {
 	// The used cookie opens nothing now: single use.
 	r.mustRefuse(a, ReasonLocked)
 
+	// Recovery sign-ins in flight count against the failed-recovery cap:
+	// ten fresh cookies at once open the lock three times.
+	var held []Admission
+	for i := 0; i < 10; i++ {
+		rc, _ := r.l.GrantRecovery(ctx)
+		ha := SignInAttempt{Email: email, IP: ipB, RecoveryCookie: rc.Value}
+		adm, err := r.l.Begin(ctx, ha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if adm.Admit {
+			held = append(held, adm)
+		}
+	}
+	if len(held) != DefaultRecoveryFailures {
+		t.Fatalf("%d recovery sign-ins in flight at once, want %d", len(held), DefaultRecoveryFailures)
+	}
+	for _, adm := range held {
+		if _, err := r.l.Settle(ctx, a, adm, OutcomeNotCounted); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Failed recoveries: three per account per day.
 	for i := 0; i < DefaultRecoveryFailures; i++ {
 		rc, _ := r.l.GrantRecovery(ctx)
@@ -217,7 +240,7 @@ func testLockoutDeviceCookie(t *testing.T, kind storeKind) {
 	// A device cookie of another account, or a garbled one, is untrusted.
 	other := r.deviceCookie("someone@example.com", ipA)
 	r.mustRefuse(SignInAttempt{Email: email, IP: ipB, DeviceCookie: other}, ReasonLocked)
-	r.mustRefuse(SignInAttempt{Email: email, IP: ipB, DeviceCookie: cookie[:len(cookie)-2] + "AA"}, ReasonLocked)
+	r.mustRefuse(SignInAttempt{Email: email, IP: ipB, DeviceCookie: flip(cookie, 20)}, ReasonLocked)
 
 	// The device's own budget: 5 per 15 minutes, not the account's lock.
 	for i := 1; i <= 5; i++ {
@@ -260,6 +283,41 @@ func (r *rig) deviceCookieThroughLock(email string) string {
 		r.t.Fatal(err)
 	}
 	return c.Value
+}
+
+func TestLockoutDeviceCookieSeveralAccounts(t *testing.T) {
+	forEachStore(t, testLockoutDeviceCookieSeveralAccounts)
+}
+
+// One browser signs in to four accounts in turn, always sending the cookie
+// it holds: it stays trusted for the three most recent.
+func testLockoutDeviceCookieSeveralAccounts(t *testing.T, kind storeKind) {
+	r := newRig(t, kind)
+	emails := []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"}
+	var jar string
+	for _, e := range emails {
+		_, st := r.mustAdmit(SignInAttempt{Email: e, IP: ipA, DeviceCookie: jar}, OutcomeSuccess)
+		jar = st.Cookies[0].Value
+		r.lockAccount(e, ipB)
+	}
+	if n := len(deviceEntries(jar)); n != maxDeviceEntries || len(jar) != maxDeviceEntries*deviceCookieLen+maxDeviceEntries-1 {
+		t.Fatalf("cookie of %d entries, %d chars", n, len(jar))
+	}
+	for _, e := range emails[1:] {
+		if adm, _ := r.mustAdmit(SignInAttempt{Email: e, IP: ipB, DeviceCookie: jar}, OutcomeNotCounted); !adm.Trusted {
+			t.Fatalf("%s not trusted", e)
+		}
+	}
+	// The oldest account fell out of the cookie.
+	r.mustRefuse(SignInAttempt{Email: emails[0], IP: ipB, DeviceCookie: jar}, ReasonLocked)
+	// A success on b moves b first and keeps the others.
+	_, st := r.mustAdmit(SignInAttempt{Email: emails[1], IP: ipB, DeviceCookie: jar}, OutcomeSuccess)
+	next := st.Cookies[0].Value
+	for _, e := range emails[1:] {
+		if adm, _ := r.mustAdmit(SignInAttempt{Email: e, IP: ipB, DeviceCookie: next}, OutcomeNotCounted); !adm.Trusted {
+			t.Fatalf("%s not trusted after the re-issue", e)
+		}
+	}
 }
 
 func TestLockoutDeviceHardLimit(t *testing.T) { forEachStore(t, testLockoutDeviceHardLimit) }

@@ -15,7 +15,9 @@ type SignInAttempt struct {
 	// IP is Caddy's trusted client IP.
 	IP netip.Addr
 	// DeviceCookie and RecoveryCookie are the raw values of the guard's
-	// own cookies on the request, empty when absent.
+	// own cookies on the request, empty when absent. A device cookie may
+	// carry entries for several accounts; pass Settle the same attempt so
+	// that the re-issued cookie keeps the others.
 	DeviceCookie   string
 	RecoveryCookie string
 	// Session, when not empty, is the raw session cookie value of a

@@ -85,9 +85,9 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func durMS(d time.Duration) int64 { return d.Milliseconds() }
 
-// decode reads a record; a garbled one counts as absent, except that the
-// caller's zero value for an account keeps nothing in force. (Records are
-// only written by this package.)
+// decode reads a record. Only this package writes records; one that does
+// not parse (a foreign value under the prefix) counts as absent and is
+// overwritten.
 func decode[T any](b []byte) T {
 	var v T
 	if len(b) > 0 {
@@ -154,15 +154,48 @@ type acctDecision struct {
 	retryAfter time.Duration
 	// expired: the end of a lock was seen for the first time.
 	expired bool
-	// recoverable: refused, but a recovery cookie may open it.
-	recoverable bool
-	failures    int
+	// recovery: refused, but a recovery slot is reserved for the
+	// recovery cookie the attempt carries.
+	recovery bool
+	failures int
 }
 
-// begin decides an untrusted attempt and reserves its slot.
-func (r *acctRec) begin(o *LockoutOptions, now int64, id string) acctDecision {
+// recoveryMark tags an account reservation held by a recovery sign-in.
+const recoveryMark = "r"
+
+// inflight counts the reservations of one kind (normal or recovery).
+func inflight(q []resv, recovery bool) int {
+	n := 0
+	for _, r := range q {
+		if (r.A == recoveryMark) == recovery {
+			n++
+		}
+	}
+	return n
+}
+
+// begin decides an untrusted attempt and reserves its slot. When the
+// account refuses and offerRecovery is set, it reserves a recovery slot
+// instead if the account's failed recoveries (settled and in flight) leave
+// room: the caller then consumes the recovery cookie, or releases the slot.
+func (r *acctRec) begin(o *LockoutOptions, now int64, id string, offerRecovery bool) acctDecision {
 	r.normalize(o, now)
-	d := acctDecision{failures: r.N, recoverable: r.RF < o.RecoveryFailures}
+	d := r.decide(o, now)
+	d.failures = r.N
+	if d.admit {
+		r.Q = append(r.Q, resv{ID: id, Exp: now + durMS(o.ReservationTTL)})
+		return d
+	}
+	if offerRecovery && r.RF+inflight(r.Q, true) < o.RecoveryFailures {
+		r.Q = append(r.Q, resv{ID: id, Exp: now + durMS(o.ReservationTTL), A: recoveryMark})
+		d.recovery = true
+	}
+	return d
+}
+
+// decide is begin's verdict for a normal attempt.
+func (r *acctRec) decide(o *LockoutOptions, now int64) acctDecision {
+	var d acctDecision
 	if r.Hard {
 		d.reason, d.retryAfter = ReasonHardLocked, o.Locks[len(o.Locks)-1]
 		return d
@@ -177,12 +210,11 @@ func (r *acctRec) begin(o *LockoutOptions, now int64, id string) acctDecision {
 	// Before the first lock the free budget; after a lock one attempt at a
 	// time, whose failure starts the next lock.
 	allowance := max(o.FreeFailures-r.N, 1)
-	if len(r.Q) >= allowance {
+	if inflight(r.Q, false) >= allowance {
 		d.reason, d.retryAfter = ReasonThrottled, time.Second
 		return d
 	}
-	r.Q = append(r.Q, resv{ID: id, Exp: now + durMS(o.ReservationTTL)})
-	d.admit, d.recoverable = true, false
+	d.admit = true
 	return d
 }
 

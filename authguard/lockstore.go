@@ -22,7 +22,8 @@ type LockStore interface {
 	// conflict is retried) and must have no other effect.
 	Update(ctx context.Context, key string, fn UpdateFunc) error
 	// Scan calls fn with every live key starting with prefix, and its
-	// value, for the admin list. Order is unspecified.
+	// value, for the admin list, one call at a time. Order is
+	// unspecified.
 	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
 }
 

@@ -97,6 +97,7 @@ func TestRedisLockStoreCluster(t *testing.T) {
 		"hard_cap":     testLockoutHardCap,
 		"recovery":     testLockoutRecoveryCookie,
 		"device":       testLockoutDeviceCookie,
+		"several":      testLockoutDeviceCookieSeveralAccounts,
 		"spray":        testLockoutSpray,
 		"burst":        testLockoutConcurrentBurst,
 		"reservations": testLockoutReservations,

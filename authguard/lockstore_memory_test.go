@@ -48,3 +48,25 @@ func TestMemoryLockStoreBoundedAndExpiring(t *testing.T) {
 		t.Fatal("Update with a cancelled context succeeded")
 	}
 }
+
+// A config reload builds a new engine over the store kept in the
+// UsagePool: the lock, and the device cookies (same secret), survive.
+func TestMemoryLockStoreKeepsLockAcrossReload(t *testing.T) {
+	r := newRig(t, storeKinds[0])
+	email := "reload@example.com"
+	cookie := r.deviceCookie(email, ipA)
+	r.lockAccount(email, ipB)
+	reloaded, err := NewLockout(LockoutOptions{Secret: testSecret, Store: r.store, Clock: r.clock.Now, Locks: []time.Duration{20 * time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	adm, err := reloaded.Begin(ctx, SignInAttempt{Email: email, IP: ipB})
+	if err != nil || adm.Admit || adm.Reason != ReasonLocked || adm.RetryAfter != 15*time.Minute {
+		t.Fatalf("after reload: %+v %v, want the 15 min lock kept", adm, err)
+	}
+	adm, err = reloaded.Begin(ctx, SignInAttempt{Email: email, IP: ipB, DeviceCookie: cookie})
+	if err != nil || !adm.Admit || !adm.Trusted {
+		t.Fatalf("device after reload: %+v %v", adm, err)
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -42,7 +44,15 @@ type RedisLockStore struct {
 	prefix  string
 	timeout time.Duration
 	clock   func() time.Time
+	seed    maphash.Seed
+	// stripes serialise this instance's updates of one key, so that its
+	// own goroutines never fight over a record (a burst from one IP, on
+	// one account); compare-and-set conflicts then only come from other
+	// instances.
+	stripes [redisStripes]chan struct{}
 }
+
+const redisStripes = 1024
 
 // NewRedisLockStore returns a store over client (the caller closes it).
 func NewRedisLockStore(client redis.UniversalClient, o RedisLockStoreOptions) *RedisLockStore {
@@ -52,7 +62,11 @@ func NewRedisLockStore(client redis.UniversalClient, o RedisLockStoreOptions) *R
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultLockRedisTimeout
 	}
-	return &RedisLockStore{client: client, prefix: o.Prefix, timeout: o.Timeout, clock: o.Clock}
+	s := &RedisLockStore{client: client, prefix: o.Prefix, timeout: o.Timeout, clock: o.Clock, seed: maphash.MakeSeed()}
+	for i := range s.stripes {
+		s.stripes[i] = make(chan struct{}, 1)
+	}
+	return s
 }
 
 // loadScript reads a record and the server time.
@@ -93,6 +107,13 @@ const maxSwapRounds = 1000
 func (s *RedisLockStore) Update(ctx context.Context, key string, fn UpdateFunc) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	stripe := s.stripes[maphash.String(s.seed, key)%redisStripes]
+	select {
+	case stripe <- struct{}{}:
+		defer func() { <-stripe }()
+	case <-ctx.Done():
+		return fmt.Errorf("lockout store: waiting for a record: %w", ctx.Err())
+	}
 	k := s.prefix + key
 	res, err := loadScript.Run(ctx, s.client, []string{k}).Slice()
 	if err != nil {
@@ -129,8 +150,7 @@ func (s *RedisLockStore) Update(ctx context.Context, key string, fn UpdateFunc) 
 			return err
 		}
 		if round >= 3 {
-			// Many writers on one record (a burst on one account): spread
-			// them out a little.
+			// Many instances writing one record: spread them out a little.
 			select {
 			case <-time.After(time.Duration(rand.IntN(1000*min(round-2, 10))) * time.Microsecond):
 			case <-ctx.Done():
@@ -165,6 +185,14 @@ func (s *RedisLockStore) decode(res []any, i int) ([]byte, time.Time, error) {
 // Scan implements LockStore with SCAN on every master.
 func (s *RedisLockStore) Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error {
 	pattern := escapeGlob(s.prefix+prefix) + "*"
+	// Cluster and Ring scan their shards concurrently; fn sees one record
+	// at a time.
+	var mu sync.Mutex
+	emit := func(key string, val []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return fn(key, val)
+	}
 	scan := func(ctx context.Context, c *redis.Client) error {
 		var cursor uint64
 		for {
@@ -191,7 +219,7 @@ func (s *RedisLockStore) Scan(ctx context.Context, prefix string, fn func(key st
 				}
 				for i, k := range keys {
 					if v, ok := vals[i].(string); ok {
-						if err := fn(k[len(s.prefix):], []byte(v)); err != nil {
+						if err := emit(k[len(s.prefix):], []byte(v)); err != nil {
 							cancel()
 							return err
 						}

@@ -171,3 +171,48 @@ func TestRedisLockStoreStallTimesOut(t *testing.T) {
 		t.Fatalf("stalled Redis: %+v %v, want an error", adm, err)
 	}
 }
+
+// Two instances (stores with their own clients) on one Redis: a burst
+// split across them still admits exactly the budget, through the
+// compare-and-set script rather than the in-process stripes.
+func TestRedisLockStoreTwoInstancesBurst(t *testing.T) {
+	c1 := sharedRedis(t)
+	prefix := testPrefix(t, c1)
+	c2 := sharedRedis(t)
+	var engines [2]*Lockout
+	for i, c := range []*redis.Client{c1, c2} {
+		l, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c, RedisLockStoreOptions{Prefix: prefix, Timeout: 5 * time.Second})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines[i] = l
+	}
+	a := SignInAttempt{Email: "split@example.com", IP: ipA}
+	const n = 50
+	adms := make([]Admission, n)
+	errs := make([]error, n)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := 0; i < n; i++ {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			adms[i], errs[i] = engines[i%2].Begin(context.Background(), a)
+		}()
+	}
+	start.Done()
+	done.Wait()
+	admitted := 0
+	for i := range adms {
+		if errs[i] != nil {
+			t.Fatalf("Begin %d: %v", i, errs[i])
+		}
+		if adms[i].Admit {
+			admitted++
+		}
+	}
+	if admitted != DefaultFreeFailures {
+		t.Fatalf("%d admitted across two instances, want %d", admitted, DefaultFreeFailures)
+	}
+}

@@ -33,16 +33,13 @@ func recoveryMAC(key, body []byte) []byte {
 
 // newRecoveryCookie issues a recovery cookie valid for maxAge.
 func newRecoveryCookie(key []byte, now time.Time, maxAge time.Duration) (*http.Cookie, error) {
-	raw := make([]byte, recoveryRawLen)
-	raw[0] = recoveryVersion
-	if _, err := rand.Read(raw[1 : 1+recoveryNonceLen]); err != nil {
+	nonce := make([]byte, recoveryNonceLen)
+	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	binary.BigEndian.PutUint64(raw[1+recoveryNonceLen:], uint64(now.Add(maxAge).Unix()))
-	copy(raw[recoveryRawLen-16:], recoveryMAC(key, raw[:recoveryRawLen-16]))
 	return &http.Cookie{
 		Name:     RecoveryCookieName,
-		Value:    base64.RawURLEncoding.EncodeToString(raw),
+		Value:    recoveryCookieValue(key, nonce, now.Add(maxAge)),
 		Path:     "/",
 		MaxAge:   int(maxAge / time.Second),
 		Secure:   true,
@@ -51,13 +48,23 @@ func newRecoveryCookie(key []byte, now time.Time, maxAge time.Duration) (*http.C
 	}, nil
 }
 
+// recoveryCookieValue encodes and signs a recovery cookie.
+func recoveryCookieValue(key, nonce []byte, exp time.Time) string {
+	raw := make([]byte, recoveryRawLen)
+	raw[0] = recoveryVersion
+	copy(raw[1:1+recoveryNonceLen], nonce)
+	binary.BigEndian.PutUint64(raw[1+recoveryNonceLen:], uint64(exp.Unix()))
+	copy(raw[recoveryRawLen-16:], recoveryMAC(key, raw[:recoveryRawLen-16]))
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
 // parseRecoveryCookie returns the nonce (hex) and expiry of a valid,
 // unexpired recovery cookie.
 func parseRecoveryCookie(key []byte, value string, now time.Time) (string, time.Time, bool) {
 	if len(value) != recoveryCookieLen {
 		return "", time.Time{}, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil || len(raw) != recoveryRawLen || raw[0] != recoveryVersion {
 		return "", time.Time{}, false
 	}

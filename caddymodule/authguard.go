@@ -95,6 +95,9 @@ func (AuthGuard) CaddyModule() caddy.ModuleInfo {
 // It opens no connection.
 func (ag *AuthGuard) Provision(ctx caddy.Context) error {
 	ag.logger = caddy.Log().Named("ocomms.authguard")
+	if err := registerCollectors(ctx.GetMetricsRegistry(), authGuardDecisions); err != nil {
+		return fmt.Errorf("ocomms_auth_guard: registering metrics: %w", err)
+	}
 	app, err := appFrom(ctx)
 	if err != nil {
 		return fmt.Errorf("ocomms_auth_guard: %w", err)
@@ -106,6 +109,9 @@ func (ag *AuthGuard) Provision(ctx caddy.Context) error {
 		UnlockURL: ag.UnlockURL,
 		Events:    guardEmitter(ctx),
 		Logger:    ag.logger,
+		OnDecision: func(d authguard.Decision) {
+			authGuardDecisions.WithLabelValues(string(d)).Inc()
+		},
 	}
 	switch ag.OnStoreError {
 	case "", "closed":

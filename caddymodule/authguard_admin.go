@@ -57,7 +57,7 @@ func engines() []authguard.LockoutEngine {
 // listener (default localhost:2019; whoever can reach it can unlock):
 //
 //	GET  /ocomms/lockouts         accounts with failures or a lock (no emails: keys only)
-//	POST /ocomms/lockouts/unlock  {"email":"…"}: clears the account
+//	POST /ocomms/lockouts/unlock  {"email":"…"} or {"key":"<key from the list>"}: clears the account
 //
 // State changes only by POST; other methods get 405.
 type LockoutAdmin struct{}
@@ -92,9 +92,16 @@ type LockoutList struct {
 	Lockouts []LockoutListEntry `json:"lockouts"`
 }
 
-// UnlockRequest is the body of POST /ocomms/lockouts/unlock.
+// UnlockRequest is the body of POST /ocomms/lockouts/unlock: an email, or
+// an account key as GET /ocomms/lockouts shows it.
 type UnlockRequest struct {
-	Email string `json:"email"`
+	Email string `json:"email,omitempty"`
+	Key   string `json:"key,omitempty"`
+}
+
+// keyUnlocker is an engine that also unlocks by account key.
+type keyUnlocker interface {
+	UnlockKey(ctx context.Context, key string) (bool, error)
 }
 
 // UnlockResult is the answer of POST /ocomms/lockouts/unlock.
@@ -155,8 +162,8 @@ func serveLockoutUnlock(w http.ResponseWriter, r *http.Request) error {
 	var req UnlockRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.Email) == "" {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New(`want {"email":"<address>"}`)}
+	if err := dec.Decode(&req); err != nil || (strings.TrimSpace(req.Email) == "") == (req.Key == "") {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New(`want {"email":"<address>"} or {"key":"<account key>"}`)}
 	}
 	es := engines()
 	if len(es) == 0 {
@@ -166,14 +173,27 @@ func serveLockoutUnlock(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	var res UnlockResult
 	for _, e := range es {
-		ok, err := e.Unlock(ctx, req.Email)
+		var ok bool
+		var err error
+		if req.Key != "" {
+			ku, can := e.(keyUnlocker)
+			if !can {
+				return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New("this lockout engine unlocks by email only")}
+			}
+			ok, err = ku.UnlockKey(ctx, req.Key)
+		} else {
+			ok, err = e.Unlock(ctx, req.Email)
+		}
+		if err != nil && req.Key != "" && strings.Contains(err.Error(), "not an account key") {
+			return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New("key: want the 32 hex digits GET /ocomms/lockouts shows")}
+		}
 		if err != nil {
 			return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: fmt.Errorf("unlocking: %w", err)}
 		}
 		res.Unlocked = res.Unlocked || ok
 	}
 	caddy.Log().Named("ocomms.authguard").Info("account unlocked by an admin",
-		zap.String("email", strings.ToLower(req.Email)), zap.Bool("had_state", res.Unlocked),
+		zap.String("email", strings.ToLower(req.Email)), zap.String("key", req.Key), zap.Bool("had_state", res.Unlocked),
 		zap.String("remote_addr", r.RemoteAddr))
 	return writeAdminJSON(w, res)
 }

@@ -50,6 +50,7 @@ func parseAuthGuardCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //	        recovery_failures  <n>          # default 3
 //	        spray_accounts     <n>          # default 20
 //	        spray_window       <duration>   # default 10m
+//	        reservation_ttl    <duration>   # default 30s
 //	        timeout            <duration>   # Redis, default 200ms
 //	    }
 //	}
@@ -213,6 +214,7 @@ func parseLockoutBlock(d *caddyfile.Dispenser) (*LockoutConfig, error) {
 	durs := map[string]*caddy.Duration{
 		"reset_after": &lc.ResetAfter, "device_window": &lc.DeviceWindow, "device_max_age": &lc.DeviceMaxAge,
 		"recovery_max_age": &lc.RecoveryMaxAge, "spray_window": &lc.SprayWindow, "timeout": &lc.Timeout,
+		"reservation_ttl": &lc.ReservationTTL,
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
@@ -62,11 +63,15 @@ unlock clears one account by email, as a password reset would.`,
 		},
 	}
 	unlock := &cobra.Command{
-		Use:   "unlock <email>",
-		Short: "Clears an account's failures and lock",
+		Use:   "unlock <email|key>",
+		Short: "Clears an account's failures and lock, by email or by the key list shows",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			req, _ := json.Marshal(UnlockRequest{Email: args[0]})
+			ur := UnlockRequest{Email: args[0]}
+			if accountKey.MatchString(args[0]) {
+				ur = UnlockRequest{Key: args[0]}
+			}
+			req, _ := json.Marshal(ur)
 			body, err := adminCall(address, config, adapter, http.MethodPost, "/ocomms/lockouts/unlock", req)
 			if err != nil {
 				return err
@@ -88,6 +93,9 @@ unlock clears one account by email, as a password reset would.`,
 	cmd.AddCommand(list, unlock)
 	return cmd
 }
+
+// accountKey is what an account key looks like (an email never does).
+var accountKey = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // adminCall sends one request to the running Caddy's admin API and returns
 // the body of a 2xx answer.

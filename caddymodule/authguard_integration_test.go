@@ -184,8 +184,27 @@ func (l LockoutList) failures() int {
 	return n
 }
 
+// decisionCount reads one ocomms_auth_guard_decisions_total series from
+// the admin API's /metrics (the counters are process-wide, so tests compare
+// before and after).
+func (ge *guardEdge) decisionCount(t *testing.T, decision string) int {
+	t.Helper()
+	status, raw := ge.admin(t, http.MethodGet, "/metrics", nil)
+	prefix := `ocomms_auth_guard_decisions_total{decision="` + decision + `"} `
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok && status == 200 {
+			var n int
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	t.Fatalf("no %s series in /metrics (status %d)", decision, status)
+	return 0
+}
+
 func TestAuthGuardLocksThroughCaddy(t *testing.T) {
 	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	failed0, locked0 := ge.decisionCount(t, "sign_in_failed"), ge.decisionCount(t, "refused_locked")
 	for i := 0; i < 5; i++ {
 		if a := ge.signIn(t, demoupstream.DemoEmail, "wrong password"); a.status != 401 {
 			t.Fatalf("attempt %d: %d %s", i+1, a.status, a.body)
@@ -213,6 +232,10 @@ func TestAuthGuardLocksThroughCaddy(t *testing.T) {
 	// The lock answer carries the security headers too.
 	if a.header.Get("Content-Security-Policy") == "" || a.header.Get("Strict-Transport-Security") == "" {
 		t.Errorf("lock answer without security headers: %v", a.header)
+	}
+	// Metrics count decisions by a bounded label.
+	if f, l := ge.decisionCount(t, "sign_in_failed")-failed0, ge.decisionCount(t, "refused_locked")-locked0; f != 5 || l != 1 {
+		t.Errorf("metrics: %d failures, %d refusals counted; want 5 and 1", f, l)
 	}
 }
 
@@ -462,10 +485,113 @@ func TestAuthGuardAdminAPI(t *testing.T) {
 	if status != 200 || json.Unmarshal(raw, &res) != nil || !res.Unlocked {
 		t.Fatalf("unlock: %d %s", status, raw)
 	}
+	// By key, as the list shows it.
+	for i := 0; i < 5; i++ {
+		ge.signIn(t, "keyed@ocomms.test", "wrong password")
+	}
+	l = ge.lockouts(t)
+	if len(l.Lockouts) != 1 {
+		t.Fatalf("list %+v", l)
+	}
+	if status, raw := ge.admin(t, http.MethodPost, "/ocomms/lockouts/unlock", UnlockRequest{Key: "not-a-key"}); status != 400 {
+		t.Fatalf("bad key: %d %s", status, raw)
+	}
+	status, raw = ge.admin(t, http.MethodPost, "/ocomms/lockouts/unlock", UnlockRequest{Key: l.Lockouts[0].Key})
+	if status != 200 || !strings.Contains(string(raw), `"unlocked":true`) {
+		t.Fatalf("unlock by key: %d %s", status, raw)
+	}
+	if a := ge.signIn(t, "keyed@ocomms.test", "wrong password"); a.status != 401 {
+		t.Fatalf("after unlock by key: %d", a.status)
+	}
+	ge.admin(t, http.MethodPost, "/ocomms/lockouts/unlock", UnlockRequest{Email: "keyed@ocomms.test"})
 	if a := ge.signIn(t, demoupstream.DemoEmail, demoupstream.DefaultPassword); a.status != 200 {
 		t.Fatalf("after unlock: %d %s", a.status, a.body)
 	}
 	if l := ge.lockouts(t); len(l.Lockouts) != 0 {
 		t.Fatalf("list after unlock %+v", l)
+	}
+}
+
+func TestAuthGuardRefusesUnsafeConfigs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := edgetest.New(t)
+	for _, tc := range []struct{ global, guard, want string }{
+		// Redis is dialled lazily, so these fail at provisioning, offline.
+		{"ocomms {\n\t\tredis redis://127.0.0.1:6379\n\t}", "", "needs the ocomms secret"},
+		{"ocomms {\n\t\tsecret tooshort\n\t}", "", "at least 16"},
+		{"", "store redis", "no Redis configured"},
+		{"", "password {\n\t\t\tmin_length 20\n\t\t\tmax_length 10\n\t\t}", "password lengths"},
+		{"", "lockout {\n\t\t\tthreshold 10\n\t\t\thard_limit 5\n\t\t}", "hard_limit"},
+	} {
+		err := e.TryLoad(t, authGuardCaddyfile, "{UPSTREAM}", "127.0.0.1:9", "{GUARD}", tc.guard, "{GLOBAL}", tc.global, "{RATELIMIT}", "")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q / %q: %v, want an error with %q", tc.global, tc.guard, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "tooshort") {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+}
+
+func TestAuthGuardAdminAPIWithoutAGuard(t *testing.T) {
+	ge := startGuardEdge(t, "lockout off", "", "", demoupstream.Options{})
+	if status, raw := ge.admin(t, http.MethodGet, "/ocomms/lockouts", nil); status != http.StatusNotFound || !strings.Contains(string(raw), "no ocomms_auth_guard") {
+		t.Fatalf("list without a lockout: %d %s", status, raw)
+	}
+	// lockout off: wrong passwords are only the app's business.
+	for i := 0; i < 7; i++ {
+		if a := ge.signIn(t, demoupstream.DemoEmail, "wrong"); a.status != 401 {
+			t.Fatalf("attempt %d: %d", i+1, a.status)
+		}
+	}
+}
+
+func cookieFrom(a answer, name string) *http.Cookie {
+	for _, c := range (&http.Response{Header: a.header}).Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestAuthGuardUnlockPathsThroughCaddy(t *testing.T) {
+	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ok := ge.signIn(t, demoupstream.DemoEmail, demoupstream.DefaultPassword)
+	device := cookieFrom(ok, "__Host-ocomms-device")
+	if ok.status != 200 || device == nil || !device.Secure || !device.HttpOnly || device.Path != "/" {
+		t.Fatalf("sign-in: %d, device cookie %+v", ok.status, device)
+	}
+	for i := 0; i < 5; i++ {
+		ge.signIn(t, demoupstream.DemoEmail, "an attacker's guess")
+	}
+	if a := ge.signIn(t, demoupstream.DemoEmail, demoupstream.DefaultPassword); a.status != 429 {
+		t.Fatalf("untrusted while locked: %d", a.status)
+	}
+	// The victim's browser, holding its device cookie, is not locked out.
+	if a := ge.signIn(t, demoupstream.DemoEmail, demoupstream.DefaultPassword, "Cookie", device.Name+"="+device.Value, "Origin", demoupstream.DefaultTrustedOrigin); a.status != 200 {
+		t.Fatalf("trusted device: %d %s", a.status, a.body)
+	}
+	// Another browser: reset the password, and the recovery cookie lets
+	// the next sign-in through the lock.
+	ge.send(t, http.MethodPost, "/api/auth/request-password-reset", "application/json", []byte(`{"email":"`+demoupstream.DemoEmail+`"}`))
+	token := ge.up.app.LastResetToken(demoupstream.DemoEmail)
+	const newPassword = "marble quantum pelican 47 drift"
+	reset := ge.send(t, http.MethodPost, "/api/auth/reset-password", "application/json",
+		[]byte(`{"newPassword":"`+newPassword+`","token":"`+token+`"}`))
+	recovery := cookieFrom(reset, "__Host-ocomms-recovery")
+	if reset.status != 200 || recovery == nil {
+		t.Fatalf("reset: %d %v", reset.status, reset.header)
+	}
+	if a := ge.signIn(t, demoupstream.DemoEmail, newPassword); a.status != 429 {
+		t.Fatalf("locked without the recovery cookie: %d", a.status)
+	}
+	if a := ge.signIn(t, demoupstream.DemoEmail, newPassword, "Cookie", recovery.Name+"="+recovery.Value, "Origin", demoupstream.DefaultTrustedOrigin); a.status != 200 {
+		t.Fatalf("recovery sign-in: %d %s", a.status, a.body)
+	}
+	if a := ge.signIn(t, demoupstream.DemoEmail, newPassword); a.status != 200 {
+		t.Fatalf("after the recovery sign-in the account is clear: %d %s", a.status, a.body)
 	}
 }

@@ -44,6 +44,9 @@ type LockoutConfig struct {
 	SprayAccounts int `json:"spray_accounts,omitempty"`
 	// SprayWindow is the spray window. Default: 10m.
 	SprayWindow caddy.Duration `json:"spray_window,omitempty"`
+	// ReservationTTL is how long an admitted attempt holds its slot when
+	// its answer never comes. Default: 30s.
+	ReservationTTL caddy.Duration `json:"reservation_ttl,omitempty"`
 	// Timeout bounds each Redis operation; past it the sign-in follows
 	// on_store_error. Default: 200ms.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
@@ -72,6 +75,7 @@ func (ag *AuthGuard) provisionLockout(app *App, cfg *authguard.GuardConfig) erro
 		RecoveryFailures: lc.RecoveryFailures,
 		SprayAccounts:    lc.SprayAccounts,
 		SprayWindow:      time.Duration(lc.SprayWindow),
+		ReservationTTL:   time.Duration(lc.ReservationTTL),
 	}
 	for _, d := range lc.Locks {
 		opts.Locks = append(opts.Locks, time.Duration(d))

@@ -110,11 +110,28 @@ func TestAuthGuardRedisLockSurvivesEdgeRestart(t *testing.T) {
 	first, _ := startGuardProcess(t, up, "redis", rs.URL(), "")
 	lockDemoUser(t, first)
 	stopProcess(first)
-	second, _ := startGuardProcess(t, up, "redis", rs.URL(), "")
+	second, admin := startGuardProcess(t, up, "redis", rs.URL(), "")
 	hits := up.auth.Load()
 	s, b := signInAt(t, second, demoupstream.DemoEmail, demoupstream.DefaultPassword)
 	if s != 429 || !strings.Contains(b, "ACCOUNT_TEMPORARILY_LOCKED") || up.auth.Load() != hits {
 		t.Fatalf("after a restart on Redis: %d %s", s, b)
+	}
+	// The admin API lists it from Redis.
+	resp, err := http.Get("http://" + admin + "/ocomms/lockouts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Lockouts []struct {
+			Key         string
+			Failures    int
+			LockedUntil string `json:"locked_until"`
+		}
+	}
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil || len(list.Lockouts) != 1 || list.Lockouts[0].Failures != 5 || list.Lockouts[0].LockedUntil == "" {
+		t.Fatalf("admin list over Redis: %v %+v", err, list)
 	}
 	// The same restart on the memory store forgets the lock: the restart
 	// above was real.
@@ -192,6 +209,19 @@ func TestAuthGuardLockoutCommand(t *testing.T) {
 	}
 	if out := run("list", "--address", admin); !strings.Contains(out, "no accounts") {
 		t.Fatalf("list after unlock:\n%s", out)
+	}
+	// Unlock by the key the list shows (an admin may know no email).
+	lockDemoUser(t, p)
+	lines := strings.Split(strings.TrimSpace(run("list", "--address", admin)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("list: %q", lines)
+	}
+	key := strings.Fields(lines[1])[0]
+	if out := run("unlock", key, "--address", admin); !strings.Contains(out, "unlocked "+key) {
+		t.Fatalf("unlock by key: %s", out)
+	}
+	if s, b := signInAt(t, p, demoupstream.DemoEmail, demoupstream.DefaultPassword); s != 200 {
+		t.Fatalf("after the CLI unlock by key: %d %s", s, b)
 	}
 	// A stopped edge is a clear error, not a hang.
 	out, err := exec.Command(edgeBinary(t), "ocomms", "lockout", "list", "--address", "127.0.0.1:"+strconv.Itoa(edgetest.FreePort(t))).CombinedOutput()
