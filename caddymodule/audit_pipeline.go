@@ -167,7 +167,7 @@ func openOfflineStore(ctx context.Context, dir, pgURL string) (auditStore, func(
 	if _, err := os.Stat(dir); err != nil {
 		return auditStore{}, nil, fmt.Errorf("audit JSONL directory: %w", err)
 	}
-	j, err := auditlog.OpenJSONL(auditlog.JSONLConfig{Dir: dir, RetentionDays: -1})
+	j, err := auditlog.OpenJSONL(auditlog.JSONLConfig{Dir: dir, RetentionDays: -1, ReadOnly: true})
 	if err != nil {
 		return auditStore{}, nil, err
 	}
