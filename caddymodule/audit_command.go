@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ func newAuditCommand() *cobra.Command {
 		Use:   "audit",
 		Short: "Query and verify the security audit log",
 	}
-	audit.AddCommand(newAuditQueryCommand(), newAuditVerifyCommand())
+	audit.AddCommand(newAuditQueryCommand(), newAuditVerifyCommand(), newAuditPublicKeyCommand())
 	return audit
 }
 
@@ -389,5 +390,39 @@ names the first bad sequence number.
 	sf.add(cmd)
 	cmd.Flags().StringVar(&pubFile, "public-key", "", "Ed25519 public key file of the checkpoint signer")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func newAuditPublicKeyCommand() *cobra.Command {
+	var keyFile string
+	cmd := &cobra.Command{
+		Use:   "public-key [--signing-key-file FILE]",
+		Short: "Print the checkpoint verification key (PEM) for verify --public-key",
+		Long: `
+Prints the public half of the audit log's Ed25519 checkpoint key, to keep
+away from the edge and give to 'caddy ocomms audit verify --public-key'.
+It reads an existing key and never creates one.
+`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if keyFile == "" {
+				keyFile = filepath.Join(defaultAuditBase(), "checkpoint.key")
+			}
+			if _, err := os.Stat(keyFile); err != nil {
+				return fmt.Errorf("signing key: %w", err)
+			}
+			key, err := auditlog.LoadOrCreateSigningKey(keyFile)
+			if err != nil {
+				return err
+			}
+			pemKey, err := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(pemKey)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&keyFile, "signing-key-file", "", "the checkpoint key (default <caddy data dir>/ocomms-audit/checkpoint.key)")
 	return cmd
 }

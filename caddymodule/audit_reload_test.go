@@ -98,6 +98,16 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := writePublicKey(t, e.dir)
+	printed, err := runCLI(t, "public-key", "--signing-key-file", filepath.Join(e.dir, "checkpoint.key"))
+	if want, _ := os.ReadFile(pub); err != nil || printed != string(want) {
+		t.Fatalf("public-key printed %q (%v), want %q", printed, err, want)
+	}
+	if _, err := runCLI(t, "public-key", "--signing-key-file", filepath.Join(e.dir, "none.key")); err == nil {
+		t.Fatal("public-key of a missing file succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "none.key")); err == nil {
+		t.Fatal("public-key created a key")
+	}
 	out, err := runCLI(t, "verify", "--jsonl", e.dir, "--public-key", pub)
 	if err != nil || !strings.Contains(out, "OK:") {
 		t.Fatalf("verify of an untouched log: %v\n%s", err, out)
