@@ -43,8 +43,8 @@ func (c *sessionCache) get(key string, now time.Time) (Session, bool) {
 	return e.value, true
 }
 
-// put stores an entry, dropping expired ones and then the oldest while
-// the cache is full.
+// put stores an entry, dropping the oldest entries (which expire first)
+// while the cache is full.
 func (c *sessionCache) put(key string, v Session, expires time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
