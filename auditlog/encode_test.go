@@ -170,6 +170,29 @@ func checkOCSF(t *testing.T, e Event, o map[string]any) {
 			t.Fatalf("class %d requires %s", class, k)
 		}
 	}
+	// The schema's at_least_one constraints (authentication.json,
+	// network.json, http_activity.json).
+	atLeastOne := map[int][][]string{
+		3002: {{"service", "dst_endpoint"}},
+		4002: {{"src_endpoint", "dst_endpoint"}, {"http_request", "http_response"}},
+	}
+	for _, set := range atLeastOne[class] {
+		found := false
+		for _, k := range set {
+			if _, ok := o[k]; ok {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("class %d needs one of %v", class, set)
+		}
+	}
+	if api, ok := o["api"].(map[string]any); ok && api["operation"] == "" {
+		t.Fatal("api.operation is required")
+	}
+	if prod := meta["product"].(map[string]any); prod["vendor_name"] == nil || prod["name"] == nil {
+		t.Fatalf("metadata.product %v", prod)
+	}
 	if e.SourceIP != "" {
 		if src, _ := o["src_endpoint"].(map[string]any); src != nil && src["ip"] != e.SourceIP {
 			t.Fatalf("src_endpoint.ip %v", src["ip"])

@@ -3,7 +3,6 @@ package auditlog
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
@@ -247,43 +246,6 @@ func (p *Pipeline) drop(e Event, closed bool) {
 	}
 }
 
-// recentRing holds the newest durable records with their decoded events,
-// so sinks that keep up need not decode what Emit already had.
-type recentRing struct {
-	slots []atomic.Pointer[Record]
-}
-
-func newRecentRing(n int) *recentRing { return &recentRing{slots: make([]atomic.Pointer[Record], n)} }
-
-func (r *recentRing) put(rec *Record) { r.slots[rec.Seq%uint64(len(r.slots))].Store(rec) }
-
-// event returns the decoded event of seq, or nil when it has rotated out.
-func (r *recentRing) event(seq uint64) *Event {
-	if rec := r.slots[seq%uint64(len(r.slots))].Load(); rec != nil && rec.Seq == seq {
-		return rec.Event
-	}
-	return nil
-}
-
-// newUUID returns a random (version 4) UUID from crypto/rand.
-func newUUID() string {
-	var u [16]byte
-	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails (Go 1.24+)
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	var b [36]byte
-	j := 0
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
-		j += 2
-	}
-	return string(b[:])
-}
-
 // writer appends the queue to the spool and fsyncs every FsyncInterval.
 func (p *Pipeline) writer() {
 	defer close(p.writeDone)
@@ -489,60 +451,4 @@ func (p *Pipeline) crash() {
 func (p *Pipeline) stopWriter() {
 	p.stopOnce.Do(func() { close(p.stopWrite) })
 	<-p.writeDone
-}
-
-// Stats is a snapshot of the pipeline's state.
-type Stats struct {
-	// LastSeq is the last sequence number assigned; DurableSeq the last
-	// one fsynced to the spool.
-	LastSeq, DurableSeq uint64
-	// QueueDepth is the number of events waiting for the next spool write.
-	QueueDepth int
-	// SpoolSegments and SpoolBytes are the spool's current size.
-	SpoolSegments int
-	SpoolBytes    int64
-	// Dropped counts events refused (closed pipeline or stalled spool);
-	// EncodeErrors events that could not be encoded; SpoolErrors failed
-	// spool writes or fsyncs (retried).
-	Dropped, EncodeErrors, SpoolErrors uint64
-	// Checkpoints counts the checkpoints written to the spool.
-	Checkpoints uint64
-	// Sinks is one entry per sink.
-	Sinks []SinkStats
-}
-
-// SinkStats is one sink's delivery state.
-type SinkStats struct {
-	Name string
-	// DeliveredSeq is the last seq the sink acknowledged; Lag is
-	// DurableSeq minus DeliveredSeq.
-	DeliveredSeq, Lag uint64
-	// Errors counts failed writes (each retried); LastError is the last.
-	Errors    uint64
-	LastError string
-}
-
-// Stats returns a snapshot of the pipeline's counters.
-func (p *Pipeline) Stats() Stats {
-	p.mu.Lock()
-	st := Stats{LastSeq: p.seq, QueueDepth: len(p.pending) + int(p.unwritten.Load())}
-	p.mu.Unlock()
-	st.DurableSeq = p.durableSeq.Load()
-	st.SpoolSegments, st.SpoolBytes = p.sp.usage()
-	st.Dropped = p.dropped.Load()
-	st.EncodeErrors = p.encodeErrors.Load()
-	st.SpoolErrors = p.spoolErrors.Load()
-	st.Checkpoints = p.checkpoints.Load()
-	for _, r := range p.runners {
-		d := r.acked.Load()
-		ss := SinkStats{Name: r.name, DeliveredSeq: d, Errors: r.errors.Load()}
-		if st.DurableSeq > d {
-			ss.Lag = st.DurableSeq - d
-		}
-		if e, ok := r.lastErr.Load().(string); ok {
-			ss.LastError = e
-		}
-		st.Sinks = append(st.Sinks, ss)
-	}
-	return st
 }

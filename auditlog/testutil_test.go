@@ -121,3 +121,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// fakeClock is a settable clock for the pipeline and stores.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func testClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Millisecond)
+	return c.t
+}
+
+func (c *fakeClock) advanceDay() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(24 * time.Hour)
+}
