@@ -11,9 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -154,13 +152,13 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 		if err != nil {
 			return fmt.Errorf("accounts from %s: %w", f.accountsFromIP, err)
 		}
-		return printPivots(out, "ACCOUNT", pivotsJSON(ps), f.asJSON)
+		return printPivots(out, "ACCOUNT", ps, f.asJSON)
 	case f.ipsForAccount != "":
 		ps, err := st.querier.IPsForAccount(ctx, f.ipsForAccount, since, until)
 		if err != nil {
 			return fmt.Errorf("addresses of %s: %w", f.ipsForAccount, err)
 		}
-		return printPivots(out, "IP", pivotsJSON(ps), f.asJSON)
+		return printPivots(out, "IP", ps, f.asJSON)
 	}
 	filter, err := f.q.filter(time.Now())
 	if err != nil {
@@ -177,8 +175,7 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 		}
 		return printJSON(out, pj)
 	}
-	printEvents(out, page.Events, page.Next)
-	return nil
+	return printEvents(out, page.Events, page.Next)
 }
 
 // queryThroughAdmin asks the running edge's admin API.
@@ -240,9 +237,9 @@ func queryThroughAdmin(ctx context.Context, out io.Writer, f queryFlags) error {
 			return fmt.Errorf("admin API: %w", err)
 		}
 		if path == "/ocomms/audit/accounts-from-ip" {
-			return printPivots(out, "ACCOUNT", pv.Accounts, false)
+			return printPivots(out, "ACCOUNT", pivotsFromJSON(pv.Accounts), false)
 		}
-		return printPivots(out, "IP", pv.IPs, false)
+		return printPivots(out, "IP", pivotsFromJSON(pv.IPs), false)
 	}
 	var pj auditPageJSON
 	if err := json.Unmarshal(body, &pj); err != nil {
@@ -256,8 +253,7 @@ func queryThroughAdmin(ctx context.Context, out io.Writer, f queryFlags) error {
 		}
 		events = append(events, e)
 	}
-	printEvents(out, events, pj.Next)
-	return nil
+	return printEvents(out, events, pj.Next)
 }
 
 func printJSON(out io.Writer, v any) error {
@@ -266,75 +262,41 @@ func printJSON(out io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// printEvents writes a readable table, newest first as the store gave it.
-func printEvents(out io.Writer, events []auditlog.Event, next string) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tSEQ\tTYPE\tOUTCOME\tUSER\tIP\tREQUEST\tSTATUS\tDETAIL")
-	for _, e := range events {
-		user := e.UserEmail
-		if user == "" {
-			user = e.UserID
-		}
-		req := strings.TrimSpace(e.Method + " " + e.Path)
-		status := ""
-		if e.Status != 0 {
-			status = fmt.Sprint(e.Status)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			e.Time.UTC().Format("2006-01-02 15:04:05"), e.Sequence, e.Action, e.Outcome,
-			dash(user), dash(e.SourceIP), dash(req), dash(status), dash(eventDetail(e)))
+// printEvents writes auditlog's readable table (values quoted so logged
+// input cannot forge rows), newest first as the store gave it, and the
+// cursor of the next page.
+func printEvents(out io.Writer, events []auditlog.Event, next string) error {
+	if err := auditlog.WriteEvents(out, events, auditlog.FormatTable); err != nil {
+		return err
 	}
-	tw.Flush()
 	fmt.Fprintf(out, "%d events", len(events))
 	if next != "" {
 		fmt.Fprintf(out, "; more with --after %s", next)
 	}
 	fmt.Fprintln(out)
+	return nil
 }
 
-// eventDetail is the reason, the target and the labels, in one column.
-func eventDetail(e auditlog.Event) string {
-	var parts []string
-	if e.Reason != "" {
-		parts = append(parts, e.Reason)
-	}
-	if e.TargetUser != "" || e.TargetEmail != "" {
-		parts = append(parts, "target="+strings.Trim(e.TargetUser+","+e.TargetEmail, ","))
-	}
-	keys := make([]string, 0, len(e.Labels))
-	for k := range e.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		parts = append(parts, k+"="+e.Labels[k])
-	}
-	return strings.Join(parts, " ")
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func printPivots(out io.Writer, what string, ps []pivotJSON, asJSON bool) error {
+func printPivots(out io.Writer, what string, ps []auditlog.Pivot, asJSON bool) error {
 	if asJSON {
-		return printJSON(out, ps)
+		return printJSON(out, pivotsJSON(ps))
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\tEVENTS\tFAILURES\tFIRST\tLAST\n", what)
-	for _, p := range ps {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", p.Value, p.Events, p.Failures,
-			p.First.Format("2006-01-02 15:04:05"), p.Last.Format("2006-01-02 15:04:05"))
+	return auditlog.WritePivots(out, what, ps)
+}
+
+// pivotsFromJSON turns the admin API's pivot rows back into Pivots.
+func pivotsFromJSON(rows []pivotJSON) []auditlog.Pivot {
+	out := make([]auditlog.Pivot, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, auditlog.Pivot{Value: r.Value, Events: r.Events, Failures: r.Failures, First: r.First, Last: r.Last})
 	}
-	return tw.Flush()
+	return out
 }
 
 func newAuditVerifyCommand() *cobra.Command {
 	var sf storeFlags
 	var pubFile string
+	var anchors []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify --public-key FILE [--jsonl DIR | --postgres URL]",
@@ -342,7 +304,9 @@ func newAuditVerifyCommand() *cobra.Command {
 		Long: `
 Recomputes every record's hash over its stored bytes, checks the chain's
 links and sequence, and checks every checkpoint's Ed25519 signature with the
-given public key alone. Exits non-zero on any tampering (an edited, deleted,
+given public key alone. --anchor adds the checkpoints Caddy's JSON log holds
+(logger ocomms.audit), so that a store cut together with its own
+checkpoints is caught too. Exits non-zero on any tampering (an edited, deleted,
 inserted or reordered record, or a truncated tail behind a checkpoint) and
 names the first bad sequence number.
 `,
@@ -368,7 +332,19 @@ names the first bad sequence number.
 				return err
 			}
 			defer closeStore()
-			res, err := verifyAuditStore(ctx, st.chain, pub)
+			chain := st.chain
+			if len(anchors) > 0 && chain != nil {
+				var extra []auditlog.Checkpoint
+				for _, a := range anchors {
+					cps, err := readAnchor(a)
+					if err != nil {
+						return err
+					}
+					extra = append(extra, cps...)
+				}
+				chain = auditlog.WithCheckpoints(chain, extra)
+			}
+			res, err := verifyAuditStore(ctx, chain, pub)
 			if err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
@@ -389,6 +365,7 @@ names the first bad sequence number.
 	}
 	sf.add(cmd)
 	cmd.Flags().StringVar(&pubFile, "public-key", "", "Ed25519 public key file of the checkpoint signer")
+	cmd.Flags().StringArrayVar(&anchors, "anchor", nil, "Caddy JSON log file whose ocomms.audit checkpoints anchor the store (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -425,4 +402,18 @@ It reads an existing key and never creates one.
 	}
 	cmd.Flags().StringVar(&keyFile, "signing-key-file", "", "the checkpoint key (default <caddy data dir>/ocomms-audit/checkpoint.key)")
 	return cmd
+}
+
+// readAnchor reads the checkpoints of a Caddy JSON log file.
+func readAnchor(path string) ([]auditlog.Checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("anchor: %w", err)
+	}
+	defer f.Close()
+	cps, err := auditlog.ReadZapCheckpoints(f)
+	if err != nil {
+		return nil, fmt.Errorf("anchor %s: %w", path, err)
+	}
+	return cps, nil
 }

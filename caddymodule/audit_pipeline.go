@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 )
@@ -48,7 +47,7 @@ func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, e
 	switch {
 	case s.LogOff:
 	case s.LogFormat == "ocsf":
-		sinks = append(sinks, &ocsfZapSink{log: logger})
+		sinks = append(sinks, auditlog.NewZapSinkOCSF(logger))
 	default:
 		sinks = append(sinks, auditlog.NewZapSink(logger))
 	}
@@ -107,37 +106,6 @@ type postgresParts struct {
 var openPostgresSink = func(s auditSettings, key ed25519.PrivateKey, logger *zap.Logger) (postgresParts, error) {
 	return postgresParts{}, errors.New("audit postgres: this build has no PostgreSQL sink")
 }
-
-// ocsfZapSink mirrors records to the zap log as OCSF 1.8 documents (format
-// ocsf); the stored records stay ECS.
-type ocsfZapSink struct{ log *zap.Logger }
-
-func (z *ocsfZapSink) Name() string { return "zap" }
-
-func (z *ocsfZapSink) Write(_ context.Context, recs []auditlog.Record) error {
-	for i := range recs {
-		r := &recs[i]
-		e := r.Event
-		if e == nil {
-			ev, err := auditlog.UnmarshalEvent(r.Data)
-			if err != nil {
-				continue
-			}
-			e = &ev
-		}
-		if ce := z.log.Check(zapcore.InfoLevel, string(e.Action)); ce != nil {
-			ce.Write(zap.Any("ocsf", auditlog.OCSF(*e)), zap.String("observer.name", r.Instance), zap.Uint64("event.sequence", r.Seq))
-		}
-	}
-	return nil
-}
-
-func (z *ocsfZapSink) WriteCheckpoint(_ context.Context, cp auditlog.Checkpoint) error {
-	z.log.Info("audit_checkpoint", auditlog.CheckpointFields(cp)...)
-	return nil
-}
-
-func (z *ocsfZapSink) Close() error { return nil }
 
 // marshalAuditEvent is an event's canonical ECS document.
 func marshalAuditEvent(e auditlog.Event) (json.RawMessage, error) {

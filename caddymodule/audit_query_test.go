@@ -123,7 +123,7 @@ func TestAuditQueriesThroughAdminAPIAndCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err = runCLI(t, "query", "--jsonl", e.dir, "--type", "admin_action")
-	if err != nil || !strings.Contains(out, "TYPE") || strings.Count(out, "admin_action") != 2 || !strings.Contains(out, "POST /api/admin/export") {
+	if err != nil || !strings.Contains(out, "ACTION") || strings.Count(out, "admin_action") != 2 || !strings.Contains(out, "/api/admin/export") {
 		t.Fatalf("query table: %v\n%s", err, out)
 	}
 	t.Log("\n" + out)
