@@ -215,9 +215,17 @@ func (s *spool) append(frames []byte) error {
 	return nil
 }
 
-// sync makes everything appended durable and publishes the new size.
+// sync makes everything appended durable and publishes the new size. If
+// fsync fails, what was appended since the last good sync is cut off (its
+// state on disk is unknown) so the retried batch is not written twice.
 func (s *spool) sync() error {
 	if err := s.f.Sync(); err != nil {
+		s.mu.Lock()
+		synced := s.segs[len(s.segs)-1].size
+		s.mu.Unlock()
+		if terr := s.f.Truncate(synced); terr == nil {
+			s.size = synced
+		}
 		return fmt.Errorf("fsync audit spool: %w", err)
 	}
 	s.mu.Lock()
