@@ -163,7 +163,7 @@ func (h *auditHub) Emit(e auditlog.Event) {
 			}
 			h.early = append(h.early, e)
 		} else {
-			h.dropped.Add(1)
+			h.drop()
 		}
 		h.mu.Unlock()
 		return
@@ -173,7 +173,12 @@ func (h *auditHub) Emit(e auditlog.Event) {
 		p.Emit(e)
 		return
 	}
+	h.drop()
+}
+
+func (h *auditHub) drop() {
 	h.dropped.Add(1)
+	auditHubDropped.Inc()
 }
 
 // start points the hub at p and replays the events that came before.

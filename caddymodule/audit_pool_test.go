@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/ocomms/ocomms-edge/auditlog"
 )
 
@@ -79,9 +81,10 @@ func TestAuditHubBeforeStartAfterStopAndOff(t *testing.T) {
 
 	// Nothing running: counted as dropped, never blocking.
 	activeHub.Store(nil)
+	before := droppedMetric()
 	old.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
-	if old.dropped.Load() != 1 {
-		t.Fatalf("dropped %d", old.dropped.Load())
+	if old.dropped.Load() != 1 || droppedMetric() != before+1 {
+		t.Fatalf("dropped %d, metric %v", old.dropped.Load(), droppedMetric()-before)
 	}
 	off := &auditHub{off: true}
 	off.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
@@ -94,4 +97,12 @@ func TestAuditHubBeforeStartAfterStopAndOff(t *testing.T) {
 	if len(early.early) != maxEarlyEvents || early.dropped.Load() != 10 {
 		t.Fatalf("early buffer %d, dropped %d", len(early.early), early.dropped.Load())
 	}
+}
+
+func droppedMetric() float64 {
+	var m dto.Metric
+	if err := auditHubDropped.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
 }
