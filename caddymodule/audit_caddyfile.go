@@ -27,6 +27,10 @@ import (
 //	    jsonl off
 //	    postgres <url> {                   # {env.OCOMMS_POSTGRES_URL}; sslmode=verify-full off loopback
 //	        retention_days                 <n>  # default 90; -1 keeps all
+//	        partitions_ahead               <n>  # default 3
+//	        batch_size                     <n>  # rows per COPY; default 1000
+//	        max_conns                      <n>  # default 4
+//	        write_timeout                  <d>  # default 15s
 //	        insecure_allow_unverified_tls       # allow sslmode=require|verify-ca off loopback
 //	        insecure_allow_plaintext            # allow any sslmode off loopback
 //	    }
@@ -108,7 +112,7 @@ func parseAuditOption(d *caddyfile.Dispenser) (*AuditConfig, error) {
 		case "jsonl":
 			err = parseAuditJSONL(d, c, count)
 		case "postgres":
-			err = parseAuditPostgres(d, c, count)
+			err = parseAuditPostgres(d, c, count, duration)
 		default:
 			return nil, d.Errf("unrecognized audit option %q", d.Val())
 		}
@@ -148,7 +152,7 @@ func parseAuditJSONL(d *caddyfile.Dispenser, c *AuditConfig, count func(*int, bo
 	return nil
 }
 
-func parseAuditPostgres(d *caddyfile.Dispenser, c *AuditConfig, count func(*int, bool) error) error {
+func parseAuditPostgres(d *caddyfile.Dispenser, c *AuditConfig, count func(*int, bool) error, duration func(*caddy.Duration) error) error {
 	if c.Postgres != nil {
 		return d.Err("audit postgres already configured")
 	}
@@ -164,6 +168,22 @@ func parseAuditPostgres(d *caddyfile.Dispenser, c *AuditConfig, count func(*int,
 		switch d.Val() {
 		case "retention_days":
 			if err := count(&c.Postgres.RetentionDays, true); err != nil {
+				return err
+			}
+		case "partitions_ahead":
+			if err := count(&c.Postgres.PartitionsAhead, false); err != nil {
+				return err
+			}
+		case "batch_size":
+			if err := count(&c.Postgres.BatchSize, false); err != nil {
+				return err
+			}
+		case "max_conns":
+			if err := count(&c.Postgres.MaxConns, false); err != nil {
+				return err
+			}
+		case "write_timeout":
+			if err := duration(&c.Postgres.WriteTimeout); err != nil {
 				return err
 			}
 		case "insecure_allow_plaintext":

@@ -99,6 +99,16 @@ type AuditPostgresConfig struct {
 	// RetentionDays is how many daily partitions are kept; -1 keeps all.
 	// Default: 90.
 	RetentionDays int `json:"retention_days,omitempty"`
+	// PartitionsAhead is how many future days get a partition in advance.
+	// Default: 3.
+	PartitionsAhead int `json:"partitions_ahead,omitempty"`
+	// BatchSize caps the rows of one COPY. Default: 1000.
+	BatchSize int `json:"batch_size,omitempty"`
+	// MaxConns caps the connection pool. Default: 4.
+	MaxConns int `json:"max_conns,omitempty"`
+	// WriteTimeout bounds one batch, so a black-holed connection is
+	// retried. Default: 15s.
+	WriteTimeout caddy.Duration `json:"write_timeout,omitempty"`
 }
 
 // auditSettings is an AuditConfig with placeholders resolved and defaults
@@ -123,6 +133,10 @@ type auditSettings struct {
 	PGInsecure         bool
 	PGUnverified       bool
 	PGRetentionDays    int
+	PGPartitionsAhead  int
+	PGBatchSize        int
+	PGMaxConns         int
+	PGWriteTimeout     time.Duration
 }
 
 // defaultAuditBase is where the audit log lives without configuration.
@@ -189,6 +203,13 @@ func (c *AuditConfig) resolve(repl *caddy.Replacer) (auditSettings, error) {
 		s.PGInsecure = c.Postgres.InsecureAllowPlaintext
 		s.PGUnverified = c.Postgres.InsecureAllowUnverifiedTLS
 		s.PGRetentionDays = daysOr(c.Postgres.RetentionDays)
+		s.PGPartitionsAhead = c.Postgres.PartitionsAhead
+		s.PGBatchSize = c.Postgres.BatchSize
+		s.PGMaxConns = c.Postgres.MaxConns
+		s.PGWriteTimeout = time.Duration(c.Postgres.WriteTimeout)
+		if s.PGPartitionsAhead < 0 || s.PGBatchSize < 0 || s.PGMaxConns < 0 || s.PGMaxConns > 1000 || s.PGWriteTimeout < 0 {
+			return s, fmt.Errorf("audit postgres: partitions_ahead, batch_size, max_conns (at most 1000) and write_timeout must be positive")
+		}
 	}
 	if s.JSONLOff && s.PostgresURL == "" && s.LogOff {
 		return s, fmt.Errorf("audit: jsonl off, no postgres and log off leave no sink; use 'audit off' to turn the log off")

@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"context"
 	"crypto/ed25519"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -15,23 +14,22 @@ func init() {
 }
 
 // newAuditPostgres builds the Postgres sink (pgx pool, no connection yet:
-// the sink dials, creates and migrates its schema on first write).
+// the sink dials, creates and migrates its schema on first write). key
+// signs the retention checkpoints written before partitions are dropped;
+// nil (read-only use) drops nothing.
 func newAuditPostgres(s auditSettings, key ed25519.PrivateKey, logger *zap.Logger) (postgresParts, error) {
-	cfg := auditlog.PostgresConfig{
+	pg, err := auditlog.NewPostgresSink(context.Background(), auditlog.PostgresConfig{
 		URL:                        s.PostgresURL,
 		InsecureAllowPlaintext:     s.PGInsecure,
 		InsecureAllowUnverifiedTLS: s.PGUnverified,
 		RetentionDays:              s.PGRetentionDays,
+		PartitionsAhead:            s.PGPartitionsAhead,
+		BatchSize:                  s.PGBatchSize,
+		MaxConns:                   int32(s.PGMaxConns),
+		WriteTimeout:               s.PGWriteTimeout,
+		SigningKey:                 key,
 		Logger:                     logger,
-	}
-	if key != nil {
-		cfg.RetentionCheckpoint = func(_ context.Context, cut auditlog.RetentionCut) (auditlog.Checkpoint, error) {
-			return auditlog.Sign(auditlog.Checkpoint{
-				Instance: cut.Instance, Seq: cut.Seq, Hash: cut.PrevHash, PrevHash: cut.PrevHash, Retention: true, Time: time.Now(),
-			}, key), nil
-		}
-	}
-	pg, err := auditlog.NewPostgresSink(context.Background(), cfg)
+	})
 	if err != nil {
 		return postgresParts{}, err
 	}
