@@ -25,6 +25,7 @@ func init() {
 //	GET      /ocomms/audit/accounts-from-ip?ip=&since=&until=
 //	GET      /ocomms/audit/ips-for-account?account=&since=&until=
 //	GET|POST /ocomms/audit/verify
+//	GET      /ocomms/audit/stats
 type AuditAdmin struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -42,6 +43,7 @@ func (AuditAdmin) Routes() []caddy.AdminRoute {
 		{Pattern: "/ocomms/audit/accounts-from-ip", Handler: caddy.AdminHandlerFunc(auditAdminAccountsFromIP)},
 		{Pattern: "/ocomms/audit/ips-for-account", Handler: caddy.AdminHandlerFunc(auditAdminIPsForAccount)},
 		{Pattern: "/ocomms/audit/verify", Handler: caddy.AdminHandlerFunc(auditAdminVerify)},
+		{Pattern: "/ocomms/audit/stats", Handler: caddy.AdminHandlerFunc(auditAdminStats)},
 	}
 }
 

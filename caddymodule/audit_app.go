@@ -26,7 +26,7 @@ func (a *App) provisionAudit(ctx caddy.Context, repl *caddy.Replacer) error {
 		return err
 	}
 	a.audit = appAudit{settings: s, hub: &auditHub{off: s.Disabled}, logger: ctx.Logger().Named("audit")}
-	if err := registerCollectors(ctx.GetMetricsRegistry(), auditHubDropped); err != nil {
+	if err := registerCollectors(ctx.GetMetricsRegistry(), auditHubDropped, auditStatsCollector{}); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
 	if s.Disabled {

@@ -17,6 +17,7 @@ import (
 type auditBackend interface {
 	auditlog.Emitter
 	Close(ctx context.Context) error
+	Stats() auditlog.Stats
 }
 
 // auditStore is what the admin API and the CLI query and verify: the
