@@ -32,8 +32,8 @@ type Pipeline struct {
 
 	mu      sync.Mutex
 	seq     uint64
-	prev    [32]byte
-	pending []Record
+	prev    [32]byte // the chain's head; the writer's alone once it runs
+	pending []Record // queued records, not yet encoded or chained
 	closed  bool
 
 	flushReq  chan struct{}
@@ -204,10 +204,12 @@ func (p *Pipeline) Emit(e Event) {
 		p.log.Error("audit event not encodable", zap.String("action", string(e.Action)), zap.Error(err))
 		return
 	}
-	// Everything but the sequence number is done before taking the lock.
+	// The caller pays for a copy (Sanitize copies Labels, so a producer
+	// may reuse its map) and a sequence number; the canonical bytes and the
+	// chain hash are computed by the writer, in sequence order, off the
+	// request's path.
 	ev := new(Event)
 	*ev = Sanitize(e)
-	buf := make([]byte, 0, 640)
 	p.mu.Lock()
 	if p.closed || len(p.pending)+int(p.unwritten.Load()) >= p.cfg.QueueSize {
 		closed := p.closed
@@ -217,13 +219,7 @@ func (p *Pipeline) Emit(e Event) {
 	}
 	p.seq++
 	ev.Sequence = p.seq
-	data := appendSanitized(buf, *ev)
-	h := ChainHash(p.prev, data)
-	p.pending = append(p.pending, Record{
-		Instance: p.instance, Seq: p.seq, EventID: ev.ID, Time: ev.Time,
-		Data: data, PrevHash: p.prev, Hash: h, Event: ev,
-	})
-	p.prev = h
+	p.pending = append(p.pending, Record{Instance: p.instance, Seq: p.seq, EventID: ev.ID, Time: ev.Time, Event: ev})
 	n := len(p.pending)
 	p.mu.Unlock()
 	if n == p.cfg.MaxBatch*4 {
@@ -291,6 +287,7 @@ func (p *Pipeline) flush(carry []Record, final bool) []Record {
 	p.unwritten.Store(int64(len(batch) + len(carry)))
 	p.mu.Unlock()
 	p.lastBatch = len(batch)
+	p.chain(batch)
 	if len(carry) > 0 {
 		batch = append(carry, batch...)
 	}
@@ -319,6 +316,19 @@ func (p *Pipeline) flush(carry []Record, final bool) []Record {
 	}
 	p.checkpoints.Add(uint64(cps))
 	return nil
+}
+
+// chain encodes each queued record and links it to the one before: Data,
+// PrevHash and Hash. Only the writer calls it, in sequence order, so prev
+// needs no lock (a carried batch was chained when it was first taken).
+func (p *Pipeline) chain(batch []Record) {
+	for i := range batch {
+		r := &batch[i]
+		r.Data = appendSanitized(make([]byte, 0, 640), *r.Event)
+		r.PrevHash = p.prev
+		r.Hash = ChainHash(p.prev, r.Data)
+		p.prev = r.Hash
+	}
 }
 
 // checkpoint builds a signed checkpoint and resets the checkpoint clock.
