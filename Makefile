@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test test-short vet bench fuzz observatory clean
+.PHONY: all build demo test test-short vet bench bench-e2e bench-e2e-quick fuzz observatory doctor xcaddy-check clean
 
 all: build
 
@@ -33,10 +33,23 @@ vet:
 
 ## bench: the benchmarks behind the figures in BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench 'HeadersVersus|RateLimitVersus' -benchtime 40x -count 3 ./caddymodule/
+	$(GO) test -run '^$$' -bench 'HeadersVersus|RateLimitVersus|AuthGuardVersus' -benchtime 40x -count 3 ./caddymodule/
 	$(GO) test -run '^$$' -bench . -benchmem ./headers/
 	$(GO) test -run '^$$' -bench 'MemoryTake|MemoryBytesPerKey|RedisTake|DecideSignIn' -benchmem ./ratelimit/
 	$(GO) test -run '^$$' -bench 'RedisTakeConcurrent' -benchtime 3s ./ratelimit/
+	$(GO) test -run '^$$' -bench 'BenchmarkCheckPassword$$|ScoreLength|Blocklist' -benchtime 200x -benchmem ./authguard/
+	$(GO) test -run '^$$' -bench 'CheckPasswordConcurrent' -benchtime 4000x -count 2 ./authguard/
+	$(GO) test -run '^$$' -bench 'Lockout' -benchtime 3000x -count 3 -benchmem ./authguard/
+	$(GO) test -run '^$$' -bench 'NonAuthPath|SignIn$$' -benchmem ./authguard/
+	$(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./certstore/
+
+## bench-e2e: the end-to-end benchmark (four ocomms-caddy processes in front
+## of one demo upstream, about 3 minutes); markdown to bench-e2e.md.
+bench-e2e:
+	$(GO) run ./bench -o bench-e2e.md
+
+bench-e2e-quick:
+	$(GO) run ./bench -quick
 
 ## fuzz: a short run of every fuzz target.
 fuzz:
@@ -44,11 +57,30 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseReports -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzReadFields -fuzztime $(FUZZTIME) ./ratelimit/
 	$(GO) test -run '^$$' -fuzz FuzzParseRate -fuzztime $(FUZZTIME) ./ratelimit/
-	$(GO) test -run '^$$' -fuzz FuzzReadBody -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadBody$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzDeviceCookie$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzRecoveryCookie$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzGuard$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./certstore/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpenRecord$$' -fuzztime $(FUZZTIME) ./certstore/
+	$(GO) test -run '^$$' -fuzz '^FuzzStorageCaddyfile$$' -fuzztime $(FUZZTIME) ./caddymodule/
+	$(GO) test -run '^$$' -fuzz '^FuzzEvaluateHeaders$$' -fuzztime $(FUZZTIME) ./doctor/
+	$(GO) test -run '^$$' -fuzz '^FuzzRedactURL$$' -fuzztime $(FUZZTIME) ./doctor/
 
 ## observatory: scan `make demo` with MDN HTTP Observatory 1.4.8 (offline).
 observatory: build
 	./scripts/observatory.sh
+
+## doctor: check a running edge from outside; by default `make demo`'s.
+DOCTOR_URL      ?= https://localhost:8443
+DOCTOR_HTTP_URL ?= http://localhost:8080/
+doctor: build
+	$(BIN)/ocomms-caddy ocomms doctor --url $(DOCTOR_URL) --http-url $(DOCTOR_HTTP_URL) --cacert .demo/root.crt
+
+## xcaddy-check: the Dockerfile's xcaddy build step, for real, without Docker.
+xcaddy-check:
+	./scripts/xcaddy-check.sh
 
 clean:
 	rm -rf $(BIN) .demo
