@@ -26,7 +26,8 @@ type Record struct {
 	// Hash is ChainHash(PrevHash, Data).
 	Hash [32]byte
 	// Event is the decoded event, for sinks that index columns (user,
-	// IP, action). It is derived from Data; Data is authoritative.
+	// IP, action). It is derived from Data; Data is authoritative. It is
+	// shared by every sink: sinks must not modify it.
 	Event *Event
 }
 

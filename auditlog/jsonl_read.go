@@ -1,0 +1,114 @@
+package auditlog
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+)
+
+// MalformedLine is a JSONL line that parses as neither a record nor a
+// checkpoint: damage or tampering, reported by Verify.
+type MalformedLine struct {
+	File string
+	Line int
+	Err  string
+}
+
+// ReadRecords implements ChainReader: every record line, day files oldest
+// first, each file in line order (which is chain order per instance; when
+// several instances share a directory their lines interleave, and Verify
+// keeps one state per instance). Record.Data aliases a read buffer and is
+// valid only during fn. Malformed lines are skipped here and listed by
+// Malformed.
+func (j *JSONL) ReadRecords(ctx context.Context, fn func(Record) error) error {
+	days, err := j.days()
+	if err != nil {
+		return err
+	}
+	var bad []MalformedLine
+	for _, d := range days {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("read audit jsonl: %w", err)
+		}
+		name := dayFile(d)
+		if err := scanJSONLFile(j.path(d), func(k lineKind, r Record, _ Checkpoint) error {
+			if k == lineRecord {
+				return fn(r)
+			}
+			return nil
+		}, func(n int, err error) error {
+			bad = append(bad, MalformedLine{File: name, Line: n, Err: err.Error()})
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	j.mu.Lock()
+	j.readBad, j.readDone = bad, true
+	j.mu.Unlock()
+	return nil
+}
+
+// ReadCheckpoints implements ChainReader: every checkpoint line.
+func (j *JSONL) ReadCheckpoints(ctx context.Context) ([]Checkpoint, error) {
+	days, err := j.days()
+	if err != nil {
+		return nil, err
+	}
+	var out []Checkpoint
+	for _, d := range days {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read audit jsonl: %w", err)
+		}
+		f, err := os.Open(j.path(d))
+		if err != nil {
+			return nil, fmt.Errorf("open audit jsonl: %w", err)
+		}
+		err = scanLines(f, func(_ int, line []byte) error {
+			if !bytes.HasPrefix(line, []byte(cpPrefix)) {
+				return nil // records are skipped without parsing
+			}
+			if k, _, cp, err := parseLine(line); err == nil && k == lineCheckpoint {
+				out = append(out, cp)
+			}
+			return nil
+		})
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Malformed lists the lines that parse as neither a record nor a
+// checkpoint: those the last complete ReadRecords met, else from a scan.
+func (j *JSONL) Malformed(ctx context.Context) ([]MalformedLine, error) {
+	j.mu.Lock()
+	if j.readDone {
+		bad := j.readBad
+		j.mu.Unlock()
+		return bad, nil
+	}
+	j.mu.Unlock()
+	days, err := j.days()
+	if err != nil {
+		return nil, err
+	}
+	var out []MalformedLine
+	for _, d := range days {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read audit jsonl: %w", err)
+		}
+		name := dayFile(d)
+		if err := scanJSONLFile(j.path(d), func(lineKind, Record, Checkpoint) error { return nil },
+			func(n int, err error) error {
+				out = append(out, MalformedLine{File: name, Line: n, Err: err.Error()})
+				return nil
+			}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

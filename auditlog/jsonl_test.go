@@ -1,0 +1,484 @@
+package auditlog
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+func countLines(t *testing.T, dir string) (records, checkpoints int) {
+	t.Helper()
+	ents, _ := os.ReadDir(dir)
+	for _, de := range ents {
+		data, err := os.ReadFile(filepath.Join(dir, de.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+			switch {
+			case strings.HasPrefix(l, linePrefix):
+				records++
+			case strings.HasPrefix(l, cpPrefix):
+				checkpoints++
+			}
+		}
+	}
+	return records, checkpoints
+}
+
+func TestJSONLDedupesReplaysAcrossReopen(t *testing.T) {
+	key := testKey(t)
+	dir := t.TempDir()
+	recs := buildRecords("edge-1", 120, time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC), 2)
+	writeStore(t, dir, key, recs, 50)
+	// A replay of everything, through a freshly opened store (as after a
+	// restart whose cursor was stale), must add nothing.
+	writeStore(t, dir, key, recs, 50)
+	j, err := OpenJSONL(JSONLConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Write(context.Background(), recs[100:]); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if n, cps := countLines(t, dir); n != 120 || cps != 3 {
+		t.Fatalf("%d record lines and %d checkpoint lines, want 120 and 3", n, cps)
+	}
+	rep := verifyDir(t, dir, key.Public().(ed25519.PublicKey), nil)
+	if !rep.OK() {
+		t.Fatalf("%+v", rep.Problems)
+	}
+}
+
+func TestJSONLCutsTornLastLine(t *testing.T) {
+	key := testKey(t)
+	dir := t.TempDir()
+	recs := buildRecords("edge-1", 30, time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), 0)
+	writeStore(t, dir, key, recs[:20], 100)
+	ents, _ := os.ReadDir(dir)
+	path := filepath.Join(dir, ents[len(ents)-1].Name())
+	// A crash in the middle of an append leaves half a line.
+	half := appendRecordLine(nil, &recs[20])
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
+	f.Write(half[:len(half)/2])
+	f.Close()
+	j, err := OpenJSONL(JSONLConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Write(context.Background(), recs[20:]); err != nil {
+		t.Fatal(err)
+	}
+	cp := Sign(Checkpoint{Instance: "edge-1", Seq: 30, Hash: recs[29].Hash, Time: recs[29].Time}, key)
+	if err := j.WriteCheckpoint(context.Background(), cp); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	rep := verifyDir(t, dir, key.Public().(ed25519.PublicKey), nil)
+	ir, _ := rep.Instance("edge-1")
+	if !rep.OK() || ir.Last != 30 || ir.Records != 30 {
+		t.Fatalf("after repair: %+v %+v", ir, rep.Problems)
+	}
+}
+
+// A clock that steps back must not put a record in an earlier file than
+// its predecessor: file order stays chain order.
+func TestJSONLClockStepBackKeepsOrder(t *testing.T) {
+	key := testKey(t)
+	dir := t.TempDir()
+	recs := buildRecords("edge-1", 20, time.Date(2026, 11, 30, 23, 50, 0, 0, time.UTC), 0)
+	// Records 11..20 claim the previous day (a stepped-back clock), but
+	// keep their hashes: rebuild them with the earlier time.
+	var prev [32]byte
+	for i := range recs {
+		e, _ := UnmarshalEvent(recs[i].Data)
+		if i >= 10 {
+			e.Time = time.Date(2026, 11, 29, 12, 0, i, 0, time.UTC)
+		} else {
+			e.Time = time.Date(2026, 12, 1, 0, 0, i, 0, time.UTC)
+		}
+		recs[i].Data, _ = MarshalEvent(e)
+		recs[i].Time, recs[i].PrevHash = e.Time, prev
+		recs[i].Hash = ChainHash(prev, recs[i].Data)
+		prev = recs[i].Hash
+	}
+	writeStore(t, dir, key, recs, 5)
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != "audit-2026-12-01.jsonl" {
+		t.Fatalf("files %v", ents)
+	}
+	if rep := verifyDir(t, dir, key.Public().(ed25519.PublicKey), nil); !rep.OK() {
+		t.Fatalf("%+v", rep.Problems)
+	}
+}
+
+func TestJSONLRetentionCheckpoint(t *testing.T) {
+	key := testKey(t)
+	pub := key.Public().(ed25519.PublicKey)
+	dir := t.TempDir()
+	start := time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)
+	recs := buildRecords("edge-1", 500, start, 100) // 5 a day for 100 days
+	writeStore(t, dir, key, recs, 23)
+	now := start.AddDate(0, 0, 100)
+
+	// Without a key nothing is deleted.
+	j, err := OpenJSONL(JSONLConfig{Dir: dir, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Retain(); err == nil {
+		t.Fatal("retention without a signing key must refuse")
+	}
+	before, _ := os.ReadDir(dir)
+	if len(before) < 100 {
+		t.Fatalf("%d files", len(before))
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != len(before) {
+		t.Fatalf("%d files after a refused cut, had %d", len(ents), len(before))
+	}
+	j.useSigningKey(key)
+	if err := j.Retain(); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	ents, _ := os.ReadDir(dir)
+	cutoff := now.AddDate(0, 0, -90).Format(dayLayout)
+	if len(ents) >= len(before) || ents[len(ents)-1].Name() != dayFile(now.Format(dayLayout)) {
+		t.Fatalf("%d files after the cut (had %d); newest %s", len(ents), len(before), ents[len(ents)-1].Name())
+	}
+	for _, de := range ents {
+		if de.Name() < dayFile(cutoff) {
+			t.Fatalf("%s survived the cut at %s", de.Name(), cutoff)
+		}
+	}
+	rep := verifyDir(t, dir, pub, nil)
+	ir, _ := rep.Instance("edge-1")
+	if !rep.OK() || ir.RetainedFrom == 0 || ir.First != ir.RetainedFrom || ir.Last != 500 {
+		t.Fatalf("after retention: %+v %+v", ir, rep.Problems)
+	}
+	// Dropping one more day outside the policy is still caught, at the
+	// seq the retention checkpoint vouches for.
+	names, _ := os.ReadDir(dir)
+	os.Remove(filepath.Join(dir, names[0].Name()))
+	rep = verifyDir(t, dir, pub, nil)
+	ir2, _ := rep.Instance("edge-1")
+	if rep.OK() || ir2.FirstBad != ir.RetainedFrom || ir2.Kind != TamperStart {
+		t.Fatalf("dropped day after retention: %+v", ir2)
+	}
+}
+
+// The query fixture: 400 events over 4 days, through the JSONL sink.
+func queryStore(t *testing.T) (*JSONL, []Event) {
+	t.Helper()
+	dir := t.TempDir()
+	recs := buildRecords("edge-1", 400, time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC), 4)
+	writeStore(t, dir, testKey(t), recs, 100)
+	j, err := OpenJSONL(JSONLConfig{Dir: dir, RetentionDays: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	evs := make([]Event, len(recs))
+	for i, r := range recs {
+		evs[i], _ = UnmarshalEvent(r.Data)
+	}
+	return j, evs
+}
+
+// allPages follows the cursor to the end.
+func allPages(t *testing.T, q Querier, f Filter) []Event {
+	t.Helper()
+	var out []Event
+	for pages := 0; ; pages++ {
+		p, err := q.Query(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p.Events...)
+		if p.Next == "" {
+			return out
+		}
+		if pages > 1000 {
+			t.Fatal("pagination does not end")
+		}
+		f.After = p.Next
+	}
+}
+
+// brute filters evs by keep and orders them newest first.
+func brute(evs []Event, keep func(Event) bool) []Event {
+	var out []Event
+	for _, e := range evs {
+		if keep(e) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b Event) int {
+		if keyOf(&b).less(keyOf(&a)) {
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+func ids(evs []Event) []string {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = e.ID
+	}
+	return out
+}
+
+func TestJSONLQuery(t *testing.T) {
+	j, evs := queryStore(t)
+	since := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	until := time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name string
+		f    Filter
+		keep func(Event) bool
+	}{
+		{"email", Filter{Email: "User7@Example.com"}, func(e Event) bool { return e.UserEmail == "user7@example.com" || e.TargetEmail == "user7@example.com" }},
+		{"user id", Filter{UserID: "u_admin"}, func(e Event) bool { return e.UserID == "u_admin" || e.TargetUser == "u_admin" }},
+		{"single ip", Filter{IP: "203.0.113.9"}, func(e Event) bool { return e.SourceIP == "203.0.113.9" }},
+		{"cidr failures", Filter{IP: "203.0.113.0/28", Outcome: OutcomeFailure}, func(e Event) bool {
+			return strings.HasPrefix(e.SourceIP, "203.0.113.") && ipIn(e.SourceIP, mustPrefix("203.0.113.0/28")) && e.Outcome == OutcomeFailure
+		}},
+		{"actions in window", Filter{Actions: []Action{ActionSignInFailed, ActionAccountLocked}, Since: since, Until: until}, func(e Event) bool {
+			return (e.Action == ActionSignInFailed || e.Action == ActionAccountLocked) && inWindow(e.Time, since, until)
+		}},
+		{"everything", Filter{}, func(Event) bool { return true }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := brute(evs, c.keep)
+			if len(want) == 0 {
+				t.Fatal("case matches nothing")
+			}
+			for _, limit := range []int{7, 100} {
+				f := c.f
+				f.Limit = limit
+				got := allPages(t, j, f)
+				if !reflect.DeepEqual(ids(got), ids(want)) {
+					t.Fatalf("limit %d: got %d events, want %d (ids differ)", limit, len(got), len(want))
+				}
+			}
+		})
+	}
+	if _, err := j.Query(context.Background(), Filter{After: "not-a-cursor"}); !errors.Is(err, ErrBadCursor) {
+		t.Fatalf("bad cursor: %v", err)
+	}
+	if _, err := j.Query(context.Background(), Filter{IP: "300.1.2.3"}); err == nil {
+		t.Fatal("bad ip accepted")
+	}
+
+	// Pivots against brute force.
+	ip := "203.0.113.9"
+	accts, err := j.AccountsFromIP(context.Background(), ip, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAccts := map[string]int{}
+	for _, e := range evs {
+		if e.SourceIP == ip && accountOf(&e) != "" {
+			wantAccts[accountOf(&e)]++
+		}
+	}
+	if len(accts) != len(wantAccts) || len(accts) < 2 {
+		t.Fatalf("accounts from %s: %+v want %v", ip, accts, wantAccts)
+	}
+	for _, p := range accts {
+		if wantAccts[p.Value] != p.Events {
+			t.Fatalf("pivot %+v want %d", p, wantAccts[p.Value])
+		}
+	}
+	ips, err := j.IPsForAccount(context.Background(), "user7@example.com", time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIPs := map[string]int{}
+	for _, e := range evs {
+		if e.UserEmail == "user7@example.com" && e.SourceIP != "" {
+			wantIPs[e.SourceIP]++
+		}
+	}
+	if len(ips) != len(wantIPs) || len(ips) < 2 {
+		t.Fatalf("ips for user7: %+v want %v", ips, wantIPs)
+	}
+	for _, p := range ips {
+		if wantIPs[p.Value] != p.Events || p.First.After(p.Last) {
+			t.Fatalf("pivot %+v want %d", p, wantIPs[p.Value])
+		}
+	}
+	fails, err := FailedSignIns(context.Background(), j, "user7@example.com", time.Time{}, time.Time{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFails := brute(evs, func(e Event) bool {
+		return (e.UserEmail == "user7@example.com" || e.TargetEmail == "user7@example.com") && e.Outcome == OutcomeFailure &&
+			(e.Action == ActionSignInFailed || e.Action == ActionSignInRefused)
+	})
+	if len(wantFails) == 0 || !reflect.DeepEqual(ids(fails.Events), ids(wantFails)) {
+		t.Fatalf("failed sign-ins: %d want %d", len(fails.Events), len(wantFails))
+	}
+}
+
+// Keyset pages stay stable while newer events are appended.
+func TestJSONLQueryStableWhileAppending(t *testing.T) {
+	dir := t.TempDir()
+	key := testKey(t)
+	recs := buildRecords("edge-1", 300, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), 1)
+	writeStore(t, dir, key, recs[:200], 50)
+	j, err := OpenJSONL(JSONLConfig{Dir: dir, RetentionDays: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	p1, err := j.Query(context.Background(), Filter{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Write(context.Background(), recs[200:]); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := j.Query(context.Background(), Filter{Limit: 50, After: p1.Next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1.Events[0].Sequence != 200 || p2.Events[0].Sequence != 150 || p2.Events[49].Sequence != 101 {
+		t.Fatalf("pages: first %d, second %d..%d", p1.Events[0].Sequence, p2.Events[0].Sequence, p2.Events[49].Sequence)
+	}
+}
+
+func mustPrefix(s string) netip.Prefix {
+	p, err := ParseIPFilter(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// One event read back from the zap log and from the JSONL file is the
+// same, field by field.
+func TestSameEventInZapAndJSONL(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	dir := t.TempDir()
+	jl, err := OpenJSONL(JSONLConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newTestPipeline(t, t.TempDir(), testKey(t), NewZapSink(zap.New(core).Named(ZapLoggerName)), jl)
+	e := sampleEvent(ActionAdmin, 3)
+	e.UserName, e.TargetEmail, e.Reason = "Ada Admin", "victim@example.com", "ban"
+	e.Labels["device_trusted"] = "false"
+	p.Emit(e)
+	p.Emit(sampleEvent(ActionSignOut, 1))
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	jr, _ := OpenJSONL(JSONLConfig{Dir: dir})
+	page, err := jr.Query(context.Background(), Filter{Actions: []Action{ActionAdmin}})
+	if err != nil || len(page.Events) != 1 {
+		t.Fatalf("jsonl: %v %+v", err, page)
+	}
+	fromFile := page.Events[0]
+	var entry *observer.LoggedEntry
+	for _, le := range logs.All() {
+		if le.ContextMap()["event.id"] == fromFile.ID {
+			le := le
+			entry = &le
+		}
+	}
+	if entry == nil {
+		t.Fatal("event not in the zap log")
+	}
+	if entry.LoggerName != ZapLoggerName {
+		t.Fatalf("logger %q", entry.LoggerName)
+	}
+	fromZap := eventFromZap(t, entry.ContextMap())
+	if !reflect.DeepEqual(fromZap, fromFile) {
+		t.Fatalf("zap and JSONL differ:\n zap   %+v\n jsonl %+v", fromZap, fromFile)
+	}
+	if fromFile.UserName != "Ada Admin" || fromFile.TargetEmail != "victim@example.com" || fromFile.Sequence != 1 {
+		t.Fatalf("fields lost: %+v", fromFile)
+	}
+}
+
+// eventFromZap rebuilds an Event from the zap sink's fields.
+func eventFromZap(t *testing.T, m map[string]any) Event {
+	t.Helper()
+	s := func(k string) string { v, _ := m[k].(string); return v }
+	ts, err := time.Parse(time.RFC3339Nano, s("@timestamp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Event{
+		ID: s("event.id"), Time: ts, Action: Action(s("event.action")), Outcome: Outcome(s("event.outcome")),
+		Reason: s("event.reason"), UserID: s("user.id"), UserEmail: s("user.email"), UserName: s("user.name"),
+		TargetUser: s("user.target.id"), TargetEmail: s("user.target.email"), SourceIP: s("source.ip"),
+		UserAgent: s("user_agent.original"), Method: s("http.request.method"), Path: s("url.path"),
+		Instance: s("observer.name"),
+	}
+	if v, ok := m["http.response.status_code"].(int64); ok {
+		e.Status = int(v)
+	}
+	if v, ok := m["event.sequence"].(uint64); ok {
+		e.Sequence = v
+	}
+	for k, v := range m {
+		if strings.HasPrefix(k, "labels.") {
+			if e.Labels == nil {
+				e.Labels = map[string]string{}
+			}
+			e.Labels[strings.TrimPrefix(k, "labels.")] = v.(string)
+		}
+	}
+	return e
+}
+
+// A read-only store (the verify CLI next to a running edge) changes
+// nothing, not even a half-written last line, and refuses writes.
+func TestJSONLReadOnly(t *testing.T) {
+	key := testKey(t)
+	dir := t.TempDir()
+	recs := buildRecords("edge-1", 20, time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), 0)
+	writeStore(t, dir, key, recs[:19], 100)
+	ents, _ := os.ReadDir(dir)
+	path := filepath.Join(dir, ents[0].Name())
+	half := appendRecordLine(nil, &recs[19])
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
+	f.Write(half[:len(half)/2]) // the edge is in the middle of an append
+	f.Close()
+	before, _ := os.ReadFile(path)
+	rep := verifyDir(t, dir, key.Public().(ed25519.PublicKey), nil)
+	if ir, _ := rep.Instance("edge-1"); !rep.OK() || ir.Last != 19 {
+		t.Fatalf("%+v %+v", ir, rep.Problems)
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) {
+		t.Fatal("a read-only open changed the file")
+	}
+	j, err := OpenJSONL(JSONLConfig{Dir: dir, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Write(context.Background(), recs[19:]); err == nil {
+		t.Fatal("read-only store accepted a write")
+	}
+	if _, err := OpenJSONL(JSONLConfig{Dir: filepath.Join(dir, "missing"), ReadOnly: true}); err == nil {
+		t.Fatal("read-only open of a missing directory succeeded")
+	}
+}
