@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test test-short vet bench bench-e2e bench-e2e-quick fuzz observatory doctor xcaddy-check clean
+.PHONY: all build demo test test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify fuzz observatory doctor xcaddy-check clean
 
 all: build
 
@@ -42,6 +42,13 @@ bench:
 	$(GO) test -run '^$$' -bench 'Lockout' -benchtime 3000x -count 3 -benchmem ./authguard/
 	$(GO) test -run '^$$' -bench 'NonAuthPath|SignIn$$' -benchmem ./authguard/
 	$(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./certstore/
+	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/
+	$(GO) test -run '^$$' -bench 'BenchmarkJSONLQuery' -benchtime 10x ./auditlog/
+
+## bench-audit-verify: audit Verify over 5,000,000 records (writes a 4 GB
+## store under $$TMPDIR; minutes), kept out of `make bench` for its size.
+bench-audit-verify:
+	AUDIT_BENCH_ROWS=5000000 $(GO) test -run '^$$' -bench 'BenchmarkVerify' -benchtime 1x -count 2 -timeout 30m ./auditlog/
 
 ## bench-e2e: the end-to-end benchmark (four ocomms-caddy processes in front
 ## of one demo upstream, about 3 minutes); markdown to bench-e2e.md.
@@ -67,6 +74,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzStorageCaddyfile$$' -fuzztime $(FUZZTIME) ./caddymodule/
 	$(GO) test -run '^$$' -fuzz '^FuzzEvaluateHeaders$$' -fuzztime $(FUZZTIME) ./doctor/
 	$(GO) test -run '^$$' -fuzz '^FuzzRedactURL$$' -fuzztime $(FUZZTIME) ./doctor/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalEvent$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONLLine$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadZapCheckpoints$$' -fuzztime $(FUZZTIME) ./auditlog/
 
 ## observatory: scan `make demo` with MDN HTTP Observatory 1.4.8 (offline).
 observatory: build
