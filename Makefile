@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify fuzz observatory doctor xcaddy-check clean
+.PHONY: all build demo test test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz observatory doctor xcaddy-check clean
 
 all: build
 
@@ -44,6 +44,19 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./certstore/
 	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/
 	$(GO) test -run '^$$' -bench 'BenchmarkJSONLQuery' -benchtime 10x ./auditlog/
+
+## bench-postgres: the audit PostgreSQL sink: ingest (COPY vs one row per
+## transaction), the chain read behind verify, and investigator queries
+## over 10,000,000 events (loading them takes about half an hour).
+bench-postgres:
+	$(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresIngest' -benchtime 5s ./auditlog/
+	$(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresReadRecords' -benchtime 3x ./auditlog/
+	OCOMMS_BENCH_EVENTS=10000000 $(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresQuery' -benchtime 100x -timeout 60m -v ./auditlog/
+
+## test-postgres-loss-60: the 60 s-per-scenario zero-loss proof of the audit
+## PostgreSQL sink (make test runs it with 20 s; this takes about 2.5 min).
+test-postgres-loss-60:
+	OCOMMS_AUDIT_LOSS_SECONDS=60 $(GO) test -count=1 -p 1 -v -run TestPostgresNoLossAcrossRestarts ./auditlog/
 
 ## bench-audit-verify: audit Verify over 5,000,000 records (writes a 4 GB
 ## store under $$TMPDIR; minutes), kept out of `make bench` for its size.
