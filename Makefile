@@ -44,6 +44,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./certstore/
 	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/
 	$(GO) test -run '^$$' -bench 'BenchmarkJSONLQuery' -benchtime 10x ./auditlog/
+	$(GO) test -run '^$$' -bench 'BenchmarkAuditNonAdmin' -benchtime 2000000x -benchmem -count 3 ./caddymodule/
 
 ## bench-postgres: the audit PostgreSQL sink: ingest (COPY vs one row per
 ## transaction), the chain read behind verify, and investigator queries
@@ -92,6 +93,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME) ./auditlog/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./auditlog/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadZapCheckpoints$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzAdminTarget$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSession$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzAuditQueryFilter$$' -fuzztime $(FUZZTIME) ./caddymodule/
 
 ## observatory: scan `make demo` with MDN HTTP Observatory 1.4.8 (offline).
 observatory: build
