@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test test-short vet bench fuzz observatory clean
+.PHONY: all build demo test test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz observatory doctor xcaddy-check clean
 
 all: build
 
@@ -33,10 +33,44 @@ vet:
 
 ## bench: the benchmarks behind the figures in BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench 'HeadersVersus|RateLimitVersus' -benchtime 40x -count 3 ./caddymodule/
+	$(GO) test -run '^$$' -bench 'HeadersVersus|RateLimitVersus|AuthGuardVersus' -benchtime 40x -count 3 ./caddymodule/
 	$(GO) test -run '^$$' -bench . -benchmem ./headers/
 	$(GO) test -run '^$$' -bench 'MemoryTake|MemoryBytesPerKey|RedisTake|DecideSignIn' -benchmem ./ratelimit/
 	$(GO) test -run '^$$' -bench 'RedisTakeConcurrent' -benchtime 3s ./ratelimit/
+	$(GO) test -run '^$$' -bench 'BenchmarkCheckPassword$$|ScoreLength|Blocklist' -benchtime 200x -benchmem ./authguard/
+	$(GO) test -run '^$$' -bench 'CheckPasswordConcurrent' -benchtime 4000x -count 2 ./authguard/
+	$(GO) test -run '^$$' -bench 'Lockout' -benchtime 3000x -count 3 -benchmem ./authguard/
+	$(GO) test -run '^$$' -bench 'NonAuthPath|SignIn$$' -benchmem ./authguard/
+	$(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./certstore/
+	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/
+	$(GO) test -run '^$$' -bench 'BenchmarkJSONLQuery' -benchtime 10x ./auditlog/
+	$(GO) test -run '^$$' -bench 'BenchmarkAuditNonAdmin' -benchtime 2000000x -benchmem -count 3 ./caddymodule/
+
+## bench-postgres: the audit PostgreSQL sink: ingest (COPY vs one row per
+## transaction), the chain read behind verify, and investigator queries
+## over 10,000,000 events (loading them takes about half an hour).
+bench-postgres:
+	$(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresIngest' -benchtime 5s ./auditlog/
+	$(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresReadRecords' -benchtime 3x ./auditlog/
+	OCOMMS_BENCH_EVENTS=10000000 $(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresQuery' -benchtime 100x -timeout 60m -v ./auditlog/
+
+## test-postgres-loss-60: the 60 s-per-scenario zero-loss proof of the audit
+## PostgreSQL sink (make test runs it with 20 s; this takes about 2.5 min).
+test-postgres-loss-60:
+	OCOMMS_AUDIT_LOSS_SECONDS=60 $(GO) test -count=1 -p 1 -v -run TestPostgresNoLossAcrossRestarts ./auditlog/
+
+## bench-audit-verify: audit Verify over 5,000,000 records (writes a 4 GB
+## store under $$TMPDIR; minutes), kept out of `make bench` for its size.
+bench-audit-verify:
+	AUDIT_BENCH_ROWS=5000000 $(GO) test -run '^$$' -bench 'BenchmarkVerify' -benchtime 1x -count 2 -timeout 30m ./auditlog/
+
+## bench-e2e: the end-to-end benchmark (four ocomms-caddy processes in front
+## of one demo upstream, about 3 minutes); markdown to bench-e2e.md.
+bench-e2e:
+	$(GO) run ./bench -o bench-e2e.md
+
+bench-e2e-quick:
+	$(GO) run ./bench -quick
 
 ## fuzz: a short run of every fuzz target.
 fuzz:
@@ -44,11 +78,38 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseReports -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzReadFields -fuzztime $(FUZZTIME) ./ratelimit/
 	$(GO) test -run '^$$' -fuzz FuzzParseRate -fuzztime $(FUZZTIME) ./ratelimit/
-	$(GO) test -run '^$$' -fuzz FuzzReadBody -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadBody$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzDeviceCookie$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzRecoveryCookie$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzGuard$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./certstore/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpenRecord$$' -fuzztime $(FUZZTIME) ./certstore/
+	$(GO) test -run '^$$' -fuzz '^FuzzStorageCaddyfile$$' -fuzztime $(FUZZTIME) ./caddymodule/
+	$(GO) test -run '^$$' -fuzz '^FuzzEvaluateHeaders$$' -fuzztime $(FUZZTIME) ./doctor/
+	$(GO) test -run '^$$' -fuzz '^FuzzRedactURL$$' -fuzztime $(FUZZTIME) ./doctor/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalEvent$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONLLine$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadZapCheckpoints$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzAdminTarget$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSession$$' -fuzztime $(FUZZTIME) ./auditlog/
+	$(GO) test -run '^$$' -fuzz '^FuzzAuditQueryFilter$$' -fuzztime $(FUZZTIME) ./caddymodule/
 
 ## observatory: scan `make demo` with MDN HTTP Observatory 1.4.8 (offline).
 observatory: build
 	./scripts/observatory.sh
+
+## doctor: check a running edge from outside; by default `make demo`'s.
+DOCTOR_URL      ?= https://localhost:8443
+DOCTOR_HTTP_URL ?= http://localhost:8080/
+doctor: build
+	$(BIN)/ocomms-caddy ocomms doctor --url $(DOCTOR_URL) --http-url $(DOCTOR_HTTP_URL) --cacert .demo/root.crt
+
+## xcaddy-check: the Dockerfile's xcaddy build step, for real, without Docker.
+xcaddy-check:
+	./scripts/xcaddy-check.sh
 
 clean:
 	rm -rf $(BIN) .demo
