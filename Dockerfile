@@ -59,8 +59,12 @@ COPY Caddyfile.example /etc/caddy/Caddyfile
 # Certificates and ACME account (/data/caddy), autosaved config (/config),
 # audit files and spool (/var/lib/ocomms).
 VOLUME ["/data", "/config", "/var/lib/ocomms"]
+# OCOMMS_AUDIT_FILE puts the audit JSONL files, their spool and the
+# checkpoint signing key in the audit volume (not in /data with the
+# certificates).
 ENV OCOMMS_SITE=localhost \
-    OCOMMS_UPSTREAM=app:3000
+    OCOMMS_UPSTREAM=app:3000 \
+    OCOMMS_AUDIT_FILE=/var/lib/ocomms/audit
 EXPOSE 80 443 443/udp
 USER ocomms
 
