@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/ocomms/ocomms-edge/caddymodule"
+	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
 // TestQuickRun runs `go run ./bench -quick` in process: every
@@ -101,5 +104,12 @@ func TestConfigsFollowTheModules(t *testing.T) {
 	}
 	if strings.Contains(cfgs[0].caddyfile(8080, "up"), "ocomms") {
 		t.Error("stock config uses an ocomms directive")
+	}
+	// Every configuration is one the real adapter takes, with every edge
+	// module this build has (a renamed option fails here, not mid-run).
+	for _, c := range cfgs {
+		if _, err := edgetest.AdaptRaw(c.caddyfile(8080, "127.0.0.1:3000")); err != nil {
+			t.Errorf("%s does not adapt: %v", c.name, err)
+		}
 	}
 }

@@ -88,7 +88,7 @@ func buildConfigs(mods map[string]bool, redisURL, pgURL, auditDir string) ([]con
 	base := "ocomms {\n\t\tsecret bench-secret-not-for-production\n"
 	embedded := base
 	if mods[auditModule] {
-		embedded += "\t\taudit {\n\t\t\tfile " + auditDir + "/embedded\n\t\t}\n"
+		embedded += "\t\taudit {\n\t\t\tjsonl " + auditDir + "/embedded\n\t\t}\n"
 	}
 	embedded += "\t}"
 	cfgs := []config{
@@ -100,7 +100,7 @@ func buildConfigs(mods map[string]bool, redisURL, pgURL, auditDir string) ([]con
 		shared := base + "\t\tredis " + redisURL + "\n"
 		note := "Redis (test-owned redis-server)"
 		if mods[auditModule] && pgURL != "" {
-			shared += "\t\taudit {\n\t\t\tfile " + auditDir + "/shared\n\t\t\tpostgres " + pgURL + "\n\t\t}\n"
+			shared += "\t\taudit {\n\t\t\tjsonl " + auditDir + "/shared\n\t\t\tpostgres " + pgURL + "\n\t\t}\n"
 			note += " + PostgreSQL audit sink"
 		} else if mods[auditModule] {
 			note += "; PostgreSQL unreachable, audit to files only"
