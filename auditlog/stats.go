@@ -5,8 +5,14 @@ type Stats struct {
 	// LastSeq is the last sequence number assigned; DurableSeq the last
 	// one fsynced to the spool.
 	LastSeq, DurableSeq uint64
-	// QueueDepth is the number of events waiting for the next spool write.
-	QueueDepth int
+	// QueueDepth is the number of events waiting for the next spool write;
+	// QueueCapacity its bound (Config.QueueSize).
+	QueueDepth, QueueCapacity int
+	// Backlog is the largest sink Lag: durable events some sink has not
+	// acknowledged yet. Every event passes through the spool, so a spool
+	// is never empty for long; a growing Backlog is what says a sink is
+	// behind or down.
+	Backlog uint64
 	// SpoolSegments and SpoolBytes are the spool's current size.
 	SpoolSegments int
 	SpoolBytes    int64
@@ -34,7 +40,7 @@ type SinkStats struct {
 // Stats returns a snapshot of the pipeline's counters.
 func (p *Pipeline) Stats() Stats {
 	p.mu.Lock()
-	st := Stats{LastSeq: p.seq, QueueDepth: len(p.pending) + int(p.unwritten.Load())}
+	st := Stats{LastSeq: p.seq, QueueDepth: len(p.pending) + int(p.unwritten.Load()), QueueCapacity: p.cfg.QueueSize}
 	p.mu.Unlock()
 	st.DurableSeq = p.durableSeq.Load()
 	st.SpoolSegments, st.SpoolBytes = p.sp.usage()
@@ -48,6 +54,7 @@ func (p *Pipeline) Stats() Stats {
 		if st.DurableSeq > d {
 			ss.Lag = st.DurableSeq - d
 		}
+		st.Backlog = max(st.Backlog, ss.Lag)
 		if e, ok := r.lastErr.Load().(string); ok {
 			ss.LastError = e
 		}

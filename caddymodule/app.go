@@ -24,7 +24,12 @@ type App struct {
 	// such as {env.OCOMMS_SECRET} so it stays out of the saved config.
 	Secret string `json:"secret,omitempty"`
 
+	// Audit configures the security audit log. Default: on, JSONL files
+	// under Caddy's data directory plus the ocomms.audit logger.
+	Audit *AuditConfig `json:"audit,omitempty"`
+
 	secret []byte
+	audit  appAudit
 }
 
 // CaddyModule returns the Caddy module information.
@@ -45,14 +50,27 @@ func (a *App) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("ocomms redis: %w", err)
 		}
 	}
+	if err := a.provisionAudit(ctx, repl); err != nil {
+		return fmt.Errorf("ocomms audit: %w", err)
+	}
 	return nil
 }
 
-// Start implements caddy.App.
-func (a *App) Start() error { return nil }
+// Start implements caddy.App: it opens (or takes over across a reload)
+// the audit log.
+func (a *App) Start() error {
+	if err := a.startAudit(); err != nil {
+		return fmt.Errorf("ocomms audit: %w", err)
+	}
+	return nil
+}
 
-// Stop implements caddy.App.
-func (a *App) Stop() error { return nil }
+// Stop implements caddy.App: it releases the audit log (the last app
+// using it flushes and closes it).
+func (a *App) Stop() error {
+	a.stopAudit()
+	return nil
+}
 
 // appFrom returns the configured ocomms app, or an empty one when the
 // config has no `ocomms` global option.

@@ -22,6 +22,7 @@ func init() {
 //	        insecure_allow_plaintext  # allow redis:// off loopback
 //	    }
 //	    secret <value>                # {env.OCOMMS_SECRET}
+//	    audit [off] { … }             # see parseAuditOption
 //	}
 func parseOcommsGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 	app := new(App)
@@ -68,6 +69,15 @@ func parseOcommsGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			if !d.AllArgs(&app.Secret) {
 				return nil, d.ArgErr()
 			}
+		case "audit":
+			if app.Audit != nil {
+				return nil, d.Err("audit already configured")
+			}
+			audit, err := parseAuditOption(d)
+			if err != nil {
+				return nil, err
+			}
+			app.Audit = audit
 		default:
 			return nil, d.Errf("unrecognized ocomms option %q", d.Val())
 		}

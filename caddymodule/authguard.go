@@ -170,17 +170,15 @@ func clientAddr(r *http.Request) netip.Addr {
 	return a.Unmap()
 }
 
-// guardEmitter is where the guard's audit events go: the ocomms_audit
-// pipeline when one is configured (an app that implements
-// auditlog.Emitter under the name "ocomms_audit"), otherwise nowhere (the
-// guard's zap lines on ocomms.authguard still record every decision).
+// guardEmitter is where the guard's audit events go: the ocomms app's
+// audit log (on by default; see auditEmitterFor). The guard's zap lines on
+// ocomms.authguard still record every decision.
 func guardEmitter(ctx caddy.Context) auditlog.Emitter {
-	if v, err := ctx.AppIfConfigured("ocomms_audit"); err == nil {
-		if e, ok := v.(auditlog.Emitter); ok {
-			return e
-		}
+	em, err := auditEmitterFor(ctx)
+	if err != nil {
+		return auditlog.Discard
 	}
-	return auditlog.Discard
+	return em
 }
 
 // Interface guards

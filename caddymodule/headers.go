@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/headers"
 )
 
@@ -76,6 +77,7 @@ type Headers struct {
 
 	policy *headers.Policy
 	logger *zap.Logger
+	audit  auditlog.Emitter
 }
 
 // CaddyModule returns the Caddy module information.
@@ -89,6 +91,11 @@ func (Headers) CaddyModule() caddy.ModuleInfo {
 // Provision builds the policy from the preset and the overrides.
 func (h *Headers) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	audit, err := auditEmitterFor(ctx)
+	if err != nil {
+		return fmt.Errorf("ocomms_headers: %w", err)
+	}
+	h.audit = audit
 	opts, err := h.options()
 	if err != nil {
 		return fmt.Errorf("ocomms_headers: %w", err)
@@ -186,6 +193,7 @@ func caddyToken(s string) string {
 }
 
 func (h *Headers) logViolation(v headers.Violation, ip string) {
+	h.audit.Emit(cspViolationEvent(v, ip))
 	if c := h.logger.Check(zap.WarnLevel, "csp violation"); c != nil {
 		c.Write(
 			zap.String("client_ip", ip),

@@ -22,4 +22,5 @@ func init() {
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_headers", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_auth_guard", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_rate_limit", httpcaddyfile.Before, "push")
+	httpcaddyfile.RegisterDirectiveOrder("ocomms_audit", httpcaddyfile.Before, "push")
 }

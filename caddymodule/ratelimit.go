@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/ratelimit"
 )
 
@@ -58,6 +59,7 @@ type RateLimit struct {
 	store   ratelimit.Store
 	cleanup []func()
 	logger  *zap.Logger
+	audit   auditlog.Emitter
 }
 
 // ZoneConfig is one zone in JSON.
@@ -95,6 +97,11 @@ func (RateLimit) CaddyModule() caddy.ModuleInfo {
 // Provision builds the zones and the store. It opens no connection.
 func (rl *RateLimit) Provision(ctx caddy.Context) error {
 	rl.logger = ctx.Logger()
+	audit, err := auditEmitterFor(ctx)
+	if err != nil {
+		return fmt.Errorf("ocomms_rate_limit: %w", err)
+	}
+	rl.audit = audit
 	if err := registerCollectors(ctx.GetMetricsRegistry(), rateLimitDecisions, rateLimitStoreFallback, rateLimitStoreStateChanges); err != nil {
 		return fmt.Errorf("ocomms_rate_limit: registering metrics: %w", err)
 	}
@@ -208,6 +215,7 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	}
 	if !d.Allowed {
 		rl.logDenied(r, d)
+		rl.audit.Emit(rateLimitedEvent(r, d))
 		d.WriteDenied(w)
 		return nil
 	}

@@ -40,7 +40,8 @@ func TestAuditStatsContract(t *testing.T) {
 	}{
 		{"not available", "", Skip, "audit stats not available"},
 		{"healthy", `{"queue_depth":3,"queue_capacity":10000,"spool_bytes":0,"spool_segments":0,"dropped":0}`, Pass, "queue depth 3"},
-		{"spooling", `{"queue_depth":0,"spool_bytes":52000,"spool_segments":1,"dropped":0}`, Warn, "spool bytes 52000"},
+		{"spool in use, sinks caught up", `{"queue_depth":0,"backlog":12,"spool_bytes":52000,"spool_segments":1,"dropped":0}`, Pass, "spool bytes 52000"},
+		{"sink behind", `{"queue_depth":0,"backlog":25000,"spool_bytes":9000000,"spool_segments":1,"dropped":0}`, Warn, "backlog 25000"},
 		{"queue nearly full", `{"queue_depth":9000,"queue_capacity":10000}`, Warn, "queue depth 9000"},
 		{"events lost", `{"queue_depth":10000,"spool_bytes":1073741824,"dropped":17}`, Fail, "dropped 17"},
 		{"unknown shape", `{"something":1}`, Warn, "none of"},

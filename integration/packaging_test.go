@@ -110,7 +110,9 @@ func TestComposeExampleReplacesNginx(t *testing.T) {
 }
 
 // TestPrometheusAlerts: the rules parse, every alert is complete, and the
-// edge's metric names are the ones it exports or NOTES-ops.md proposes.
+// edge's metric names are the ones it exports (caddymodule's
+// TestAuditStatsThroughAdminMetricsAndDoctor reads the audit series off a
+// running edge's /metrics).
 // With promtool on PATH (or OCOMMS_PROMTOOL), `promtool check rules` too.
 func TestPrometheusAlerts(t *testing.T) {
 	const path = "../deploy/prometheus-alerts.yml"
@@ -131,8 +133,9 @@ func TestPrometheusAlerts(t *testing.T) {
 	known := map[string]bool{
 		// exported by caddymodule/metrics.go
 		"ocomms_rate_limit_requests_total": true, "ocomms_rate_limit_store_fallback": true, "ocomms_rate_limit_store_state_changes_total": true,
-		// proposed for the audit module (NOTES-ops.md)
+		// exported by caddymodule/audit_stats.go and audit_metrics.go
 		"ocomms_audit_spool_bytes": true, "ocomms_audit_queue_depth": true, "ocomms_audit_dropped_total": true, "ocomms_audit_sink_errors_total": true,
+		"ocomms_audit_sink_lag": true, "ocomms_audit_backlog": true, "ocomms_audit_events_dropped_total": true,
 	}
 	metric := regexp.MustCompile(`\bocomms_[a-z_]+\b`)
 	alerts := map[string]bool{}
@@ -149,7 +152,7 @@ func TestPrometheusAlerts(t *testing.T) {
 			}
 		}
 	}
-	for _, a := range []string{"OcommsRateLimitStoreFallback", "OcommsAuditSpoolGrowing", "OcommsCertificateExpiresSoon"} {
+	for _, a := range []string{"OcommsRateLimitStoreFallback", "OcommsAuditSinkBehind", "OcommsCertificateExpiresSoon"} {
 		if !alerts[a] {
 			t.Errorf("alert %s missing", a)
 		}

@@ -93,6 +93,10 @@ func New(t testing.TB) *Edge {
 		HTTPSPort: FreePort(t),
 		Dir:       tempDir(t),
 	}
+	// Caddy's data directory (where the audit log's embedded JSONL default
+	// and spool live) follows XDG_DATA_HOME at each call: keep every test's
+	// files in its own directory, never in the home of whoever runs it.
+	t.Setenv("XDG_DATA_HOME", e.Dir)
 	e.AdminAddr = "127.0.0.1:" + strconv.Itoa(FreePort(t))
 	e.Client = &http.Client{
 		Timeout: 30 * time.Second,

@@ -1,0 +1,270 @@
+package auditlog
+
+import (
+	"context"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// BenchmarkPostgresIngest measures sustained events/s into the audit
+// schema on a private PostgreSQL over TLS verify-full, side by side in
+// one run: Copy is the sink's Write (decode, COPY batches of 1,000, one
+// transaction each); SingleInsert is one INSERT per event in its own
+// transaction (how Teleport and Keycloak write). Run with e.g.
+//
+//	go test -run '^$' -bench BenchmarkPostgresIngest -benchtime 5s ./auditlog/
+func BenchmarkPostgresIngest(b *testing.B) {
+	srv := startPGServer(b)
+	srv.CreateDB("bench")
+	now := time.Now()
+	s := pgNewSink(b, srv.URL("bench"), now)
+	ctx := context.Background()
+	if err := s.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var (
+		copySeq   uint64 = 1
+		copyPrev  [32]byte
+		insSeq    uint64 = 1
+		insPrev   [32]byte
+		mkRecords = func(inst string, from *uint64, prev *[32]byte, n int) []Record {
+			recs := pgTestChain(inst, *from, n, *prev, now)
+			*from += uint64(n)
+			*prev = recs[n-1].Hash
+			return recs
+		}
+	)
+	b.Run("Copy", func(b *testing.B) {
+		const batch = 1000
+		recs := mkRecords("bench-copy", &copySeq, &copyPrev, b.N)
+		b.ResetTimer()
+		start := time.Now()
+		for i := 0; i < len(recs); i += batch {
+			if err := s.Write(ctx, recs[i:min(i+batch, len(recs))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	})
+	b.Run("SingleInsert", func(b *testing.B) {
+		recs := mkRecords("bench-insert", &insSeq, &insPrev, b.N)
+		rows := make([]pgRow, len(recs))
+		for i, r := range recs {
+			row, err := toPGRow(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows[i] = row
+		}
+		if err := s.ensurePartitions(ctx, []pgDay{pgDayOf(now)}); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		start := time.Now()
+		for i := range rows {
+			if _, err := s.pool.Exec(ctx, pgInsertSQL,
+				rows[i].values()...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	})
+}
+
+// pgBenchEvents is the synthetic data set size for the query benchmark:
+// OCOMMS_BENCH_EVENTS, default 1,000,000 (the issue's figure is 10M).
+func pgBenchEvents(b *testing.B) int {
+	if v := os.Getenv("OCOMMS_BENCH_EVENTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10000 {
+			b.Fatalf("OCOMMS_BENCH_EVENTS=%q: want an integer ≥ 10000", v)
+		}
+		return n
+	}
+	return 1_000_000
+}
+
+// pgLoadSynthetic fills audit_events server-side with n events evenly over
+// the 30 days before end: 5,000 users, 50,000 IPs (10.0.0.0–10.0.195.79),
+// 40% sign-in succeeded, 30% failed, 10% rate limited, 10% sign-out, 5%
+// admin, 5% password changed. Data is canonical-shaped JSON the sink can
+// decode; the chain columns are filler (not verified here).
+func pgLoadSynthetic(b *testing.B, s *PostgresSink, n int, end time.Time) {
+	ctx := context.Background()
+	if err := s.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	start := end.Add(-30 * 24 * time.Hour)
+	var days []pgDay
+	for d := pgDayOf(start); !d.start().After(end); d = d.next() {
+		days = append(days, d)
+	}
+	if err := s.ensurePartitions(ctx, days); err != nil {
+		b.Fatal(err)
+	}
+	began := time.Now()
+	const chunk = 500_000
+	for from := 1; from <= n; from += chunk {
+		to := min(n, from+chunk-1)
+		_, err := s.pool.Exec(ctx, `
+WITH g AS (
+	SELECT i,
+		$3::timestamptz + (i::float8 / $4::float8) * interval '30 days' AS ts,
+		(i * 7919) % 5000 AS u,
+		(i * 104729 + i / 7) % 50000 AS ip,
+		CASE WHEN i % 20 < 8 THEN 'sign_in_succeeded' WHEN i % 20 < 14 THEN 'sign_in_failed'
+			WHEN i % 20 < 16 THEN 'rate_limited' WHEN i % 20 < 18 THEN 'sign_out'
+			WHEN i % 20 = 18 THEN 'admin_action' ELSE 'password_changed' END AS action
+	FROM generate_series($1::bigint, $2::bigint) AS i
+), r AS (
+	SELECT i, ts, action,
+		CASE WHEN action IN ('sign_in_failed', 'rate_limited') THEN 'failure' ELSE 'success' END AS outcome,
+		'u' || u AS user_id, 'user' || u || '@example.com' AS email,
+		('10.0.' || (ip / 256) || '.' || (ip % 256))::inet AS source_ip,
+		md5(i::text)::uuid AS event_id
+	FROM g
+)
+INSERT INTO audit_events (instance, seq, event_id, ts, action, outcome, user_id, email, source_ip, status,
+	data, prev_hash, hash, detail_ok)
+SELECT 'bench', i, event_id, ts, action, outcome, user_id, email, source_ip, 200,
+	convert_to(json_build_object('@timestamp', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+		'event', json_build_object('action', action, 'id', event_id, 'outcome', outcome, 'sequence', i),
+		'source', json_build_object('ip', host(source_ip)),
+		'user', json_build_object('email', email, 'id', user_id),
+		'user_agent', json_build_object('original', 'Mozilla/5.0 (X11; Linux x86_64) bench'),
+		'url', json_build_object('path', '/api/auth/sign-in/email'))::text, 'UTF8'),
+	sha256(int8send(i - 1)), sha256(int8send(i)), true
+FROM r`, from, to, start, float64(n))
+		if err != nil {
+			b.Fatalf("loading rows %d..%d: %v", from, to, err)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `VACUUM ANALYZE audit_events`); err != nil {
+		b.Fatal(err)
+	}
+	var size string
+	if err := s.pool.QueryRow(ctx, `SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits WHERE inhparent = 'audit_events'::regclass`).Scan(&size); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d events over 30 days in %v (%.0f/s), %s with indexes", n, time.Since(began).Round(time.Second),
+		float64(n)/time.Since(began).Seconds(), size)
+}
+
+// BenchmarkPostgresQuery measures investigator queries on a synthetic set
+// (OCOMMS_BENCH_EVENTS, default 1M) on a private PostgreSQL over TLS
+// verify-full, warm cache, reporting p50 and p95 per query:
+//
+//	OCOMMS_BENCH_EVENTS=10000000 go test -run '^$' -bench BenchmarkPostgresQuery -benchtime 200x -timeout 60m ./auditlog/
+func BenchmarkPostgresQuery(b *testing.B) {
+	srv := startPGServer(b, "shared_buffers=1GB", "max_wal_size=8GB", "checkpoint_timeout=30min",
+		"maintenance_work_mem=512MB", "work_mem=32MB", "synchronous_commit=off")
+	srv.CreateDB("query")
+	end := time.Now().UTC().Truncate(time.Hour)
+	s := pgNewSink(b, srv.URL("query"), end)
+	n := pgBenchEvents(b)
+	pgLoadSynthetic(b, s, n, end)
+	ctx := context.Background()
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	ip := func() string { k := rng.IntN(50000); return fmt.Sprintf("10.0.%d.%d", k/256, k%256) }
+	queries := []struct {
+		name string
+		run  func() (int, error)
+	}{
+		{"user-7d-newest-100", func() (int, error) {
+			p, err := s.Query(ctx, Filter{UserID: "u" + strconv.Itoa(rng.IntN(5000)), Since: end.Add(-7 * 24 * time.Hour), Limit: 100})
+			return len(p.Events), err
+		}},
+		{"email-7d-newest-100", func() (int, error) {
+			p, err := s.Query(ctx, Filter{Email: fmt.Sprintf("user%d@example.com", rng.IntN(5000)), Since: end.Add(-7 * 24 * time.Hour), Limit: 100})
+			return len(p.Events), err
+		}},
+		{"ip-30d-newest-100", func() (int, error) {
+			p, err := s.Query(ctx, Filter{IP: ip(), Since: end.Add(-30 * 24 * time.Hour), Limit: 100})
+			return len(p.Events), err
+		}},
+		{"cidr24-30d-newest-100", func() (int, error) {
+			p, err := s.Query(ctx, Filter{IP: fmt.Sprintf("10.0.%d.0/24", rng.IntN(195)), Since: end.Add(-30 * 24 * time.Hour), Limit: 100})
+			return len(p.Events), err
+		}},
+		{"ip-to-accounts-30d", func() (int, error) {
+			p, err := s.AccountsFromIP(ctx, ip(), end.Add(-30*24*time.Hour), end)
+			return len(p), err
+		}},
+		{"account-to-ips-30d", func() (int, error) {
+			p, err := s.IPsForAccount(ctx, fmt.Sprintf("user%d@example.com", rng.IntN(5000)), end.Add(-30*24*time.Hour), end)
+			return len(p), err
+		}},
+		{"type-1h-newest-100", func() (int, error) {
+			from := end.Add(-time.Duration(1+rng.IntN(29*24)) * time.Hour)
+			p, err := s.Query(ctx, Filter{Actions: []Action{ActionAdmin}, Since: from, Until: from.Add(time.Hour), Limit: 100})
+			return len(p.Events), err
+		}},
+	}
+	for _, q := range queries {
+		b.Run(q.name, func(b *testing.B) {
+			for range 5 { // warm up
+				if _, err := q.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			lat := make([]time.Duration, 0, b.N)
+			rows := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				got, err := q.run()
+				lat = append(lat, time.Since(t0))
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows += got
+			}
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			pct := func(p float64) float64 {
+				return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+			}
+			b.ReportMetric(pct(0.50), "p50-ms")
+			b.ReportMetric(pct(0.95), "p95-ms")
+			b.ReportMetric(float64(rows)/float64(b.N), "rows/op")
+		})
+	}
+}
+
+// BenchmarkPostgresReadRecords measures the chain read Verify uses
+// (including the per-row column check) in rows/s.
+//
+//	go test -run '^$' -bench BenchmarkPostgresReadRecords -benchtime 3x ./auditlog/
+func BenchmarkPostgresReadRecords(b *testing.B) {
+	srv := startPGServer(b, "shared_buffers=512MB")
+	srv.CreateDB("read")
+	now := time.Now()
+	s := pgNewSink(b, srv.URL("read"), now)
+	ctx := context.Background()
+	const n = 200_000
+	var prev [32]byte
+	for from := 1; from <= n; from += 10_000 {
+		recs := pgTestChain("bench-read", uint64(from), 10_000, prev, now.Add(-time.Hour))
+		prev = recs[len(recs)-1].Hash
+		if err := s.Write(ctx, recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		got := 0
+		if err := s.ReadRecords(ctx, func(Record) error { got++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if got != n {
+			b.Fatalf("read %d of %d", got, n)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "rows/s")
+}

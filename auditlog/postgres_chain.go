@@ -1,0 +1,303 @@
+package auditlog
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.uber.org/zap"
+)
+
+// ReadRecords streams every stored record ordered by instance then seq
+// (then ts, so that duplicated seqs come out next to each other), for
+// verification. Rows are read from the socket as fn consumes them; memory
+// stays flat whatever the table's size.
+//
+// The chain covers data, prev_hash and hash; the indexed columns (event
+// id, time, action, outcome, user, email, IP, status) are copies derived
+// from data that queries filter on. Each row's columns are derived again
+// from its data and compared: a row whose columns were edited is handed
+// to fn with a Hash no chain step produces, so verification names that
+// seq. A stored hash or prev_hash that is not 32 bytes long is replaced
+// the same way rather than truncated.
+func (s *PostgresSink) ReadRecords(ctx context.Context, fn func(Record) error) error {
+	bad, first, err := pgReadRecords(ctx, s.pool, fn)
+	if bad > 0 {
+		s.log.Warn("audit rows whose indexed columns disagree with their hashed data",
+			zap.Int("rows", bad), zap.String("first_instance", first.Instance), zap.Uint64("first_seq", first.Seq))
+	}
+	return err
+}
+
+// pgQuerier is a pool, a connection or a transaction.
+type pgQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// pgReadBatch is a run of rows checked by a worker, emitted in order.
+type pgReadBatch struct {
+	recs   []Record
+	stored []pgStoredCols
+	done   chan struct{}
+	bad    int
+	first  Record
+}
+
+// pgStoredCols are a row's derived columns as stored, in text form.
+type pgStoredCols struct {
+	eventID, action, outcome, userID, email, sourceIP *string
+	userName, tUser, tEmail                           *string
+	status                                            *int32
+	detailOK                                          bool
+}
+
+const pgReadBatchSize = 256
+
+func pgReadRecords(ctx context.Context, q pgQuerier, fn func(Record) error) (int, Record, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := q.Query(ctx, `SELECT instance, seq, ts, data, prev_hash, hash,
+		event_id::text, action, outcome, user_id, email, user_name, target_user, target_email, source_ip::text, status, detail_ok
+		FROM audit_events ORDER BY instance, seq, ts`)
+	if err != nil {
+		return 0, Record{}, fmt.Errorf("postgres: reading the chain: %w", err)
+	}
+	defer rows.Close()
+
+	workers := max(1, runtime.GOMAXPROCS(0))
+	work := make(chan *pgReadBatch, workers)
+	ordered := make(chan *pgReadBatch, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				b.check()
+				close(b.done)
+			}
+		}()
+	}
+	var (
+		fnErr  error
+		bad    int
+		first  Record
+		emitWG sync.WaitGroup
+	)
+	emitWG.Add(1)
+	go func() {
+		defer emitWG.Done()
+		for b := range ordered {
+			<-b.done
+			if fnErr != nil {
+				continue
+			}
+			if b.bad > 0 && bad == 0 {
+				first = b.first
+			}
+			bad += b.bad
+			for _, r := range b.recs {
+				if err := fn(r); err != nil {
+					fnErr = err
+					cancel()
+					break
+				}
+			}
+		}
+	}()
+
+	var (
+		seq      int64
+		ts       time.Time
+		data, ph []byte
+		hash     []byte
+	)
+	b := &pgReadBatch{done: make(chan struct{})}
+	flush := func() {
+		work <- b
+		ordered <- b
+		b = &pgReadBatch{done: make(chan struct{})}
+	}
+	var scanErr error
+	for rows.Next() {
+		var (
+			r Record
+			c pgStoredCols
+		)
+		if err := rows.Scan(&r.Instance, &seq, &ts, &data, &ph, &hash,
+			&c.eventID, &c.action, &c.outcome, &c.userID, &c.email, &c.userName, &c.tUser, &c.tEmail, &c.sourceIP, &c.status, &c.detailOK); err != nil {
+			scanErr = err
+			break
+		}
+		r.Seq, r.Time = uint64(seq), ts.UTC()
+		r.Data = append([]byte(nil), data...)
+		r.PrevHash, r.Hash = pgHash32(ph), pgHash32(hash)
+		if c.eventID != nil {
+			r.EventID = *c.eventID
+		}
+		b.recs = append(b.recs, r)
+		b.stored = append(b.stored, c)
+		if len(b.recs) == pgReadBatchSize {
+			flush()
+		}
+	}
+	if len(b.recs) > 0 {
+		flush()
+	}
+	close(work)
+	close(ordered)
+	wg.Wait()
+	emitWG.Wait()
+	if fnErr != nil {
+		return bad, first, fnErr
+	}
+	if scanErr == nil {
+		scanErr = rows.Err()
+	}
+	if scanErr != nil {
+		return bad, first, fmt.Errorf("postgres: reading the chain: %w", scanErr)
+	}
+	return bad, first, nil
+}
+
+// check derives each row's columns from its data again and marks the
+// rows whose stored columns differ.
+func (b *pgReadBatch) check() {
+	for i := range b.recs {
+		if pgColumnsMatch(b.recs[i], b.stored[i]) {
+			continue
+		}
+		if b.bad == 0 {
+			b.first = b.recs[i]
+		}
+		b.bad++
+		b.recs[i].Hash = sha256.Sum256(append([]byte("ocomms-audit: indexed columns disagree with data\x00"), b.recs[i].Hash[:]...))
+	}
+}
+
+// pgColumnsMatch reports whether stored columns are what Write would
+// derive from the record's data.
+func pgColumnsMatch(r Record, c pgStoredCols) bool {
+	if r.Seq == 0 || r.Seq > math.MaxInt64 {
+		return false
+	}
+	want, err := toPGRow(r)
+	if err != nil {
+		return false
+	}
+	if !want.ts.Equal(r.Time) {
+		return false
+	}
+	var id *string
+	if want.eventID.Valid {
+		s := pgFormatUUID(want.eventID.Bytes)
+		id = &s
+	}
+	var ip *string
+	if want.sourceIP != nil {
+		s := want.sourceIP.String() + "/" + strconv.Itoa(want.sourceIP.BitLen())
+		ip = &s
+	}
+	return pgEq(c.eventID, id) && c.action != nil && *c.action == want.action &&
+		c.outcome != nil && *c.outcome == want.outcome &&
+		pgEq(c.userID, want.userID) && pgEq(c.email, want.email) && pgEq(c.sourceIP, ip) &&
+		pgEq(c.userName, want.userName) && pgEq(c.tUser, want.tUser) && pgEq(c.tEmail, want.tEmail) &&
+		pgEqInt(c.status, want.status) && c.detailOK == want.detailOK
+}
+
+func pgEq(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+func pgEqInt(a, b *int32) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// pgHash32 returns b as a [32]byte; a b of another length maps to a value
+// no chain step produces.
+func pgHash32(b []byte) [32]byte {
+	var out [32]byte
+	if len(b) == len(out) {
+		copy(out[:], b)
+		return out
+	}
+	return sha256.Sum256(append([]byte("ocomms-audit: stored hash of invalid length\x00"), b...))
+}
+
+func pgFormatUUID(b [16]byte) string {
+	const hexd = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hexd[c>>4], hexd[c&15])
+	}
+	return string(out)
+}
+
+// ReadCheckpoints returns every stored checkpoint ordered by instance,
+// seq, time.
+func (s *PostgresSink) ReadCheckpoints(ctx context.Context) ([]Checkpoint, error) {
+	return pgReadCheckpoints(ctx, s.pool)
+}
+
+func pgReadCheckpoints(ctx context.Context, q pgQuerier) ([]Checkpoint, error) {
+	rows, err := q.Query(ctx, `SELECT instance, seq, retention, hash, prev_hash, time_ns, public_key, signature
+		FROM audit_checkpoints ORDER BY instance, seq, time_ns, retention`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: reading checkpoints: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Checkpoint, error) {
+		var (
+			cp       Checkpoint
+			seq, ns  int64
+			hash, ph []byte
+		)
+		if err := row.Scan(&cp.Instance, &seq, &cp.Retention, &hash, &ph, &ns, &cp.PublicKey, &cp.Signature); err != nil {
+			return cp, err
+		}
+		cp.Seq = uint64(seq)
+		cp.Hash, cp.PrevHash = pgHash32(hash), pgHash32(ph)
+		cp.Time = time.Unix(0, ns).UTC()
+		return cp, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: reading checkpoints: %w", err)
+	}
+	return out, nil
+}
+
+// Head returns the highest stored seq of a chain and its hash (0 and the
+// zero hash for an empty chain or a database without the schema yet), so
+// a pipeline whose spool was lost continues the chain instead of
+// restarting at 1.
+func (s *PostgresSink) Head(ctx context.Context, instance string) (uint64, [32]byte, error) {
+	var (
+		seq  int64
+		hash []byte
+	)
+	err := s.pool.QueryRow(ctx, `SELECT seq, hash FROM audit_events WHERE instance = $1 ORDER BY seq DESC LIMIT 1`, instance).Scan(&seq, &hash)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
+		return 0, [32]byte{}, nil
+	case err != nil:
+		return 0, [32]byte{}, fmt.Errorf("postgres: reading the head of %s: %w", instance, err)
+	}
+	return uint64(seq), pgHash32(hash), nil
+}

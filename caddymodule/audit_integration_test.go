@@ -1,0 +1,256 @@
+package caddymodule
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/internal/edgetest"
+)
+
+const auditCaddyfile = `{
+	admin {ADMIN}
+	http_port {HTTP_PORT}
+	https_port {HTTPS_PORT}
+	storage file_system {DIR}/storage
+	skip_install_trust
+	local_certs
+	ocomms {
+		audit {
+			jsonl {DIR}/audit
+			instance test-edge
+		}
+	}
+}
+localhost {
+	ocomms_headers
+	ocomms_rate_limit none {
+		zone tight {
+			match {
+				path /tight
+			}
+			rate 1/1m
+			key client_ip
+		}
+	}
+	ocomms_audit {
+		session_url {UPSTREAM}/api/auth/get-session
+		admin_paths /admin*
+	}
+	reverse_proxy {UPSTREAM_HOST}
+}
+`
+
+// auditEdge is a running edge in front of the demo upstream, recording into
+// <Dir>/audit.
+type auditEdge struct {
+	*edgetest.Edge
+	app *demoupstream.Handler
+	dir string
+	up  string
+}
+
+// sessionURL is the upstream's get-session.
+func (e *auditEdge) sessionURL(t *testing.T) string { return e.up + "/api/auth/get-session" }
+
+func startAuditEdge(t *testing.T) *auditEdge {
+	t.Helper()
+	app := demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6})
+	up := httptest.NewServer(app)
+	t.Cleanup(up.Close)
+	e := edgetest.New(t)
+	e.Load(t, auditCaddyfile, "{UPSTREAM}", up.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://"))
+	return &auditEdge{Edge: e, app: app, dir: filepath.Join(e.Dir, "audit"), up: up.URL}
+}
+
+// readAuditDir decodes every complete record line of the JSONL files in
+// dir without opening the store (the edge is still writing them).
+func readAuditDir(t *testing.T, dir string) []auditlog.Event {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
+	var out []auditlog.Event
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			if !bytes.HasPrefix(line, []byte(`{"instance":`)) {
+				continue
+			}
+			var rec struct {
+				Doc json.RawMessage `json:"doc"`
+			}
+			if err := json.Unmarshal(line, &rec); err != nil {
+				continue // a line still being written
+			}
+			e, err := auditlog.UnmarshalEvent(rec.Doc)
+			if err != nil {
+				t.Fatalf("stored record undecodable: %v\n%s", err, line)
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// waitAudit waits until want events match, then lets the pipeline settle
+// and returns every match, so that a duplicate shows.
+func waitAudit(t *testing.T, dir string, want int, match func(auditlog.Event) bool) []auditlog.Event {
+	t.Helper()
+	filter := func() []auditlog.Event {
+		var out []auditlog.Event
+		for _, e := range readAuditDir(t, dir) {
+			if match(e) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(filter()) < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d matching audit events after 10s, want %d; all: %+v", len(filter()), want, readAuditDir(t, dir))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(400 * time.Millisecond) // several fsync periods
+	return filter()
+}
+
+func ofAction(a auditlog.Action) func(auditlog.Event) bool {
+	return func(e auditlog.Event) bool { return e.Action == a }
+}
+
+func (e *auditEdge) post(t *testing.T, path, contentType, body string, header ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.URL(path), strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := e.Client.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func TestAuditAdminActionThroughCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := startAuditEdge(t)
+	cookie, err := e.app.NewSessionCookie(demoupstream.DemoEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := e.post(t, "/api/admin/export", "application/json", `{"organizationId":"org-42"}`, "Cookie", cookie.String(), "User-Agent", "audit-test")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d", resp.StatusCode)
+	}
+	var body struct {
+		RequestedBy struct{ ID, Email string }
+	}
+	edgetest.DecodeJSON(t, resp, &body)
+	if body.RequestedBy.ID == "" {
+		t.Fatal("upstream did not see the session")
+	}
+	denied := e.post(t, "/api/admin/export", "application/json", `{}`)
+	if denied.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("export without a session: %d", denied.StatusCode)
+	}
+	// Not admin actions: nothing recorded.
+	e.Get(t, "/chat", "Cookie", cookie.String())
+	e.post(t, "/chat", "text/plain", "[]", "Next-Action", "abc", "Cookie", cookie.String())
+
+	events := waitAudit(t, e.dir, 2, ofAction(auditlog.ActionAdmin))
+	if len(events) != 2 {
+		t.Fatalf("%d admin events, want 2: %+v", len(events), events)
+	}
+	ok, fail := events[0], events[1]
+	if ok.Outcome != auditlog.OutcomeSuccess {
+		ok, fail = fail, ok
+	}
+	if ok.UserID != body.RequestedBy.ID || ok.UserEmail != demoupstream.DemoEmail || ok.SourceIP != "127.0.0.1" ||
+		ok.Outcome != auditlog.OutcomeSuccess || ok.Status != 200 || ok.Labels["resource"] != "admin.export" ||
+		ok.Labels["organization_id"] != "org-42" || ok.UserAgent != "audit-test" || ok.Instance != "test-edge" || ok.Sequence == 0 {
+		t.Errorf("admin event %+v", ok)
+	}
+	if fail.UserID != "" || fail.Labels["actor"] != "anonymous" || fail.Outcome != auditlog.OutcomeFailure || fail.Status != 401 || fail.SourceIP != "127.0.0.1" {
+		t.Errorf("denied admin event %+v", fail)
+	}
+	// The cookie is in no stored byte.
+	files, _ := filepath.Glob(filepath.Join(e.dir, "audit-*.jsonl"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		if bytes.Contains(data, []byte(cookie.Value)) || bytes.Contains(data, []byte(strings.SplitN(cookie.Value, ".", 2)[0])) {
+			t.Fatalf("%s holds the session cookie", f)
+		}
+	}
+}
+
+func TestAuditRateLimitedCSPAndConfigThroughCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := startAuditEdge(t)
+	e.Get(t, "/tight?token=secret")
+	if resp := e.Get(t, "/tight?token=secret"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second request: %d", resp.StatusCode)
+	}
+	report := `{"csp-report":{"document-uri":"https://localhost/reset-password?token=SECRET","violated-directive":"script-src-elem",` +
+		`"effective-directive":"script-src-elem","disposition":"enforce","blocked-uri":"https://evil.example/x.js?session=abc","status-code":200}}`
+	if resp := e.post(t, "/csp-report", "application/csp-report", report); resp.StatusCode >= 300 {
+		t.Fatalf("csp report: %d", resp.StatusCode)
+	}
+
+	limited := waitAudit(t, e.dir, 1, ofAction(auditlog.ActionRateLimited))
+	if len(limited) != 1 {
+		t.Fatalf("%d rate_limited events: %+v", len(limited), limited)
+	}
+	if l := limited[0]; l.Labels["zone"] != "tight" || l.SourceIP != "127.0.0.1" || l.Path != "/tight" || l.Status != 429 || l.Outcome != auditlog.OutcomeFailure {
+		t.Errorf("rate_limited event %+v", l)
+	}
+	csp := waitAudit(t, e.dir, 1, ofAction(auditlog.ActionCSPViolation))
+	if len(csp) != 1 {
+		t.Fatalf("%d csp_violation events: %+v", len(csp), csp)
+	}
+	if c := csp[0]; c.Labels["directive"] != "script-src-elem" || c.Labels["blocked_uri"] != "https://evil.example/x.js" || c.SourceIP != "127.0.0.1" {
+		t.Errorf("csp_violation event %+v", c)
+	}
+	loaded := waitAudit(t, e.dir, 1, ofAction(auditlog.ActionConfigLoaded))
+	if len(loaded) != 1 || loaded[0].Outcome != auditlog.OutcomeSuccess {
+		t.Fatalf("configuration_loaded events %+v", loaded)
+	}
+	// local_certs issues localhost's certificate at start.
+	certs := waitAudit(t, e.dir, 1, ofAction(auditlog.ActionCertObtained))
+	if len(certs) < 1 || certs[0].Labels["subjects"] == "" {
+		t.Fatalf("certificate_obtained events %+v", certs)
+	}
+	files, _ := filepath.Glob(filepath.Join(e.dir, "audit-*.jsonl"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		if bytes.Contains(data, []byte("SECRET")) || bytes.Contains(data, []byte("token=secret")) || bytes.Contains(data, []byte("session=abc")) {
+			t.Fatalf("%s holds a query secret", f)
+		}
+	}
+}

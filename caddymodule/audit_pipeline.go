@@ -1,0 +1,191 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+)
+
+// auditBackend is what the app needs from a running audit pipeline.
+type auditBackend interface {
+	auditlog.Emitter
+	Close(ctx context.Context) error
+	Stats() auditlog.Stats
+}
+
+// auditStore is what the admin API and the CLI query and verify: the
+// Postgres sink when configured, else the JSONL files. A nil querier or
+// chain is not available.
+type auditStore struct {
+	querier   auditlog.Querier
+	chain     auditlog.ChainReader
+	publicKey ed25519.PublicKey
+	name      string // "jsonl" or "postgres"
+}
+
+// openAudit builds the pipeline for s: the zap sink (logger ocomms.audit),
+// the JSONL sink, and the Postgres sink when configured. It is called from
+// the app's Start, never from Provision.
+func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, error) {
+	key, err := auditlog.LoadOrCreateSigningKey(s.SigningKey)
+	if err != nil {
+		return nil, auditStore{}, err
+	}
+	var sinks []auditlog.Sink
+	closeAll := func() {
+		for _, sk := range sinks {
+			_ = sk.Close()
+		}
+	}
+	store := auditStore{publicKey: key.Public().(ed25519.PublicKey)}
+	switch {
+	case s.LogOff:
+	case s.LogFormat == "ocsf":
+		sinks = append(sinks, auditlog.NewZapSinkOCSF(logger))
+	default:
+		sinks = append(sinks, auditlog.NewZapSink(logger))
+	}
+	if !s.JSONLOff {
+		jsonl, err := auditlog.OpenJSONL(auditlog.JSONLConfig{
+			Dir:           s.Dir,
+			RetentionDays: s.RetentionDays,
+			SigningKey:    key,
+			Logger:        logger.Named("jsonl"),
+		})
+		if err != nil {
+			closeAll()
+			return nil, auditStore{}, err
+		}
+		sinks = append(sinks, jsonl)
+		store.querier, store.chain, store.name = jsonl, jsonl, "jsonl"
+	}
+	if s.PostgresURL != "" {
+		pg, err := openPostgresSink(s, key, logger)
+		if err != nil {
+			closeAll()
+			return nil, auditStore{}, err
+		}
+		sinks = append(sinks, pg.sink)
+		store.querier, store.chain, store.name = pg.querier, pg.chain, "postgres"
+	}
+	p, err := auditlog.NewPipeline(auditlog.Config{
+		Instance:           s.Instance,
+		Sinks:              sinks,
+		SpoolDir:           s.Spool,
+		FsyncInterval:      s.Fsync,
+		QueueSize:          s.QueueSize,
+		CheckpointInterval: s.CheckpointInterval,
+		CheckpointEvery:    s.CheckpointEvery,
+		RetryMax:           s.RetryMax,
+		SigningKey:         key,
+		Logger:             logger.Named("pipeline"),
+	})
+	if err != nil {
+		closeAll()
+		return nil, auditStore{}, err
+	}
+	return p, store, nil
+}
+
+// postgresParts is what the Postgres sink provides.
+type postgresParts struct {
+	sink    auditlog.Sink
+	querier auditlog.Querier
+	chain   auditlog.ChainReader
+}
+
+// openPostgresSink builds the Postgres sink without connecting; key signs
+// its retention checkpoints (nil: read-only use, nothing is dropped). It
+// is set by audit_postgres.go.
+var openPostgresSink = func(s auditSettings, key ed25519.PrivateKey, logger *zap.Logger) (postgresParts, error) {
+	return postgresParts{}, errors.New("audit postgres: this build has no PostgreSQL sink")
+}
+
+// marshalAuditEvent is an event's canonical ECS document.
+func marshalAuditEvent(e auditlog.Event) (json.RawMessage, error) {
+	return auditlog.MarshalEvent(e)
+}
+
+// unmarshalAuditEvent decodes an ECS document.
+func unmarshalAuditEvent(doc []byte) (auditlog.Event, error) {
+	return auditlog.UnmarshalEvent(doc)
+}
+
+// parseAuditPublicKey reads a public key file (PEM or base64).
+func parseAuditPublicKey(raw []byte) (ed25519.PublicKey, error) {
+	return auditlog.ParsePublicKey(raw)
+}
+
+// openOfflineStore opens a store for the CLI: the JSONL files in dir, or
+// PostgreSQL at pgURL.
+func openOfflineStore(ctx context.Context, dir, pgURL string) (auditStore, func(), error) {
+	if pgURL != "" {
+		pg, err := openPostgresSink(auditSettings{PostgresURL: pgURL, PGRetentionDays: -1}, nil, zap.NewNop())
+		if err != nil {
+			return auditStore{}, nil, err
+		}
+		return auditStore{querier: pg.querier, chain: pg.chain, name: "postgres"}, func() { _ = pg.sink.Close() }, nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return auditStore{}, nil, fmt.Errorf("audit JSONL directory: %w", err)
+	}
+	j, err := auditlog.OpenJSONL(auditlog.JSONLConfig{Dir: dir, RetentionDays: -1, ReadOnly: true})
+	if err != nil {
+		return auditStore{}, nil, err
+	}
+	st := auditStore{chain: j, name: "jsonl"}
+	if q, ok := any(j).(auditlog.Querier); ok {
+		st.querier = q
+	}
+	return st, func() { _ = j.Close() }, nil
+}
+
+// auditVerifyResult is what verification found, for the admin API and the
+// CLI.
+type auditVerifyResult struct {
+	Store       string `json:"store,omitempty"`
+	OK          bool   `json:"ok"`
+	Records     int    `json:"records"`
+	Checkpoints int    `json:"checkpoints"`
+	// FirstBadSeq is the first untrustworthy sequence number of the first
+	// bad chain (0: none, or unknown for a malformed line).
+	FirstBadSeq uint64                    `json:"first_bad_seq,omitempty"`
+	Instance    string                    `json:"instance,omitempty"`
+	Problem     string                    `json:"problem,omitempty"`
+	Problems    []auditVerifyProblem      `json:"problems,omitempty"`
+	Instances   []auditlog.InstanceReport `json:"instances,omitempty"`
+}
+
+type auditVerifyProblem struct {
+	Instance string `json:"instance"`
+	Seq      uint64 `json:"seq"`
+	Kind     string `json:"kind"`
+	Detail   string `json:"detail"`
+}
+
+// verifyAuditStore runs auditlog.Verify over a store.
+func verifyAuditStore(ctx context.Context, chain auditlog.ChainReader, pub ed25519.PublicKey) (auditVerifyResult, error) {
+	if chain == nil {
+		return auditVerifyResult{}, errors.New("this store cannot be verified")
+	}
+	rep, err := auditlog.Verify(ctx, chain, pub)
+	if err != nil {
+		return auditVerifyResult{}, err
+	}
+	res := auditVerifyResult{OK: rep.OK(), Records: rep.Records, Checkpoints: rep.Checkpoints, Instances: rep.Instances}
+	for _, p := range rep.Problems {
+		res.Problems = append(res.Problems, auditVerifyProblem{p.Instance, p.Seq, string(p.Kind), p.Detail})
+	}
+	if len(rep.Problems) > 0 {
+		p := rep.Problems[0]
+		res.FirstBadSeq, res.Instance, res.Problem = p.Seq, p.Instance, string(p.Kind)+": "+p.Detail
+	}
+	return res, nil
+}

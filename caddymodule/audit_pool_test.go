@@ -1,0 +1,111 @@
+package caddymodule
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+)
+
+// memBackend keeps the events it is given.
+type memBackend struct {
+	mu     sync.Mutex
+	events []auditlog.Event
+	closed bool
+}
+
+func (m *memBackend) Emit(e auditlog.Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		panic("emit after close")
+	}
+	m.events = append(m.events, e)
+}
+
+func (m *memBackend) Close(context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *memBackend) actions() []auditlog.Action {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []auditlog.Action
+	for _, e := range m.events {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+func TestAuditHubBeforeStartAfterStopAndOff(t *testing.T) {
+	defer activeHub.Store(nil)
+	oldBackend, newBackend := &memBackend{}, &memBackend{}
+	oldLog := &pooledAudit{backend: oldBackend}
+	newLog := &pooledAudit{backend: newBackend}
+
+	old := &auditHub{}
+	old.Emit(auditlog.Event{Action: auditlog.ActionRateLimited}) // before Start: held
+	if len(oldBackend.actions()) != 0 {
+		t.Fatal("emitted before start")
+	}
+	old.start(oldLog)
+	activeHub.Store(old)
+	old.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
+	if got := oldBackend.actions(); len(got) != 2 || got[0] != auditlog.ActionRateLimited || got[1] != auditlog.ActionAdmin {
+		t.Fatalf("old log got %v", got)
+	}
+
+	// A reload with changed settings: the new app starts, the old stops
+	// and its log closes; an old handler still in flight emits.
+	nu := &auditHub{}
+	nu.start(newLog)
+	activeHub.Store(nu)
+	old.stop()
+	if err := oldLog.closeNow(); err != nil {
+		t.Fatal(err)
+	}
+	old.Emit(auditlog.Event{Action: auditlog.ActionCSPViolation})
+	oldLog.Emit(auditlog.Event{Action: auditlog.ActionCertFailed}) // a holder of the closed log itself
+	if got := newBackend.actions(); len(got) != 2 || got[0] != auditlog.ActionCSPViolation || got[1] != auditlog.ActionCertFailed {
+		t.Fatalf("new log got %v", got)
+	}
+	if len(oldBackend.actions()) != 2 {
+		t.Fatal("closed log written")
+	}
+
+	// Nothing running: counted as dropped, never blocking.
+	activeHub.Store(nil)
+	before := droppedMetric()
+	old.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
+	if old.dropped.Load() != 1 || droppedMetric() != before+1 {
+		t.Fatalf("dropped %d, metric %v", old.dropped.Load(), droppedMetric()-before)
+	}
+	off := &auditHub{off: true}
+	off.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
+
+	// The early buffer is bounded.
+	early := &auditHub{}
+	for i := 0; i < maxEarlyEvents+10; i++ {
+		early.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
+	}
+	if len(early.early) != maxEarlyEvents || early.dropped.Load() != 10 {
+		t.Fatalf("early buffer %d, dropped %d", len(early.early), early.dropped.Load())
+	}
+}
+
+func droppedMetric() float64 {
+	var m dto.Metric
+	if err := auditHubDropped.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
+}
+
+// Stats implements auditBackend; the test double counts nothing.
+func (m *memBackend) Stats() auditlog.Stats { return auditlog.Stats{} }

@@ -1,0 +1,41 @@
+package integration
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/internal/edgetest"
+)
+
+// TestAuditCertificateObtainedAndRenewed: a certificate issued by an ACME
+// CA (in-process Pebble, 2-minute certificates, renewal after 10% of the
+// lifetime) makes one certificate_obtained event and its renewal one
+// certificate_renewed, both naming the host, from Caddy's own events.
+func TestAuditCertificateObtainedAndRenewed(t *testing.T) {
+	skipShort(t)
+	e := edgetest.New(t)
+	p := startPebble(t, e.HTTPPort, pebbleOptions{Profile: "shortlived", Validity: 2 * time.Minute, NoARI: true})
+	host := uniqueHost("audit")
+	dir := filepath.Join(e.Dir, "audit")
+	loadACMEEdge(t, e, p, host, fmt.Sprintf("renewal_window_ratio 0.9\n\tocomms {\n\t\taudit {\n\t\t\tjsonl %s\n\t\t}\n\t}", dir))
+
+	obtained := waitAuditAction(t, dir, auditlog.ActionCertObtained, 1, issueTimeout)
+	if obtained[0].Labels["subjects"] != host || obtained[0].Outcome != auditlog.OutcomeSuccess || obtained[0].Labels["issuer"] == "" {
+		t.Fatalf("certificate_obtained %+v", obtained[0])
+	}
+	renewed := waitAuditAction(t, dir, auditlog.ActionCertRenewed, 1, swapTimeout)
+	if renewed[0].Labels["subjects"] != host || renewed[0].Outcome != auditlog.OutcomeSuccess {
+		t.Fatalf("certificate_renewed %+v", renewed[0])
+	}
+	for _, ev := range readAuditEvents(t, dir) {
+		if ev.Action == auditlog.ActionCertFailed {
+			t.Errorf("certificate_failed during a clean issue and renewal: %+v", ev)
+		}
+	}
+	if n := len(waitAuditAction(t, dir, auditlog.ActionCertObtained, 1, time.Second)); n != 1 {
+		t.Errorf("%d certificate_obtained events for one issue", n)
+	}
+}
