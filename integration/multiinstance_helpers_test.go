@@ -91,8 +91,9 @@ func startCountingApp(t *testing.T) *countingApp {
 // instance is one edge process of a cluster.
 type instance struct {
 	*edgeProcess
-	Name  string
-	Admin string // host:port of its admin API
+	Name     string
+	Admin    string // host:port of its admin API
+	AuditDir string // its JSONL audit directory
 }
 
 // cluster is several edge processes in front of one app on one Redis.
@@ -100,14 +101,27 @@ type cluster struct {
 	App   *countingApp
 	Redis *edgetest.RedisServer
 	Nodes []*instance
+	PGURL string // the audit database, "" without Postgres
 }
 
 // clusterOptions vary a cluster's configuration.
 type clusterOptions struct {
 	LoadLimit int
-	// Audit returns the audit block of the instance named name ("" for
-	// none).
-	Audit func(name string) string
+	// Postgres adds the audit log's PostgreSQL sink, one database of the
+	// test's own shared by the instances (the test is skipped without
+	// PostgreSQL).
+	Postgres bool
+}
+
+// auditBlock is an instance's audit configuration: its own chain name,
+// JSONL directory (with its checkpoint key and spool) and, when pg, the
+// cluster's PostgreSQL.
+func auditBlock(name, dir string, pg bool) string {
+	b := "audit {\n\t\t\tinstance " + name + "\n\t\t\tjsonl " + dir + "\n"
+	if pg {
+		b += "\t\t\tpostgres {env.OCOMMS_POSTGRES_URL}\n"
+	}
+	return b + "\t\t}"
 }
 
 // startMultiCluster starts one instance per name on a fresh redis-server.
@@ -117,19 +131,19 @@ func startMultiCluster(t *testing.T, opts clusterOptions, names ...string) *clus
 		t.Skip("builds the binary, starts edge processes and redis-server")
 	}
 	c := &cluster{Redis: edgetest.StartRedis(t), App: startCountingApp(t)}
+	if opts.Postgres {
+		c.PGURL = clusterDatabase(t)
+	}
 	if opts.LoadLimit == 0 {
 		opts.LoadLimit = 1000
 	}
 	for _, name := range names {
 		admin := edgetest.FreePort(t)
-		audit := ""
-		if opts.Audit != nil {
-			audit = opts.Audit(name)
-		}
-		cfg := strings.NewReplacer("{ADMINPORT}", strconv.Itoa(admin), "{AUDIT}", audit,
+		dir := filepath.Join(t.TempDir(), "audit-"+name)
+		cfg := strings.NewReplacer("{ADMINPORT}", strconv.Itoa(admin), "{AUDIT}", auditBlock(name, dir, opts.Postgres),
 			"{LOADLIMIT}", strconv.Itoa(opts.LoadLimit), "{UPSTREAM}", c.App.addr).Replace(multiCaddyfile)
-		p := startEdgeProcess(t, cfg, "OCOMMS_REDIS_URL="+c.Redis.URL(), "OCOMMS_SECRET="+multiSecret)
-		c.Nodes = append(c.Nodes, &instance{edgeProcess: p, Name: name, Admin: "127.0.0.1:" + strconv.Itoa(admin)})
+		p := startEdgeProcess(t, cfg, "OCOMMS_REDIS_URL="+c.Redis.URL(), "OCOMMS_SECRET="+multiSecret, "OCOMMS_POSTGRES_URL="+c.PGURL)
+		c.Nodes = append(c.Nodes, &instance{edgeProcess: p, Name: name, Admin: "127.0.0.1:" + strconv.Itoa(admin), AuditDir: dir})
 	}
 	return c
 }

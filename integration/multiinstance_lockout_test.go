@@ -3,8 +3,11 @@ package integration
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 )
@@ -16,7 +19,7 @@ import (
 // reload. This test proves the lockout state and the device-cookie key are
 // one across instances.
 func TestMultiInstanceLockAndDeviceCookie(t *testing.T) {
-	c := startMultiCluster(t, clusterOptions{}, "edge-a", "edge-b", "edge-c")
+	c := startMultiCluster(t, clusterOptions{Postgres: true}, "edge-a", "edge-b", "edge-c")
 	a, b, cc := c.Nodes[0], c.Nodes[1], c.Nodes[2]
 	const email = demoupstream.DemoEmail
 	const password = demoupstream.DefaultPassword
@@ -96,5 +99,37 @@ func TestMultiInstanceLockAndDeviceCookie(t *testing.T) {
 	forged.Value = string(mac)
 	if r := b.mustSignIn(t, email, password, &forged); !isLocked(r) {
 		t.Fatalf("a forged device cookie through B: %d %s, want the lock", r.Status, r.Body)
+	}
+
+	// 4. Every instance recorded its own part, in its own JSONL chain and
+	// in the shared PostgreSQL, exactly once; each chain verifies; and a
+	// query of the shared store sees all three instances.
+	want := map[auditlog.Action]map[string]int{
+		auditlog.ActionSignInSucceeded: {"edge-a": 1, "edge-b": 1, "edge-c": 2},
+		auditlog.ActionSignInFailed:    {"edge-a": 5, "edge-c": 5},
+		auditlog.ActionSignInRefused:   {"edge-a": 2, "edge-b": 3, "edge-c": 2},
+		auditlog.ActionAccountLocked:   {"edge-a": 1, "edge-c": 1},
+	}
+	for act, per := range want {
+		c.waitAuditCount(t, "PostgreSQL", c.pgCounts, act, per)
+		c.waitAuditCount(t, "JSONL", c.jsonlCounts, act, per)
+	}
+	c.stopAll(t)
+	for store, counts := range map[string]auditCounts{"PostgreSQL": c.pgCounts(t), "JSONL": c.jsonlCounts(t)} {
+		for act, per := range want {
+			if got := perInstance(counts, act); !reflect.DeepEqual(got, per) {
+				t.Errorf("%s: %s per instance %v, want exactly %v", store, act, got, per)
+			}
+		}
+	}
+	c.verifyAudit(t)
+	out, err := ocommsCLI(t, "audit", "query", "--postgres", c.PGURL, "--type", "sign_in_succeeded", "--json")
+	if err != nil {
+		t.Fatalf("query --postgres: %v\n%s", err, out)
+	}
+	for _, n := range c.Nodes {
+		if !strings.Contains(out, `"`+n.Name+`"`) {
+			t.Errorf("query of the shared store has no sign-in of %s:\n%s", n.Name, out)
+		}
 	}
 }

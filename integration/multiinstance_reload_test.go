@@ -6,22 +6,25 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 )
 
 // reloadLoad is the outcome of a load driven through a cluster.
 type reloadLoad struct {
-	admitted, refused, other, errs atomic.Int64 // GET /api/health
-	signIns, signInBad             atomic.Int64 // demo sign-ins answered, and not answered 200
-	acrossReload                   atomic.Int64 // requests to the reloaded instance in flight across a reload
-	dropped                        atomic.Int64 // fresh connections to the reloaded instance closed unanswered
-	firstErr                       atomic.Value // string
+	admitted, refused, other, errs atomic.Int64    // GET /api/health
+	signIns, signInBad             atomic.Int64    // demo sign-ins answered, and not answered 200
+	signInsBy, refusedBy           [3]atomic.Int64 // sign-ins answered 200, GETs refused, per instance
+	acrossReload                   atomic.Int64    // requests to the reloaded instance in flight across a reload
+	dropped                        atomic.Int64    // fresh connections to the reloaded instance closed unanswered
+	firstErr                       atomic.Value    // string
 }
 
 func (l *reloadLoad) fail(msg string) {
@@ -88,7 +91,7 @@ func TestMultiInstanceReloadMidLoad(t *testing.T) {
 		workers  = 6
 		maxSigns = 400
 	)
-	c := startMultiCluster(t, clusterOptions{LoadLimit: limit}, "edge-a", "edge-b", "edge-c")
+	c := startMultiCluster(t, clusterOptions{LoadLimit: limit, Postgres: true}, "edge-a", "edge-b", "edge-c")
 	reloaded := c.Nodes[1]
 	// Reload at these GET counts; requests past gates[k] wait for reload k
 	// to finish, so each reload happens mid-load however slow the machine.
@@ -138,6 +141,7 @@ func TestMultiInstanceReloadMidLoad(t *testing.T) {
 					load.admitted.Add(1)
 				case http.StatusTooManyRequests:
 					load.refused.Add(1)
+					load.refusedBy[i%int64(len(c.Nodes))].Add(1)
 				default:
 					load.other.Add(1)
 					load.fail(n.Name + ": " + resp.Status)
@@ -164,6 +168,9 @@ func TestMultiInstanceReloadMidLoad(t *testing.T) {
 				r, err = n.signIn(demoupstream.DemoEmail, demoupstream.DefaultPassword, nil)
 			}
 			load.signIns.Add(1)
+			if err == nil && r.Status == http.StatusOK {
+				load.signInsBy[i%len(c.Nodes)].Add(1)
+			}
 			if err != nil || r.Status != http.StatusOK {
 				load.signInBad.Add(1)
 				if err != nil {
@@ -227,6 +234,35 @@ func TestMultiInstanceReloadMidLoad(t *testing.T) {
 	if load.acrossReload.Load() == 0 {
 		t.Fatalf("no request to %s was in flight during a reload: the reloads did not happen mid-load", reloaded.Name)
 	}
-	t.Logf("%d GETs (%d admitted, %d refused) and %d sign-ins through 3 instances, %s reloaded %d times with %d of its requests in flight across a reload: 0 errors, 0 5xx; %d fresh connections dropped unanswered by the stopping server and sent again",
+	// No event lost or doubled: each instance's JSONL chain and the shared
+	// PostgreSQL hold exactly one sign_in_succeeded per sign-in it
+	// answered and one rate_limited per GET it refused, the reloaded
+	// instance one configuration_loaded per load, and every chain verifies
+	// (the reloaded instance kept one pipeline and one chain).
+	want := map[auditlog.Action]map[string]int{
+		auditlog.ActionSignInSucceeded: {},
+		auditlog.ActionRateLimited:     {},
+		auditlog.ActionConfigLoaded:    {},
+	}
+	for k, n := range c.Nodes {
+		want[auditlog.ActionSignInSucceeded][n.Name] = int(load.signInsBy[k].Load())
+		want[auditlog.ActionRateLimited][n.Name] = int(load.refusedBy[k].Load())
+		want[auditlog.ActionConfigLoaded][n.Name] = 1
+	}
+	want[auditlog.ActionConfigLoaded][reloaded.Name] = 1 + len(triggers)
+	for act, per := range want {
+		c.waitAuditCount(t, "PostgreSQL", c.pgCounts, act, per)
+		c.waitAuditCount(t, "JSONL", c.jsonlCounts, act, per)
+	}
+	c.stopAll(t)
+	for store, counts := range map[string]auditCounts{"PostgreSQL": c.pgCounts(t), "JSONL": c.jsonlCounts(t)} {
+		for act, per := range want {
+			if got := perInstance(counts, act); !reflect.DeepEqual(got, per) {
+				t.Errorf("%s: %s per instance %v, want exactly %v", store, act, got, per)
+			}
+		}
+	}
+	c.verifyAudit(t)
+	t.Logf("%d GETs (%d admitted, %d refused) and %d sign-ins through 3 instances, %s reloaded %d times with %d of its requests in flight across a reload: 0 errors, 0 5xx, every event stored once per store; %d fresh connections dropped unanswered by the stopping server and sent again",
 		total, load.admitted.Load(), load.refused.Load(), load.signIns.Load(), reloaded.Name, len(triggers), load.acrossReload.Load(), load.dropped.Load())
 }
