@@ -17,7 +17,9 @@ import (
 // (1,000 concurrent sign-ins over 3 processes, exactly 5 admitted);
 // TestMultiInstanceReloadMidLoad adds that the count stays exact across a
 // reload. This test proves the lockout state and the device-cookie key are
-// one across instances.
+// one across instances, and that each instance's audit chain (its own
+// JSONL files, and its rows in the shared PostgreSQL) holds exactly its
+// events and verifies.
 func TestMultiInstanceLockAndDeviceCookie(t *testing.T) {
 	c := startMultiCluster(t, clusterOptions{Postgres: true}, "edge-a", "edge-b", "edge-c")
 	a, b, cc := c.Nodes[0], c.Nodes[1], c.Nodes[2]
