@@ -1,0 +1,264 @@
+package integration
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/internal/edgetest"
+)
+
+// pgAdminURL is the shared PostgreSQL's maintenance database.
+const pgAdminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// clusterDatabase creates a database of the test's own on the shared
+// PostgreSQL (loopback, so plaintext is allowed) and drops it at the end.
+func clusterDatabase(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, pgAdminURL)
+	if err != nil {
+		edgetest.ServiceUnavailable(t, "PostgreSQL at 127.0.0.1:5432", err)
+	}
+	defer admin.Close(ctx)
+	var b [6]byte
+	rand.Read(b[:])
+	name := "cluster_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("creating database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, pgAdminURL)
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	return "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
+}
+
+// auditCounts is the number of stored events per instance and action.
+type auditCounts map[string]map[auditlog.Action]int
+
+func (a auditCounts) add(inst string, act auditlog.Action, n int) {
+	if a[inst] == nil {
+		a[inst] = map[auditlog.Action]int{}
+	}
+	a[inst][act] += n
+}
+
+// pgCounts counts the cluster's audit rows in PostgreSQL (none yet when
+// the table does not exist).
+func (c *cluster) pgCounts(t *testing.T) auditCounts {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.PGURL)
+	if err != nil {
+		t.Fatalf("connecting to the audit database: %v", err)
+	}
+	defer conn.Close(ctx)
+	out := auditCounts{}
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('audit_events') IS NOT NULL").Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if !exists {
+		return out
+	}
+	rows, err := conn.Query(ctx, "SELECT instance, action, count(*) FROM audit_events GROUP BY instance, action")
+	if err != nil {
+		t.Fatalf("counting audit rows: %v", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var inst, act string
+		var n int
+		if err := rows.Scan(&inst, &act, &n); err != nil {
+			t.Fatal(err)
+		}
+		out.add(inst, auditlog.Action(act), n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// jsonlCounts counts the events each instance wrote to its own files.
+func (c *cluster) jsonlCounts(t *testing.T) auditCounts {
+	t.Helper()
+	out := auditCounts{}
+	for _, n := range c.Nodes {
+		for _, e := range readAuditEvents(t, n.AuditDir) {
+			out.add(e.Instance, e.Action, 1)
+		}
+	}
+	return out
+}
+
+// waitAuditCount waits until count() reports at least want events of act
+// for every instance of the cluster.
+func (c *cluster) waitAuditCount(t *testing.T, what string, count func(*testing.T) auditCounts, act auditlog.Action, want map[string]int) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		got := count(t)
+		ok := true
+		for inst, n := range want {
+			if got[inst][act] < n {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s per instance %v, want %v", what, act, perInstance(got, act), want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// perInstance is one action's counts by instance.
+func perInstance(a auditCounts, act auditlog.Action) map[string]int {
+	out := map[string]int{}
+	for inst, m := range a {
+		if m[act] > 0 {
+			out[inst] = m[act]
+		}
+	}
+	return out
+}
+
+// stopAll stops every instance with SIGTERM (a clean shutdown flushes
+// and checkpoints its audit pipeline) and waits for it.
+func (c *cluster) stopAll(t *testing.T) {
+	t.Helper()
+	for _, n := range c.Nodes {
+		if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatalf("stopping %s: %v", n.Name, err)
+		}
+	}
+	for _, n := range c.Nodes {
+		done := make(chan struct{})
+		go func() { _, _ = n.cmd.Process.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not stop on SIGTERM", n.Name)
+		}
+	}
+}
+
+// ocommsCLI runs `ocomms-caddy ocomms <args>`.
+func ocommsCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command(edgeBinary(t), append([]string{"ocomms"}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// publicKey writes n's checkpoint verification key to a file with
+// `ocomms audit public-key` and returns its path and the key.
+func (n *instance) publicKey(t *testing.T) (string, []byte) {
+	t.Helper()
+	out, err := exec.Command(edgeBinary(t), "ocomms", "audit", "public-key",
+		"--signing-key-file", filepath.Join(n.AuditDir, "checkpoint.key")).Output()
+	if err != nil {
+		t.Fatalf("public-key of %s: %v", n.Name, err)
+	}
+	path := filepath.Join(t.TempDir(), n.Name+".pub")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, out
+}
+
+// verifyAudit checks every instance's chain after the cluster stopped:
+// its JSONL files with `ocomms audit verify` and its own key, and its
+// chain in the shared PostgreSQL with auditlog.Verify and the same key.
+// The CLI's verify --postgres takes one key for the whole database, so
+// instances with keys of their own are verified one chain at a time.
+func (c *cluster) verifyAudit(t *testing.T) {
+	t.Helper()
+	var pg *auditlog.PostgresSink
+	if c.PGURL != "" {
+		var err error
+		pg, err = auditlog.NewPostgresSink(context.Background(), auditlog.PostgresConfig{URL: c.PGURL, RetentionDays: -1})
+		if err != nil {
+			t.Fatalf("opening the audit database: %v", err)
+		}
+		defer pg.Close()
+	}
+	for _, n := range c.Nodes {
+		pubFile, pemKey := n.publicKey(t)
+		out, err := ocommsCLI(t, "audit", "verify", "--jsonl", n.AuditDir, "--public-key", pubFile, "--anchor", n.log)
+		if err != nil || !strings.HasPrefix(out, "OK: ") {
+			t.Fatalf("verify of %s's JSONL chain: %v\n%s", n.Name, err, out)
+		}
+		if pg == nil {
+			continue
+		}
+		pub, err := auditlog.ParsePublicKey(pemKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := auditlog.Verify(context.Background(), instanceChain{pg, n.Name}, pub)
+		if err != nil {
+			t.Fatalf("verifying %s's chain in PostgreSQL: %v", n.Name, err)
+		}
+		if !rep.OK() || len(rep.Instances) != 1 || rep.Instances[0].Records == 0 || rep.Instances[0].Checkpoints == 0 ||
+			rep.Instances[0].Anchored != rep.Instances[0].Last {
+			t.Fatalf("%s's chain in PostgreSQL: %+v", n.Name, rep)
+		}
+	}
+}
+
+// instanceChain is the part of a store that one instance wrote.
+type instanceChain struct {
+	auditlog.ChainReader
+	instance string
+}
+
+// ReadRecords streams the instance's records.
+func (c instanceChain) ReadRecords(ctx context.Context, fn func(auditlog.Record) error) error {
+	return c.ChainReader.ReadRecords(ctx, func(r auditlog.Record) error {
+		if r.Instance != c.instance {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+// ReadCheckpoints returns the instance's checkpoints.
+func (c instanceChain) ReadCheckpoints(ctx context.Context) ([]auditlog.Checkpoint, error) {
+	all, err := c.ChainReader.ReadCheckpoints(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoints of %s: %w", c.instance, err)
+	}
+	var out []auditlog.Checkpoint
+	for _, cp := range all {
+		if cp.Instance == c.instance {
+			out = append(out, cp)
+		}
+	}
+	return out, nil
+}
