@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -114,6 +115,43 @@ type chainState struct {
 // past the last record (tail truncation). It reports the first bad seq of
 // each instance and the kind of damage; err is only for read failures.
 func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, error) {
+	return VerifyTrusted(ctx, r, TrustedKeys{Any: []ed25519.PublicKey{pub}})
+}
+
+// TrustedKeys are the checkpoint signers a verification trusts. Each edge
+// instance signs its own chain with its own key, so a store several
+// instances share (one PostgreSQL) needs each instance's key; binding a
+// key to its instance (ByInstance) means a stolen key of one instance
+// cannot vouch for another's chain.
+type TrustedKeys struct {
+	// ByInstance are keys trusted only for the named instance's chain.
+	ByInstance map[string][]ed25519.PublicKey
+	// Any are keys trusted for every chain.
+	Any []ed25519.PublicKey
+	// Only, when set, restricts the verification to these instances'
+	// chains; the store's other chains are neither read nor judged.
+	Only []string
+}
+
+func (k TrustedKeys) wants(instance string) bool {
+	return len(k.Only) == 0 || slices.Contains(k.Only, instance)
+}
+
+// check verifies cp's signature under a key trusted for its instance.
+func (k TrustedKeys) check(cp Checkpoint) error {
+	err := fmt.Errorf("no trusted public key for instance %q", cp.Instance)
+	for _, keys := range [][]ed25519.PublicKey{k.ByInstance[cp.Instance], k.Any} {
+		for _, pub := range keys {
+			if err = VerifyCheckpoint(cp, pub); err == nil {
+				return nil
+			}
+		}
+	}
+	return err
+}
+
+// VerifyTrusted is Verify with a set of trusted keys (see TrustedKeys).
+func VerifyTrusted(ctx context.Context, r ChainReader, keys TrustedKeys) (Report, error) {
 	var rep Report
 	cps, err := r.ReadCheckpoints(ctx)
 	if err != nil {
@@ -129,8 +167,11 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 		return st
 	}
 	for _, cp := range cps {
+		if !keys.wants(cp.Instance) {
+			continue
+		}
 		st := state(cp.Instance)
-		if err := VerifyCheckpoint(cp, pub); err != nil {
+		if err := keys.check(cp); err != nil {
 			rep.Problems = append(rep.Problems, Problem{Instance: cp.Instance, Seq: cp.Seq, Kind: TamperSignature, Detail: err.Error()})
 			continue
 		}
@@ -152,6 +193,9 @@ func Verify(ctx context.Context, r ChainReader, pub ed25519.PublicKey) (Report, 
 	hp := newHashPool(verifyWorkers)
 	var cur *chainState // the previous record's chain: usually this one's too
 	err = r.ReadRecords(ctx, func(rec Record) error {
+		if !keys.wants(rec.Instance) {
+			return nil
+		}
 		rep.Records++
 		st := cur
 		if st == nil || st.rep.Instance != rec.Instance {

@@ -201,7 +201,7 @@ func auditAdminVerify(w http.ResponseWriter, r *http.Request) error {
 	if st.chain == nil {
 		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("this store cannot be verified")}
 	}
-	res, err := verifyAuditStore(r.Context(), st.chain, st.publicKey)
+	res, err := verifyAuditStore(r.Context(), st.chain, st.ownChain())
 	if err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("verify: %w", err)}
 	}

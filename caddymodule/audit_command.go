@@ -295,16 +295,19 @@ func pivotsFromJSON(rows []pivotJSON) []auditlog.Pivot {
 
 func newAuditVerifyCommand() *cobra.Command {
 	var sf storeFlags
-	var pubFile string
+	var pubFiles, instances []string
 	var anchors []string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "verify --public-key FILE [--jsonl DIR | --postgres URL]",
+		Use:   "verify --public-key [INSTANCE=]FILE... [--jsonl DIR | --postgres URL]",
 		Short: "Check the audit log's hash chain and signed checkpoints",
 		Long: `
 Recomputes every record's hash over its stored bytes, checks the chain's
 links and sequence, and checks every checkpoint's Ed25519 signature with the
-given public key alone. --anchor adds the checkpoints Caddy's JSON log holds
+given public keys alone. Every edge instance signs its own chain with its own
+key: for a store several instances share, give each instance's key, bound to
+its chain as --public-key edge-a=a.pem (a key without INSTANCE= is trusted
+for every chain). --instance limits the check to some chains. --anchor adds the checkpoints Caddy's JSON log holds
 (logger ocomms.audit), so that a store cut together with its own
 checkpoints is caught too. Exits non-zero on any tampering (an edited, deleted,
 inserted or reordered record, or a truncated tail behind a checkpoint) and
@@ -316,16 +319,9 @@ names the first bad sequence number.
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			if pubFile == "" {
-				return errors.New("--public-key is required: verification trusts only the key you give")
-			}
-			raw, err := os.ReadFile(pubFile)
+			keys, err := trustedKeysFromFlags(pubFiles, instances)
 			if err != nil {
-				return fmt.Errorf("reading the public key: %w", err)
-			}
-			pub, err := parseAuditPublicKey(raw)
-			if err != nil {
-				return fmt.Errorf("public key %s: %w", pubFile, err)
+				return err
 			}
 			st, closeStore, err := sf.open(ctx)
 			if err != nil {
@@ -344,7 +340,7 @@ names the first bad sequence number.
 				}
 				chain = auditlog.WithCheckpoints(chain, extra)
 			}
-			res, err := verifyAuditStore(ctx, chain, pub)
+			res, err := verifyAuditStore(ctx, chain, keys)
 			if err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
@@ -364,7 +360,8 @@ names the first bad sequence number.
 		},
 	}
 	sf.add(cmd)
-	cmd.Flags().StringVar(&pubFile, "public-key", "", "Ed25519 public key file of the checkpoint signer")
+	cmd.Flags().StringArrayVar(&pubFiles, "public-key", nil, "Ed25519 public key file of a checkpoint signer, as FILE or INSTANCE=FILE (repeatable)")
+	cmd.Flags().StringArrayVar(&instances, "instance", nil, "verify only this instance's chain (repeatable)")
 	cmd.Flags().StringArrayVar(&anchors, "anchor", nil, "Caddy JSON log file whose ocomms.audit checkpoints anchor the store (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
@@ -416,4 +413,33 @@ func readAnchor(path string) ([]auditlog.Checkpoint, error) {
 		return nil, fmt.Errorf("anchor %s: %w", path, err)
 	}
 	return cps, nil
+}
+
+// trustedKeysFromFlags reads the --public-key files: FILE trusts the key for
+// every chain, INSTANCE=FILE for that instance's chain only.
+func trustedKeysFromFlags(pubFiles, instances []string) (auditlog.TrustedKeys, error) {
+	keys := auditlog.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{}, Only: instances}
+	if len(pubFiles) == 0 {
+		return keys, errors.New("--public-key is required: verification trusts only the keys you give")
+	}
+	for _, arg := range pubFiles {
+		instance, file := "", arg
+		if i := strings.Index(arg, "="); i > 0 {
+			instance, file = arg[:i], arg[i+1:]
+		}
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return keys, fmt.Errorf("reading the public key: %w", err)
+		}
+		pub, err := parseAuditPublicKey(raw)
+		if err != nil {
+			return keys, fmt.Errorf("public key %s: %w", file, err)
+		}
+		if instance == "" {
+			keys.Any = append(keys.Any, pub)
+		} else {
+			keys.ByInstance[instance] = append(keys.ByInstance[instance], pub)
+		}
+	}
+	return keys, nil
 }

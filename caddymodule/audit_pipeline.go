@@ -27,7 +27,18 @@ type auditStore struct {
 	querier   auditlog.Querier
 	chain     auditlog.ChainReader
 	publicKey ed25519.PublicKey
+	instance  string // this edge's chain in the store
 	name      string // "jsonl" or "postgres"
+}
+
+// ownChain is what a running edge can vouch for: its own chain, checked
+// with its own key (a shared PostgreSQL also holds other instances'
+// chains, signed with their keys).
+func (st auditStore) ownChain() auditlog.TrustedKeys {
+	return auditlog.TrustedKeys{
+		ByInstance: map[string][]ed25519.PublicKey{st.instance: {st.publicKey}},
+		Only:       []string{st.instance},
+	}
 }
 
 // openAudit builds the pipeline for s: the zap sink (logger ocomms.audit),
@@ -91,6 +102,7 @@ func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, e
 		closeAll()
 		return nil, auditStore{}, err
 	}
+	store.instance = p.Instance()
 	return p, store, nil
 }
 
@@ -170,12 +182,12 @@ type auditVerifyProblem struct {
 	Detail   string `json:"detail"`
 }
 
-// verifyAuditStore runs auditlog.Verify over a store.
-func verifyAuditStore(ctx context.Context, chain auditlog.ChainReader, pub ed25519.PublicKey) (auditVerifyResult, error) {
+// verifyAuditStore runs auditlog.VerifyTrusted over a store.
+func verifyAuditStore(ctx context.Context, chain auditlog.ChainReader, keys auditlog.TrustedKeys) (auditVerifyResult, error) {
 	if chain == nil {
 		return auditVerifyResult{}, errors.New("this store cannot be verified")
 	}
-	rep, err := auditlog.Verify(ctx, chain, pub)
+	rep, err := auditlog.VerifyTrusted(ctx, chain, keys)
 	if err != nil {
 		return auditVerifyResult{}, err
 	}

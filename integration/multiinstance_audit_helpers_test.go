@@ -2,9 +2,9 @@ package integration
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,10 +193,11 @@ func (n *instance) publicKey(t *testing.T) (string, []byte) {
 }
 
 // verifyAudit checks every instance's chain after the cluster stopped:
-// its JSONL files with `ocomms audit verify` and its own key, and its
-// chain in the shared PostgreSQL with auditlog.Verify and the same key.
-// The CLI's verify --postgres takes one key for the whole database, so
-// instances with keys of their own are verified one chain at a time.
+// its JSONL files with `ocomms audit verify` and its own key; its chain in
+// the shared PostgreSQL with auditlog.VerifyTrusted and that key alone;
+// and the whole database with `ocomms audit verify --postgres` and every
+// instance's key bound to its chain, as an operator checks it. One key
+// for the whole database must not pass.
 func (c *cluster) verifyAudit(t *testing.T) {
 	t.Helper()
 	var pg *auditlog.PostgresSink
@@ -208,8 +209,10 @@ func (c *cluster) verifyAudit(t *testing.T) {
 		}
 		defer pg.Close()
 	}
+	var bound []string
 	for _, n := range c.Nodes {
 		pubFile, pemKey := n.publicKey(t)
+		bound = append(bound, "--public-key", n.Name+"="+pubFile)
 		out, err := ocommsCLI(t, "audit", "verify", "--jsonl", n.AuditDir, "--public-key", pubFile, "--anchor", n.log)
 		if err != nil || !strings.HasPrefix(out, "OK: ") {
 			t.Fatalf("verify of %s's JSONL chain: %v\n%s", n.Name, err, out)
@@ -221,7 +224,8 @@ func (c *cluster) verifyAudit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := auditlog.Verify(context.Background(), instanceChain{pg, n.Name}, pub)
+		keys := auditlog.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{n.Name: {pub}}, Only: []string{n.Name}}
+		rep, err := auditlog.VerifyTrusted(context.Background(), pg, keys)
 		if err != nil {
 			t.Fatalf("verifying %s's chain in PostgreSQL: %v", n.Name, err)
 		}
@@ -230,35 +234,14 @@ func (c *cluster) verifyAudit(t *testing.T) {
 			t.Fatalf("%s's chain in PostgreSQL: %+v", n.Name, rep)
 		}
 	}
-}
-
-// instanceChain is the part of a store that one instance wrote.
-type instanceChain struct {
-	auditlog.ChainReader
-	instance string
-}
-
-// ReadRecords streams the instance's records.
-func (c instanceChain) ReadRecords(ctx context.Context, fn func(auditlog.Record) error) error {
-	return c.ChainReader.ReadRecords(ctx, func(r auditlog.Record) error {
-		if r.Instance != c.instance {
-			return nil
-		}
-		return fn(r)
-	})
-}
-
-// ReadCheckpoints returns the instance's checkpoints.
-func (c instanceChain) ReadCheckpoints(ctx context.Context) ([]auditlog.Checkpoint, error) {
-	all, err := c.ChainReader.ReadCheckpoints(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoints of %s: %w", c.instance, err)
+	if pg == nil || len(c.Nodes) < 2 {
+		return
 	}
-	var out []auditlog.Checkpoint
-	for _, cp := range all {
-		if cp.Instance == c.instance {
-			out = append(out, cp)
-		}
+	out, err := ocommsCLI(t, append([]string{"audit", "verify", "--postgres", c.PGURL}, bound...)...)
+	if err != nil || !strings.HasPrefix(out, "OK: ") {
+		t.Fatalf("verify --postgres with every instance's key: %v\n%s", err, out)
 	}
-	return out, nil
+	if out, err := ocommsCLI(t, "audit", "verify", "--postgres", c.PGURL, "--public-key", strings.SplitN(bound[1], "=", 2)[1]); err == nil {
+		t.Fatalf("verify --postgres with one instance's key passed a database of %d chains:\n%s", len(c.Nodes), out)
+	}
 }
