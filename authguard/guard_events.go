@@ -64,7 +64,9 @@ func (g *Guard) emit(r *http.Request, e auditlog.Event) {
 	g.events.Emit(e)
 }
 
-// emitSignIn records the outcome of a forwarded sign-in.
+// emitSignIn records the outcome of a forwarded sign-in. The audit log is
+// its record (mirrored to Caddy's log as ocomms.audit); the guard's own
+// lines about decisions are debug-level, so no sign-in is logged twice.
 func (g *Guard) emitSignIn(r *http.Request, email string, status int, out AttemptOutcome, answer AnswerBody, adm Admission, res Settlement) {
 	email = jsToLower(email)
 	e := auditlog.Event{UserEmail: email, Status: status, Reason: answer.Code, UserID: answer.User.ID}
@@ -81,7 +83,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 		labels["failures"] = strconv.Itoa(res.Failures)
 	}
 	g.decided(d)
-	if c := g.log.Check(zapcore.InfoLevel, msg); c != nil {
+	if c := g.log.Check(zapcore.DebugLevel, msg); c != nil {
 		c.Write(zap.String("email", email), zap.String("client_ip", g.clientIP(r).String()),
 			zap.Int("status", status), zap.String("code", answer.Code),
 			zap.Bool("device_trusted", adm.Trusted), zap.Bool("recovery", adm.Recovery), zap.Int("failures", res.Failures))
@@ -99,7 +101,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 		if !res.LockedTill.IsZero() {
 			until = res.LockedTill.UTC().Format(time.RFC3339)
 		}
-		if c := g.log.Check(zapcore.WarnLevel, "account locked"); c != nil {
+		if c := g.log.Check(zapcore.DebugLevel, "account locked"); c != nil {
 			c.Write(zap.String("email", email), zap.String("lock_until", until), zap.Int("failures", res.Failures))
 		}
 	}
@@ -109,7 +111,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 // sign_in_refused event.
 func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
 	g.decided(refusalDecision(adm.Reason))
-	if c := g.log.Check(zapcore.InfoLevel, "sign-in refused"); c != nil {
+	if c := g.log.Check(zapcore.DebugLevel, "sign-in refused"); c != nil {
 		c.Write(zap.String("email", jsToLower(email)), zap.String("client_ip", g.clientIP(r).String()),
 			zap.String("reason", adm.Reason), zap.Duration("retry_after", adm.RetryAfter.Round(time.Second)))
 	}
@@ -130,7 +132,7 @@ func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
 	email = jsToLower(email)
 	g.emit(r, auditlog.Event{Action: auditlog.ActionPasswordRejected, Outcome: auditlog.OutcomeFailure,
 		UserEmail: email, Reason: code, Status: http.StatusBadRequest})
-	if c := g.log.Check(zapcore.InfoLevel, "password rejected"); c != nil {
+	if c := g.log.Check(zapcore.DebugLevel, "password rejected"); c != nil {
 		c.Write(zap.String("path", r.URL.Path), zap.String("email", email),
 			zap.String("client_ip", g.clientIP(r).String()), zap.String("reason", code))
 	}
@@ -149,7 +151,7 @@ func (g *Guard) emitPasswordSet(r *http.Request, kind passwordSet, email string,
 		return // the app refused for reasons of its own: nothing happened
 	}
 	g.emit(r, e)
-	if c := g.log.Check(zapcore.InfoLevel, string(e.Action)); c != nil {
+	if c := g.log.Check(zapcore.DebugLevel, string(e.Action)); c != nil {
 		c.Write(zap.String("email", email), zap.String("client_ip", g.clientIP(r).String()),
 			zap.Int("status", status), zap.String("code", answer.Code))
 	}
