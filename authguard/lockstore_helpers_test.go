@@ -37,22 +37,11 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-const sharedRedisAddr = "127.0.0.1:6379"
+const sharedRedisAddr = edgetest.SharedRedisAddr
 
 // sharedRedis is a client of the shared Redis, or the test ends as
 // ServiceUnavailable. The shared Redis is never flushed or stopped.
-func sharedRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true, PoolSize: 64})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		edgetest.ServiceUnavailable(t, "Redis", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
+func sharedRedis(t testing.TB) *redis.Client { return edgetest.SharedRedis(t) }
 
 // testPrefix is a key prefix of this test alone; its keys are deleted at
 // the end.

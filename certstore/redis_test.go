@@ -20,22 +20,11 @@ import (
 // each test owns a unique prefix and deletes its keys), and a small Redis
 // Cluster of test-owned redis-server processes.
 
-const sharedRedisAddr = "127.0.0.1:6379"
+const sharedRedisAddr = edgetest.SharedRedisAddr
 
 // sharedRedis returns a client of the shared Redis, or ends the test as
 // ServiceUnavailable.
-func sharedRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		edgetest.ServiceUnavailable(t, "Redis", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
+func sharedRedis(t testing.TB) *redis.Client { return edgetest.SharedRedis(t) }
 
 // testPrefix returns a prefix no other test uses; every key under it (all
 // share the {prefix} hash tag, so one node holds them) is deleted when the

@@ -25,22 +25,11 @@ import (
 // flushed or stopped), redis-server processes a test starts and kills
 // itself, a stalling TCP listener and a small Redis Cluster.
 
-const sharedRedisAddr = "127.0.0.1:6379"
+const sharedRedisAddr = edgetest.SharedRedisAddr
 
 // sharedRedis returns a client of the shared Redis, or ends the test as
 // ServiceUnavailable.
-func sharedRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		edgetest.ServiceUnavailable(t, "Redis", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
+func sharedRedis(t testing.TB) *redis.Client { return edgetest.SharedRedis(t) }
 
 // testPrefix returns a key prefix no other test uses and deletes its keys
 // when the test ends.
