@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
@@ -55,28 +54,8 @@ http://127.0.0.1:{B} {
 	}
 	urlA := fmt.Sprintf("http://127.0.0.1:%d/api/health", portA)
 	urlB := fmt.Sprintf("http://127.0.0.1:%d/api/health", portB)
-	for _, u := range []string{urlA, urlB} {
-		if err := runBatch(u, 200, 8, get); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var durA, durB time.Duration
-	const perBatch, workers = 400, 8
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if err := runBatch(urlA, perBatch, workers, get); err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		if err := runBatch(urlB, perBatch, workers, get); err != nil {
-			b.Fatal(err)
-		}
-		durA += t1.Sub(t0)
-		durB += time.Since(t1)
-	}
-	rpsA := float64(b.N*perBatch) / durA.Seconds()
-	rpsB := float64(b.N*perBatch) / durB.Seconds()
+	rates := interleavedRates(b, get, urlA, urlB)
+	rpsA, rpsB := rates[0], rates[1]
 	b.ReportMetric(rpsA, "guard_req/s")
 	b.ReportMetric(rpsB, "bare_req/s")
 	b.ReportMetric(rpsA/rpsB, "ratio")

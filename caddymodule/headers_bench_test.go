@@ -60,48 +60,25 @@ http://127.0.0.1:{B} {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	urlA := fmt.Sprintf("http://127.0.0.1:%d/", portA)
 	urlB := fmt.Sprintf("http://127.0.0.1:%d/", portB)
-	for _, u := range []string{urlA, urlB} { // warm up and check both serve
-		if err := batch(client, u, 200, 8); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var durA, durB time.Duration
-	const perBatch, workers = 400, 8
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if err := batch(client, urlA, perBatch, workers); err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		if err := batch(client, urlB, perBatch, workers); err != nil {
-			b.Fatal(err)
-		}
-		durA += t1.Sub(t0)
-		durB += time.Since(t1)
-	}
-	rpsA := float64(b.N*perBatch) / durA.Seconds()
-	rpsB := float64(b.N*perBatch) / durB.Seconds()
+	rates := interleavedRates(b, func(u string) error { return batchGet(client, u) }, urlA, urlB)
+	rpsA, rpsB := rates[0], rates[1]
 	b.ReportMetric(rpsA, "ocomms_req/s")
 	b.ReportMetric(rpsB, "stock_req/s")
 	b.ReportMetric(rpsA/rpsB, "ratio")
 }
 
-// batch sends n GET requests to url from the given number of workers and
-// checks that every response carries a CSP.
-func batch(c *http.Client, url string, n, workers int) error {
-	return runBatch(url, n, workers, func(url string) error {
-		resp, err := c.Get(url)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
-			return fmt.Errorf("%s: status %d, CSP %q", url, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
-		}
-		return nil
-	})
+// batchGet sends one GET to url and checks the response carries a CSP.
+func batchGet(c *http.Client, url string) error {
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
+		return fmt.Errorf("%s: status %d, CSP %q", url, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+	return nil
 }
 
 // runBatch calls do(url) n times from the given number of workers and
@@ -125,4 +102,36 @@ func runBatch(url string, n, workers int, do func(string) error) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// interleavedRates measures the urls in turn, a batch of perBatch requests
+// each (from workers goroutines), for b.N rounds after a warm-up batch
+// that also checks each serves, and returns requests/s per url in order.
+// Alternating batches share every moment of the machine's drift, so the
+// ratios between them are what to read.
+func interleavedRates(b *testing.B, do func(string) error, urls ...string) []float64 {
+	b.Helper()
+	const perBatch, workers = 400, 8
+	for _, u := range urls {
+		if err := runBatch(u, 200, workers, do); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dur := make([]time.Duration, len(urls))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k, u := range urls {
+			t0 := time.Now()
+			if err := runBatch(u, perBatch, workers, do); err != nil {
+				b.Fatal(err)
+			}
+			dur[k] += time.Since(t0)
+		}
+	}
+	b.StopTimer()
+	rates := make([]float64, len(urls))
+	for k := range urls {
+		rates[k] = float64(b.N*perBatch) / dur[k].Seconds()
+	}
+	return rates
 }

@@ -5,9 +5,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -94,26 +94,12 @@ http://127.0.0.1:{REDISPORT} {
 		}
 		return nil
 	}
-	urls := map[string]string{}
+	var urls []string
 	for _, v := range variants {
-		urls[v] = fmt.Sprintf("http://127.0.0.1:%d/", ports[v])
-		if err := runBatch(urls[v], 200, 8, get); err != nil {
-			b.Fatal(err)
-		}
+		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d/", ports[v]))
 	}
-	dur := map[string]time.Duration{}
-	const perBatch, workers = 400, 8
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for _, v := range variants {
-			t0 := time.Now()
-			if err := runBatch(urls[v], perBatch, workers, get); err != nil {
-				b.Fatal(err)
-			}
-			dur[v] += time.Since(t0)
-		}
-	}
-	rps := func(v string) float64 { return float64(b.N*perBatch) / dur[v].Seconds() }
+	rates := interleavedRates(b, get, urls...)
+	rps := func(v string) float64 { return rates[slices.Index(variants, v)] }
 	b.ReportMetric(rps("plain"), "plain_req/s")
 	b.ReportMetric(rps("memory")/rps("plain"), "memory_ratio")
 	if haveRedis {
