@@ -4,10 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,70 +57,11 @@ func testPrefix(t testing.TB, c redis.UniversalClient) string {
 	return prefix
 }
 
-// startCluster starts a Redis Cluster of n masters on free ports, slots
-// split evenly, and returns a cluster client; everything stops at test end.
+// startCluster starts a Redis Cluster of n masters the test owns and
+// returns a cluster client of it.
 func startCluster(t testing.TB, n int) *redis.ClusterClient {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		edgetest.ServiceUnavailable(t, "redis-server", err)
-	}
-	ctx := context.Background()
-	addrs := make([]string, n)
-	nodes := make([]*redis.Client, n)
-	bus := make([]int, n)
-	dir := t.TempDir()
-	for i := range n {
-		port := edgetest.FreePort(t)
-		bus[i] = edgetest.FreePort(t)
-		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir, "--logfile", "",
-			"--cluster-enabled", "yes", "--cluster-config-file", fmt.Sprintf("nodes-%d.conf", i),
-			"--cluster-port", strconv.Itoa(bus[i]), "--cluster-node-timeout", "5000")
-		if err := cmd.Start(); err != nil {
-			edgetest.ServiceUnavailable(t, "redis-server", err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		addrs[i] = "127.0.0.1:" + strconv.Itoa(port)
-		nodes[i] = redis.NewClient(&redis.Options{Addr: addrs[i]})
-		t.Cleanup(func() { nodes[i].Close() })
-		deadline := time.Now().Add(10 * time.Second)
-		for nodes[i].Ping(ctx).Err() != nil {
-			if time.Now().After(deadline) {
-				t.Fatalf("cluster node %s did not answer", addrs[i])
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	per := 16384 / n
-	for i, node := range nodes {
-		lo, hi := i*per, (i+1)*per-1
-		if i == n-1 {
-			hi = 16383
-		}
-		if err := node.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, hi).Err(); err != nil {
-			t.Fatalf("assigning slots: %v", err)
-		}
-		if i > 0 {
-			port, _ := strconv.Atoi(strings.TrimPrefix(addrs[i], "127.0.0.1:"))
-			if err := nodes[0].Do(ctx, "CLUSTER", "MEET", "127.0.0.1", port, bus[i]).Err(); err != nil {
-				t.Fatalf("joining nodes: %v", err)
-			}
-		}
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for _, node := range nodes {
-		for {
-			info, err := node.ClusterInfo(ctx).Result()
-			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, fmt.Sprintf("cluster_known_nodes:%d", n)) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("cluster did not come up: %v %s", err, info)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: edgetest.StartRedisCluster(t, n), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	return c
 }

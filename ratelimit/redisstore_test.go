@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
 // redisTake calls s.Take and fails the test on an error.
@@ -376,9 +378,9 @@ func TestRedisStalledTimeout(t *testing.T) {
 // a denial in one slot leaves the others uncharged, and Refund works across
 // slots.
 func TestRedisCluster(t *testing.T) {
-	nodes := startCluster(t, 3)
+	nodes := edgetest.StartRedisCluster(t, 3)
 	ctx := context.Background()
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].Addr()}, ContextTimeoutEnabled: true})
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0]}, ContextTimeoutEnabled: true})
 	defer cc.Close()
 	rs := NewRedisStore(cc, RedisOptions{Prefix: "ocomms:rltest:", Timeout: 2 * time.Second})
 
@@ -394,7 +396,7 @@ func TestRedisCluster(t *testing.T) {
 		if slot/5461 != want {
 			continue
 		}
-		server, err := nodes[0].Client(t).ClusterKeySlot(ctx, rs.key(chk)).Result()
+		server, err := addrClient(t, nodes[0]).ClusterKeySlot(ctx, rs.key(chk)).Result()
 		if err != nil || int(server) != slot {
 			t.Fatalf("slot of %s: ours %d, server %d (%v)", rs.key(chk), slot, server, err)
 		}
@@ -407,7 +409,7 @@ func TestRedisCluster(t *testing.T) {
 	scripts := func() [][2]int64 {
 		calls := make([][2]int64, len(nodes))
 		for i, n := range nodes {
-			c := commandCalls(t, n.Client(t))
+			c := commandCalls(t, addrClient(t, n))
 			calls[i] = [2]int64{c["evalsha"], c["eval"]}
 		}
 		return calls

@@ -177,8 +177,12 @@ func (p *redisProc) Signal(sig syscall.Signal) {
 
 // Client returns a client of the server with context deadlines enabled,
 // closed at the end of the test.
-func (p *redisProc) Client(t testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: p.Addr(), ContextTimeoutEnabled: true})
+func (p *redisProc) Client(t testing.TB) *redis.Client { return addrClient(t, p.Addr()) }
+
+// addrClient returns a client of the Redis at addr with context deadlines
+// enabled, closed at the end of the test.
+func addrClient(t testing.TB, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -272,55 +276,6 @@ func serverMicros(t testing.TB, c redis.Cmdable) int64 {
 		t.Fatalf("TIME: %v", err)
 	}
 	return now.UnixMicro()
-}
-
-// startCluster starts a Redis Cluster of n masters (no replicas) with the
-// slots split evenly, and returns the node processes once the cluster is
-// up.
-func startCluster(t testing.TB, n int) []*redisProc {
-	t.Helper()
-	nodes := make([]*redisProc, n)
-	busPorts := make([]int, n)
-	for i := range nodes {
-		busPorts[i] = edgetest.FreePort(t)
-		nodes[i] = startRedisServer(t,
-			"--cluster-enabled", "yes",
-			"--cluster-config-file", fmt.Sprintf("nodes-%d.conf", i),
-			"--cluster-port", strconv.Itoa(busPorts[i]),
-			"--cluster-node-timeout", "5000")
-	}
-	ctx := context.Background()
-	per := 16384 / n
-	for i, node := range nodes {
-		c := node.Client(t)
-		lo, hi := i*per, (i+1)*per-1
-		if i == n-1 {
-			hi = 16383
-		}
-		if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, hi).Err(); err != nil {
-			t.Fatalf("assigning slots: %v", err)
-		}
-		if i > 0 {
-			if err := nodes[0].Client(t).Do(ctx, "CLUSTER", "MEET", "127.0.0.1", node.port, busPorts[i]).Err(); err != nil {
-				t.Fatalf("joining nodes: %v", err)
-			}
-		}
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for _, node := range nodes {
-		c := node.Client(t)
-		for {
-			info, err := c.ClusterInfo(ctx).Result()
-			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, fmt.Sprintf("cluster_known_nodes:%d", n)) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("cluster did not come up: %v %s", err, info)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	return nodes
 }
 
 // goroutinesRunning reports whether any goroutine's stack contains fn.
