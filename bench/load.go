@@ -65,15 +65,43 @@ func (r result) percentile(p float64) time.Duration {
 // response. A worker's op may keep state (a Socket.IO session).
 type op func(ctx context.Context) (int, error)
 
-// scenario is a closed-loop workload.
+// scenario is a workload, measured closed-loop and paced.
 type scenario struct {
 	name, title string
 	want        int // the expected status
 	// newOp makes worker w's operation against base.
-	newOp func(c *http.Client, base string, w int) (op, error)
+	newOp func(c doer, base string, w int) (op, error)
 }
 
-// do sends one request and drains the answer.
+// doer sends one request and returns the answer's status and body.
+type doer interface {
+	do(ctx context.Context, method, url string, body []byte, hdr ...string) (int, []byte, error)
+}
+
+// netHTTPDoer is net/http's client (the -client nethttp generator).
+type netHTTPDoer struct{ c *http.Client }
+
+func (d netHTTPDoer) do(ctx context.Context, method, url string, body []byte, hdr ...string) (int, []byte, error) {
+	return do(ctx, d.c, method, url, body, hdr...)
+}
+
+// generator hands each worker its client: one raw connection of its own,
+// or the shared net/http client.
+type generator struct {
+	raw    bool
+	shared *http.Client
+}
+
+// worker returns worker w's client and a function that releases it.
+func (g generator) worker() (doer, func()) {
+	if g.raw {
+		c := &rawConn{}
+		return c, c.close
+	}
+	return netHTTPDoer{g.shared}, func() {}
+}
+
+// do sends one request with net/http and drains the answer.
 func do(ctx context.Context, c *http.Client, method, url string, body []byte, hdr ...string) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
@@ -106,20 +134,20 @@ func clientIP(w, i int) string {
 var scenarios = []scenario{
 	{
 		name: "page", title: "GET / (dynamic page, 200 text/html)", want: http.StatusOK,
-		newOp: func(c *http.Client, base string, w int) (op, error) {
+		newOp: func(c doer, base string, w int) (op, error) {
 			return func(ctx context.Context) (int, error) {
-				st, _, err := do(ctx, c, http.MethodGet, base+"/", nil, "Accept", "text/html", "X-Forwarded-For", clientIP(w, 0))
+				st, _, err := c.do(ctx, http.MethodGet, base+"/", nil, "Accept", "text/html", "X-Forwarded-For", clientIP(w, 0))
 				return st, err
 			}, nil
 		},
 	},
 	{
 		name: "api", title: "GET /api/health (rate-limited api-ip zone; rotating client addresses)", want: http.StatusOK,
-		newOp: func(c *http.Client, base string, w int) (op, error) {
+		newOp: func(c doer, base string, w int) (op, error) {
 			i := 0
 			return func(ctx context.Context) (int, error) {
 				i++
-				st, _, err := do(ctx, c, http.MethodGet, base+"/api/health", nil, "X-Forwarded-For", clientIP(w, i))
+				st, _, err := c.do(ctx, http.MethodGet, base+"/api/health", nil, "X-Forwarded-For", clientIP(w, i))
 				return st, err
 			}, nil
 		},
@@ -139,9 +167,9 @@ var sidPattern = regexp.MustCompile(`"sid":"([^"]+)"`)
 // socketIOOp opens an engine.io v4 polling session; each operation sends
 // a namespace connect ("40") and polls for the server's answer, as a
 // Socket.IO client on long-polling does.
-func socketIOOp(c *http.Client, base string, w int) (op, error) {
+func socketIOOp(c doer, base string, w int) (op, error) {
 	ip := clientIP(w, 7)
-	st, body, err := do(context.Background(), c, http.MethodGet, base+"/socket.io/?EIO=4&transport=polling", nil, "X-Forwarded-For", ip)
+	st, body, err := c.do(context.Background(), http.MethodGet, base+"/socket.io/?EIO=4&transport=polling", nil, "X-Forwarded-For", ip)
 	if err != nil || st != http.StatusOK {
 		return nil, fmt.Errorf("engine.io handshake: status %d: %v %.80s", st, err, body)
 	}
@@ -151,11 +179,11 @@ func socketIOOp(c *http.Client, base string, w int) (op, error) {
 	}
 	url := base + "/socket.io/?EIO=4&transport=polling&sid=" + string(m[1])
 	return func(ctx context.Context) (int, error) {
-		st, body, err := do(ctx, c, http.MethodPost, url, []byte("40"), "Content-Type", "text/plain;charset=UTF-8", "X-Forwarded-For", ip)
+		st, body, err := c.do(ctx, http.MethodPost, url, []byte("40"), "Content-Type", "text/plain;charset=UTF-8", "X-Forwarded-For", ip)
 		if err != nil || st != http.StatusOK {
 			return st, err
 		}
-		st, body, err = do(ctx, c, http.MethodGet, url, nil, "X-Forwarded-For", ip)
+		st, body, err = c.do(ctx, http.MethodGet, url, nil, "X-Forwarded-For", ip)
 		if err == nil && st == http.StatusOK && !strings.HasPrefix(string(body), "40{") {
 			return st, fmt.Errorf("poll answered %.60q, want the 40 packet", body)
 		}
@@ -164,10 +192,12 @@ func socketIOOp(c *http.Client, base string, w int) (op, error) {
 }
 
 // measure runs sc with n workers for d against base.
-func measure(ctx context.Context, c *http.Client, base string, sc scenario, n int, d time.Duration) result {
+func measure(ctx context.Context, g generator, base string, sc scenario, n int, d time.Duration) result {
 	ops := make([]op, n)
 	res := result{statuses: map[int]int{}}
 	for w := range ops {
+		c, release := g.worker()
+		defer release()
 		o, err := sc.newOp(c, base, w)
 		if err != nil {
 			res.errs++
@@ -217,7 +247,7 @@ func measure(ctx context.Context, c *http.Client, base string, sc scenario, n in
 // flood sends failing sign-ins: attempts per email for emails addresses
 // (each from its own client address), from n workers, and counts how
 // many reached the app (401) and how many the edge refused.
-func flood(ctx context.Context, c *http.Client, base, tag string, emails, attempts, n int) result {
+func flood(ctx context.Context, g generator, base, tag string, emails, attempts, n int) result {
 	type job struct{ email, ip string }
 	jobs := make(chan job)
 	go func() {
@@ -236,10 +266,12 @@ func flood(ctx context.Context, c *http.Client, base, tag string, emails, attemp
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c, release := g.worker()
+			defer release()
 			for j := range jobs {
 				body := []byte(`{"email":"` + j.email + `","password":"wrong-password-123"}`)
 				t0 := time.Now()
-				st, answer, err := do(ctx, c, http.MethodPost, base+"/api/auth/sign-in/email", body, "Content-Type", "application/json", "X-Forwarded-For", j.ip)
+				st, answer, err := c.do(ctx, http.MethodPost, base+"/api/auth/sign-in/email", body, "Content-Type", "application/json", "X-Forwarded-For", j.ip)
 				d := time.Since(t0)
 				code := ""
 				if m := codePattern.FindSubmatch(answer); m != nil {

@@ -26,12 +26,13 @@ type options struct {
 	postgres      string // admin URL of the PostgreSQL to create the audit database on
 	root          string // the module's root directory
 	keep          bool   // keep the run directory (Caddyfiles, logs)
+	client        string // load generator: "raw" (minimal HTTP/1.1) or "nethttp"
 }
 
 // defaults returns the options of a full run, or of -quick.
 func defaults(quick bool) options {
 	o := options{rounds: 3, duration: 3 * time.Second, concurrency: 16, floodEmails: 20, floodAttempts: 100,
-		postgres: "postgres://postgres@127.0.0.1:5432/test"}
+		postgres: "postgres://postgres@127.0.0.1:5432/test", client: "raw"}
 	if quick {
 		o.quick, o.rounds, o.duration, o.floodEmails = true, 1, 300*time.Millisecond, 2
 	}
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&o.floodAttempts, "flood-attempts", o.floodAttempts, "failing sign-ins per email in the login flood (the per-email limit is 10)")
 	flag.StringVar(&o.postgres, "postgres", o.postgres, "PostgreSQL to create the audit database on (edge+redis+pg)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the run directory with the Caddyfiles and logs")
+	flag.StringVar(&o.client, "client", o.client, `load generator: "raw" (a minimal HTTP/1.1 client, like wrk) or "nethttp" (Go's net/http client)`)
 	out := flag.String("o", "", "also write the markdown report to this file")
 	flag.Parse()
 
@@ -58,6 +60,10 @@ func main() {
 		o.duration = d.duration
 	}
 	o.quick, o.floodEmails = d.quick, d.floodEmails
+	if o.client != "raw" && o.client != "nethttp" {
+		fmt.Fprintf(os.Stderr, "bench: -client %q: want raw or nethttp\n", o.client)
+		os.Exit(2)
+	}
 	root, err := moduleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -144,20 +150,20 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	}
 	rep := newReport(o, cfgs, e.caddyBin)
 	bases := make([]string, len(cfgs))
-	clients := make([]*http.Client, len(cfgs))
+	gens := make([]generator, len(cfgs))
 	for i, c := range cfgs {
 		if bases[i], err = e.startCaddy(c, up); err != nil {
 			return nil, err
 		}
-		clients[i] = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		gens[i] = generator{raw: o.client == "raw", shared: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: 4 * o.concurrency, MaxIdleConnsPerHost: 4 * o.concurrency, DisableCompression: true,
-		}}
+		}}}
 		logf("%s on %s: %s", c.name, bases[i], c.note)
 	}
 	// Warm up every process and scenario once, unmeasured.
 	for i := range cfgs {
 		for _, sc := range scenarios {
-			w := measure(ctx, clients[i], bases[i], sc, o.concurrency, min(o.duration/3+50*time.Millisecond, time.Second))
+			w := measure(ctx, gens[i], bases[i], sc, o.concurrency, min(o.duration/3+50*time.Millisecond, time.Second))
 			if w.ops == 0 || w.errs == w.ops {
 				return nil, fmt.Errorf("%s, %s: no successful response while warming up: %s", cfgs[i].name, sc.name, w.firstErr)
 			}
@@ -170,14 +176,29 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
-				res := measure(ctx, clients[i], bases[i], sc, o.concurrency, o.duration)
+				res := measure(ctx, gens[i], bases[i], sc, o.concurrency, o.duration)
 				rep.add(sc.name, i, r, res)
 			}
 		}
 		logf("round %d/%d done", r+1, o.rounds)
 	}
+	for _, sc := range scenarios {
+		rep.pacedRate[sc.name] = pacedFraction * rep.slowestRate(sc.name)
+	}
+	for r := 0; r < o.rounds; r++ {
+		for si, sc := range scenarios {
+			for k := range cfgs {
+				i := (k + r + si) % len(cfgs)
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				rep.addPaced(sc.name, i, paced(ctx, gens[i], bases[i], sc, o.concurrency, rep.pacedRate[sc.name], o.duration))
+			}
+		}
+		logf("paced round %d/%d done", r+1, o.rounds)
+	}
 	for i, c := range cfgs {
-		rep.flood[i] = flood(ctx, clients[i], bases[i], c.name+"-"+filepath.Base(dir), o.floodEmails, o.floodAttempts, o.concurrency)
+		rep.flood[i] = flood(ctx, gens[i], bases[i], c.name+"-"+filepath.Base(dir), o.floodEmails, o.floodAttempts, o.concurrency)
 	}
 	logf("login flood done")
 	return rep, nil

@@ -12,21 +12,26 @@ import (
 
 // report collects a run's figures.
 type report struct {
-	opts     options
-	cfgs     []config
-	total    map[string][]result   // scenario → per configuration
-	rounds   map[string][][]result // scenario → configuration → round
-	flood    []result              // per configuration
-	machine  string
-	caddyVer string
+	opts   options
+	cfgs   []config
+	total  map[string][]result   // scenario → per configuration
+	rounds map[string][][]result // scenario → configuration → round
+	flood  []result              // per configuration
+	paced  map[string][]result   // scenario → per configuration, open-loop
+	// pacedRate is the rate the paced phase offered, per scenario.
+	pacedRate map[string]float64
+	machine   string
+	caddyVer  string
 }
 
 // newReport prepares a report for cfgs.
 func newReport(o options, cfgs []config, caddyBin string) *report {
-	r := &report{opts: o, cfgs: cfgs, total: map[string][]result{}, rounds: map[string][][]result{}, flood: make([]result, len(cfgs))}
+	r := &report{opts: o, cfgs: cfgs, total: map[string][]result{}, rounds: map[string][][]result{}, flood: make([]result, len(cfgs)),
+		paced: map[string][]result{}, pacedRate: map[string]float64{}}
 	for _, sc := range scenarios {
 		r.total[sc.name] = make([]result, len(cfgs))
 		r.rounds[sc.name] = make([][]result, len(cfgs))
+		r.paced[sc.name] = make([]result, len(cfgs))
 	}
 	r.machine = machine()
 	if out, err := exec.Command(caddyBin, "version").Output(); err == nil {
@@ -39,6 +44,41 @@ func newReport(o options, cfgs []config, caddyBin string) *report {
 func (r *report) add(sc string, cfg, round int, res result) {
 	r.total[sc][cfg].merge(res)
 	r.rounds[sc][cfg] = append(r.rounds[sc][cfg], res)
+}
+
+// addPaced records one paced measurement.
+func (r *report) addPaced(sc string, cfg int, res result) {
+	r.paced[sc][cfg].merge(res)
+}
+
+// slowestRate is the lowest closed-loop rate of any configuration.
+func (r *report) slowestRate(sc string) float64 {
+	lowest := 0.0
+	for i, res := range r.total[sc] {
+		if i == 0 || res.rate() < lowest {
+			lowest = res.rate()
+		}
+	}
+	return lowest
+}
+
+// pacedTable renders a scenario's open-loop latencies.
+func (r *report) pacedTable(b *strings.Builder, sc string) {
+	fmt.Fprintf(b, "\nPaced at %.0f ops/s offered to each configuration:\n\n", r.pacedRate[sc])
+	b.WriteString("| configuration | ops/s done | p50 ms | +p50 ms | p99 ms | +p99 ms | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	base := r.paced[sc][0]
+	for i, c := range r.cfgs {
+		res := r.paced[sc][i]
+		dp50, dp99 := signedMS(res.percentile(50)-base.percentile(50)), signedMS(res.percentile(99)-base.percentile(99))
+		if i == 0 {
+			dp50, dp99 = "", ""
+		}
+		errs := fmt.Sprint(res.errs)
+		if res.errs > 0 {
+			errs += " (" + res.firstErr + ")"
+		}
+		fmt.Fprintf(b, "| `%s` | %.0f | %s | %s | %s | %s | %s |\n", c.name, res.rate(), ms(res.percentile(50)), dp50, ms(res.percentile(99)), dp99, errs)
+	}
 }
 
 // machine describes the CPU and the Go toolchain.
@@ -93,7 +133,13 @@ func (r *report) markdown() string {
 	}
 	fmt.Fprintf(&b, "## End-to-end benchmark (`%s`)\n\n", cmd)
 	fmt.Fprintf(&b, "- Machine: %s; Caddy %s.\n", r.machine, r.caddyVer)
-	fmt.Fprintf(&b, "- Load: Go closed-loop generator in the bench process, %d keep-alive connections, %d rounds × %v per configuration and scenario, configurations interleaved in a rotating order; each configuration is its own `ocomms-caddy` process on plain HTTP (loopback), in front of one `ocomms-demo-upstream` process.\n", r.opts.concurrency, r.opts.rounds, r.opts.duration)
+	gen := "a minimal HTTP/1.1 client (`-client raw`: one buffer per request, only the framing headers of an answer read, like wrk)"
+	if r.opts.client == "nethttp" {
+		gen = "Go's net/http client (`-client nethttp`: every answer's headers parsed into a map)"
+	}
+	fmt.Fprintf(&b, "- Load generator: %s in the bench process, %d keep-alive connections, sharing the machine with the servers under test.\n", gen, r.opts.concurrency)
+	fmt.Fprintf(&b, "- Closed loop: %d rounds × %v per configuration and scenario, configurations interleaved in a rotating order; then the same rounds paced (open loop) at %.0f%% of the slowest configuration's closed-loop rate, latency counted from when each request was due.\n", r.opts.rounds, r.opts.duration, pacedFraction*100)
+	b.WriteString("- Each configuration is its own `ocomms-caddy` process on plain HTTP (loopback), in front of one `ocomms-demo-upstream` process.\n")
 	b.WriteString("- Configurations:\n")
 	for _, c := range r.cfgs {
 		mods := ""
@@ -102,7 +148,7 @@ func (r *report) markdown() string {
 		}
 		fmt.Fprintf(&b, "  - `%s` — %s%s\n", c.name, c.note, mods)
 	}
-	b.WriteString("\nRatios are per round against `stock` in the same round: median (min–max). Latency deltas are against `stock`.\n")
+	b.WriteString("\nThroughput is closed-loop (every connection sends its next request when the answer arrives): ratios are per round against `stock` in the same round, median (min–max); its latencies are mostly the queue in front of a saturated server. Added latency is read from the paced run below each table, where every configuration gets the same offered load. Deltas are against `stock`.\n")
 	for _, sc := range scenarios {
 		fmt.Fprintf(&b, "\n### %s\n\n", sc.title)
 		b.WriteString("| configuration | ops/s | × stock | p50 ms | +p50 ms | p99 ms | +p99 ms | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -121,6 +167,7 @@ func (r *report) markdown() string {
 			}
 			fmt.Fprintf(&b, "| `%s` | %.0f | %s | %s | %s | %s | %s | %s |\n", c.name, res.rate(), ratio, ms(res.percentile(50)), dp50, ms(res.percentile(99)), dp99, errs)
 		}
+		r.pacedTable(&b, sc.name)
 	}
 	fmt.Fprintf(&b, "\n### Login flood: %d emails × %d failing sign-ins each (10× the per-email limit of 10 per 15 min), one client address per email\n\n", r.opts.floodEmails, r.opts.floodAttempts)
 	b.WriteString("Answers by status and JSON `code`: `401 INVALID_EMAIL_OR_PASSWORD` is the app's (or the guard's identical) wrong-password answer, `429 RATE_LIMITED` the rate limiter's; other codes come from the auth guard's lockout.\n\n")

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// pacedFraction is the share of the slowest configuration's closed-loop
+// rate that the paced phase offers to every configuration: a load each
+// one sustains, so latency measures the work per request rather than
+// the queue in front of a saturated server.
+const pacedFraction = 0.5
+
+// paced runs sc open-loop at rate operations per second for d with n
+// workers. Worker w's k-th operation is due at start + (k·n + w)/rate,
+// and its latency counts from when it was due, not from when it was
+// sent: a server that falls behind is charged for the wait (no
+// coordinated omission).
+func paced(ctx context.Context, g generator, base string, sc scenario, n int, rate float64, d time.Duration) result {
+	res := result{statuses: map[int]int{}}
+	if rate <= 0 {
+		res.errs, res.firstErr = 1, "no rate to pace at"
+		return res
+	}
+	ops := make([]op, n)
+	for w := range ops {
+		c, release := g.worker()
+		defer release()
+		o, err := sc.newOp(c, base, w)
+		if err != nil {
+			res.errs++
+			res.firstErr = err.Error()
+			return res
+		}
+		ops[w] = o
+	}
+	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	start := time.Now().Add(10 * time.Millisecond)
+	end := start.Add(d)
+	interval := time.Duration(float64(time.Second) / rate)
+	for w, o := range ops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := result{statuses: map[int]int{}}
+			for k := 0; ; k++ {
+				due := start.Add(time.Duration(k*n+w) * interval)
+				if !due.Before(end) || ctx.Err() != nil {
+					break
+				}
+				if wait := time.Until(due); wait > 0 {
+					time.Sleep(wait)
+				}
+				st, err := o(ctx)
+				local.lat = append(local.lat, time.Since(due))
+				local.ops++
+				local.statuses[st]++
+				if err != nil || st != sc.want {
+					local.errs++
+					if local.firstErr == "" {
+						local.firstErr = fmt.Sprintf("status %d: %v", st, err)
+					}
+				}
+			}
+			mu.Lock()
+			res.merge(local)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.dur = time.Since(start)
+	return res
+}
