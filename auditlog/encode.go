@@ -241,6 +241,14 @@ func relatedInto(e Event, buf []string) (ips, users []string) {
 // secret-looking or malformed names dropped; strings valid UTF-8 and
 // within the length caps. It is idempotent.
 func Sanitize(e Event) Event {
+	e = sanitizeFields(e)
+	e.Labels = sanitizedLabels(e.Labels)
+	return e
+}
+
+// sanitizeFields is Sanitize without the labels: it allocates only for a
+// value it has to change.
+func sanitizeFields(e Event) Event {
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
 	switch e.Outcome {
 	case OutcomeSuccess, OutcomeFailure, OutcomeUnknown:
@@ -272,23 +280,30 @@ func Sanitize(e Event) Event {
 	if e.Status < 0 || e.Status > 999 {
 		e.Status = 0
 	}
-	if len(e.Labels) > 0 {
-		out := make(map[string]string, len(e.Labels))
-		for _, k := range sortedKeys(e.Labels) {
-			if len(out) == maxLabels {
-				break
-			}
-			if !labelKeyOK(k) || secretName(k) {
-				continue
-			}
-			out[k] = clean(e.Labels[k], maxShort)
-		}
-		if len(out) == 0 {
-			out = nil
-		}
-		e.Labels = out
-	}
 	return e
+}
+
+// sanitizedLabels returns a copy of labels without secret-looking or
+// malformed names, values cleaned, at most maxLabels of them (nil when
+// none is left).
+func sanitizedLabels(labels map[string]string) map[string]string {
+	if len(labels) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(labels))
+	for _, k := range sortedKeys(labels) {
+		if len(out) == maxLabels {
+			break
+		}
+		if !labelKeyOK(k) || secretName(k) {
+			continue
+		}
+		out[k] = clean(labels[k], maxShort)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // RedactPath returns p without query string or fragment and with the

@@ -34,7 +34,10 @@ type Pipeline struct {
 	seq     uint64
 	prev    [32]byte // the chain's head; the writer's alone once it runs
 	pending []Record // queued records, not yet encoded or chained
-	closed  bool
+	// slab is storage for the queued events, prefaulted by the writer,
+	// so that Emit neither allocates nor takes a page fault.
+	slab   []Event
+	closed bool
 
 	flushReq  chan struct{}
 	stopOnce  sync.Once
@@ -94,7 +97,8 @@ func NewPipeline(cfg Config) (*Pipeline, error) {
 		writeDone: make(chan struct{}),
 		sp:        sp,
 		notify:    make(chan struct{}),
-		pending:   make([]Record, 0, 1024),
+		pending:   prefault(make([]Record, 0, 1024)),
+		slab:      prefault(make([]Event, 0, 1024)),
 		cpSeq:     sp.lastSeq,
 		recent:    newRecentRing(8192),
 	}
@@ -186,7 +190,9 @@ func (p *Pipeline) Instance() string { return p.instance }
 // PublicKey returns the checkpoint verification key.
 func (p *Pipeline) PublicKey() ed25519.PublicKey { return p.key.Public().(ed25519.PublicKey) }
 
-// Emit records e. It never blocks on I/O and never fails the caller: the
+// Emit records e. It keeps e.Labels until the writer has copied it: the
+// caller must not modify that map afterwards (producers build a fresh
+// map per event). It never blocks on I/O and never fails the caller: the
 // event is queued in memory for the next spool write. Only when the spool
 // itself has stalled for QueueSize events (a dead local disk), or after
 // Close, is an event dropped, before it gets a sequence number so the
@@ -195,21 +201,18 @@ func (p *Pipeline) Emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = p.cfg.Now()
 	}
-	if e.ID == "" {
-		e.ID = newUUID()
-	}
 	e.Instance = p.instance
 	if err := encodable(&e); err != nil {
 		p.encodeErrors.Add(1)
 		p.log.Error("audit event not encodable", zap.String("action", string(e.Action)), zap.Error(err))
 		return
 	}
-	// The caller pays for a copy (Sanitize copies Labels, so a producer
-	// may reuse its map) and a sequence number; the canonical bytes and the
-	// chain hash are computed by the writer, in sequence order, off the
-	// request's path.
-	ev := new(Event)
-	*ev = Sanitize(e)
+	// The caller pays for a copy of the event's fields and a sequence
+	// number. The event id (when the caller set none), the cleaned copy
+	// of the labels, the canonical bytes and the chain hash come from the
+	// writer, in sequence order, off the request's path. The copy goes
+	// into the writer's prefaulted slab: no allocation, no page fault.
+	s := sanitizeFields(e)
 	p.mu.Lock()
 	if p.closed || len(p.pending)+int(p.unwritten.Load()) >= p.cfg.QueueSize {
 		closed := p.closed
@@ -218,8 +221,16 @@ func (p *Pipeline) Emit(e Event) {
 		return
 	}
 	p.seq++
-	ev.Sequence = p.seq
-	p.pending = append(p.pending, Record{Instance: p.instance, Seq: p.seq, EventID: ev.ID, Time: ev.Time, Event: ev})
+	s.Sequence = p.seq
+	var ev *Event
+	if k := len(p.slab); k < cap(p.slab) {
+		p.slab = p.slab[:k+1]
+		ev = &p.slab[k]
+	} else {
+		ev = new(Event) // a burst beyond the writer's estimate
+	}
+	*ev = s
+	p.pending = append(p.pending, Record{Instance: p.instance, Seq: p.seq, EventID: s.ID, Time: s.Time, Event: ev})
 	n := len(p.pending)
 	p.mu.Unlock()
 	if n == p.cfg.MaxBatch*4 {
@@ -279,10 +290,11 @@ func (p *Pipeline) flush(carry []Record, final bool) []Record {
 	// The next queue is sized from the last batch and allocated outside
 	// the lock, so Emit neither waits for the allocation nor (usually)
 	// pays for growing the slice.
-	next := make([]Record, 0, max(1024, 2*p.lastBatch))
+	size := max(1024, 2*p.lastBatch)
+	next, slab := prefault(make([]Record, 0, size)), prefault(make([]Event, 0, size))
 	p.mu.Lock()
 	batch := p.pending
-	p.pending = next
+	p.pending, p.slab = next, slab
 	// Until written, the batch still counts against QueueSize.
 	p.unwritten.Store(int64(len(batch) + len(carry)))
 	p.mu.Unlock()
@@ -324,6 +336,11 @@ func (p *Pipeline) flush(carry []Record, final bool) []Record {
 func (p *Pipeline) chain(batch []Record) {
 	for i := range batch {
 		r := &batch[i]
+		if r.Event.ID == "" {
+			r.Event.ID = newUUID()
+			r.EventID = r.Event.ID
+		}
+		r.Event.Labels = sanitizedLabels(r.Event.Labels)
 		r.Data = appendSanitized(make([]byte, 0, 640), *r.Event)
 		r.PrevHash = p.prev
 		r.Hash = ChainHash(p.prev, r.Data)
