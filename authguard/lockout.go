@@ -326,8 +326,8 @@ func (l *Lockout) GrantRecovery(ctx context.Context) (*http.Cookie, error) {
 }
 
 // Unlock implements LockoutEngine: it clears the account's untrusted
-// state, lock and hard lock included (device locks end on their own
-// within DeviceWindow). It reports whether there was anything to clear.
+// state, lock and hard lock included, and the failures and locks of each
+// of its trusted devices. It reports whether there was anything to clear.
 func (l *Lockout) Unlock(ctx context.Context, email string) (bool, error) {
 	return l.unlock(ctx, l.keys.accountKey(email), email)
 }
@@ -352,8 +352,43 @@ func (l *Lockout) unlock(ctx context.Context, key, email string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("lockout: unlock: %w", err)
 	}
+	devHad, err := l.unlockDevices(ctx, key)
+	had = had || devHad
 	if had {
 		l.emitUnlocked(SignInAttempt{Email: email}, &lockTicket{acctHex: key}, "admin")
+	}
+	if err != nil {
+		return had, fmt.Errorf("lockout: unlock: %w", err)
+	}
+	return had, nil
+}
+
+// unlockDevices clears the failure counts and locks of the account's
+// device records, keeping their in-flight reservations. It reports
+// whether any device had failures or a lock.
+func (l *Lockout) unlockDevices(ctx context.Context, acct string) (bool, error) {
+	prefix := devRecKey(acct, "")
+	var keys []string
+	if err := l.o.Store.Scan(ctx, prefix, func(key string, _ []byte) error {
+		keys = append(keys, key)
+		return nil
+	}); err != nil {
+		return false, fmt.Errorf("listing device records: %w", err)
+	}
+	var had bool
+	for _, key := range keys {
+		err := l.o.Store.Update(ctx, key, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+			r := decode[devRec](cur)
+			r.normalize(&l.o, ms(now))
+			if r.F > 0 || r.C > 0 || r.LU > ms(now) {
+				had = true
+			}
+			r = devRec{Q: r.Q}
+			return r.save(&l.o, ms(now))
+		})
+		if err != nil {
+			return had, fmt.Errorf("device record: %w", err)
+		}
 	}
 	return had, nil
 }

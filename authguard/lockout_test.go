@@ -568,3 +568,51 @@ func TestNewLockoutOptions(t *testing.T) {
 		t.Fatalf("defaults: %+v", o)
 	}
 }
+
+func TestLockoutAdminUnlockClearsDeviceLocks(t *testing.T) {
+	forEachStore(t, testLockoutAdminUnlockClearsDeviceLocks)
+}
+
+// testLockoutAdminUnlockClearsDeviceLocks: an admin unlock lifts the
+// account's lock and the lock of a trusted device that spent its own
+// budget, so the owner gets in at once on the device, and it gives
+// that device a fresh budget.
+func testLockoutAdminUnlockClearsDeviceLocks(t *testing.T, kind storeKind) {
+	r := newRig(t, kind)
+	email := "device-unlock@example.com"
+	cookie := r.deviceCookie(email, ipA)
+	trusted := SignInAttempt{Email: email, IP: ipB, DeviceCookie: cookie}
+	for range DefaultDeviceFailures {
+		r.mustAdmit(trusted, OutcomeFailure)
+	}
+	r.mustRefuse(trusted, ReasonLocked)
+	r.lockAccount(email, ipB)
+	r.mustRefuse(SignInAttempt{Email: email, IP: ipB}, ReasonLocked)
+
+	had, err := r.l.Unlock(context.Background(), email)
+	if err != nil || !had {
+		t.Fatalf("Unlock: %v, %v", had, err)
+	}
+	if n := r.events.count(auditlog.ActionAccountUnlocked, "admin"); n != 1 {
+		t.Fatalf("%d admin unlock events, want 1", n)
+	}
+	// The device has its full budget again: 4 failures do not lock it.
+	for i := 1; i < DefaultDeviceFailures; i++ {
+		if adm, st := r.mustAdmit(trusted, OutcomeFailure); !adm.Trusted || st.Failures != i || st.Locked {
+			t.Fatalf("device failure %d after unlock: %+v %+v", i, adm, st)
+		}
+	}
+	r.mustAdmit(SignInAttempt{Email: email, IP: ipB}, OutcomeNotCounted)
+
+	// Unlocking an account with only a device lock reports it and clears it.
+	r.mustAdmit(trusted, OutcomeFailure)
+	r.mustRefuse(trusted, ReasonLocked)
+	if had, err := r.l.Unlock(context.Background(), email); err != nil || !had {
+		t.Fatalf("Unlock of a device-only lock: %v, %v", had, err)
+	}
+	r.mustAdmit(trusted, OutcomeNotCounted)
+	// Nothing left: the next unlock has nothing to clear.
+	if had, err := r.l.Unlock(context.Background(), email); err != nil || had {
+		t.Fatalf("second Unlock: %v, %v", had, err)
+	}
+}
