@@ -171,7 +171,21 @@ func TestPostgresPivotsMatchJSONL(t *testing.T) {
 		b, errB := j.AccountsFromIP(ctx, ip, since, until)
 		same("accounts from "+ip, a, b, errA, errB)
 	}
-	for _, account := range []string{"user9@example.com", "USER9@example.com", "user-9", "named-1"} {
+	// An identity provider whose user id is the email: each event matches
+	// on both columns and must count once.
+	evs := make([]Event, 30)
+	for i := range evs {
+		evs[i] = pgTestEvent(i, pgT0.Add(-50*time.Hour).Add(time.Duration(i)*time.Minute))
+		evs[i].UserID, evs[i].UserEmail = "dual@example.com", "dual@example.com"
+	}
+	recs := pgChain("edge-q3", 1, [32]byte{}, evs)
+	if err := s.Write(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Write(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, account := range []string{"user9@example.com", "USER9@example.com", "user-9", "named-1", "dual@example.com", "DUAL@example.com"} {
 		a, errA := s.IPsForAccount(ctx, account, since, until)
 		b, errB := j.IPsForAccount(ctx, account, since, until)
 		same("IPs for "+account, a, b, errA, errB)
