@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -42,35 +40,30 @@ type pgQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// pgReadBatch is a run of rows checked by a worker, emitted in order.
-type pgReadBatch struct {
-	recs   []Record
-	stored []pgStoredCols
-	done   chan struct{}
-	bad    int
-	first  Record
-}
-
-// pgStoredCols are a row's derived columns as stored, in text form.
-type pgStoredCols struct {
-	eventID, action, outcome, userID, email, sourceIP *string
-	userName, tUser, tEmail                           *string
-	status                                            *int32
-	detailOK                                          bool
-}
-
-const pgReadBatchSize = 256
-
+// pgReadRecords is ReadRecords over q; it returns how many rows had
+// columns that disagree with their data and the first of them. The
+// reading goroutine only copies each row's raw binary values into a
+// batch; GOMAXPROCS workers decode the batches and check the columns
+// (pgReadBatch.check), and one goroutine hands the records to fn in the
+// order they were read. Record.Data aliases its batch's buffer, which is
+// never reused.
 func pgReadRecords(ctx context.Context, q pgQuerier, fn func(Record) error) (int, Record, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rows, err := q.Query(ctx, `SELECT instance, seq, ts, data, prev_hash, hash,
-		event_id::text, action, outcome, user_id, email, user_name, target_user, target_email, source_ip::text, status, detail_ok
-		FROM audit_events ORDER BY instance, seq, ts`)
+	// Every column in binary: no text casts on the server, no text
+	// parsing here; the raw values are decoded by the workers.
+	rows, err := q.Query(ctx, pgChainSQL, pgx.QueryResultFormats{pgx.BinaryFormatCode})
 	if err != nil {
 		return 0, Record{}, fmt.Errorf("postgres: reading the chain: %w", err)
 	}
 	defer rows.Close()
+	if err := pgCheckChainFields(rows.FieldDescriptions()); err != nil {
+		rows.Close()
+		if rerr := rows.Err(); rerr != nil {
+			err = rerr // the query failed: that is the news, not its columns
+		}
+		return 0, Record{}, fmt.Errorf("postgres: reading the chain: %w", err)
+	}
 
 	workers := max(1, runtime.GOMAXPROCS(0))
 	work := make(chan *pgReadBatch, workers)
@@ -100,6 +93,11 @@ func pgReadRecords(ctx context.Context, q pgQuerier, fn func(Record) error) (int
 			if fnErr != nil {
 				continue
 			}
+			if b.err != nil {
+				fnErr = fmt.Errorf("postgres: reading the chain: %w", b.err)
+				cancel()
+				continue
+			}
 			if b.bad > 0 && bad == 0 {
 				first = b.first
 			}
@@ -114,42 +112,19 @@ func pgReadRecords(ctx context.Context, q pgQuerier, fn func(Record) error) (int
 		}
 	}()
 
-	var (
-		seq      int64
-		ts       time.Time
-		data, ph []byte
-		hash     []byte
-	)
-	b := &pgReadBatch{done: make(chan struct{})}
+	b := newPGReadBatch()
 	flush := func() {
 		work <- b
 		ordered <- b
-		b = &pgReadBatch{done: make(chan struct{})}
+		b = newPGReadBatch()
 	}
-	var scanErr error
 	for rows.Next() {
-		var (
-			r Record
-			c pgStoredCols
-		)
-		if err := rows.Scan(&r.Instance, &seq, &ts, &data, &ph, &hash,
-			&c.eventID, &c.action, &c.outcome, &c.userID, &c.email, &c.userName, &c.tUser, &c.tEmail, &c.sourceIP, &c.status, &c.detailOK); err != nil {
-			scanErr = err
-			break
-		}
-		r.Seq, r.Time = uint64(seq), ts.UTC()
-		r.Data = append([]byte(nil), data...)
-		r.PrevHash, r.Hash = pgHash32(ph), pgHash32(hash)
-		if c.eventID != nil {
-			r.EventID = *c.eventID
-		}
-		b.recs = append(b.recs, r)
-		b.stored = append(b.stored, c)
-		if len(b.recs) == pgReadBatchSize {
+		b.add(rows.RawValues())
+		if len(b.rows) == pgReadBatchSize || len(b.arena) >= pgReadArenaFlush {
 			flush()
 		}
 	}
-	if len(b.recs) > 0 {
+	if len(b.rows) > 0 {
 		flush()
 	}
 	close(work)
@@ -159,72 +134,10 @@ func pgReadRecords(ctx context.Context, q pgQuerier, fn func(Record) error) (int
 	if fnErr != nil {
 		return bad, first, fnErr
 	}
-	if scanErr == nil {
-		scanErr = rows.Err()
-	}
-	if scanErr != nil {
-		return bad, first, fmt.Errorf("postgres: reading the chain: %w", scanErr)
+	if err := rows.Err(); err != nil {
+		return bad, first, fmt.Errorf("postgres: reading the chain: %w", err)
 	}
 	return bad, first, nil
-}
-
-// check derives each row's columns from its data again and marks the
-// rows whose stored columns differ.
-func (b *pgReadBatch) check() {
-	for i := range b.recs {
-		if pgColumnsMatch(b.recs[i], b.stored[i]) {
-			continue
-		}
-		if b.bad == 0 {
-			b.first = b.recs[i]
-		}
-		b.bad++
-		b.recs[i].Hash = sha256.Sum256(append([]byte("ocomms-audit: indexed columns disagree with data\x00"), b.recs[i].Hash[:]...))
-	}
-}
-
-// pgColumnsMatch reports whether stored columns are what Write would
-// derive from the record's data.
-func pgColumnsMatch(r Record, c pgStoredCols) bool {
-	if r.Seq == 0 || r.Seq > math.MaxInt64 {
-		return false
-	}
-	want, err := toPGRow(r)
-	if err != nil {
-		return false
-	}
-	if !want.ts.Equal(r.Time) {
-		return false
-	}
-	var id *string
-	if want.eventID.Valid {
-		s := pgFormatUUID(want.eventID.Bytes)
-		id = &s
-	}
-	var ip *string
-	if want.sourceIP != nil {
-		s := want.sourceIP.String() + "/" + strconv.Itoa(want.sourceIP.BitLen())
-		ip = &s
-	}
-	return pgEq(c.eventID, id) && c.action != nil && *c.action == want.action &&
-		c.outcome != nil && *c.outcome == want.outcome &&
-		pgEq(c.userID, want.userID) && pgEq(c.email, want.email) && pgEq(c.sourceIP, ip) &&
-		pgEq(c.userName, want.userName) && pgEq(c.tUser, want.tUser) && pgEq(c.tEmail, want.tEmail) &&
-		pgEqInt(c.status, want.status) && c.detailOK == want.detailOK
-}
-
-func pgEq(a, b *string) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
-}
-
-func pgEqInt(a, b *int32) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
 }
 
 // pgHash32 returns b as a [32]byte; a b of another length maps to a value

@@ -67,18 +67,46 @@ func pgDecodeColumns(data []byte) (*Event, error) {
 	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, err
 	}
-	if d.Event.Action == "" {
-		return nil, errors.New("no event.action")
-	}
-	ts, err := time.Parse(time.RFC3339Nano, d.Timestamp)
+	ev, err := pgColumnsEvent(d)
 	if err != nil {
 		return nil, err
 	}
-	ev := Sanitize(Event{
+	return &ev, nil
+}
+
+// pgColumnsEvent is the event of a decoded pgColumnsDoc.
+func pgColumnsEvent(d pgColumnsDoc) (Event, error) {
+	if d.Event.Action == "" {
+		return Event{}, errors.New("no event.action")
+	}
+	ts, err := time.Parse(time.RFC3339Nano, d.Timestamp)
+	if err != nil {
+		return Event{}, err
+	}
+	return Sanitize(Event{
 		ID: d.Event.ID, Time: ts, Action: Action(d.Event.Action), Outcome: Outcome(d.Event.Outcome),
 		UserID: d.User.ID, UserEmail: d.User.Email, UserName: d.User.Name,
 		TargetUser: d.User.Target.ID, TargetEmail: d.User.Target.Email,
 		SourceIP: d.Source.IP, Status: d.HTTP.Response.StatusCode,
-	})
-	return &ev, nil
+	}), nil
+}
+
+// pgRecordColumns returns the event a record's columns are derived from
+// (as pgRecordEvent, by value) and whether PostgreSQL's jsonb accepts its
+// data (as pgJSONBAccepts), scanning data once when it can
+// (pgScanColumnsJSONB) and with encoding/json when it cannot.
+func pgRecordColumns(r Record) (Event, bool) {
+	if r.Event != nil {
+		return *r.Event, pgJSONBAccepts(r.Data)
+	}
+	// The read path: Event is nil, so the columns come from Data.
+	d, jsonbOK, ok := pgScanColumnsJSONB(r.Data)
+	if !ok {
+		return *pgRecordEvent(r), pgJSONBAccepts(r.Data)
+	}
+	ev, err := pgColumnsEvent(d)
+	if err != nil {
+		return Event{}, jsonbOK
+	}
+	return ev, jsonbOK
 }

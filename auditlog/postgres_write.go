@@ -3,7 +3,6 @@ package auditlog
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,7 +75,7 @@ func toPGRow(r Record) (pgRow, error) {
 	if r.Seq == 0 || r.Seq > math.MaxInt64 {
 		return pgRow{}, fmt.Errorf("postgres: record %s has seq %d outside 1..2^63-1", r.Instance, r.Seq)
 	}
-	ev := pgRecordEvent(r)
+	ev, detailOK := pgRecordColumns(r)
 	// The partition key comes from the hashed bytes when they say it, so
 	// the column cannot disagree with the chain.
 	ts := ev.Time
@@ -105,7 +104,7 @@ func toPGRow(r Record) (pgRow, error) {
 		data:      r.Data,
 		prevHash:  append([]byte(nil), r.PrevHash[:]...),
 		hash:      append([]byte(nil), r.Hash[:]...),
-		detailOK:  pgJSONBAccepts(r.Data),
+		detailOK:  detailOK,
 		firstDay:  pgDayOf(ts),
 		recordSeq: r.Seq,
 	}
@@ -190,20 +189,50 @@ func pgParseUUID(s string) pgtype.UUID {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return pgtype.UUID{}
 	}
-	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
 	var u pgtype.UUID
-	if _, err := hex.Decode(u.Bytes[:], []byte(h)); err != nil {
-		return pgtype.UUID{}
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+		}
+		hi, ok1 := pgHexVal(s[i])
+		lo, ok2 := pgHexVal(s[i+1])
+		if !ok1 || !ok2 {
+			return pgtype.UUID{}
+		}
+		u.Bytes[j] = hi<<4 | lo
+		j++
 	}
 	u.Valid = true
 	return u
+}
+
+// pgHexVal is the value of a hex digit (either case, as encoding/hex).
+func pgHexVal(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // pgJSONBAccepts reports whether PostgreSQL's jsonb input will take data:
 // valid UTF-8 JSON without the \u0000 escape or \uD800-\uDFFF escapes,
 // which jsonb refuses (or may refuse) where encoding/json accepts them.
 func pgJSONBAccepts(data []byte) bool {
-	if !utf8.Valid(data) || !json.Valid(data) {
+	if _, jsonbOK, ok := pgScanColumnsJSONB(data); ok {
+		return jsonbOK
+	}
+	return json.Valid(data) && pgJSONBAcceptsValid(data)
+}
+
+// pgJSONBAcceptsValid is pgJSONBAccepts for data known to be valid JSON.
+func pgJSONBAcceptsValid(data []byte) bool {
+	if !utf8.Valid(data) {
 		return false
 	}
 	if bytes.Contains(data, []byte(`\u0000`)) {

@@ -37,3 +37,17 @@ func pgRowsEqual(a, b pgRow) bool {
 		pgEq(a.tUser, b.tUser) && pgEq(a.tEmail, b.tEmail) && pgEqInt(a.status, b.status) &&
 		((a.sourceIP == nil) == (b.sourceIP == nil)) && (a.sourceIP == nil || *a.sourceIP == *b.sourceIP)
 }
+
+func pgEq(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+func pgEqInt(a, b *int32) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
