@@ -48,6 +48,18 @@ func TestQuickRun(t *testing.T) {
 			}
 		}
 	}
+	for _, sc := range scenarios {
+		for lvl := range pacedFractions {
+			if rate := rep.pacedRate[sc.name][lvl]; rate <= 0 {
+				t.Errorf("%s paced level %d: offered %.1f ops/s", sc.name, lvl, rate)
+			}
+			for i, c := range rep.cfgs {
+				if res := rep.paced[sc.name][lvl][i]; res.ops-res.errs <= 0 {
+					t.Errorf("%s / %s paced level %d: no successful operation (%d ops, %d errors: %s)", c.name, sc.name, lvl, res.ops, res.errs, res.firstErr)
+				}
+			}
+		}
+	}
 	want := o.floodEmails * o.floodAttempts
 	for i, c := range rep.cfgs {
 		if f := rep.flood[i]; f.ops != want || f.errs > 0 {
@@ -55,7 +67,7 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 	md := rep.markdown()
-	for _, s := range append([]string{"### Login flood", "| `stock` |", "| `edge` |"}, scenarioTitles()...) {
+	for _, s := range append([]string{"### Login flood", "| `stock` |", "| `edge` |", "(10% of the slowest closed-loop rate)", "(50% of the slowest closed-loop rate)"}, scenarioTitles()...) {
 		if !strings.Contains(md, s) {
 			t.Errorf("report lacks %q", s)
 		}

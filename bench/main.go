@@ -183,16 +183,20 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		logf("round %d/%d done", r+1, o.rounds)
 	}
 	for _, sc := range scenarios {
-		rep.pacedRate[sc.name] = pacedFraction * rep.slowestRate(sc.name)
+		for _, f := range pacedFractions {
+			rep.pacedRate[sc.name] = append(rep.pacedRate[sc.name], f*rep.slowestRate(sc.name))
+		}
 	}
 	for r := 0; r < o.rounds; r++ {
 		for si, sc := range scenarios {
-			for k := range cfgs {
-				i := (k + r + si) % len(cfgs)
-				if err := ctx.Err(); err != nil {
-					return nil, err
+			for lvl := range pacedFractions {
+				for k := range cfgs {
+					i := (k + r + si) % len(cfgs)
+					if err := ctx.Err(); err != nil {
+						return nil, err
+					}
+					rep.addPaced(sc.name, lvl, i, paced(ctx, gens[i], bases[i], sc, o.concurrency, rep.pacedRate[sc.name][lvl], o.duration))
 				}
-				rep.addPaced(sc.name, i, paced(ctx, gens[i], bases[i], sc, o.concurrency, rep.pacedRate[sc.name], o.duration))
 			}
 		}
 		logf("paced round %d/%d done", r+1, o.rounds)

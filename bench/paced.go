@@ -7,11 +7,14 @@ import (
 	"time"
 )
 
-// pacedFraction is the share of the slowest configuration's closed-loop
-// rate that the paced phase offers to every configuration: a load each
-// one sustains, so latency measures the work per request rather than
-// the queue in front of a saturated server.
-const pacedFraction = 0.5
+// pacedFractions are the shares of the slowest configuration's
+// closed-loop rate that the paced phases offer to every configuration:
+// loads each one sustains, so latency measures the work per request
+// rather than the queue in front of a saturated server. At a tenth the
+// machine is mostly idle (what a request costs when nothing waits for a
+// core); at half, the load generator, the servers and the upstream keep
+// the shared cores busy much of the time.
+var pacedFractions = []float64{0.1, 0.5}
 
 // paced runs sc open-loop at rate operations per second for d with n
 // workers. Worker w's k-th operation is due at start + (k·n + w)/rate,

@@ -17,9 +17,9 @@ type report struct {
 	total  map[string][]result   // scenario → per configuration
 	rounds map[string][][]result // scenario → configuration → round
 	flood  []result              // per configuration
-	paced  map[string][]result   // scenario → per configuration, open-loop
-	// pacedRate is the rate the paced phase offered, per scenario.
-	pacedRate map[string]float64
+	paced  map[string][][]result // scenario → paced level → configuration, open loop
+	// pacedRate is the rate each paced level offered, per scenario.
+	pacedRate map[string][]float64
 	machine   string
 	caddyVer  string
 }
@@ -27,11 +27,14 @@ type report struct {
 // newReport prepares a report for cfgs.
 func newReport(o options, cfgs []config, caddyBin string) *report {
 	r := &report{opts: o, cfgs: cfgs, total: map[string][]result{}, rounds: map[string][][]result{}, flood: make([]result, len(cfgs)),
-		paced: map[string][]result{}, pacedRate: map[string]float64{}}
+		paced: map[string][][]result{}, pacedRate: map[string][]float64{}}
 	for _, sc := range scenarios {
 		r.total[sc.name] = make([]result, len(cfgs))
 		r.rounds[sc.name] = make([][]result, len(cfgs))
-		r.paced[sc.name] = make([]result, len(cfgs))
+		r.paced[sc.name] = make([][]result, len(pacedFractions))
+		for lvl := range pacedFractions {
+			r.paced[sc.name][lvl] = make([]result, len(cfgs))
+		}
 	}
 	r.machine = machine()
 	if out, err := exec.Command(caddyBin, "version").Output(); err == nil {
@@ -47,8 +50,8 @@ func (r *report) add(sc string, cfg, round int, res result) {
 }
 
 // addPaced records one paced measurement.
-func (r *report) addPaced(sc string, cfg int, res result) {
-	r.paced[sc][cfg].merge(res)
+func (r *report) addPaced(sc string, level, cfg int, res result) {
+	r.paced[sc][level][cfg].merge(res)
 }
 
 // slowestRate is the lowest closed-loop rate of any configuration.
@@ -63,12 +66,12 @@ func (r *report) slowestRate(sc string) float64 {
 }
 
 // pacedTable renders a scenario's open-loop latencies.
-func (r *report) pacedTable(b *strings.Builder, sc string) {
-	fmt.Fprintf(b, "\nPaced at %.0f ops/s offered to each configuration:\n\n", r.pacedRate[sc])
+func (r *report) pacedTable(b *strings.Builder, sc string, level int) {
+	fmt.Fprintf(b, "\nPaced at %.0f ops/s (%.0f%% of the slowest closed-loop rate) offered to each configuration:\n\n", r.pacedRate[sc][level], pacedFractions[level]*100)
 	b.WriteString("| configuration | ops/s done | p50 ms | +p50 ms | p99 ms | +p99 ms | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
-	base := r.paced[sc][0]
+	base := r.paced[sc][level][0]
 	for i, c := range r.cfgs {
-		res := r.paced[sc][i]
+		res := r.paced[sc][level][i]
 		dp50, dp99 := signedMS(res.percentile(50)-base.percentile(50)), signedMS(res.percentile(99)-base.percentile(99))
 		if i == 0 {
 			dp50, dp99 = "", ""
@@ -79,6 +82,15 @@ func (r *report) pacedTable(b *strings.Builder, sc string) {
 		}
 		fmt.Fprintf(b, "| `%s` | %.0f | %s | %s | %s | %s | %s |\n", c.name, res.rate(), ms(res.percentile(50)), dp50, ms(res.percentile(99)), dp99, errs)
 	}
+}
+
+// fractionList renders pacedFractions as "10% and 50%".
+func fractionList() string {
+	parts := make([]string, len(pacedFractions))
+	for i, f := range pacedFractions {
+		parts[i] = fmt.Sprintf("%.0f%%", f*100)
+	}
+	return strings.Join(parts, " and ")
 }
 
 // machine describes the CPU and the Go toolchain.
@@ -138,7 +150,7 @@ func (r *report) markdown() string {
 		gen = "Go's net/http client (`-client nethttp`: every answer's headers parsed into a map)"
 	}
 	fmt.Fprintf(&b, "- Load generator: %s in the bench process, %d keep-alive connections, sharing the machine with the servers under test.\n", gen, r.opts.concurrency)
-	fmt.Fprintf(&b, "- Closed loop: %d rounds × %v per configuration and scenario, configurations interleaved in a rotating order; then the same rounds paced (open loop) at %.0f%% of the slowest configuration's closed-loop rate, latency counted from when each request was due.\n", r.opts.rounds, r.opts.duration, pacedFraction*100)
+	fmt.Fprintf(&b, "- Closed loop: %d rounds × %v per configuration and scenario, configurations interleaved in a rotating order; then the same rounds paced (open loop) at %s of the slowest configuration's closed-loop rate, latency counted from when each request was due.\n", r.opts.rounds, r.opts.duration, fractionList())
 	b.WriteString("- Each configuration is its own `ocomms-caddy` process on plain HTTP (loopback), in front of one `ocomms-demo-upstream` process.\n")
 	b.WriteString("- Configurations:\n")
 	for _, c := range r.cfgs {
@@ -167,7 +179,9 @@ func (r *report) markdown() string {
 			}
 			fmt.Fprintf(&b, "| `%s` | %.0f | %s | %s | %s | %s | %s | %s |\n", c.name, res.rate(), ratio, ms(res.percentile(50)), dp50, ms(res.percentile(99)), dp99, errs)
 		}
-		r.pacedTable(&b, sc.name)
+		for lvl := range pacedFractions {
+			r.pacedTable(&b, sc.name, lvl)
+		}
 	}
 	fmt.Fprintf(&b, "\n### Login flood: %d emails × %d failing sign-ins each (10× the per-email limit of 10 per 15 min), one client address per email\n\n", r.opts.floodEmails, r.opts.floodAttempts)
 	b.WriteString("Answers by status and JSON `code`: `401 INVALID_EMAIL_OR_PASSWORD` is the app's (or the guard's identical) wrong-password answer, `429 RATE_LIMITED` the rate limiter's; other codes come from the auth guard's lockout.\n\n")
