@@ -191,20 +191,36 @@ func socketIOOp(c doer, base string, w int) (op, error) {
 	}, nil
 }
 
-// measure runs sc with n workers for d against base.
-func measure(ctx context.Context, g generator, base string, sc scenario, n int, d time.Duration) result {
+// newOps makes the operations of n workers, each on its own client;
+// release frees the clients.
+func newOps(g generator, base string, sc scenario, n int) ([]op, func(), error) {
 	ops := make([]op, n)
-	res := result{statuses: map[int]int{}}
+	var releases []func()
+	release := func() {
+		for _, r := range releases {
+			r()
+		}
+	}
 	for w := range ops {
-		c, release := g.worker()
-		defer release()
+		c, rel := g.worker()
+		releases = append(releases, rel)
 		o, err := sc.newOp(c, base, w)
 		if err != nil {
-			res.errs++
-			res.firstErr = err.Error()
-			return res
+			return nil, release, err
 		}
 		ops[w] = o
+	}
+	return ops, release, nil
+}
+
+// measure runs sc with n workers for d against base.
+func measure(ctx context.Context, g generator, base string, sc scenario, n int, d time.Duration) result {
+	res := result{statuses: map[int]int{}}
+	ops, release, err := newOps(g, base, sc, n)
+	defer release()
+	if err != nil {
+		res.errs, res.firstErr = 1, err.Error()
+		return res
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -27,17 +27,11 @@ func paced(ctx context.Context, g generator, base string, sc scenario, n int, ra
 		res.errs, res.firstErr = 1, "no rate to pace at"
 		return res
 	}
-	ops := make([]op, n)
-	for w := range ops {
-		c, release := g.worker()
-		defer release()
-		o, err := sc.newOp(c, base, w)
-		if err != nil {
-			res.errs++
-			res.firstErr = err.Error()
-			return res
-		}
-		ops[w] = o
+	ops, release, err := newOps(g, base, sc, n)
+	defer release()
+	if err != nil {
+		res.errs, res.firstErr = 1, err.Error()
+		return res
 	}
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
