@@ -76,6 +76,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 			skipped("admin api", "no --admin address"),
 			skipped("upstreams", "no --admin address"),
 			skipped("audit queue", "no --admin address"),
+			skipped("reload sockets", "no --admin address"),
 		}
 	}
 	var cfg struct {
@@ -107,6 +108,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 			{Name: "admin api", Status: st, Detail: why, Fix: "run the doctor where the admin endpoint listens (default localhost:2019, inside the container), or pass --admin"},
 			skipped("upstreams", "admin API unreachable"),
 			skipped("audit queue", "admin API unreachable"),
+			skipped("reload sockets", "admin API unreachable"),
 		}
 	}
 	issuers := map[string]bool{}
@@ -139,7 +141,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 		detail += "; certificates also loaded by " + strings.Join(loaders, ", ") + " (Caddy does not renew those)"
 	}
 	out := []Result{{Name: "admin api", Status: Pass, Detail: detail, Data: map[string]any{"issuers": list}}}
-	out = append(out, checkUpstreams(ctx, opts), checkAuditStats(ctx, opts))
+	out = append(out, checkUpstreams(ctx, opts), checkAuditStats(ctx, opts), checkReloadSockets(opts))
 	return out
 }
 
