@@ -78,8 +78,8 @@ func TestJSToLowerMatchesNode(t *testing.T) {
 		var b strings.Builder
 		for n := rng.IntN(8) + 1; n > 0; n-- {
 			if rng.IntN(4) == 0 {
-				// Code points Go's Unicode tables know (node's may be newer:
-				// see NOTES-lockout.md).
+				// Code points Go's Unicode tables know (node's may be
+				// newer: README, the lockout's case folding).
 				r := rune(rng.IntN(0x2FFFF))
 				if utf8.ValidRune(r) && unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs) {
 					b.WriteRune(r)

@@ -76,14 +76,18 @@ func getLoad(client *http.Client, n *instance, load *reloadLoad, reloaded *insta
 // admit exactly 2,000 (a count lost or doubled in the reload would change
 // it), exactly the admitted GETs and every answered sign-in reach the app.
 //
-// One thing is let through, counted and logged: net/http's stopping server
-// closes unanswered a request it reads on a connection it accepted from
-// Caddy's shared listener just as the reload stopped it (see
-// droppedUnanswered). Such a request is sent once more, on a fresh
+// One thing is let through, counted and logged: a fresh connection to the
+// reloaded instance closed unanswered just as the reload stopped the old
+// server (see droppedUnanswered). Most are the kernel resetting what was
+// queued on the old SO_REUSEPORT listener when it closed (the host's
+// net.ipv4.tcp_migrate_req=1 moves those to the new listener); the rest
+// is net/http's stopping server ending a connection it had just accepted
+// (golang/go#75591). Such a request is sent once more, on a fresh
 // connection; that its handler never ran is what the exact counts prove.
 // A browser sees this as a failed request (it retries only on a reused
-// connection), so this is a limit of Caddy's reload, reported in
-// NOTES-cluster.md, not something the edge could answer.
+// connection), so this is a limit of the host and of Caddy's reload,
+// documented in README "Several instances as one edge", not something the
+// edge could answer.
 func TestMultiInstanceReloadMidLoad(t *testing.T) {
 	const (
 		total    = 3000
