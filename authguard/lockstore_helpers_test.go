@@ -2,8 +2,6 @@ package authguard
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/netip"
 	"sync"
 	"testing"
@@ -46,21 +44,7 @@ func sharedRedis(t testing.TB) *redis.Client { return edgetest.SharedRedis(t) }
 // testPrefix is a key prefix of this test alone; its keys are deleted at
 // the end.
 func testPrefix(t testing.TB, c *redis.Client) string {
-	t.Helper()
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	prefix := "ocomms:lktest:" + hex.EncodeToString(b[:]) + ":"
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		it := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for it.Next(ctx) {
-			c.Del(ctx, it.Val())
-		}
-	})
-	return prefix
+	return edgetest.RedisTestPrefix(t, c, "lktest") + ":"
 }
 
 // storeKind makes a store of one kind on a clock.

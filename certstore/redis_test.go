@@ -1,11 +1,8 @@
 package certstore
 
 import (
-	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -26,35 +23,7 @@ func sharedRedis(t testing.TB) *redis.Client { return edgetest.SharedRedis(t) }
 // share the {prefix} hash tag, so one node holds them) is deleted when the
 // test ends.
 func testPrefix(t testing.TB, c redis.UniversalClient) string {
-	t.Helper()
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	prefix := "ocomms:certstoretest:" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		pattern := "{" + prefix + "}*"
-		del := func(ctx context.Context, n *redis.Client) error {
-			it := n.Scan(ctx, 0, pattern, 1000).Iterator()
-			for it.Next(ctx) {
-				n.Del(ctx, it.Val())
-			}
-			return it.Err()
-		}
-		var err error
-		switch c := c.(type) {
-		case *redis.ClusterClient:
-			err = c.ForEachMaster(ctx, del)
-		case *redis.Client:
-			err = del(ctx, c)
-		}
-		if err != nil {
-			t.Logf("deleting test keys: %v", err)
-		}
-	})
-	return prefix
+	return edgetest.RedisTestPrefix(t, c, "certstoretest")
 }
 
 // startCluster starts a Redis Cluster of n masters the test owns and

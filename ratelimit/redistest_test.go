@@ -3,8 +3,6 @@ package ratelimit
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os/exec"
@@ -34,20 +32,7 @@ func sharedRedis(t testing.TB) *redis.Client { return edgetest.SharedRedis(t) }
 // testPrefix returns a key prefix no other test uses and deletes its keys
 // when the test ends.
 func testPrefix(t testing.TB, c redis.UniversalClient) string {
-	t.Helper()
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	prefix := "ocomms:rltest:" + hex.EncodeToString(b[:]) + ":"
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		for _, k := range scanKeys(t, ctx, c, prefix) {
-			c.Del(ctx, k)
-		}
-	})
-	return prefix
+	return edgetest.RedisTestPrefix(t, c, "rltest") + ":"
 }
 
 // scanKeys lists the keys starting with prefix (on every master of a
