@@ -1,9 +1,7 @@
 package caddymodule
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
@@ -72,38 +71,9 @@ func startAuditEdge(t *testing.T) *auditEdge {
 	return &auditEdge{Edge: e, app: app, dir: filepath.Join(e.Dir, "audit"), up: up.URL}
 }
 
-// readAuditDir decodes every complete record line of the JSONL files in
-// dir without opening the store (the edge is still writing them).
+// readAuditDir decodes the audit records in dir (see audittest.ReadAuditEvents).
 func readAuditDir(t *testing.T, dir string) []auditlog.Event {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
-	var out []auditlog.Event
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			if !bytes.HasPrefix(line, []byte(`{"instance":`)) {
-				continue
-			}
-			var rec struct {
-				Doc json.RawMessage `json:"doc"`
-			}
-			if err := json.Unmarshal(line, &rec); err != nil {
-				continue // a line still being written
-			}
-			e, err := auditlog.UnmarshalEvent(rec.Doc)
-			if err != nil {
-				t.Fatalf("stored record undecodable: %v\n%s", err, line)
-			}
-			out = append(out, e)
-		}
-	}
-	return out
+	return audittest.ReadAuditEvents(t, dir)
 }
 
 // waitAudit waits until want events match, then lets the pipeline settle

@@ -1,45 +1,16 @@
 package integration
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 )
 
-// readAuditEvents decodes every complete record line of the audit JSONL
-// files in dir, without opening the store (an edge may still be writing).
+// readAuditEvents decodes the audit records in dir (see audittest.ReadAuditEvents).
 func readAuditEvents(t *testing.T, dir string) []auditlog.Event {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
-	var out []auditlog.Event
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var rec struct {
-				Doc json.RawMessage `json:"doc"`
-			}
-			if !bytes.HasPrefix(sc.Bytes(), []byte(`{"instance":`)) || json.Unmarshal(sc.Bytes(), &rec) != nil {
-				continue
-			}
-			e, err := auditlog.UnmarshalEvent(rec.Doc)
-			if err != nil {
-				t.Fatalf("stored record undecodable: %v", err)
-			}
-			out = append(out, e)
-		}
-	}
-	return out
+	return audittest.ReadAuditEvents(t, dir)
 }
 
 // waitAuditAction waits up to timeout for n events of action in dir.

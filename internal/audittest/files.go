@@ -1,0 +1,47 @@
+// Package audittest reads what an edge under test wrote to its audit JSONL
+// files. It is separate from edgetest, which auditlog's own tests import.
+package audittest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+)
+
+// ReadAuditEvents decodes every complete record line of the audit JSONL
+// files (audit-*.jsonl) in dir without opening the store, so an edge may
+// still be writing them: a line cut short is skipped, a complete record
+// that does not decode fails the test.
+func ReadAuditEvents(t testing.TB, dir string) []auditlog.Event {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
+	var out []auditlog.Event
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			var rec struct {
+				Doc json.RawMessage `json:"doc"`
+			}
+			if !bytes.HasPrefix(line, []byte(`{"instance":`)) || json.Unmarshal(line, &rec) != nil {
+				continue // a checkpoint line, or one still being written
+			}
+			e, err := auditlog.UnmarshalEvent(rec.Doc)
+			if err != nil {
+				t.Fatalf("stored record undecodable: %v\n%s", err, line)
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
