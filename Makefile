@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz observatory doctor xcaddy-check clean
+.PHONY: all build demo test testapps test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz observatory doctor xcaddy-check clean
 
 all: build
 
@@ -21,8 +21,19 @@ demo: build
 ## with a message when a service is missing, unless OCOMMS_REQUIRE_SERVICES=1.
 ## Packages run one at a time (-p 1): several tests measure timing (renewal,
 ## outage recovery) on a 2-core machine, and must not compete for it.
-test: vet
+test: vet testapps
 	$(GO) test -count=1 -p 1 -timeout 40m ./...
+
+## testapps: install the npm packages of the real upstreams under testapps/
+## (from their committed lockfiles) when the lockfile is newer than the
+## installed tree.
+testapps:
+	@for lock in testapps/*/package-lock.json; do \
+		dir=$$(dirname $$lock); \
+		if [ ! -f $$dir/node_modules/.package-lock.json ] || [ $$lock -nt $$dir/node_modules/.package-lock.json ]; then \
+			echo "npm ci in $$dir"; (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+		fi; \
+	done
 
 test-short:
 	$(GO) test -short -count=1 ./...
