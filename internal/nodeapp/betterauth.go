@@ -37,6 +37,10 @@ type Received struct {
 	Method      string         `json:"method"`
 	ContentType string         `json:"contentType"`
 	Body        map[string]any `json:"body"`
+	// EmailLower is the body's email lower-cased by JavaScript's
+	// toLowerCase, as better-auth keys accounts; nil when the body has no
+	// string email.
+	EmailLower *string `json:"emailLower"`
 }
 
 // TestIDHeader is the request header that names a request for Received.
@@ -52,6 +56,28 @@ func (b *BetterAuth) Received(t testing.TB, id string) (Received, bool) {
 	var rec Received
 	found := b.getJSON(t, "/__test/received?id="+url.QueryEscape(id), &rec)
 	return rec, found
+}
+
+// Lookup is Received for goroutines other than the test's: it returns an
+// error instead of failing the test.
+func (b *BetterAuth) Lookup(id string) (Received, bool, error) {
+	var rec Received
+	resp, err := testClient.Get(b.URL() + "/__test/received?id=" + url.QueryEscape(id))
+	if err != nil {
+		return rec, false, fmt.Errorf("better-auth test server: %w", err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		return rec, false, nil
+	case http.StatusOK:
+	default:
+		return rec, false, fmt.Errorf("better-auth test server: received %s: status %d", id, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil {
+		return rec, false, fmt.Errorf("better-auth test server: received %s: %w", id, err)
+	}
+	return rec, true, nil
 }
 
 // Mail is one mail better-auth sent.

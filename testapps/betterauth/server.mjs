@@ -7,7 +7,9 @@
 //   GET /__test/received?id=ID   what the handler of the request whose
 //                                X-Test-Id header was ID received: path,
 //                                method, content type, and the body as
-//                                better-call parsed it (null when none)
+//                                better-call parsed it (null when none),
+//                                and its email as JavaScript lower-cases
+//                                it (better-auth's account key)
 //   GET /__test/mail?to=EMAIL    the verification and reset mails sent
 //   GET /__test/health           200 once migrations ran
 //
@@ -16,7 +18,8 @@
 // limiter; off by default), BA_REQUIRE_VERIFICATION=1 (OComms v0.1.0's
 // setting), BA_TRUSTED_ORIGINS (comma-separated), BA_FAST_HASH=1 (a cheap
 // password hash instead of scrypt, for tests that send thousands of
-// sign-ins; it changes nothing in how requests are read).
+// sign-ins; it changes nothing in how requests are read), BA_LOG=off
+// (better-auth's own logger silent, for runs of thousands of failures).
 import http from "node:http";
 import { createHash, randomBytes } from "node:crypto";
 import pg from "pg";
@@ -46,6 +49,7 @@ const record = createAuthMiddleware(async (ctx) => {
     method: ctx.request?.method ?? null,
     contentType: ctx.headers.get("content-type"),
     body: describe(ctx.body),
+    emailLower: typeof ctx.body?.email === "string" ? ctx.body.email.toLowerCase() : null,
   });
 });
 
@@ -102,6 +106,7 @@ export const auth = betterAuth({
     },
   },
   plugins: [twoFactor({ issuer: "ocomms-edge-test" })],
+  logger: { disabled: process.env.BA_LOG === "off" },
   hooks: { before: record },
 });
 

@@ -1,0 +1,204 @@
+package integration
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ocomms/ocomms-edge/auditlog"
+)
+
+// minPassword is the edge's documented password minimum (15 code points,
+// README "Password policy"); the generator's weak passwords are shorter.
+const minPassword = 15
+
+// judgeCase decides one case from what the app's handler received and what
+// the edge recorded, never by re-reading the request: fails lists what
+// went wrong (empty: the case passes), how says how it passed or ended.
+//
+// A case passes when the edge refused it (the handler never ran and the
+// answer is the edge's JSON error or Go's own 400), or when the handler
+// received exactly the identity the edge counted: the sign-in's email is
+// the one the lockout counted (its audit event) and the one the
+// signin-email zone charged (a canonical probe for it right after sees
+// one less); a password-reset request's email is the one the
+// reset-request-email zone charged; a new password the handler received
+// passed the edge's policy (it is not one of the weak ones), and a
+// sign-up's recorded email is the handler's.
+func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[string]int) (fails []string, how string) {
+	if o.Err != nil {
+		return []string{"harness-error"}, "error"
+	}
+	evs := events["authdiff/"+o.ID]
+	of := func(actions ...auditlog.Action) []auditlog.Event {
+		var out []auditlog.Event
+		for _, e := range evs {
+			for _, a := range actions {
+				if e.Action == a {
+					out = append(out, e)
+				}
+			}
+		}
+		return out
+	}
+	counted := of(auditlog.ActionSignInFailed, auditlog.ActionSignInSucceeded)
+	status := o.Answer.status
+	if !o.Reached {
+		switch {
+		case status >= 500:
+			fails = append(fails, "5xx-without-handler")
+		case o.Answer.refusal == "edge":
+			return nil, "refused by the edge"
+		case o.Answer.refusal == "http":
+			return nil, "refused by Go's HTTP server"
+		}
+		if len(counted) > 0 {
+			fails = append(fails, "signin-counted-but-not-handled")
+		}
+		return fails, "forwarded, app refused before its handler"
+	}
+	if status >= 500 {
+		fails = append(fails, "app-5xx")
+	}
+	appEmail := ""
+	if o.Rec.EmailLower != nil {
+		appEmail = *o.Rec.EmailLower
+	}
+	weak := func(name string) bool {
+		v, ok := o.Rec.Body[name].(string)
+		return ok && utf8.RuneCountInString(v) < minPassword
+	}
+	probeCounted := func(zone string) bool { return o.ProbeRemaining == fresh[zone]-1 }
+	switch o.Case.Path {
+	case pathSignIn:
+		switch {
+		case o.Rec.EmailLower == nil:
+			if len(counted) > 0 {
+				fails = append(fails, "signin-counted-an-email-the-app-did-not-get")
+			}
+		case status == http.StatusUnauthorized:
+			if len(counted) == 0 {
+				fails = append(fails, "signin-not-counted-by-lockout")
+			} else if counted[0].UserEmail != appEmail {
+				fails = append(fails, "signin-lockout-counted-another-email")
+			}
+			if !probeCounted(zoneSignInEmail) {
+				fails = append(fails, "signin-email-zone-not-charged")
+			}
+		}
+	case pathSignUp:
+		if weak("password") {
+			fails = append(fails, "weak-password-reached-sign-up")
+		}
+		if status == http.StatusOK {
+			ups := of(auditlog.ActionSignUp)
+			if len(ups) == 0 {
+				fails = append(fails, "sign-up-not-recorded")
+			} else if ups[0].UserEmail != appEmail {
+				fails = append(fails, "sign-up-recorded-another-email")
+			}
+		}
+	case pathResetPassword:
+		if weak("newPassword") {
+			fails = append(fails, "weak-password-reached-reset-password")
+		}
+	case pathChangePass:
+		if weak("newPassword") {
+			fails = append(fails, "weak-password-reached-change-password")
+		}
+	case pathRequestReset:
+		if o.Rec.EmailLower != nil && !probeCounted(zoneResetEmail) {
+			fails = append(fails, "reset-email-zone-not-charged")
+		}
+	}
+	return fails, "handled by the app"
+}
+
+// authReport tallies a run.
+type authReport struct {
+	total   int
+	how     map[string]int
+	byKind  map[string][]authOutcome // failure kind → failing cases
+	byMut   map[string]int           // mutation label → failing cases with it
+	failing []authOutcome
+	kindsOf map[string][]string // token → its failure kinds
+}
+
+func judgeAll(outs []authOutcome, events map[string][]auditlog.Event, fresh map[string]int) *authReport {
+	r := &authReport{total: len(outs), how: map[string]int{}, byKind: map[string][]authOutcome{},
+		byMut: map[string]int{}, kindsOf: map[string][]string{}}
+	for _, o := range outs {
+		fails, how := judgeCase(o, events, fresh)
+		r.how[how]++
+		if len(fails) == 0 {
+			continue
+		}
+		r.failing = append(r.failing, o)
+		r.kindsOf[o.ID] = fails
+		for _, f := range fails {
+			r.byKind[f] = append(r.byKind[f], o)
+		}
+		for _, m := range o.Case.Kinds {
+			r.byMut[m]++
+		}
+	}
+	return r
+}
+
+// String is the summary: outcomes, failure kinds with counts and two
+// examples each, and the mutations most often behind a failure.
+func (r *authReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d cases, %d failed (%.2f%% pass)\n", r.total, len(r.failing),
+		100*float64(r.total-len(r.failing))/float64(max(r.total, 1)))
+	for _, k := range sortedKeys(r.how) {
+		fmt.Fprintf(&b, "  %-45s %d\n", k, r.how[k])
+	}
+	for _, k := range sortedKeys(r.byKind) {
+		cs := r.byKind[k]
+		fmt.Fprintf(&b, "FAIL %s: %d cases\n", k, len(cs))
+		for _, o := range cs[:min(2, len(cs))] {
+			b.WriteString(describeOutcome(o))
+		}
+	}
+	if len(r.byMut) > 0 {
+		b.WriteString("mutations among failing cases:")
+		for _, k := range sortedKeys(r.byMut) {
+			fmt.Fprintf(&b, " %s=%d", k, r.byMut[k])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func describeOutcome(o authOutcome) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "    case %s %s %v\n", o.ID, o.Case.Path, o.Case.Kinds)
+	for _, h := range o.Case.Headers {
+		fmt.Fprintf(&b, "      header %s\n", strconv.Quote(h))
+	}
+	body := o.Case.Body
+	if len(body) > 400 {
+		body = body[:400]
+	}
+	fmt.Fprintf(&b, "      body   %s (chunked=%v)\n", strconv.Quote(string(body)), o.Case.Chunked)
+	fmt.Fprintf(&b, "      edge answered %d (refusal=%q); handler ran=%v received=%v probe=%d",
+		o.Answer.status, o.Answer.refusal, o.Reached, o.Rec.Body, o.ProbeRemaining)
+	if o.Err != nil {
+		fmt.Fprintf(&b, " error=%v", o.Err)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
