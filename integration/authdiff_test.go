@@ -139,24 +139,27 @@ func (f authFixture) authCase(t *testing.T) authCase {
 	return c
 }
 
-// saveAuthFixtures writes failing cases to dir, at most two per failure
-// kind and mutation set, and returns how many it wrote.
+// saveAuthFixtures writes failing cases to dir, one per endpoint, failure
+// kinds and mutation set, at most eight per endpoint and failure kinds,
+// and returns how many it wrote.
 func saveAuthFixtures(t *testing.T, dir string, seed int64, r *authReport) int {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	perSig := map[string]int{}
+	perSig, perKind := map[string]bool{}, map[string]int{}
 	saved := 0
 	for _, o := range r.failing {
 		kinds := r.kindsOf[o.ID]
 		muts := append([]string(nil), o.Case.Kinds...)
 		sort.Strings(muts)
-		sig := o.Case.Path + "|" + strings.Join(kinds, ",") + "|" + strings.Join(muts, ",")
-		if perSig[sig] >= 2 {
+		kind := o.Case.Path + "|" + strings.Join(kinds, ",")
+		sig := kind + "|" + strings.Join(muts, ",")
+		if perSig[sig] || perKind[kind] >= 8 {
 			continue
 		}
-		perSig[sig]++
+		perSig[sig] = true
+		perKind[kind]++
 		f := authFixture{Token: o.ID, Path: o.Case.Path, Body: quoteBare(string(o.Case.Body)), Chunked: o.Case.Chunked,
 			Kinds: o.Case.Kinds, Found: fmt.Sprintf("seed %d: %s", seed, strings.Join(kinds, ", "))}
 		for _, h := range o.Case.Headers {
