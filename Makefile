@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test testapps test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz observatory doctor xcaddy-check clean
+.PHONY: all build demo test testapps test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz fuzz-auth observatory doctor xcaddy-check clean
 
 all: build
 
@@ -34,6 +34,16 @@ testapps:
 			echo "npm ci in $$dir"; (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
 		fi; \
 	done
+
+## fuzz-auth: the differential test of the edge's reading of auth requests
+## against the real better-auth (integration/authdiff_*_test.go) with a fresh
+## seed and AUTHDIFF_CASES cases (default 50000, about 10 minutes); failing
+## cases are saved to integration/testdata/authdiff/, which
+## TestAuthDiffFixtures replays in `make test`.
+AUTHDIFF_CASES ?= 50000
+fuzz-auth: testapps
+	OCOMMS_AUTHDIFF_SEED=random OCOMMS_AUTHDIFF_CASES=$(AUTHDIFF_CASES) OCOMMS_AUTHDIFF_SAVE=testdata/authdiff \
+		$(GO) test -count=1 -p 1 -timeout 90m -run 'TestAuthDiffAgainstBetterAuth$$' -v ./integration/
 
 test-short:
 	$(GO) test -short -count=1 ./...

@@ -266,8 +266,11 @@ func (g *authGen) jsonBody(a, b []field) ([]byte, string) {
 			return []byte(s + "}"), "json-" + kind
 		}
 	case "lone-surrogate":
-		s := g.jsonObject(fields, false, false)
-		return []byte(strings.Replace(s, `":"`, `":"\ud800`, 1)), "json-" + kind
+		if len(fields) > 0 {
+			fields[0].value = `\ud800` + fields[0].value // JSON-escaped to \\ud800, then made a lone \ud800
+			s := g.jsonObject(fields, false, false)
+			return []byte(strings.Replace(s, `\\ud800`, `\ud800`, 1)), "json-" + kind
+		}
 	case "escaped-values":
 		return []byte(g.jsonObject(fields, g.chance(0.5), true)), "json-" + kind
 	case "array":
@@ -441,10 +444,19 @@ func (g *authGen) contentType(bodyKind, boundary string) ([]string, []string) {
 		"application/jsonx", "application/json5", "application/octet-stream", "application/xml",
 		"text/json", "*/*", "application/*", "json", "application/x-www-form-urlencoded-x",
 	}
+	// The types better-call itself tells apart come up more often than the
+	// rest, as another type and in lists.
+	core := []string{"application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=" + boundary}
+	other := func() string {
+		if g.chance(0.6) {
+			return g.pick(core...)
+		}
+		return g.pick(others...)
+	}
 	base := own
 	var kinds []string
 	if g.chance(0.35) {
-		base = g.pick(others...)
+		base = other()
 		kinds = append(kinds, "ct:other-type")
 	}
 	if g.chance(0.04) {
@@ -463,12 +475,12 @@ func (g *authGen) contentType(bodyKind, boundary string) ([]string, []string) {
 			"; charset=utf-8 ; q=1", "; charset*=UTF-8''utf-8")
 		kinds = append(kinds, "ct:param")
 	}
-	if g.chance(0.15) {
-		other := g.pick(others...)
+	if g.chance(0.2) {
+		o := other()
 		if g.chance(0.5) {
-			v = v + g.pick(", ", ",", " , ", ";") + other
+			v = v + g.pick(", ", ",", " , ", ";") + o
 		} else {
-			v = other + g.pick(", ", ",", " , ", ";") + v
+			v = o + g.pick(", ", ",", " , ", ";") + v
 		}
 		kinds = append(kinds, "ct:list")
 	}
@@ -482,7 +494,7 @@ func (g *authGen) contentType(bodyKind, boundary string) ([]string, []string) {
 	}
 	lines := []string{"Content-Type: " + v}
 	if g.chance(0.08) {
-		second := "Content-Type: " + g.pick(others...)
+		second := "Content-Type: " + other()
 		if g.chance(0.5) {
 			lines = append(lines, second)
 		} else {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -51,7 +52,9 @@ func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[stri
 		case status >= 500:
 			fails = append(fails, "5xx-without-handler")
 		case o.Answer.refusal == "edge":
-			return nil, "refused by the edge"
+			var e struct{ Code string }
+			_ = json.Unmarshal(o.Answer.body, &e)
+			return nil, fmt.Sprintf("refused by the edge: %d %s", status, e.Code)
 		case o.Answer.refusal == "http":
 			return nil, "refused by Go's HTTP server"
 		}

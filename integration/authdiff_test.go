@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -165,11 +166,14 @@ func saveAuthFixtures(t *testing.T, dir string, seed int64, r *authReport) int {
 		for _, h := range o.Case.Headers {
 			f.Headers = append(f.Headers, quoteBare(h))
 		}
-		raw, err := json.MarshalIndent(f, "", "  ")
-		if err != nil {
+		var raw bytes.Buffer
+		enc := json.NewEncoder(&raw)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(f); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, o.ID+".json"), append(raw, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, o.ID+".json"), raw.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		saved++
