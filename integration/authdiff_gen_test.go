@@ -149,7 +149,45 @@ func (g *authGen) next(n int) authCase {
 		c.Chunked = true
 		c.Kinds = append(c.Kinds, "chunked")
 	}
+	if g.chance(0.04) {
+		c.Headers = append(c.Headers, "Content-Encoding: "+g.pick("gzip", "identity", "deflate", "br"))
+		c.Kinds = append(c.Kinds, "content-encoding")
+	}
+	if g.chance(0.1) {
+		c.Path = g.mutatePath(path, b)
+		c.Kinds = append(c.Kinds, "path")
+	}
 	return c
+}
+
+// mutatePath spells path another way that some router might still take
+// for it (the judge goes by the endpoint whose handler ran).
+func (g *authGen) mutatePath(path string, decoys []field) string {
+	rest := strings.TrimPrefix(path, "/api/auth")
+	switch g.rnd.Intn(11) {
+	case 0:
+		return path + "/"
+	case 1:
+		return "/API/AUTH" + rest
+	case 2:
+		return "/api/auth" + strings.ToUpper(rest)
+	case 3:
+		return "/api/auth/" + rest
+	case 4:
+		return "/api/auth/." + rest
+	case 5:
+		return "/api/auth/x/.." + rest
+	case 6:
+		return "/api/auth" + strings.Replace(rest, "/", "%2F", 2)
+	case 7:
+		return "/api/auth/%" + fmt.Sprintf("%02X", rest[1]) + rest[2:]
+	case 8:
+		return path + "?" + formEncode(decoys)
+	case 9:
+		return path + ";x=1"
+	default:
+		return "/" + path
+	}
 }
 
 // body makes a body in one format carrying set a, often with set b

@@ -266,6 +266,15 @@ type authOutcome struct {
 	Err            error
 }
 
+// endpoint is the path of the endpoint whose handler ran (better-auth's
+// routing, not the path as sent), or "".
+func (o authOutcome) endpoint() string {
+	if !o.Reached {
+		return ""
+	}
+	return "/api/auth" + o.Rec.Path
+}
+
 // runCases sends the cases with workers in parallel, each case from its own
 // client IP, and probes the body-keyed zones after each one the app
 // handled.
@@ -310,7 +319,8 @@ func (env *authDiffEnv) runCase(rc *rawConn, c authCase, n int) authOutcome {
 	email, _ := o.Rec.Body["email"].(string)
 	var zone string
 	probe := map[string]string{"email": email}
-	switch c.Path {
+	path := o.endpoint()
+	switch path {
 	case pathSignIn:
 		if o.Answer.status != http.StatusUnauthorized {
 			return o // the zone counts 401s only; nothing to read back
@@ -322,7 +332,7 @@ func (env *authDiffEnv) runCase(rc *rawConn, c authCase, n int) authOutcome {
 		return o
 	}
 	raw, _ := json.Marshal(probe)
-	pc := authCase{Token: c.Token, Path: c.Path, Headers: []string{"Content-Type: application/json"}, Body: raw}
+	pc := authCase{Token: c.Token, Path: path, Headers: []string{"Content-Type: application/json"}, Body: raw}
 	a, err := rc.send(pc, o.ID+"-probe", o.IP)
 	if err != nil {
 		o.Err = fmt.Errorf("probe: %w", err)

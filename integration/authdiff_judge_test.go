@@ -75,7 +75,7 @@ func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[stri
 		return ok && utf8.RuneCountInString(v) < minPassword
 	}
 	probeCounted := func(zone string) bool { return o.ProbeRemaining == fresh[zone]-1 }
-	switch o.Case.Path {
+	switch o.endpoint() {
 	case pathSignIn:
 		switch {
 		case o.Rec.EmailLower == nil:
