@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The differential test of the edge's reading of auth requests against the
@@ -108,17 +109,19 @@ func indexOf(cases []authCase, token string) int {
 	return 0
 }
 
-// authFixture is a saved case. Headers and Body are Go string literals
-// without their quotes (strconv.Quote), so any byte survives JSON and
-// stays readable.
+// authFixture is a saved case. Headers and Body hold the exact text when
+// it is valid UTF-8; otherwise HeadersGo and BodyGo hold it as Go string
+// literals without their quotes (strconv.Quote), so any byte survives JSON.
 type authFixture struct {
-	Token   string   `json:"token"`
-	Found   string   `json:"found"`
-	Path    string   `json:"path"`
-	Headers []string `json:"headers"`
-	Body    string   `json:"body"`
-	Chunked bool     `json:"chunked,omitempty"`
-	Kinds   []string `json:"kinds"`
+	Token     string   `json:"token"`
+	Found     string   `json:"found"`
+	Path      string   `json:"path"`
+	Headers   []string `json:"headers,omitempty"`
+	HeadersGo []string `json:"headers_go,omitempty"`
+	Body      string   `json:"body,omitempty"`
+	BodyGo    string   `json:"body_go,omitempty"`
+	Chunked   bool     `json:"chunked,omitempty"`
+	Kinds     []string `json:"kinds"`
 }
 
 func quoteBare(s string) string { q := strconv.Quote(s); return q[1 : len(q)-1] }
@@ -132,9 +135,34 @@ func unquoteBare(t *testing.T, s string) string {
 	return v
 }
 
+func newAuthFixture(c authCase, found string) authFixture {
+	f := authFixture{Token: c.Token, Path: c.Path, Chunked: c.Chunked, Kinds: c.Kinds, Found: found}
+	if utf8.Valid(c.Body) {
+		f.Body = string(c.Body)
+	} else {
+		f.BodyGo = quoteBare(string(c.Body))
+	}
+	valid := true
+	for _, h := range c.Headers {
+		valid = valid && utf8.ValidString(h)
+	}
+	for _, h := range c.Headers {
+		if valid {
+			f.Headers = append(f.Headers, h)
+		} else {
+			f.HeadersGo = append(f.HeadersGo, quoteBare(h))
+		}
+	}
+	return f
+}
+
 func (f authFixture) authCase(t *testing.T) authCase {
-	c := authCase{Token: f.Token, Path: f.Path, Body: []byte(unquoteBare(t, f.Body)), Chunked: f.Chunked, Kinds: f.Kinds}
-	for _, h := range f.Headers {
+	c := authCase{Token: f.Token, Path: f.Path, Body: []byte(f.Body), Chunked: f.Chunked, Kinds: f.Kinds}
+	if f.BodyGo != "" {
+		c.Body = []byte(unquoteBare(t, f.BodyGo))
+	}
+	c.Headers = append(c.Headers, f.Headers...)
+	for _, h := range f.HeadersGo {
 		c.Headers = append(c.Headers, unquoteBare(t, h))
 	}
 	return c
@@ -161,11 +189,7 @@ func saveAuthFixtures(t *testing.T, dir string, seed int64, r *authReport) int {
 		}
 		perSig[sig] = true
 		perKind[kind]++
-		f := authFixture{Token: o.ID, Path: o.Case.Path, Body: quoteBare(string(o.Case.Body)), Chunked: o.Case.Chunked,
-			Kinds: o.Case.Kinds, Found: fmt.Sprintf("seed %d: %s", seed, strings.Join(kinds, ", "))}
-		for _, h := range o.Case.Headers {
-			f.Headers = append(f.Headers, quoteBare(h))
-		}
+		f := newAuthFixture(o.Case, fmt.Sprintf("seed %d: %s", seed, strings.Join(kinds, ", ")))
 		var raw bytes.Buffer
 		enc := json.NewEncoder(&raw)
 		enc.SetEscapeHTML(false)
