@@ -97,9 +97,10 @@ bench-e2e-quick:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzInjector -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzParseReports -fuzztime $(FUZZTIME) ./headers/
-	$(GO) test -run '^$$' -fuzz FuzzReadFields -fuzztime $(FUZZTIME) ./ratelimit/
+	$(GO) test -run '^$$' -fuzz FuzzBodyKey -fuzztime $(FUZZTIME) ./ratelimit/
 	$(GO) test -run '^$$' -fuzz FuzzParseRate -fuzztime $(FUZZTIME) ./ratelimit/
-	$(GO) test -run '^$$' -fuzz '^FuzzReadBody$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./reqbody/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseMediaType$$' -fuzztime $(FUZZTIME) ./reqbody/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzDeviceCookie$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzRecoveryCookie$$' -fuzztime $(FUZZTIME) ./authguard/

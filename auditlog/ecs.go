@@ -28,6 +28,7 @@ var ecsTable = map[Action]ecsClass{
 	ActionAccountLocked:     {"event", []string{"iam"}, []string{"user", "change"}},
 	ActionAccountUnlocked:   {"event", []string{"iam"}, []string{"user", "change"}},
 	ActionRateLimited:       {"event", []string{"network"}, []string{"denied"}},
+	ActionRequestRefused:    {"event", []string{"network"}, []string{"denied"}},
 	ActionCSPViolation:      {"event", []string{"web"}, []string{"info"}},
 	ActionAdmin:             {"event", []string{"iam"}, []string{"admin"}},
 	ActionCertObtained:      {"event", []string{"configuration"}, []string{"creation"}},
@@ -43,7 +44,7 @@ func Actions() []Action {
 	return []Action{
 		ActionSignInSucceeded, ActionSignInFailed, ActionSignInRefused, ActionSignOut,
 		ActionSignUp, ActionPasswordChanged, ActionPasswordReset, ActionPasswordRejected,
-		ActionAccountLocked, ActionAccountUnlocked, ActionRateLimited, ActionCSPViolation,
+		ActionAccountLocked, ActionAccountUnlocked, ActionRateLimited, ActionRequestRefused, ActionCSPViolation,
 		ActionAdmin, ActionCertObtained, ActionCertRenewed, ActionCertFailed,
 		ActionConfigLoaded, ActionAuditCheckpoint, ActionAuditRetentionCut,
 	}

@@ -21,6 +21,7 @@ const (
 	ActionAccountUnlocked   Action = "account_unlocked"
 	ActionSignInRefused     Action = "sign_in_refused" // refused by the guard while locked or throttled
 	ActionRateLimited       Action = "rate_limited"
+	ActionRequestRefused    Action = "request_refused" // refused by the edge: a body it cannot read one way, or without the field it keys on
 	ActionCSPViolation      Action = "csp_violation"
 	ActionAdmin             Action = "admin_action"
 	ActionCertObtained      Action = "certificate_obtained"

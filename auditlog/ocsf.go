@@ -32,6 +32,7 @@ var ocsfTable = map[Action]ocsfClass{
 	ActionAccountUnlocked:   {3001, "Account Change", 3, "Identity & Access Management", 12, "Unlock"},
 	ActionAdmin:             {6003, "API Activity", 6, "Application Activity", 0, ""},
 	ActionRateLimited:       {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
+	ActionRequestRefused:    {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
 	ActionCSPViolation:      {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
 	ActionCertObtained:      {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
 	ActionCertRenewed:       {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},

@@ -7,14 +7,19 @@ import (
 	"net/netip"
 	"path"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
 // DefaultPrefix is where better-auth is mounted in OComms.
 const DefaultPrefix = "/api/auth"
+
+// DefaultMaxBody is the largest auth request body the guard reads.
+const DefaultMaxBody = reqbody.DefaultMaxBody
 
 // DefaultUnlockURL is the page a locked user is sent to: OComms's
 // forgot-password page, whose reset unlocks the account.
@@ -34,6 +39,10 @@ type GuardConfig struct {
 	// MaxBody caps the auth request bodies the guard reads; larger ones get
 	// 413 JSON. Default: 64 KiB.
 	MaxBody int64
+	// BodyDeadline bounds the time a client may take to send a whole auth
+	// body; a slower one gets 408 JSON and its connection is closed.
+	// Default: 10 s.
+	BodyDeadline time.Duration
 	// ClientIP returns the trusted client address (Caddy's client_ip),
 	// never one read from a request header.
 	ClientIP func(*http.Request) netip.Addr
@@ -57,6 +66,10 @@ type GuardConfig struct {
 	// of the Decision values, for metrics (bounded labels). It must not
 	// block.
 	OnDecision func(Decision)
+	// OnBodyRefused, when set, is called with the reqbody Reason of every
+	// request the guard refuses to forward because of its body, for
+	// metrics. It must not block.
+	OnBodyRefused func(reason string)
 }
 
 // Guard is the authentication guard middleware: better-auth requests get
@@ -87,6 +100,12 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 	}
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.BodyDeadline < 0 {
+		return nil, errors.New("auth guard: body deadline must not be negative")
+	}
+	if cfg.BodyDeadline == 0 {
+		cfg.BodyDeadline = reqbody.DefaultDeadline
 	}
 	if cfg.UnlockURL == "" {
 		cfg.UnlockURL = DefaultUnlockURL
@@ -170,25 +189,21 @@ func needsClean(p string) bool {
 	return false
 }
 
-// Endpoints the guard treats specially, relative to the prefix.
-const (
-	pathSignIn         = "/sign-in/email"
-	pathSignUp         = "/sign-up/email"
-	pathSignOut        = "/sign-out"
-	pathChangePassword = "/change-password"
-	pathResetPassword  = "/reset-password"
-)
-
 // serveAuth guards one request under the prefix.
 func (g *Guard) serveAuth(w http.ResponseWriter, r *http.Request, rel string, next NextHandler) error {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 		return next.ServeHTTP(w, r)
 	}
-	allowForm := r.Method == http.MethodPost && (rel == pathSignIn || rel == pathSignUp)
-	body, refusal := ReadBody(r, g.cfg.MaxBody, allowForm)
+	body, refusal := reqbody.Read(w, r, reqbody.Options{
+		MaxBody:   g.cfg.MaxBody,
+		AllowForm: r.Method == http.MethodPost && acceptsForm(rel),
+		Deadline:  g.cfg.BodyDeadline,
+	})
+	if refusal == nil && r.Method == http.MethodPost {
+		refusal = identity(r, rel, body)
+	}
 	if refusal != nil {
-		g.logRefusedBody(r, refusal)
-		writeRefusal(w, refusal)
+		g.refuseBody(w, r, refusal)
 		return nil
 	}
 	if r.Method != http.MethodPost {

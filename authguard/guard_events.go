@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
 // Decision names what the guard did with one auth request, for metrics.
@@ -167,11 +168,22 @@ func (g *Guard) logStoreError(r *http.Request, op string, err error) {
 		zap.String("client_ip", g.clientIP(r).String()), zap.Error(err))
 }
 
-// logRefusedBody logs an auth body the guard would not forward.
-func (g *Guard) logRefusedBody(r *http.Request, ref *Refusal) {
+// refuseBody answers a request the guard would not forward because it
+// cannot read it one way or it lacks the field the guard keys on, and
+// records the refusal: one audit event (never the body) and a decision.
+func (g *Guard) refuseBody(w http.ResponseWriter, r *http.Request, ref *reqbody.Refusal) {
 	g.decided(DecisionBodyRefused)
-	if c := g.log.Check(zapcore.InfoLevel, "auth body refused"); c != nil {
-		c.Write(zap.String("path", r.URL.Path), zap.String("client_ip", g.clientIP(r).String()),
-			zap.Int("status", ref.Status), zap.String("code", ref.Code))
+	if g.cfg.OnBodyRefused != nil {
+		g.cfg.OnBodyRefused(ref.Reason)
 	}
+	if c := g.log.Check(zapcore.DebugLevel, "auth request refused"); c != nil {
+		c.Write(zap.String("path", r.URL.Path), zap.String("client_ip", g.clientIP(r).String()),
+			zap.Int("status", ref.Status), zap.String("code", ref.Code), zap.String("reason", ref.Reason))
+	}
+	g.emit(r, auditlog.Event{
+		Action: auditlog.ActionRequestRefused, Outcome: auditlog.OutcomeFailure,
+		Reason: ref.Code, Status: ref.Status,
+		Labels: map[string]string{"by": "auth_guard", "refusal": ref.Reason},
+	})
+	ref.Write(w)
 }

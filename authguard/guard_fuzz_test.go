@@ -13,9 +13,12 @@ import (
 // endpoints: no panic; either the app receives exactly the bytes sent, or
 // the guard answers itself with a JSON refusal (4xx, code and message).
 func FuzzGuard(f *testing.F) {
-	for _, c := range corpus {
-		f.Add("/sign-in/email", c.contentType, c.body)
+	for _, ct := range []string{"application/json", "Application/JSON; charset=utf-8", "application/vnd.x+json",
+		"application/x-www-form-urlencoded, multipart/form-data; boundary=XYZ", "text/plain", ""} {
+		f.Add("/sign-in/email", ct, `{"email":"a@b.test","password":"x"}`)
 	}
+	f.Add("/sign-in/email", "application/x-www-form-urlencoded, multipart/form-data; boundary=XYZ",
+		"--XYZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@b.test\r\n--XYZ--\r\n")
 	f.Add("/sign-up/email", "application/json", `{"name":"a","email":"a@b.test","password":"x"}`)
 	f.Add("/change-password", "application/json", `{"newPassword":"a long enough one","currentPassword":"x"}`)
 	f.Add("/reset-password", "application/json", `{"newPassword":"a long enough one","token":"t"}`)
@@ -46,6 +49,9 @@ func FuzzGuard(f *testing.F) {
 		if reached {
 			if string(got) != body {
 				t.Fatalf("forwarded %q, sent %q", got, body)
+			}
+			if ct := r.Header.Get("Content-Type"); body != "" && ct != "application/json" && ct != "application/x-www-form-urlencoded" {
+				t.Fatalf("forwarded with Content-Type %q, not a canonical one", ct)
 			}
 			return
 		}

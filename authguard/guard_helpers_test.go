@@ -135,6 +135,12 @@ func (r *recordedEvents) Emit(e auditlog.Event) {
 	r.mu.Unlock()
 }
 
+func (r *recordedEvents) all() []auditlog.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]auditlog.Event(nil), r.events...)
+}
+
 func (r *recordedEvents) actions() []auditlog.Action {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -163,6 +169,7 @@ type upstream struct {
 	hits   atomic.Int64
 	mu     sync.Mutex
 	bodies []string // hex SHA-256 of each body received
+	types  []string // Content-Type lines of each request received
 }
 
 func newUpstream(app http.Handler) *upstream {
@@ -181,10 +188,22 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	sum := sha256.Sum256(raw)
 	u.mu.Lock()
 	u.bodies = append(u.bodies, hex.EncodeToString(sum[:]))
+	u.types = append(u.types, strings.Join(r.Header.Values("Content-Type"), "|"))
 	u.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	u.app.ServeHTTP(w, r)
 	return nil
+}
+
+// lastContentType is the Content-Type lines of the last request, joined
+// with "|".
+func (u *upstream) lastContentType() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.types) == 0 {
+		return ""
+	}
+	return u.types[len(u.types)-1]
 }
 
 func (u *upstream) lastBody() string {

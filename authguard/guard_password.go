@@ -7,6 +7,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/apierror"
+	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
 // passwordSet says which endpoint sets a new password.
@@ -32,7 +33,7 @@ func (p passwordSet) action() auditlog.Action {
 // reset-password (a rejected one is answered here, never forwarded nor
 // logged), forwards the rest and records the app's answer. A 200 from
 // reset-password gets the lockout engine's recovery cookie.
-func (g *Guard) servePasswordSet(w http.ResponseWriter, r *http.Request, body *Body, next NextHandler, field string, kind passwordSet) error {
+func (g *Guard) servePasswordSet(w http.ResponseWriter, r *http.Request, body *reqbody.Body, next NextHandler, field string, kind passwordSet) error {
 	email, _ := body.Field("email")
 	if password, ok := body.Field(field); ok && g.cfg.Passwords != nil {
 		var context []string

@@ -3,17 +3,15 @@ package authguard
 import (
 	"context"
 	"net/http"
+
+	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
 // serveSignIn runs a sign-in through the lockout engine: a refused one is
 // answered here, an admitted one is forwarded and the app's answer settles
 // the reserved attempt.
-func (g *Guard) serveSignIn(w http.ResponseWriter, r *http.Request, body *Body, next NextHandler) error {
-	email, ok := body.Field("email")
-	if !ok {
-		// No email string: the app refuses it (400), nothing to count.
-		return next.ServeHTTP(w, r)
-	}
+func (g *Guard) serveSignIn(w http.ResponseWriter, r *http.Request, body *reqbody.Body, next NextHandler) error {
+	email, _ := body.Field("email") // present: identity checked it
 	if g.cfg.Lockout == nil {
 		return g.forwardSignIn(w, r, email, nil, next)
 	}

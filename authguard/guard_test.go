@@ -366,45 +366,94 @@ func TestResetGrantsRecoveryAndChangeIsRecorded(t *testing.T) {
 
 func TestBodiesForwardedByteIdentical(t *testing.T) {
 	tg := newTestGuard(t, nil)
-	for _, tc := range []struct{ ct, body string }{
-		{"application/json", "{ \"email\" : \"demo@ocomms.test\",\n\"password\":\"x\\u0041\" }  "},
-		{"application/x-www-form-urlencoded", "email=demo%40ocomms.test&password=a%20b+c"},
-		{"application/vnd.x+json; charset=utf-8", `{"email":"a@b.test","password":"p"}`},
-		{"", "no content type: the app gets no body"},
+	for _, tc := range []struct{ ct, body, forwardedAs string }{
+		{"application/json", "{ \"email\" : \"demo@ocomms.test\",\n\"password\":\"x\\u0041\" }  ", "application/json"},
+		{"Application/JSON; charset=UTF-8", `{"email":"demo@ocomms.test","password":"x"}`, "application/json"},
+		{"application/x-www-form-urlencoded", "email=demo%40ocomms.test&password=a%20b+c", "application/x-www-form-urlencoded"},
+		{"application/x-www-form-urlencoded;charset=utf-8", "email=demo%40ocomms.test&password=x", "application/x-www-form-urlencoded"},
 	} {
 		tg.do(t, http.MethodPost, "/api/auth/sign-in/email", tc.ct, tc.body)
 		sum := sha256.Sum256([]byte(tc.body))
 		if got := tg.up.lastBody(); got != hex.EncodeToString(sum[:]) {
 			t.Errorf("%q: the app got different bytes", tc.body)
 		}
+		if got := tg.up.lastContentType(); got != tc.forwardedAs {
+			t.Errorf("%q: forwarded as %q, want the canonical %q", tc.ct, got, tc.forwardedAs)
+		}
 	}
 }
 
 func TestBodyRefusals(t *testing.T) {
 	tg := newTestGuard(t, func(c *GuardConfig) { c.MaxBody = 100 })
-	for _, tc := range []struct {
-		ct, body string
-		status   int
-		code     string
+	var reasons []string
+	tg.g.cfg.OnBodyRefused = func(reason string) { reasons = append(reasons, reason) }
+	multipart := "--XYZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nvictim@b.test\r\n--XYZ--\r\n"
+	cases := []struct {
+		path, ct, body string
+		status         int
+		code           string
 	}{
-		{"application/json", `{"email":"a@b.test","password":"` + strings.Repeat("x", 100) + `"}`, 413, "PAYLOAD_TOO_LARGE"},
-		{"text/plain", `x`, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"application/json", `{"email":"a@b.test","email":"c@d.test"}`, 400, "AMBIGUOUS_BODY"},
-		{"application/json", `{"password":"weak","Password":"strong"}`, 400, "AMBIGUOUS_BODY"},
-		{"application/json", `{"email":`, 400, "INVALID_BODY"},
-	} {
-		w := tg.do(t, http.MethodPost, "/api/auth/sign-in/email", tc.ct, tc.body)
+		{"/sign-in/email", "application/json", `{"email":"a@b.test","password":"` + strings.Repeat("x", 100) + `"}`, 413, "PAYLOAD_TOO_LARGE"},
+		{"/sign-in/email", "text/plain", `x`, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"/sign-in/email", "application/vnd.x+json", `{"email":"a@b.test","password":"p"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"/sign-in/email", "application/x-www-form-urlencoded, multipart/form-data; boundary=XYZ", multipart, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"/sign-in/email", "APPL\xC4\xB0CATION/JSON, application/x-www-form-urlencoded", `{"a":"&email=x@y.z&"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"/sign-in/email", "application/x-www-form-urlencoded, application/json", `{"email":"a@b.test"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"/sign-in/email", "", `{"email":"a@b.test","password":"p"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"/sign-in/email", "application/json", `{"email":"a@b.test","email":"c@d.test"}`, 400, "AMBIGUOUS_BODY"},
+		{"/sign-in/email", "application/json", `{"password":"weak","Password":"strong"}`, 400, "AMBIGUOUS_BODY"},
+		{"/sign-in/email", "application/json", `{"email":`, 400, "INVALID_BODY"},
+		{"/sign-in/email", "application/json", `{"password":"x"}`, 400, "MISSING_FIELD"},
+		{"/sign-in/email", "application/json", `{"email":["a@b.test"],"password":"x"}`, 400, "MISSING_FIELD"},
+		{"/sign-in/email", "application/x-www-form-urlencoded", `password=x`, 400, "MISSING_FIELD"},
+		{"/sign-up/email", "application/json", `{"email":"a@b.test","name":"A"}`, 400, "MISSING_FIELD"},
+		{"/sign-up/email", "application/json", `{"password":"a long passphrase ok","name":"A"}`, 400, "MISSING_FIELD"},
+		{"/request-password-reset", "application/json", `{"redirectTo":"/x"}`, 400, "MISSING_FIELD"},
+		{"/forget-password", "application/json", `{"email":5}`, 400, "MISSING_FIELD"},
+		{"/request-password-reset", "application/x-www-form-urlencoded", `email=a%40b.test`, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"/reset-password", "application/json", `{"newPassword":"a long passphrase ok"}`, 400, "MISSING_FIELD"},
+		{"/reset-password", "application/json", `{"token":"t"}`, 400, "MISSING_FIELD"},
+		{"/change-password", "application/json", `{"newPassword":"a long passphrase ok","currentPassword":"x"}`, 400, "MISSING_FIELD"},
+		{"/change-password", "application/x-www-form-urlencoded", "newPassword=x", 415, "UNSUPPORTED_MEDIA_TYPE"},
+	}
+	for _, tc := range cases {
+		w := tg.do(t, http.MethodPost, "/api/auth"+tc.path, tc.ct, tc.body)
 		var b struct{ Code, Message, Error string }
 		if w.Code != tc.status || json.Unmarshal(w.Body.Bytes(), &b) != nil || b.Code != tc.code || b.Message == "" || b.Error == "" {
-			t.Errorf("%q: %d %s", tc.body, w.Code, w.Body)
+			t.Errorf("%s %q %q: %d %s, want %d %s", tc.path, tc.ct, tc.body, w.Code, w.Body, tc.status, tc.code)
 		}
 	}
 	if tg.up.hits.Load() != 0 {
 		t.Fatalf("%d refused bodies reached the app", tg.up.hits.Load())
 	}
-	// change-password takes JSON only, like better-call.
-	if w := tg.do(t, http.MethodPost, "/api/auth/change-password", "application/x-www-form-urlencoded", "newPassword=x"); w.Code != 415 {
-		t.Fatalf("form to change-password: %d", w.Code)
+	if len(reasons) != len(cases) {
+		t.Fatalf("%d refusals counted, want %d", len(reasons), len(cases))
+	}
+	var refused int
+	for _, e := range tg.events.all() {
+		if e.Action != auditlog.ActionRequestRefused {
+			continue
+		}
+		refused++
+		if e.Labels["by"] != "auth_guard" || e.Labels["refusal"] == "" || e.Reason == "" || e.SourceIP == "" || e.Path == "" || e.Status < 400 {
+			t.Fatalf("refusal event %+v", e)
+		}
+	}
+	if refused != len(cases) {
+		t.Fatalf("%d request_refused events, want %d", refused, len(cases))
+	}
+}
+
+// TestResetTokenInQueryIsEnough: better-auth reads the reset token from the
+// body or the query; either one is the field the guard keys on.
+func TestResetTokenInQueryIsEnough(t *testing.T) {
+	tg := newTestGuard(t, nil)
+	w := tg.do(t, http.MethodPost, "/api/auth/reset-password?token=abc", "application/json", `{"newPassword":"a long passphrase ok"}`)
+	if w.Code == http.StatusBadRequest && strings.Contains(w.Body.String(), "MISSING_FIELD") {
+		t.Fatalf("reset with the token in the query refused: %s", w.Body)
+	}
+	if tg.up.hits.Load() != 1 {
+		t.Fatalf("app hits %d, want 1", tg.up.hits.Load())
 	}
 }
 
@@ -417,7 +466,7 @@ func TestSignInWithoutLockoutOrEmail(t *testing.T) {
 	}
 	tg = newTestGuard(t, nil)
 	w := tg.do(t, http.MethodPost, "/api/auth/sign-in/email", "application/json", `{"password":"x"}`)
-	if w.Code != 400 || tg.engine.settled.Load() != 0 {
+	if w.Code != 400 || tg.engine.settled.Load() != 0 || tg.up.hits.Load() != 0 {
 		t.Fatalf("no email: %d, settled %d", w.Code, tg.engine.settled.Load())
 	}
 }

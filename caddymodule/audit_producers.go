@@ -7,6 +7,7 @@ import (
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/ratelimit"
+	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
 // rateLimitedEvent is the audit event of a refused request: the zones that
@@ -28,6 +29,23 @@ func rateLimitedEvent(r *http.Request, d *ratelimit.Decision) auditlog.Event {
 		Path:      auditClip(r.URL.Path, 1024),
 		Status:    http.StatusTooManyRequests,
 		Labels:    map[string]string{"zone": strings.Join(zones, ",")},
+	}
+}
+
+// requestRefusedEvent is the audit event of a request the edge refused to
+// forward because of its body (by: the handler that refused it): the
+// refusal's code and reason, the client, the path; never the body.
+func requestRefusedEvent(r *http.Request, ref *reqbody.Refusal, by string) auditlog.Event {
+	return auditlog.Event{
+		Action:    auditlog.ActionRequestRefused,
+		Outcome:   auditlog.OutcomeFailure,
+		Reason:    ref.Code,
+		SourceIP:  clientIP(r),
+		UserAgent: auditClip(r.UserAgent(), 512),
+		Method:    r.Method,
+		Path:      auditClip(r.URL.Path, 1024),
+		Status:    ref.Status,
+		Labels:    map[string]string{"by": by, "refusal": ref.Reason},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -30,6 +31,11 @@ type AuthGuard struct {
 	// MaxBody caps the auth request bodies the guard reads, in bytes;
 	// larger ones get 413 JSON. Default: 65536 (64 KiB).
 	MaxBody int64 `json:"max_body,omitempty"`
+
+	// BodyTimeout bounds the time a client may take to send a whole auth
+	// body; a slower one gets 408 JSON and its connection is closed.
+	// Default: 10s.
+	BodyTimeout caddy.Duration `json:"body_timeout,omitempty"`
 
 	// UnlockURL is the page the lock answer points to (unlockUrl).
 	// Default: /forgot-password.
@@ -95,7 +101,7 @@ func (AuthGuard) CaddyModule() caddy.ModuleInfo {
 // It opens no connection.
 func (ag *AuthGuard) Provision(ctx caddy.Context) error {
 	ag.logger = caddy.Log().Named("ocomms.authguard")
-	if err := registerCollectors(ctx.GetMetricsRegistry(), authGuardDecisions); err != nil {
+	if err := registerCollectors(ctx.GetMetricsRegistry(), authGuardDecisions, requestsRefused); err != nil {
 		return fmt.Errorf("ocomms_auth_guard: registering metrics: %w", err)
 	}
 	app, err := appFrom(ctx)
@@ -112,6 +118,10 @@ func (ag *AuthGuard) Provision(ctx caddy.Context) error {
 		OnDecision: func(d authguard.Decision) {
 			authGuardDecisions.WithLabelValues(string(d)).Inc()
 		},
+		OnBodyRefused: func(reason string) {
+			requestsRefused.WithLabelValues(refusedByAuthGuard, reason).Inc()
+		},
+		BodyDeadline: time.Duration(ag.BodyTimeout),
 	}
 	switch ag.OnStoreError {
 	case "", "closed":

@@ -25,6 +25,7 @@ func parseAuthGuardCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //	ocomms_auth_guard {
 //	    prefix          <path>              # default /api/auth
 //	    max_body        <size>              # default 64KiB
+//	    body_timeout    <duration>          # default 10s, then 408
 //	    unlock_url      <url>               # default /forgot-password
 //	    on_store_error  closed|open         # default closed (503)
 //	    store           memory|redis        # default: redis if configured
@@ -84,6 +85,12 @@ func (ag *AuthGuard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("max_body %q: want a size such as 64KiB", v)
 			}
 			ag.MaxBody = int64(n)
+		case "body_timeout":
+			dur, err := positiveDuration(d, "10s")
+			if err != nil {
+				return err
+			}
+			ag.BodyTimeout = dur
 		case "unlock_url":
 			if !d.AllArgs(&ag.UnlockURL) {
 				return d.ArgErr()

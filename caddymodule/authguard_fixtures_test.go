@@ -47,7 +47,7 @@ func TestAuthGuardFixtureRows(t *testing.T) {
 			{name: "sign-in-malformed-json", status: 400, outcome: "none", note: "refused by the edge (INVALID_BODY); the app would answer 500"},
 			{name: "sign-in-form-urlencoded", status: 200, forwarded: true, outcome: "success"},
 			{name: "sign-in-text-plain-body", status: 415, outcome: "none", note: "refused by the edge with better-auth's own code and message"},
-			{name: "sign-in-no-content-type", status: 400, forwarded: true, outcome: "none"},
+			{name: "sign-in-no-content-type", status: 415, outcome: "none", note: "a body without a Content-Type is refused by the edge; the app would drop the body and answer 400"},
 			{name: "sign-in-missing-field", status: 400, forwarded: true, outcome: "none"},
 			{name: "sign-in-wrong-method", status: 404, forwarded: true, outcome: "none"},
 			{name: "cors-preflight-sign-in", status: 404, forwarded: true, outcome: "none"},

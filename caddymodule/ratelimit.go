@@ -45,6 +45,11 @@ type RateLimit struct {
 	// on_store_error. Default: 50ms.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
+	// BodyTimeout bounds the time to receive a body a zone keys on; a
+	// slower client gets 408 JSON and its connection is closed. Default:
+	// 10s.
+	BodyTimeout caddy.Duration `json:"body_timeout,omitempty"`
+
 	// AdmittedHeaders adds RateLimit and RateLimit-Policy to admitted
 	// responses too. Default: only on 429s.
 	AdmittedHeaders bool `json:"admitted_headers,omitempty"`
@@ -102,7 +107,7 @@ func (rl *RateLimit) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("ocomms_rate_limit: %w", err)
 	}
 	rl.audit = audit
-	if err := registerCollectors(ctx.GetMetricsRegistry(), rateLimitDecisions, rateLimitStoreFallback, rateLimitStoreStateChanges); err != nil {
+	if err := registerCollectors(ctx.GetMetricsRegistry(), rateLimitDecisions, rateLimitStoreFallback, rateLimitStoreStateChanges, requestsRefused); err != nil {
 		return fmt.Errorf("ocomms_rate_limit: registering metrics: %w", err)
 	}
 	app, err := appFrom(ctx)
@@ -121,6 +126,7 @@ func (rl *RateLimit) Provision(ctx caddy.Context) error {
 		ClientIP:        clientIP,
 		Hasher:          ratelimit.NewHasher(app.secret),
 		AdmittedHeaders: rl.AdmittedHeaders,
+		BodyDeadline:    time.Duration(rl.BodyTimeout),
 	}, rl.store)
 	if err != nil {
 		return fmt.Errorf("ocomms_rate_limit: %w", err)
@@ -199,9 +205,15 @@ func (zc *ZoneConfig) zone(ctx caddy.Context) (ratelimit.Zone, error) {
 // admitted one goes on, and zones that count only some statuses are
 // refunded once the response status is known.
 func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	d, err := rl.limiter.Decide(r)
+	d, err := rl.limiter.Decide(w, r)
 	if err != nil {
 		return caddyhttp.Error(http.StatusInternalServerError, err)
+	}
+	if d.Refusal != nil {
+		requestsRefused.WithLabelValues(refusedByRateLimit, d.Refusal.Reason).Inc()
+		rl.audit.Emit(requestRefusedEvent(r, d.Refusal, refusedByRateLimit))
+		d.Refusal.Write(w)
+		return nil
 	}
 	for i, z := range d.Zones {
 		outcome := "allowed"

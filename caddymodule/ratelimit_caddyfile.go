@@ -39,6 +39,7 @@ func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //	    store        memory|redis             # default: redis if configured
 //	    max_keys     <n>                      # default 1000000
 //	    timeout      <duration>               # default 50ms
+//	    body_timeout <duration>               # body-keyed zones; default 10s, then 408
 //	    admitted_headers
 //	    instances    <n>                      # instances sharing Redis; default 1
 //	}
@@ -91,6 +92,12 @@ func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("timeout %q: want a duration such as 50ms", v)
 			}
 			rl.Timeout = caddy.Duration(dur)
+		case "body_timeout":
+			dur, err := positiveDuration(d, "10s")
+			if err != nil {
+				return err
+			}
+			rl.BodyTimeout = dur
 		case "admitted_headers":
 			rl.AdmittedHeaders = true
 		case "instances":
@@ -209,3 +216,18 @@ func intArg(d *caddyfile.Dispenser) (int, error) {
 
 // Interface guard
 var _ caddyfile.Unmarshaler = (*RateLimit)(nil)
+
+// positiveDuration reads one positive duration argument; example is shown
+// in the error.
+func positiveDuration(d *caddyfile.Dispenser, example string) (caddy.Duration, error) {
+	name := d.Val()
+	var v string
+	if !d.AllArgs(&v) {
+		return 0, d.ArgErr()
+	}
+	dur, err := caddy.ParseDuration(v)
+	if err != nil || dur <= 0 {
+		return 0, d.Errf("%s %q: want a duration such as %s", name, v, example)
+	}
+	return caddy.Duration(dur), nil
+}

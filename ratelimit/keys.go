@@ -4,11 +4,14 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
 // keyMaterial appends the zone's key parts for r to parts and reports
-// whether every part was present.
-func (z *Zone) keyMaterial(r *http.Request, clientIP string, body *bodyFields, parts [][]byte) ([][]byte, bool) {
+// whether every part was present. A body part that cannot be read, or is
+// missing, refuses the request (refusal): a body-keyed zone fails closed.
+func (z *Zone) keyMaterial(r *http.Request, clientIP string, body *bodyFields, parts [][]byte) ([][]byte, bool, *reqbody.Refusal) {
 	for _, k := range z.Key {
 		var v []byte
 		switch k.Kind {
@@ -17,25 +20,25 @@ func (z *Zone) keyMaterial(r *http.Request, clientIP string, body *bodyFields, p
 		case KeyHeader:
 			h := strings.TrimSpace(r.Header.Get(k.Name))
 			if h == "" {
-				return parts, false
+				return parts, false, nil
 			}
 			v = []byte(h)
 		case KeyCookie:
 			c, err := r.Cookie(k.Name)
 			if err != nil || c.Value == "" {
-				return parts, false
+				return parts, false, nil
 			}
 			v = []byte(c.Value)
 		case KeyBody:
-			f, ok := body.get(r, k.Name)
-			if !ok || f == "" {
-				return parts, false
+			f, refusal := body.get(r, k.Name)
+			if refusal != nil {
+				return parts, false, refusal
 			}
 			v = []byte(strings.ToLower(strings.TrimSpace(f)))
 		}
 		parts = append(parts, []byte(k.Kind), v)
 	}
-	return parts, true
+	return parts, true, nil
 }
 
 // groupIP returns the address masked to its group's prefix, in 16-byte

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
 // DefaultMaxBody is how much of a request body a body-keyed zone reads.
-const DefaultMaxBody = 64 << 10
+const DefaultMaxBody = reqbody.DefaultMaxBody
 
 // Config configures a Limiter.
 type Config struct {
@@ -19,8 +21,12 @@ type Config struct {
 	ClientIP func(*http.Request) string
 	// Hasher hashes key material. Default: a Hasher with an empty secret.
 	Hasher *Hasher
-	// MaxBody bounds how much body a body-keyed zone reads. Default: 64 KiB.
+	// MaxBody bounds how much body a body-keyed zone reads; a larger body
+	// is refused (413). Default: 64 KiB.
 	MaxBody int64
+	// BodyDeadline bounds the time to receive a body a zone keys on; a
+	// slower client gets 408. Default: 10 s.
+	BodyDeadline time.Duration
 	// AdmittedHeaders adds RateLimit and RateLimit-Policy to admitted
 	// responses too, not only to 429s.
 	AdmittedHeaders bool
@@ -78,7 +84,11 @@ type Decision struct {
 	// Source says which store decided (see ResilientStore); SourcePrimary
 	// for stores without a fallback.
 	Source Source
-	checks []Check
+	// Refusal is set (and Allowed false) when a body-keyed zone matched a
+	// request whose body the edge cannot read one way or that lacks the
+	// key field: answer with Refusal.Write; nothing was charged.
+	Refusal *reqbody.Refusal
+	checks  []Check
 }
 
 // sourcedStore is a store that falls back on failure and tells which store
@@ -102,8 +112,9 @@ func (d *Decision) RetryAfter() time.Duration {
 
 // Decide finds the zones matching r, builds their keys and asks the store
 // once for all of them. A request no zone matches is allowed with no
-// store call. Reading a body-keyed field leaves r.Body byte-identical.
-func (l *Limiter) Decide(r *http.Request) (*Decision, error) {
+// store call. Reading a body-keyed field leaves r.Body byte-identical; w,
+// when not nil, bounds that read with Config.BodyDeadline.
+func (l *Limiter) Decide(w http.ResponseWriter, r *http.Request) (*Decision, error) {
 	d := &Decision{Allowed: true}
 	var parts [8][]byte
 	var body *bodyFields
@@ -123,9 +134,12 @@ func (l *Limiter) Decide(r *http.Request) (*Decision, error) {
 			clientIP = l.cfg.ClientIP(r)
 		}
 		if body == nil && z.needsBody() {
-			body = &bodyFields{max: l.cfg.MaxBody}
+			body = &bodyFields{w: w, max: l.cfg.MaxBody, deadline: l.cfg.BodyDeadline}
 		}
-		material, ok := z.keyMaterial(r, clientIP, body, parts[:0])
+		material, ok, refusal := z.keyMaterial(r, clientIP, body, parts[:0])
+		if refusal != nil {
+			return &Decision{Refusal: refusal}, nil
+		}
 		if !ok {
 			continue
 		}

@@ -39,7 +39,7 @@ func signIn(ip, body string) *http.Request {
 
 func decide(t *testing.T, l *Limiter, r *http.Request) *Decision {
 	t.Helper()
-	d, err := l.Decide(r)
+	d, err := l.Decide(nil, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,20 +87,52 @@ func TestBodyKeyIsLowercasedAndBodyForwardedByteIdentical(t *testing.T) {
 	if d := decide(t, l, form); d.Allowed {
 		t.Fatal("a form body with the same email was not limited")
 	}
-	if d := decide(t, l, signIn("3.3.3.3", `{"password":"no email"}`)); !d.Allowed || len(d.Zones) != 0 {
-		t.Fatal("a body without the key field must not be limited by the zone")
+}
+
+// TestBodyKeyedZoneFailsClosed: a request a body-keyed zone matches is
+// refused when its body lacks the key field or cannot be read one way;
+// it is never let through uncounted.
+func TestBodyKeyedZoneFailsClosed(t *testing.T) {
+	clk := &fakeClock{now: 1e18}
+	l, _ := newLimiter(t, clk, Zone{Name: "email", Rate: mustRate("1/1m"), Key: []KeySource{{Kind: KeyBody, Name: "email"}}})
+	for _, tc := range []struct{ ct, body, code string }{
+		{"application/json", `{"password":"no email"}`, "MISSING_FIELD"},
+		{"application/json", `{"email":""}`, "MISSING_FIELD"},
+		{"application/json", `{"email":{"a":"b"}}`, "MISSING_FIELD"},
+		{"application/json", `{"email":"a@b.c","email":"d@e.f"}`, "AMBIGUOUS_BODY"},
+		{"application/x-www-form-urlencoded, multipart/form-data; boundary=X", "--X--", "UNSUPPORTED_MEDIA_TYPE"},
+		{"text/plain", `email=a@b.c`, "UNSUPPORTED_MEDIA_TYPE"},
+		{"", `{"email":"a@b.c"}`, "UNSUPPORTED_MEDIA_TYPE"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/api/auth/request-password-reset", strings.NewReader(tc.body))
+		if tc.ct != "" {
+			r.Header.Set("Content-Type", tc.ct)
+		}
+		d := decide(t, l, r)
+		if d.Allowed || d.Refusal == nil || d.Refusal.Code != tc.code {
+			t.Errorf("%q %q: allowed %v refusal %v, want %s", tc.ct, tc.body, d.Allowed, d.Refusal, tc.code)
+		}
+	}
+	// Nothing was charged: the first well-formed request is admitted.
+	if d := decide(t, l, signIn("1.1.1.1", `{"email":"a@b.c"}`)); !d.Allowed {
+		t.Fatal("refused requests used up the budget")
 	}
 }
 
-func TestOversizedBodyIsRestoredWhole(t *testing.T) {
+func TestOversizedBodyIsRefused(t *testing.T) {
 	clk := &fakeClock{now: 1e18}
 	l, _ := newLimiter(t, clk, Zone{Name: "email", Rate: mustRate("1/1m"), Key: []KeySource{{Kind: KeyBody, Name: "email"}}})
 	body := `{"email":"a@b.c","pad":"` + strings.Repeat("x", DefaultMaxBody) + `"}`
+	if d := decide(t, l, signIn("1.1.1.1", body)); d.Allowed || d.Refusal == nil || d.Refusal.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized body: allowed %v refusal %v, want 413", d.Allowed, d.Refusal)
+	}
+	// A zone that does not read bodies leaves even a large one alone.
+	l, _ = newLimiter(t, clk, Zone{Name: "ip", Rate: mustRate("5/1m"), Key: []KeySource{{Kind: KeyClientIP}}})
 	r := signIn("1.1.1.1", body)
 	decide(t, l, r)
 	got, _ := io.ReadAll(r.Body)
 	if !bytes.Equal(got, []byte(body)) {
-		t.Fatalf("oversized body not restored: %d bytes, want %d", len(got), len(body))
+		t.Fatalf("body changed by an IP-keyed zone: %d bytes, want %d", len(got), len(body))
 	}
 }
 

@@ -69,7 +69,7 @@ func BenchmarkDecideSignIn(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		r := httptest.NewRequest(http.MethodPost, "/api/auth/sign-in/email", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
-		if _, err := l.Decide(r); err != nil {
+		if _, err := l.Decide(nil, r); err != nil {
 			b.Fatal(err)
 		}
 	}
