@@ -149,6 +149,11 @@ func (g *authGen) next(n int) authCase {
 		c.Chunked = true
 		c.Kinds = append(c.Kinds, "chunked")
 	}
+	if path == pathChangePass {
+		// A session cookie (not a valid one: the handler still runs, and
+		// answers 401), which the edge requires before it reads on.
+		c.Headers = append(c.Headers, "Cookie: better-auth.session_token=fake"+token)
+	}
 	if g.chance(0.04) {
 		c.Headers = append(c.Headers, "Content-Encoding: "+g.pick("gzip", "identity", "deflate", "br"))
 		c.Kinds = append(c.Kinds, "content-encoding")
@@ -499,6 +504,10 @@ func (g *authGen) contentType(bodyKind, boundary string) ([]string, []string) {
 	}
 	if g.chance(0.04) {
 		return nil, append(kinds, "ct:none")
+	}
+	if len(kinds) == 0 && g.chance(0.3) {
+		// A share of clean types, so that many bodies get read at all.
+		return []string{"Content-Type: " + own}, []string{"ct:own"}
 	}
 	v := base
 	// Mutations, each with its own chance; several may apply.

@@ -128,13 +128,14 @@ type authAnswer struct {
 // are written byte for byte, so that header lines keep any bytes, order
 // and repetition the case gives them.
 type rawConn struct {
-	addr string
+	addr   string
+	origin string // sent as Origin, as a browser would: better-auth's own URL
 	c    net.Conn
 	br   *bufio.Reader
 }
 
 func (env *authDiffEnv) dial() *rawConn {
-	return &rawConn{addr: "127.0.0.1:" + strconv.Itoa(env.Edge.HTTPSPort)}
+	return &rawConn{addr: "127.0.0.1:" + strconv.Itoa(env.Edge.HTTPSPort), origin: env.BA.URL()}
 }
 
 func (rc *rawConn) close() {
@@ -157,7 +158,7 @@ func (rc *rawConn) connect() error {
 // send writes c as X-Test-Id id from client address ip and reads the
 // answer, reconnecting once if a kept-alive connection had gone.
 func (rc *rawConn) send(c authCase, id, ip string) (authAnswer, error) {
-	req := buildRawRequest(c, id, ip)
+	req := buildRawRequest(c, id, ip, rc.origin)
 	for attempt := 0; ; attempt++ {
 		fresh := rc.c == nil
 		if fresh {
@@ -198,10 +199,10 @@ func (rc *rawConn) roundTrip(req []byte) (authAnswer, error) {
 
 // buildRawRequest writes the request bytes: the case's header lines as
 // they are, between the harness's own.
-func buildRawRequest(c authCase, id, ip string) []byte {
+func buildRawRequest(c authCase, id, ip, origin string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: authdiff/%s\r\n%s: %s\r\nX-Forwarded-For: %s\r\n",
-		c.Path, id, nodeapp.TestIDHeader, id, ip)
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: authdiff/%s\r\n%s: %s\r\nX-Forwarded-For: %s\r\nOrigin: %s\r\n",
+		c.Path, id, nodeapp.TestIDHeader, id, ip, origin)
 	for _, h := range c.Headers {
 		b.WriteString(h + "\r\n")
 	}

@@ -61,7 +61,7 @@ func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[stri
 		if len(counted) > 0 {
 			fails = append(fails, "signin-counted-but-not-handled")
 		}
-		return fails, "forwarded, app refused before its handler"
+		return fails, fmt.Sprintf("forwarded, app refused before its handler: %d", status)
 	}
 	if status >= 500 {
 		fails = append(fails, "app-5xx")

@@ -245,3 +245,139 @@ func TestAuthDiffNoServerErrors(t *testing.T) {
 		}
 	}
 }
+
+// sessionCookie returns the name=value of better-auth's session cookie set
+// by an answer.
+func sessionCookie(t *testing.T, a authAnswer) string {
+	t.Helper()
+	for _, v := range a.header.Values("Set-Cookie") {
+		pair, _, _ := strings.Cut(v, ";")
+		if name, value, _ := strings.Cut(pair, "="); strings.HasSuffix(name, ".session_token") && value != "" {
+			return pair
+		}
+	}
+	t.Fatalf("no session cookie in %v", a.header.Values("Set-Cookie"))
+	return ""
+}
+
+// TestAuthDiffChangePasswordCountsTheSessionTheAppUses: wrong current
+// passwords on change-password are counted against the session
+// better-auth acts on, whatever other cookies ending in .session_token
+// come with it. First measured with the session cookie alone: how many
+// wrong guesses reach the app before the edge refuses; then each variant,
+// on a session of its own and with a new decoy cookie per guess, must not
+// get more through.
+func TestAuthDiffChangePasswordCountsTheSessionTheAppUses(t *testing.T) {
+	c := newRegressClient(t)
+	gen := newAuthGen(10)
+	const guesses = 8
+	ipN := 0
+	session := func(tag string) string {
+		t.Helper()
+		ipN++
+		raw, _ := json.Marshal(map[string]string{"email": "chpw-" + tag + "@authdiff.test", "password": gen.strongPassword(), "name": "Chpw"})
+		a, _ := c.send(t, pathSignUp, fmt.Sprintf("203.0.113.%d", ipN), raw, "Content-Type: application/json")
+		if a.status != http.StatusOK {
+			t.Fatalf("sign-up %s: %d %s", tag, a.status, a.body)
+		}
+		return sessionCookie(t, a)
+	}
+	// reached sends the wrong guesses with cookie(i) and counts those
+	// better-auth's change-password handler answered.
+	reached := func(cookie func(i int) string) int {
+		t.Helper()
+		n := 0
+		for i := range guesses {
+			ipN++
+			raw, _ := json.Marshal(map[string]string{"currentPassword": fmt.Sprintf("wrong current password %d", i), "newPassword": gen.strongPassword()})
+			a, handled := c.send(t, pathChangePass, fmt.Sprintf("203.0.113.%d", ipN), raw, "Content-Type: application/json", "Cookie: "+cookie(i))
+			if i == 0 && testing.Verbose() {
+				t.Logf("first guess: %d handled=%v %s", a.status, handled, a.body)
+			}
+			if handled && a.status == http.StatusBadRequest {
+				n++
+			}
+		}
+		return n
+	}
+	plain := session("plain")
+	limit := reached(func(int) string { return plain })
+	if limit == 0 || limit >= guesses {
+		t.Fatalf("with the session cookie alone %d of %d wrong guesses reached the app; the test needs a lockout in between", limit, guesses)
+	}
+	variants := []struct {
+		name   string
+		cookie func(real string, i int) string
+	}{
+		{"a decoy cookie ending in .session_token first", func(real string, i int) string {
+			return fmt.Sprintf("decoy%d.session_token=x%d; %s", i, i, real)
+		}},
+		{"a decoy after", func(real string, i int) string { return fmt.Sprintf("%s; decoy%d.session_token=x%d", real, i, i) }},
+		{"the same name twice, decoy first", func(real string, i int) string {
+			name, _, _ := strings.Cut(real, "=")
+			return fmt.Sprintf("%s=x%d; %s", name, i, real)
+		}},
+		{"the same name twice, decoy last", func(real string, i int) string {
+			name, _, _ := strings.Cut(real, "=")
+			return fmt.Sprintf("%s; %s=x%d", real, name, i)
+		}},
+		{"two Cookie lines", func(real string, i int) string { return fmt.Sprintf("decoy%d.session_token=x%d\r\nCookie: %s", i, i, real) }},
+	}
+	for i, v := range variants {
+		real := session(fmt.Sprint(i))
+		if n := reached(func(j int) string { return v.cookie(real, j) }); n > limit {
+			t.Errorf("%s: %d wrong current passwords reached the app, %d with the session alone", v.name, n, limit)
+		}
+	}
+}
+
+// TestAuthDiffDotSegmentsStayInTheirZones: better-auth's router resolves
+// "." and ".." segments (WHATWG URL), so /api/auth/./request-password-reset
+// is the reset endpoint; the edge's zones must count it as such. Reset
+// requests for one email under spellings of the path with dot segments,
+// from as many client addresses, get no more reset mails sent than the
+// reset-request-email zone allows; sign-ups from one address under such
+// spellings no more accounts than the signup-ip zone allows.
+func TestAuthDiffDotSegmentsStayInTheirZones(t *testing.T) {
+	c := newRegressClient(t)
+	gen := newAuthGen(11)
+	spell := func(path string, i int) string {
+		rest := strings.TrimPrefix(path, "/api/auth")
+		return []string{"/api/auth/." + rest, "/api/auth/x/.." + rest, "/api/auth/./." + rest}[i%3]
+	}
+	email := "dots@authdiff.test"
+	c.signUp(t, email, gen.strongPassword(), "192.0.2.200")
+	budget := c.env.fresh[zoneResetEmail] + 1
+	for i := range budget + 3 {
+		c.send(t, spell(pathRequestReset, i), fmt.Sprintf("198.51.100.%d", 100+i), []byte(`{"email":"`+email+`"}`), "Content-Type: application/json")
+	}
+	mails := 0
+	for _, m := range c.env.BA.Mail(t, email) {
+		if m.Kind == "reset" {
+			mails++
+		}
+	}
+	if mails > budget {
+		t.Errorf("%d reset mails to one address through dot-segment paths, the zone allows %d", mails, budget)
+	}
+
+	// signup-ip: measured with the plain path from one address, then the
+	// dot-segment spellings from another must not make more accounts.
+	signUps := func(ip string, path func(i int) string) int {
+		n := 0
+		for i := range 15 {
+			raw, _ := json.Marshal(map[string]string{"email": fmt.Sprintf("dots-%s-%d@authdiff.test", ip, i), "password": gen.strongPassword(), "name": "Dots"})
+			if a, _ := c.send(t, path(i), ip, raw, "Content-Type: application/json"); a.status == http.StatusOK {
+				n++
+			}
+		}
+		return n
+	}
+	limit := signUps("192.0.2.201", func(int) string { return pathSignUp })
+	if limit == 0 || limit >= 15 {
+		t.Fatalf("%d of 15 sign-ups from one address; the test needs the signup-ip zone to refuse some", limit)
+	}
+	if n := signUps("192.0.2.202", func(i int) string { return spell(pathSignUp, i) }); n > limit {
+		t.Errorf("%d sign-ups from one address through dot-segment paths, %d through the plain path", n, limit)
+	}
+}
