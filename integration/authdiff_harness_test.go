@@ -130,8 +130,8 @@ type authAnswer struct {
 type rawConn struct {
 	addr   string
 	origin string // sent as Origin, as a browser would: better-auth's own URL
-	c    net.Conn
-	br   *bufio.Reader
+	c      net.Conn
+	br     *bufio.Reader
 }
 
 func (env *authDiffEnv) dial() *rawConn {

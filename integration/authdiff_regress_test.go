@@ -321,7 +321,9 @@ func TestAuthDiffChangePasswordCountsTheSessionTheAppUses(t *testing.T) {
 			name, _, _ := strings.Cut(real, "=")
 			return fmt.Sprintf("%s; %s=x%d", real, name, i)
 		}},
-		{"two Cookie lines", func(real string, i int) string { return fmt.Sprintf("decoy%d.session_token=x%d\r\nCookie: %s", i, i, real) }},
+		{"two Cookie lines", func(real string, i int) string {
+			return fmt.Sprintf("decoy%d.session_token=x%d\r\nCookie: %s", i, i, real)
+		}},
 	}
 	for i, v := range variants {
 		real := session(fmt.Sprint(i))
