@@ -15,6 +15,8 @@ import (
 type authCase struct {
 	// Token names the case: in its emails, X-Test-Id and User-Agent.
 	Token string
+	// Method is the request method; "" is POST.
+	Method string
 	// Path is the request path, e.g. /api/auth/sign-in/email.
 	Path string
 	// Headers are raw header lines ("Name: value", any bytes) besides
@@ -162,6 +164,10 @@ func (g *authGen) next(n int) authCase {
 		c.Path = g.mutatePath(path, b)
 		c.Kinds = append(c.Kinds, "path")
 	}
+	if g.chance(0.03) {
+		c.Method = g.pick("post", "Post", "PUT", "PATCH", "DELETE")
+		c.Kinds = append(c.Kinds, "method")
+	}
 	return c
 }
 
@@ -169,7 +175,17 @@ func (g *authGen) next(n int) authCase {
 // for it (the judge goes by the endpoint whose handler ran).
 func (g *authGen) mutatePath(path string, decoys []field) string {
 	rest := strings.TrimPrefix(path, "/api/auth")
-	switch g.rnd.Intn(11) {
+	switch g.rnd.Intn(16) {
+	case 11:
+		return "/api/auth/%2e" + rest
+	case 12:
+		return "/api/auth/%2E%2E/auth" + rest
+	case 13:
+		return "/api/auth" + strings.Replace(rest, "/", "\\", 1)
+	case 14:
+		return "/api/auth" + strings.Replace(rest, "/", "%5C", 1)
+	case 15:
+		return "/api/auth" + rest[:3] + "\t" + rest[3:]
 	case 0:
 		return path + "/"
 	case 1:

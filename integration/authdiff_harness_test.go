@@ -201,8 +201,12 @@ func (rc *rawConn) roundTrip(req []byte) (authAnswer, error) {
 // they are, between the harness's own.
 func buildRawRequest(c authCase, id, ip, origin string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: authdiff/%s\r\n%s: %s\r\nX-Forwarded-For: %s\r\nOrigin: %s\r\n",
-		c.Path, id, nodeapp.TestIDHeader, id, ip, origin)
+	method := c.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: authdiff/%s\r\n%s: %s\r\nX-Forwarded-For: %s\r\nOrigin: %s\r\n",
+		method, c.Path, id, nodeapp.TestIDHeader, id, ip, origin)
 	for _, h := range c.Headers {
 		b.WriteString(h + "\r\n")
 	}
@@ -309,11 +313,13 @@ func clientIP(n int) string {
 
 func (env *authDiffEnv) runCase(rc *rawConn, c authCase, n int) authOutcome {
 	o := authOutcome{Case: c, ID: c.Token, IP: clientIP(n), ProbeRemaining: -1}
-	o.Answer, o.Err = rc.send(c, o.ID, o.IP)
-	if o.Err != nil {
+	var sendErr error
+	o.Answer, sendErr = rc.send(c, o.ID, o.IP)
+	o.Rec, o.Reached, o.Err = env.BA.Lookup(o.ID)
+	if sendErr != nil {
+		o.Err = sendErr
 		return o
 	}
-	o.Rec, o.Reached, o.Err = env.BA.Lookup(o.ID)
 	if o.Err != nil || !o.Reached || o.Rec.EmailLower == nil {
 		return o
 	}

@@ -31,6 +31,10 @@ const minPassword = 15
 // sign-up's recorded email is the handler's.
 func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[string]int) (fails []string, how string) {
 	if o.Err != nil {
+		if o.Answer.status == 0 && !o.Reached {
+			// The edge closed the connection without an answer.
+			return []string{"no-answer"}, "no answer"
+		}
 		return []string{"harness-error"}, "error"
 	}
 	evs := events["authdiff/"+o.ID]

@@ -345,7 +345,7 @@ func TestAuthDiffDotSegmentsStayInTheirZones(t *testing.T) {
 	gen := newAuthGen(11)
 	spell := func(path string, i int) string {
 		rest := strings.TrimPrefix(path, "/api/auth")
-		return []string{"/api/auth/." + rest, "/api/auth/x/.." + rest, "/api/auth/./." + rest}[i%3]
+		return []string{"/api/auth/." + rest, "/api/auth/x/.." + rest, "/api/auth/%2e" + rest, "/api/auth/%2E%2E/auth" + rest}[i%4]
 	}
 	email := "dots@authdiff.test"
 	c.signUp(t, email, gen.strongPassword(), "192.0.2.200")

@@ -115,6 +115,7 @@ func indexOf(cases []authCase, token string) int {
 type authFixture struct {
 	Token     string   `json:"token"`
 	Found     string   `json:"found"`
+	Method    string   `json:"method,omitempty"`
 	Path      string   `json:"path"`
 	Headers   []string `json:"headers,omitempty"`
 	HeadersGo []string `json:"headers_go,omitempty"`
@@ -136,7 +137,7 @@ func unquoteBare(t *testing.T, s string) string {
 }
 
 func newAuthFixture(c authCase, found string) authFixture {
-	f := authFixture{Token: c.Token, Path: c.Path, Chunked: c.Chunked, Kinds: c.Kinds, Found: found}
+	f := authFixture{Token: c.Token, Method: c.Method, Path: c.Path, Chunked: c.Chunked, Kinds: c.Kinds, Found: found}
 	if utf8.Valid(c.Body) {
 		f.Body = string(c.Body)
 	} else {
@@ -157,7 +158,7 @@ func newAuthFixture(c authCase, found string) authFixture {
 }
 
 func (f authFixture) authCase(t *testing.T) authCase {
-	c := authCase{Token: f.Token, Path: f.Path, Body: []byte(f.Body), Chunked: f.Chunked, Kinds: f.Kinds}
+	c := authCase{Token: f.Token, Method: f.Method, Path: f.Path, Body: []byte(f.Body), Chunked: f.Chunked, Kinds: f.Kinds}
 	if f.BodyGo != "" {
 		c.Body = []byte(unquoteBare(t, f.BodyGo))
 	}
