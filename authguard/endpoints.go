@@ -39,7 +39,13 @@ func identity(r *http.Request, rel string, body *reqbody.Body) *reqbody.Refusal 
 	case pathSignUp:
 		need = []string{"email", "password"}
 	case pathChangePassword:
-		if sessionCookieValue(r) == "" {
+		switch v, n := sessionCookies(r); {
+		case n > 1:
+			// Which one the app reads depends on its cookie configuration;
+			// the session lockout must count the one it uses.
+			return reqbody.Refuse(http.StatusBadRequest, reqbody.CodeAmbiguousBody, reqbody.ReasonAmbiguous,
+				"The request carries more than one session cookie.")
+		case v == "":
 			return reqbody.Refuse(http.StatusBadRequest, reqbody.CodeMissingField, reqbody.ReasonMissingField,
 				"Changing a password needs a signed-in session.")
 		}

@@ -124,14 +124,29 @@ func (g *Guard) beginSessionCheck(w http.ResponseWriter, r *http.Request) (*sign
 }
 
 // sessionCookieValue returns the raw value of better-auth's session cookie
-// on the request ("<prefix>.session_token", __Secure- or not), or "".
+// on the request ("<prefix>.session_token", __Secure- or not), or "" when
+// there is none or more than one (identity refuses those before this is
+// asked: which one the app reads depends on its configuration).
 func sessionCookieValue(r *http.Request) string {
+	v, n := sessionCookies(r)
+	if n != 1 {
+		return ""
+	}
+	return v
+}
+
+// sessionCookies counts the cookies named "<prefix>.session_token", over
+// every Cookie line, and returns the first one's value.
+func sessionCookies(r *http.Request) (first string, n int) {
 	for _, c := range r.Cookies() {
-		if strings.HasSuffix(c.Name, ".session_token") && c.Value != "" {
-			return c.Value
+		if strings.HasSuffix(c.Name, ".session_token") {
+			if n == 0 {
+				first = c.Value
+			}
+			n++
 		}
 	}
-	return ""
+	return first, n
 }
 
 // grantRecovery adds the one-use recovery cookie to a successful reset.

@@ -444,6 +444,33 @@ func TestBodyRefusals(t *testing.T) {
 	}
 }
 
+// TestChangePasswordWithTwoSessionCookiesRefused: a decoy *.session_token
+// cookie beside the real one (on one Cookie line or two) would let the
+// lockout count one session while the app checks another: refused.
+func TestChangePasswordWithTwoSessionCookiesRefused(t *testing.T) {
+	tg := newTestGuard(t, nil)
+	const body = `{"newPassword":"a long passphrase ok","currentPassword":"x"}`
+	for _, cookies := range [][]string{
+		{"decoy.session_token=x1; better-auth.session_token=real"},
+		{"decoy.session_token=x1", "better-auth.session_token=real"},
+		{"better-auth.session_token=a; __Secure-better-auth.session_token=b"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/api/auth/change-password", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		for _, c := range cookies {
+			r.Header.Add("Cookie", c)
+		}
+		w := httptest.NewRecorder()
+		_ = tg.g.Serve(w, r, tg.up)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "AMBIGUOUS_BODY") {
+			t.Errorf("%q: %d %s, want 400 AMBIGUOUS_BODY", cookies, w.Code, w.Body)
+		}
+	}
+	if tg.up.hits.Load() != 0 {
+		t.Fatalf("%d requests with two session cookies reached the app", tg.up.hits.Load())
+	}
+}
+
 // TestResetTokenInQueryIsEnough: better-auth reads the reset token from the
 // body or the query; either one is the field the guard keys on.
 func TestResetTokenInQueryIsEnough(t *testing.T) {

@@ -223,3 +223,32 @@ func TestBadZonesRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteMatchesPathsAsTheAppResolvesThem: dot segments, repeated and
+// trailing slashes and case do not take a request out of its zone
+// (better-auth resolves /api/auth/./sign-in/email to its sign-in endpoint).
+func TestRouteMatchesPathsAsTheAppResolvesThem(t *testing.T) {
+	m := MatchRoute([]string{http.MethodPost}, "/api/auth/sign-in/email", "/api/admin/*")
+	for _, p := range []string{
+		"/api/auth/sign-in/email", "/api/auth/./sign-in/email", "/api/auth/x/../sign-in/email",
+		"/api/auth//sign-in/email", "/api/auth/sign-in/email/", "/API/Auth/Sign-In/Email",
+		"/api/./admin/export", "/api/admin/../admin/export", "/./api/auth/sign-in/email/.",
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.URL.Path = p
+		if ok, _ := m(r); !ok {
+			t.Errorf("%s left the zone", p)
+		}
+	}
+	for _, p := range []string{"/api/auth/sign-in/email2", "/api/auth/sign-in", "/api/adminx", "/api/auth/sign-in/email/.."} {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.URL.Path = p
+		if ok, _ := m(r); ok {
+			t.Errorf("%s matched", p)
+		}
+	}
+	r := httptest.NewRequest(http.MethodPost, "/api/auth/sign-in/email", nil)
+	if n := testing.AllocsPerRun(100, func() { _, _ = m(r) }); n != 0 {
+		t.Fatalf("%v allocations for a clean path, want 0", n)
+	}
+}
