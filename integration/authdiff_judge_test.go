@@ -25,8 +25,8 @@ const minPassword = 15
 // received exactly the identity the edge counted: the sign-in's email is
 // the one the lockout counted (its audit event) and the one the
 // signin-email zone charged (a canonical probe for it right after sees
-// one less); a password-reset request's email is the one the
-// reset-request-email zone charged; a new password the handler received
+// one less); a password-reset request better-auth acted on (200) had its
+// email charged by the reset-request-email zone; a new password the handler received
 // passed the edge's policy (it is not one of the weak ones), and a
 // sign-up's recorded email is the handler's.
 func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[string]int) (fails []string, how string) {
@@ -117,7 +117,10 @@ func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[stri
 			fails = append(fails, "weak-password-reached-change-password")
 		}
 	case pathRequestReset:
-		if o.Rec.EmailLower != nil && !probeCounted(zoneResetEmail) {
+		// 200 is a request better-auth acted on (it answers 200 whether or
+		// not the account exists); a 400 failed its validation, and
+		// better-auth accepts only ASCII emails, so nothing was sent.
+		if o.Rec.EmailLower != nil && status == http.StatusOK && !probeCounted(zoneResetEmail) {
 			fails = append(fails, "reset-email-zone-not-charged")
 		}
 	}
