@@ -286,7 +286,7 @@ func (g *authGen) jsonBody(a, b []field) ([]byte, string) {
 		key := g.pick("user", "data", "body", "email")
 		return []byte(`{"` + key + `":` + inner + "," + s[1:]), "json-" + kind
 	case "bom":
-		return append([]byte("\xEF\xBB\xBF"), g.jsonObject(fields, false, false)...), "json-" + kind
+		return append([]byte(g.pick("\xEF\xBB\xBF", "\xEF\xBB\xBF\r\n ", " \t\r\n")), g.jsonObject(fields, false, false)...), "json-" + kind
 	case "trailing":
 		return []byte(g.jsonObject(fields, false, false) + g.pick(" x", "&"+formEncode(b), "{}", "\x00", "\n\n")), "json-" + kind
 	case "non-string":
@@ -376,7 +376,7 @@ func formEscape(s string) string {
 
 func (g *authGen) formBody(a, b []field) ([]byte, string) {
 	kind := g.pick("plain", "dup-key", "case-key", "pct-name", "semicolon", "bad-pct", "polyglot-json",
-		"latin1", "bracket-name", "leading-amp", "null-name", "plus-space", "json-looking", "lf")
+		"latin1", "bracket-name", "leading-amp", "null-name", "plus-space", "json-looking", "lf", "bom")
 	s := formEncode(a)
 	switch kind {
 	case "dup-key":
@@ -432,6 +432,13 @@ func (g *authGen) formBody(a, b []field) ([]byte, string) {
 		s = s + "&" + g.jsonObject(b, false, false)
 	case "lf":
 		s = strings.ReplaceAll(s, "&", "\n&")
+	case "bom":
+		// A UTF-8 BOM, which the Fetch body reader strips before parsing
+		// and a byte-wise reader keeps in the first name; decoys after.
+		s = "\xEF\xBB\xBF" + s
+		if len(b) > 0 && g.chance(0.5) {
+			s += "&" + formEncode(b[:1])
+		}
 	}
 	return []byte(s), "form-" + kind
 }
