@@ -75,6 +75,16 @@ type Headers struct {
 	// cookies that lack them, or "off". Default (ocomms): harden.
 	Cookies string `json:"cookies,omitempty"`
 
+	// IPClaims is what happens to request headers that claim a client
+	// address (Forwarded, X-Real-IP, True-Client-IP, CF-Connecting-IP,
+	// X-Client-IP, X-Cluster-Client-IP, Fastly-Client-IP,
+	// X-Original-Forwarded-For and others; headers.IPClaimHeaders) on
+	// requests that did not come from one of the server's
+	// trusted_proxies: "strip" deletes them before the app sees them,
+	// "keep" passes them on. X-Forwarded-For is reverse_proxy's to
+	// replace. Default: strip.
+	IPClaims string `json:"ip_claims,omitempty"`
+
 	policy *headers.Policy
 	logger *zap.Logger
 	audit  auditlog.Emitter
@@ -96,6 +106,11 @@ func (h *Headers) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("ocomms_headers: %w", err)
 	}
 	h.audit = audit
+	switch h.IPClaims {
+	case "", "strip", "keep":
+	default:
+		return fmt.Errorf("ocomms_headers: ip_claims %q: use strip or keep", h.IPClaims)
+	}
 	opts, err := h.options()
 	if err != nil {
 		return fmt.Errorf("ocomms_headers: %w", err)
@@ -211,6 +226,9 @@ func (h *Headers) logViolation(v headers.Violation, ip string) {
 
 // ServeHTTP applies the policy and serves the CSP report endpoint.
 func (h *Headers) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if h.IPClaims != "keep" && !fromTrustedProxy(r) {
+		headers.StripIPClaims(r.Header)
+	}
 	rw := h.policy.Begin(w, r)
 	defer rw.Close()
 	if h.policy.IsReportRequest(r) {
@@ -218,6 +236,13 @@ func (h *Headers) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	return next.ServeHTTP(rw, r)
+}
+
+// fromTrustedProxy reports whether Caddy found the request's peer in the
+// server's trusted_proxies.
+func fromTrustedProxy(r *http.Request) bool {
+	trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
+	return trusted
 }
 
 // clientIP returns the client IP Caddy resolved with its trusted_proxies
