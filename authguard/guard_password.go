@@ -7,6 +7,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/apierror"
+	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
@@ -116,6 +117,7 @@ func (g *Guard) beginSessionCheck(w http.ResponseWriter, r *http.Request) (*sign
 	if !adm.Admit {
 		g.logRefused(r, "", adm)
 		secs, wait := roundWait(adm.RetryAfter)
+		ratelimitfields.Set(w.Header(), adm.Limit)
 		apierror.Write(w, http.StatusTooManyRequests, CodeTooManyAttempts,
 			"Too many wrong current passwords. Try again in "+wait+", or sign out and reset your password.", secs)
 		return nil, true, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/apierror"
+	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 )
 
 // Codes of the guard's own answers.
@@ -63,6 +64,7 @@ func plural(n int64, unit string) string {
 func (g *Guard) writeLockAnswer(w http.ResponseWriter, adm Admission) {
 	var b lockBody
 	status := http.StatusTooManyRequests
+	ratelimitfields.Set(w.Header(), adm.Limit)
 	switch adm.Reason {
 	case ReasonSpray:
 		// Per-IP: name no account and offer no unlock path.
