@@ -237,4 +237,3 @@ func socketOwners(socks []listenSocket) []string {
 	sort.Strings(out)
 	return out
 }
-
