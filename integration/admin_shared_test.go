@@ -70,4 +70,5 @@ func TestTwoEdgesOnOneAdminAddress(t *testing.T) {
 		!strings.Contains(out, "its own admin address") {
 		t.Fatalf("doctor with two edges on %s:\n%s", admin, out)
 	}
+	t.Logf("doctor with two edges:\n%s", out)
 }

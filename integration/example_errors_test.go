@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
 // protoClients are clients of the edge that speak HTTP/1.1 only and HTTP/2.
@@ -126,4 +128,25 @@ func TestExampleUnknownHostGets421(t *testing.T) {
 		t.Fatalf("TLS for the site: %v", err)
 	}
 	conn.Close()
+}
+
+// With the app down, reverse_proxy's 502 is answered by handle_errors: the
+// JSON error shape and the full header set, no Server field.
+func TestExampleAppDownGets502JSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := edgetest.New(t)
+	t.Setenv("OCOMMS_SITE", "localhost")
+	t.Setenv("OCOMMS_HTTP_PORT", strconv.Itoa(e.HTTPPort))
+	t.Setenv("OCOMMS_HTTPS_PORT", strconv.Itoa(e.HTTPSPort))
+	t.Setenv("OCOMMS_UPSTREAM", "127.0.0.1:"+strconv.Itoa(edgetest.FreePort(t))) // nothing listens
+	e.Load(t, strings.Replace(exampleCaddyfile(t), "{\n", "{\n\tadmin {ADMIN}\n\tstorage file_system {DIR}/storage\n", 1))
+	for proto, c := range protoClients() {
+		resp, err := c.Get(e.URL("/api/channels"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEdgeError(t, proto+" app down", resp, http.StatusBadGateway, "BAD_GATEWAY", true)
+	}
 }
