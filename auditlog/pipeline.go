@@ -353,12 +353,13 @@ func (p *Pipeline) chain(batch []Record) {
 }
 
 // tailDue reports whether an idle tick must checkpoint the uncovered tail
-// now so that it is signed within CheckpointInterval of the last record:
-// the next tick may come up to FsyncInterval later, so the tail is signed
-// once CheckpointInterval minus one tick has passed since the last
-// checkpoint (at once when the fsync interval is the longer one).
+// now so that it is signed within CheckpointInterval of the last event's
+// Emit: the event waits up to one tick to become durable and the tail's
+// checkpoint up to one more tick, so the tail is signed once
+// CheckpointInterval minus two ticks has passed since the last checkpoint
+// (at the first idle tick when the fsync interval is that long).
 func (p *Pipeline) tailDue(now time.Time) bool {
-	return now.Sub(p.lastCPTime) >= p.cfg.CheckpointInterval-p.cfg.FsyncInterval
+	return now.Sub(p.lastCPTime) >= p.cfg.CheckpointInterval-2*p.cfg.FsyncInterval
 }
 
 // checkpoint builds a signed checkpoint and resets the checkpoint clock.
