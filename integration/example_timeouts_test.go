@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +26,8 @@ const socketIOIdle = 65 * time.Second
 // 4.8 server (testapps/socketio) and, concurrently:
 //   - a long-polling client and a websocket client (socket.io-client 4.8)
 //     that connect through the edge, stay idle for 65 s and must still
-//     have the same session, with no disconnect on either side;
+//     have the same session on the same engine.io connection (the
+//     server's ack names it), with no disconnect;
 //   - a slowloris client sending one header line every 2 s, which the
 //     edge must cut after read_header (10 s; Caddy's default is 1 min);
 //   - a client that sends part of a body and stalls, cut after
@@ -103,25 +103,6 @@ func TestExampleTimeouts(t *testing.T) {
 		line := out[:strings.LastIndex(out, " (exit:")]
 		if err := json.Unmarshal([]byte(line[strings.LastIndex(line, "\n")+1:]), &res); err != nil || !res.OK || !res.SameSession {
 			t.Errorf("socket.io %s client after %v idle through the edge: %s", transport, socketIOIdle, out)
-		}
-	}
-	resp, err := http.Get(app.URL() + "/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stats struct {
-		Connected   int      `json:"connected"`
-		Disconnects []string `json:"disconnects"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	// Each client closes its socket when done ("client namespace
-	// disconnect"); anything else means the server lost a client.
-	for _, reason := range stats.Disconnects {
-		if reason != "client namespace disconnect" {
-			t.Errorf("server-side disconnect %q (all: %v)", reason, stats.Disconnects)
 		}
 	}
 }

@@ -3,6 +3,8 @@
 //   node client.mjs <url> <polling|websocket> <idle seconds>
 // Prints one JSON line: {"ok", "transport", "sameSession", "disconnects",
 // "error"}; exits 0 when ok. Reconnection is off: a drop is a failure.
+// sameSession: the same socket id on this side and, on the server's, the
+// same engine.io connection before and after the idle time.
 import { io } from "socket.io-client";
 
 const [url, transport, idleArg] = process.argv.slice(2);
@@ -35,7 +37,7 @@ socket.once("connect", async () => {
     }
     await new Promise((r) => setTimeout(r, idleMs));
     const second = await socket.timeout(10000).emitWithAck("echo", "after");
-    result.sameSession = socket.connected && socket.id === id;
+    result.sameSession = socket.connected && socket.id === id && second.conn === first.conn;
     result.ok = second.echo === "after" && result.sameSession && result.disconnects.length === 0;
     finish(result.ok ? 0 : 1);
   } catch (err) {

@@ -2,13 +2,13 @@
 // pingInterval 25 s, pingTimeout 20 s, polling then websocket) for the
 // edge's timeout tests. Besides Socket.IO it answers:
 //   POST /upload  reads the whole body, answers {"bytes": n}
-//   GET  /stats   {"connected": n, "disconnects": ["<reason>", ...]}
+// The "echo" event's ack names the engine.io connection that carried it,
+// so a client can tell its connection was never replaced.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 
 const port = Number(process.env.PORT || 3000);
 const host = process.env.HOSTNAME || "127.0.0.1";
-const disconnects = [];
 
 const http = createServer((req, res) => {
   if (req.url === "/upload" && req.method === "POST") {
@@ -21,11 +21,6 @@ const http = createServer((req, res) => {
     req.on("error", () => {});
     return;
   }
-  if (req.url === "/stats") {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ connected: io.engine.clientsCount, disconnects }));
-    return;
-  }
   if (req.url.startsWith("/socket.io/")) {
     return; // engine.io answers
   }
@@ -35,8 +30,7 @@ const http = createServer((req, res) => {
 
 const io = new Server(http);
 io.on("connection", (socket) => {
-  socket.on("echo", (msg, ack) => ack({ echo: msg, transport: socket.conn.transport.name }));
-  socket.on("disconnect", (reason) => disconnects.push(reason));
+  socket.on("echo", (msg, ack) => ack({ echo: msg, transport: socket.conn.transport.name, conn: socket.conn.id }));
 });
 
 http.listen(port, host, () => console.log(`socket.io test server on ${host}:${port}`));
