@@ -91,5 +91,8 @@ func (rw *ResponseWriter) finishDecoded() error {
 	if _, err := rw.injector.Write(decoded.Bytes()); err != nil {
 		return fmt.Errorf("writing decoded html: %w", err)
 	}
+	if err := rw.injector.Close(); err != nil {
+		return fmt.Errorf("writing decoded html: %w", err)
+	}
 	return rw.holdback.release()
 }

@@ -352,9 +352,30 @@ func FuzzNonceResponse(f *testing.F) {
 			return
 		}
 		var want bytes.Buffer
-		newNonceInjector(&want, nonce).Write([]byte(html))
+		in := newNonceInjector(&want, nonce)
+		in.Write([]byte(html))
+		in.Close()
 		if w.Code != status || w.Body.String() != want.String() {
 			t.Fatalf("%s %d: got %d %q, want %d %q", ce, status, w.Code, w.Body, status, want.String())
 		}
 	})
+}
+
+// TestBakedNonceIsReplaced: Next.js bakes the nonce of the request that
+// triggered an ISR regeneration into the cached page. A second nonce
+// attribute would make Chromium treat the script as not nonceable, so the
+// stale one must go, not merely come second.
+func TestBakedNonceIsReplaced(t *testing.T) {
+	p := mustBuild(t, mustPreset(t, "ocomms"))
+	page := `<html><head><script src="/_next/static/chunks/a.js" async="" nonce="Rr2WxqiRdWJO3jv97Ekxbw"></script>` +
+		`<link rel="preload" as="script" nonce="Rr2WxqiRdWJO3jv97Ekxbw" href="/b.js"/></head>` +
+		`<body><script nonce="Rr2WxqiRdWJO3jv97Ekxbw">self.__next_f.push([0])</script></body></html>`
+	w, nonce := serveNonce(t, p, newRequest(t, "GET", "https://chat.example/isr"), 200, prerendered(), []byte(page))
+	body := w.Body.String()
+	if strings.Contains(body, "Rr2WxqiRdWJO3jv97Ekxbw") {
+		t.Fatalf("the baked nonce is still in the page:\n%s", body)
+	}
+	if n := strings.Count(body, `nonce="`+nonce+`"`); n != 3 {
+		t.Fatalf("%d tags carry this response's nonce, want 3:\n%s", n, body)
+	}
 }

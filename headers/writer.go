@@ -140,6 +140,9 @@ func (rw *ResponseWriter) Close() error {
 	if rw.holdback == nil {
 		return nil
 	}
+	if err := rw.injector.Close(); err != nil {
+		return err
+	}
 	return rw.holdback.release()
 }
 
