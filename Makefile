@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz observatory doctor xcaddy-check clean
+.PHONY: all build demo test test-short vet testapps bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz observatory doctor xcaddy-check clean
 
 all: build
 
@@ -23,6 +23,24 @@ demo: build
 ## outage recovery) on a 2-core machine, and must not compete for it.
 test: vet
 	$(GO) test -count=1 -p 1 -timeout 40m ./...
+
+## testapps: the real Node upstreams under testapps/ that integration tests
+## start: `npm ci` in each folder whose package-lock.json changed, and
+## `next build` of testapps/nextjs when its sources changed (.next/ is not
+## committed). Nothing is redone when nothing changed.
+TESTAPPS      := $(patsubst %/package-lock.json,%,$(wildcard testapps/*/package-lock.json))
+NEXTAPP       := testapps/nextjs
+NEXTAPP_SRC   := $(shell find $(NEXTAPP)/app $(NEXTAPP)/public -type f 2>/dev/null) $(NEXTAPP)/next.config.mjs $(NEXTAPP)/jsconfig.json
+
+testapps: $(TESTAPPS:%=%/node_modules/.package-lock.json) $(NEXTAPP)/.next/BUILD_ID
+
+testapps/%/node_modules/.package-lock.json: testapps/%/package-lock.json testapps/%/package.json
+	cd testapps/$* && npm ci --no-audit --no-fund
+	@touch $@
+
+$(NEXTAPP)/.next/BUILD_ID: $(NEXTAPP)/node_modules/.package-lock.json $(NEXTAPP_SRC)
+	cd $(NEXTAPP) && NEXT_TELEMETRY_DISABLED=1 node_modules/.bin/next build
+	@touch $@
 
 test-short:
 	$(GO) test -short -count=1 ./...
