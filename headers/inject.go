@@ -298,9 +298,24 @@ func (in *nonceInjector) keepName() error {
 	}
 	n := in.carryLen
 	in.carryLen = 0
-	_, err := in.w.Write(in.carry[:n])
-	return err
+	// Byte by byte from a package table: slicing in.carry for the writer
+	// would move every injector to the heap, for a path that is rare
+	// (a name starting like "nonce" cut by a chunk boundary).
+	for _, c := range in.carry[:n] {
+		if _, err := in.w.Write(singleByte[c][:]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// singleByte holds every byte value as a one-byte slice source.
+var singleByte = func() (t [256][1]byte) {
+	for i := range t {
+		t[i][0] = byte(i)
+	}
+	return t
+}()
 
 // endAttr ends the current attribute at index i of this chunk: when it was
 // a stale nonce being dropped, output resumes at i.
