@@ -92,7 +92,8 @@ bench-e2e-quick:
 
 ## fuzz: a short run of every fuzz target.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzInjector -fuzztime $(FUZZTIME) ./headers/
+	$(GO) test -run '^$$' -fuzz '^FuzzInjector$$' -fuzztime $(FUZZTIME) ./headers/
+	$(GO) test -run '^$$' -fuzz '^FuzzNonceResponse$$' -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzParseReports -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzReadFields -fuzztime $(FUZZTIME) ./ratelimit/
 	$(GO) test -run '^$$' -fuzz FuzzParseRate -fuzztime $(FUZZTIME) ./ratelimit/
