@@ -94,6 +94,7 @@ bench-e2e-quick:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzInjector$$' -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz '^FuzzNonceResponse$$' -fuzztime $(FUZZTIME) ./headers/
+	$(GO) test -run '^$$' -fuzz '^FuzzInjectorVersusTokenizer$$' -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzParseReports -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzReadFields -fuzztime $(FUZZTIME) ./ratelimit/
 	$(GO) test -run '^$$' -fuzz FuzzParseRate -fuzztime $(FUZZTIME) ./ratelimit/

@@ -36,7 +36,7 @@ type nonceInjector struct {
 	quote    byte
 	pendRaw  string // raw element entered when the current start tag closes
 	// nonceTag is set while reading the attributes of a tag that gets the
-	// nonce; those are tokenized properly to find a stale nonce attribute.
+	// nonce, whose stale nonce attribute is dropped.
 	nonceTag bool
 	// attrMatch counts how many bytes of the current attribute name match
 	// "nonce" so far; -1 once it cannot be nonce.
@@ -64,7 +64,7 @@ const (
 	sBogus
 	sRaw
 	sRawEndName
-	// Attribute states, used inside nonce tags only.
+	// Attribute states: names, values quoted or not, as HTML reads them.
 	sAttrName
 	sAfterAttrName
 	sBeforeAttrValue
@@ -78,7 +78,12 @@ func newNonceInjector(w io.Writer, nonce string) *nonceInjector {
 }
 
 var (
-	rawTags   = map[string]string{"script": "</script", "style": "</style", "textarea": "</textarea", "title": "</title"}
+	// rawTags are the elements whose content HTML reads as text up to their
+	// end tag (noscript too: browsers run scripts).
+	rawTags = map[string]string{
+		"script": "</script", "style": "</style", "textarea": "</textarea", "title": "</title",
+		"xmp": "</xmp", "iframe": "</iframe", "noembed": "</noembed", "noframes": "</noframes", "noscript": "</noscript",
+	}
 	nonceTags = map[string]bool{"script": true, "style": true, "link": true}
 )
 
@@ -112,7 +117,8 @@ func (in *nonceInjector) Write(p []byte) (int, error) {
 				in.state = sData
 			}
 		case sTagName:
-			if isASCIILetter(c) || (c >= '0' && c <= '9') || c == '-' {
+			// As in HTML, a tag name runs to whitespace, '/' or '>'.
+			if !isHTMLSpace(c) && c != '/' && c != '>' {
 				in.pushName(c)
 				continue
 			}
@@ -135,17 +141,15 @@ func (in *nonceInjector) Write(p []byte) (int, error) {
 			switch {
 			case c == '>':
 				in.closeTag()
-			case !in.nonceTag:
-				// Other tags: only quoted values matter, so that a '>'
-				// inside one does not end the tag.
-				if c == '"' || c == '\'' {
-					in.quote, in.state = c, sAttrQuoted
-				}
 			case isHTMLSpace(c) || c == '/':
 			default:
-				in.state, in.attrMatch = sAttrName, 0
-				if err := in.flushBefore(p, &start, i); err != nil {
-					return 0, err
+				in.state, in.attrMatch = sAttrName, -1
+				if in.nonceTag {
+					// The name may be a stale nonce, to be dropped.
+					in.attrMatch = 0
+					if err := in.flushBefore(p, &start, i); err != nil {
+						return 0, err
+					}
 				}
 				i-- // read the first name byte in sAttrName
 			}
