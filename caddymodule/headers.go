@@ -67,8 +67,10 @@ type Headers struct {
 	ReportRate int `json:"report_rate,omitempty"`
 
 	// Inject selects which HTML responses get the nonce injected into
-	// their script, style and link tags: prerendered (Next.js marks them
-	// with x-nextjs-prerender), html (all HTML) or off. Default: prerendered.
+	// their script, style and link tags, whatever their status (a 404
+	// not-found page, a 500): prerendered (Next.js marks them with
+	// x-nextjs-prerender), html (all HTML) or off. Default: prerendered.
+	// Compressed HTML is decoded (gzip, deflate) or refused with a 502.
 	Inject string `json:"inject,omitempty"`
 
 	// Cookies is "harden" to add Secure and SameSite=Lax to upstream
