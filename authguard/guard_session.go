@@ -79,11 +79,12 @@ func sessionSignInMethod(rel string) string {
 // session cookie: every such answer is a sign-in, recorded as
 // sign_in_succeeded with its method and the user the new session names.
 func (g *Guard) watchSessionSignIn(w http.ResponseWriter, r *http.Request, rel, method string, next NextHandler) error {
-	before := sessionCookieValue(r)
 	var issued string
 	ow := &outcomeWriter{ResponseWriter: w}
 	ow.decide = func(status int, h http.Header, _ []byte) {
-		issued = newSessionCookie(h, before, time.Now())
+		if setsSessionCookie(h) { // the request's cookies are parsed only then
+			issued = newSessionCookie(h, sessionCookieValue(r), time.Now())
+		}
 	}
 	err := g.serveAuth(ow, r, rel, next)
 	if ferr := ow.finish(); err == nil {
