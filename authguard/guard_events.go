@@ -98,6 +98,11 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 	case OutcomeSuccess:
 		e.Action, e.Outcome, msg, d = auditlog.ActionSignInSucceeded, auditlog.OutcomeSuccess, "sign-in succeeded", DecisionSignInSucceeded
 		labels["method"] = "password"
+		if answer.TwoFactorRedirect {
+			// The password was right; the session comes with the second
+			// factor (its own sign_in_succeeded, method two_factor).
+			labels["two_factor"] = "pending"
+		}
 	case OutcomeFailure:
 		e.Action, e.Outcome, msg, d = auditlog.ActionSignInFailed, auditlog.OutcomeFailure, "sign-in failed", DecisionSignInFailed
 		labels["failures"] = strconv.Itoa(res.Failures)

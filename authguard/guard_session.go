@@ -80,10 +80,12 @@ func sessionSignInMethod(rel string) string {
 // sign_in_succeeded with its method and the user the new session names.
 func (g *Guard) watchSessionSignIn(w http.ResponseWriter, r *http.Request, rel, method string, next NextHandler) error {
 	var issued string
+	var replaces bool
 	ow := &outcomeWriter{ResponseWriter: w}
 	ow.decide = func(status int, h http.Header, _ []byte) {
 		if setsSessionCookie(h) { // the request's cookies are parsed only then
-			issued = newSessionCookie(h, sessionCookieValue(r), time.Now())
+			before := sessionCookieValue(r)
+			issued, replaces = newSessionCookie(h, before, time.Now()), before != ""
 		}
 	}
 	err := g.serveAuth(ow, r, rel, next)
@@ -91,16 +93,19 @@ func (g *Guard) watchSessionSignIn(w http.ResponseWriter, r *http.Request, rel, 
 		err = ferr
 	}
 	if issued != "" {
-		g.emitSessionSignIn(r, method, ow.status, issued)
+		g.emitSessionSignIn(r, method, ow.status, issued, replaces)
 	}
 	return err
 }
 
 // newSessionCookie returns "name=value" of the session cookie a response
 // sets, when it sets one with a value other than the request's (before)
-// and does not expire it at once; "" otherwise.
+// and does not expire it at once; "" otherwise. As in a browser, the last
+// Set-Cookie of a name wins (better-auth's two-factor hook sets the
+// session cookie and then clears it in one answer).
 func newSessionCookie(h http.Header, before string, now time.Time) string {
-	for _, line := range h.Values("Set-Cookie") {
+	lines := h.Values("Set-Cookie")
+	for i, line := range lines {
 		if !sessionCookie.MatchString(line) {
 			continue
 		}
@@ -111,15 +116,31 @@ func newSessionCookie(h http.Header, before string, now time.Time) string {
 		if !c.Expires.IsZero() && !c.Expires.After(now) {
 			continue
 		}
+		if laterSets(lines[i+1:], c.Name) {
+			continue
+		}
 		return c.Name + "=" + c.Value
 	}
 	return ""
 }
 
+// laterSets reports whether a later Set-Cookie line sets the cookie name
+// again.
+func laterSets(lines []string, name string) bool {
+	for _, l := range lines {
+		if n, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(n) == name {
+			return true
+		}
+	}
+	return false
+}
+
 // emitSessionSignIn records a session issued other than by the password
 // form. The user is whom the new session names, asked of the app once the
-// answer has gone out, so the client never waits for it.
-func (g *Guard) emitSessionSignIn(r *http.Request, method string, status int, cookie string) {
+// answer has gone out, so the client never waits for it. replaces says the
+// request carried a session already (enabling two-factor, for one, swaps
+// the session): label reissued (names with "session" are dropped as secret-looking).
+func (g *Guard) emitSessionSignIn(r *http.Request, method string, status int, cookie string, replaces bool) {
 	g.decided(DecisionSignInSucceeded)
 	e := g.withRequest(r, auditlog.Event{
 		Action:  auditlog.ActionSignInSucceeded,
@@ -127,6 +148,9 @@ func (g *Guard) emitSessionSignIn(r *http.Request, method string, status int, co
 		Status:  status,
 		Labels:  map[string]string{"method": method},
 	})
+	if replaces {
+		e.Labels["reissued"] = "true"
+	}
 	if g.cfg.Sessions == nil {
 		e.Labels["actor"] = actorUnresolved
 		g.send(e)

@@ -67,6 +67,15 @@ func TestNewSessionCookie(t *testing.T) {
 	if got := newSessionCookie(h, "", now); got != "" {
 		t.Errorf("an expired cookie counts as a session: %q", got)
 	}
+	// Set, then cleared in the same answer (better-auth's two-factor hook
+	// on sign-in): the browser ends up without a session.
+	h = http.Header{}
+	h.Add("Set-Cookie", "better-auth.session_token=x.y; Max-Age=604800; Path=/")
+	h.Add("Set-Cookie", "better-auth.two_factor=z; Max-Age=600; Path=/")
+	h.Add("Set-Cookie", "better-auth.session_token=; Max-Age=0; Path=/")
+	if got := newSessionCookie(h, "", now); got != "" {
+		t.Errorf("a cleared cookie counts as a session: %q", got)
+	}
 }
 
 // keyedEngine is the fake engine with account keys, as the real lockout
