@@ -118,8 +118,7 @@ func (g *Guard) beginSessionCheck(w http.ResponseWriter, r *http.Request) (*sign
 		g.logRefused(r, "", adm)
 		secs, wait := roundWait(adm.RetryAfter)
 		ratelimitfields.Set(w.Header(), adm.Limit)
-		apierror.Write(w, http.StatusTooManyRequests, CodeTooManyAttempts,
-			"Too many wrong current passwords. Try again in "+wait+", or sign out and reset your password.", secs)
+		apierror.Write(w, http.StatusTooManyRequests, CodeTooManyAttempts, g.sessionLockMessage(wait), secs)
 		return nil, true, nil
 	}
 	return &signInSettle{g: g, r: r, attempt: attempt, adm: adm}, false, nil
@@ -163,18 +162,4 @@ func (g *Guard) grantRecovery(r *http.Request, h http.Header) {
 			h.Add("Set-Cookie", v)
 		}
 	}
-}
-
-// serveSignOut forwards a sign-out and records it.
-func (g *Guard) serveSignOut(w http.ResponseWriter, r *http.Request, next NextHandler) error {
-	ow := &outcomeWriter{ResponseWriter: w}
-	err := next.ServeHTTP(ow, r)
-	status := ow.status
-	if !ow.wroteHeader {
-		status = errorStatus(err)
-	}
-	if status == http.StatusOK {
-		g.emit(r, auditlog.Event{Action: auditlog.ActionSignOut, Outcome: auditlog.OutcomeSuccess, Status: status})
-	}
-	return err
 }
