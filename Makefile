@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test testapps test-short vet bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz fuzz-auth observatory doctor xcaddy-check clean
+.PHONY: all build demo test test-short vet testapps bench bench-e2e bench-e2e-quick bench-audit-verify bench-postgres test-postgres-loss-60 fuzz fuzz-auth observatory doctor xcaddy-check clean
 
 all: build
 
@@ -24,16 +24,23 @@ demo: build
 test: vet testapps
 	$(GO) test -count=1 -p 1 -timeout 40m ./...
 
-## testapps: install the npm packages of the real upstreams under testapps/
-## (from their committed lockfiles) when the lockfile is newer than the
-## installed tree.
-testapps:
-	@for lock in testapps/*/package-lock.json; do \
-		dir=$$(dirname $$lock); \
-		if [ ! -f $$dir/node_modules/.package-lock.json ] || [ $$lock -nt $$dir/node_modules/.package-lock.json ]; then \
-			echo "npm ci in $$dir"; (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
-		fi; \
-	done
+## testapps: the real Node upstreams under testapps/ that integration tests
+## start: `npm ci` in each folder whose package-lock.json changed, and
+## `next build` of testapps/nextjs when its sources changed (.next/ is not
+## committed). Nothing is redone when nothing changed.
+TESTAPPS      := $(patsubst %/package-lock.json,%,$(wildcard testapps/*/package-lock.json))
+NEXTAPP       := testapps/nextjs
+NEXTAPP_SRC   := $(shell find $(NEXTAPP)/app $(NEXTAPP)/public -type f 2>/dev/null) $(NEXTAPP)/next.config.mjs $(NEXTAPP)/jsconfig.json
+
+testapps: $(TESTAPPS:%=%/node_modules/.package-lock.json) $(NEXTAPP)/.next/BUILD_ID
+
+testapps/%/node_modules/.package-lock.json: testapps/%/package-lock.json testapps/%/package.json
+	cd testapps/$* && npm ci --no-audit --no-fund
+	@touch $@
+
+$(NEXTAPP)/.next/BUILD_ID: $(NEXTAPP)/node_modules/.package-lock.json $(NEXTAPP_SRC)
+	cd $(NEXTAPP) && NEXT_TELEMETRY_DISABLED=1 node_modules/.bin/next build
+	@touch $@
 
 ## fuzz-auth: the differential test of the edge's reading of auth requests
 ## against the real better-auth (integration/authdiff_*_test.go) with a fresh
@@ -41,7 +48,7 @@ testapps:
 ## cases are saved to integration/testdata/authdiff/, which
 ## TestAuthDiffFixtures replays in `make test`.
 AUTHDIFF_CASES ?= 50000
-fuzz-auth: testapps
+fuzz-auth: testapps/betterauth/node_modules/.package-lock.json
 	OCOMMS_AUTHDIFF_SEED=random OCOMMS_AUTHDIFF_CASES=$(AUTHDIFF_CASES) OCOMMS_AUTHDIFF_SAVE=testdata/authdiff \
 		$(GO) test -count=1 -p 1 -timeout 90m -run 'TestAuthDiffAgainstBetterAuth$$' -v ./integration/
 
@@ -95,7 +102,9 @@ bench-e2e-quick:
 
 ## fuzz: a short run of every fuzz target.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzInjector -fuzztime $(FUZZTIME) ./headers/
+	$(GO) test -run '^$$' -fuzz '^FuzzInjector$$' -fuzztime $(FUZZTIME) ./headers/
+	$(GO) test -run '^$$' -fuzz '^FuzzNonceResponse$$' -fuzztime $(FUZZTIME) ./headers/
+	$(GO) test -run '^$$' -fuzz '^FuzzInjectorVersusTokenizer$$' -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzParseReports -fuzztime $(FUZZTIME) ./headers/
 	$(GO) test -run '^$$' -fuzz FuzzBodyKey -fuzztime $(FUZZTIME) ./ratelimit/
 	$(GO) test -run '^$$' -fuzz FuzzParseRate -fuzztime $(FUZZTIME) ./ratelimit/
@@ -105,6 +114,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDeviceCookie$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzRecoveryCookie$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzGuard$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzNewSessionCookie$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzLockTemplate$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./certstore/
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenRecord$$' -fuzztime $(FUZZTIME) ./certstore/
 	$(GO) test -run '^$$' -fuzz '^FuzzStorageCaddyfile$$' -fuzztime $(FUZZTIME) ./caddymodule/

@@ -78,7 +78,7 @@ func (a *AdminActions) Begin(r *http.Request) *PendingAdminAction {
 			Time:      time.Now(),
 			Action:    ActionAdmin,
 			SourceIP:  a.cfg.ClientIP(r),
-			UserAgent: adminClip(r.UserAgent(), 512),
+			UserAgent: r.UserAgent(), // as every event kind records it; Sanitize bounds it
 			Method:    r.Method,
 			Path:      adminClip(r.URL.Path, 1024),
 		},

@@ -100,8 +100,11 @@ func OpenJSONL(cfg JSONLConfig) (*JSONL, error) {
 		}
 		return j, nil
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create audit jsonl directory: %w", err)
+	if was, err := privateDir(cfg.Dir); err != nil {
+		return nil, fmt.Errorf("audit jsonl directory: %w", err)
+	} else if was != 0 {
+		j.log.Warn("audit jsonl directory was open to group or others; tightened to 0700",
+			zap.String("dir", cfg.Dir), zap.String("was", was.String()))
 	}
 	days, err := j.days()
 	if err != nil {

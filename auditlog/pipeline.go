@@ -305,9 +305,13 @@ func (p *Pipeline) flush(carry []Record, final bool) []Record {
 	}
 	now := p.cfg.Now()
 	if len(batch) == 0 {
-		if final && p.cpSeq < p.durableSeq.Load() {
-			// A checkpoint over the head so a clean close is anchored.
-			p.writeFrames(appendCheckpointFrame(nil, p.checkpoint(p.durableSeq.Load(), p.sp.lastHash, now)), nil)
+		if p.cpSeq < p.durableSeq.Load() && (final || p.tailDue(now)) {
+			// A checkpoint over the head: a clean close is anchored, and
+			// after a quiet period the newest records are not left
+			// without a signature until the next event arrives.
+			if p.writeFrames(appendCheckpointFrame(nil, p.checkpoint(p.durableSeq.Load(), p.sp.lastHash, now)), nil) {
+				p.checkpoints.Add(1)
+			}
 		}
 		return nil
 	}
@@ -346,6 +350,16 @@ func (p *Pipeline) chain(batch []Record) {
 		r.Hash = ChainHash(p.prev, r.Data)
 		p.prev = r.Hash
 	}
+}
+
+// tailDue reports whether an idle tick must checkpoint the uncovered tail
+// now so that it is signed within CheckpointInterval of the last event's
+// Emit: the event waits up to one tick to become durable and the tail's
+// checkpoint up to one more tick, so the tail is signed once
+// CheckpointInterval minus two ticks has passed since the last checkpoint
+// (at the first idle tick when the fsync interval is that long).
+func (p *Pipeline) tailDue(now time.Time) bool {
+	return now.Sub(p.lastCPTime) >= p.cfg.CheckpointInterval-2*p.cfg.FsyncInterval
 }
 
 // checkpoint builds a signed checkpoint and resets the checkpoint clock.

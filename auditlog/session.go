@@ -142,6 +142,15 @@ func (s *SessionResolver) Resolve(ctx context.Context, cookie string) (Session, 
 	return v.(Session), nil
 }
 
+// Forget drops what the cache holds for a Cookie header, so that the
+// next Resolve asks the app: before and after a sign-out, whose session
+// ends while the cache would still name it.
+func (s *SessionResolver) Forget(cookie string) {
+	if cookie != "" {
+		s.cache.remove(s.cacheKey(cookie))
+	}
+}
+
 // CacheLen is how many cookies the cache holds now.
 func (s *SessionResolver) CacheLen() int { return s.cache.len() }
 

@@ -60,6 +60,16 @@ func (c *sessionCache) put(key string, v Session, expires time.Time) {
 	c.items[key] = c.order.PushBack(&sessionCacheEntry{key: key, value: v, expires: expires})
 }
 
+// remove drops an entry.
+func (c *sessionCache) remove(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		c.order.Remove(el)
+		delete(c.items, key)
+	}
+}
+
 func (c *sessionCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -186,3 +186,28 @@ func TestNewSessionResolverRejectsBadURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionForget: a forgotten cookie is asked again; others stay cached.
+func TestSessionForget(t *testing.T) {
+	var lookups atomic.Int64
+	srv := sessionServer(t, &lookups)
+	r := newResolver(t, srv.URL, SessionConfig{TTL: time.Hour})
+	ctx := context.Background()
+	other := "better-auth.session_token=other.sig"
+	for _, c := range []string{fixtureCookie, other} {
+		if _, err := r.Resolve(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Forget(fixtureCookie)
+	r.Forget("") // no-op
+	if r.CacheLen() != 1 {
+		t.Fatalf("cache holds %d, want 1", r.CacheLen())
+	}
+	if s, err := r.Resolve(ctx, fixtureCookie); err != nil || s != alice || lookups.Load() != 3 {
+		t.Fatalf("after Forget: %+v %v, %d lookups", s, err, lookups.Load())
+	}
+	if _, err := r.Resolve(ctx, other); err != nil || lookups.Load() != 3 {
+		t.Fatalf("Forget dropped another cookie: %v", err)
+	}
+}

@@ -74,8 +74,8 @@ func segName(start uint64) string { return fmt.Sprintf("%020d.seg", start) }
 // openSpool opens (or creates) the spool in dir for instance, cuts a torn
 // tail and recovers the last seq and hash.
 func openSpool(dir, instance string) (*spool, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create audit spool %s: %w", dir, err)
+	if _, err := privateDir(dir); err != nil {
+		return nil, fmt.Errorf("audit spool: %w", err)
 	}
 	lock, err := lockSpool(dir)
 	if err != nil {

@@ -2,6 +2,7 @@ package authguard
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -60,8 +61,19 @@ type GuardConfig struct {
 	// Default false: they get 503 JSON (fail closed).
 	FailOpen bool
 	// UnlockURL is sent in the lock answer as unlockUrl. Default:
-	// /forgot-password.
+	// /forgot-password in UnlockModeReset; never sent in UnlockModeAdmin.
 	UnlockURL string
+	// UnlockMode is UnlockModeReset (the app has a self-service reset) or
+	// UnlockModeAdmin (it has none). Default: UnlockModeReset.
+	UnlockMode string
+	// LockMessage and HardLockMessage are the lock answers' messages;
+	// {wait} and {minutes} in LockMessage name the wait. Default: the
+	// mode's DefaultLockMessage… and DefaultHardLockMessage….
+	LockMessage, HardLockMessage string
+	// Sessions names the user behind a session cookie (the app's
+	// get-session), for sign-out and session sign-in events. Nil: those
+	// events carry no user.
+	Sessions SessionLookup
 	// OnDecision, when set, is called once per guarded decision with one
 	// of the Decision values, for metrics (bounded labels). It must not
 	// block.
@@ -81,6 +93,8 @@ type Guard struct {
 	cfg    GuardConfig
 	events auditlog.Emitter
 	log    *zap.Logger
+	msgs   lockMessages
+	keyer  accountKeyer // nil without a lockout that names account keys
 }
 
 // NewGuard validates cfg and fills its defaults.
@@ -107,10 +121,12 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 	if cfg.BodyDeadline == 0 {
 		cfg.BodyDeadline = reqbody.DefaultDeadline
 	}
-	if cfg.UnlockURL == "" {
-		cfg.UnlockURL = DefaultUnlockURL
+	msgs, err := newLockMessages(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("auth guard: %w", err)
 	}
-	g := &Guard{cfg: cfg, events: cfg.Events, log: cfg.Logger}
+	g := &Guard{cfg: cfg, events: cfg.Events, log: cfg.Logger, msgs: msgs}
+	g.keyer, _ = cfg.Lockout.(accountKeyer)
 	if g.events == nil {
 		g.events = auditlog.Discard
 	}
@@ -144,6 +160,9 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next NextHandler) 
 	rel, ok := g.relPath(r.URL.Path)
 	if !ok {
 		return next.ServeHTTP(w, r)
+	}
+	if method := sessionSignInMethod(rel); method != "" {
+		return g.watchSessionSignIn(w, r, rel, method, next)
 	}
 	return g.serveAuth(w, r, rel, next)
 }

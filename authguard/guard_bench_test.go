@@ -71,3 +71,21 @@ func BenchmarkSignIn(b *testing.B) {
 		_ = tg.g.Serve(httptest.NewRecorder(), r, next)
 	}
 }
+
+// BenchmarkSessionWatch measures what watching an auth answer for a new
+// session cookie costs, side by side: get-session is never watched,
+// organization/list is (an answer without a session cookie, the common
+// case).
+func BenchmarkSessionWatch(b *testing.B) {
+	tg := newTestGuard(b, nil)
+	for _, path := range []string{"/api/auth/get-session", "/api/auth/organization/list"} {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		w := &discardWriter{h: http.Header{}}
+		b.Run(strings.TrimPrefix(path, "/api/auth/"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = tg.g.Serve(w, r, okNext{})
+			}
+		})
+	}
+}

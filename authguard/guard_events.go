@@ -56,12 +56,31 @@ func refusalDecision(reason string) Decision {
 
 // emit fills the request's fields into e and hands it on.
 func (g *Guard) emit(r *http.Request, e auditlog.Event) {
+	g.send(g.withRequest(r, e))
+}
+
+// withRequest fills in the request's fields: the trusted client IP, the
+// user agent as sent (every event kind records it alike; the audit log
+// cleans it), the method and the path.
+func (g *Guard) withRequest(r *http.Request, e auditlog.Event) auditlog.Event {
 	if ip := g.clientIP(r); ip.IsValid() {
 		e.SourceIP = ip.String()
 	}
 	e.UserAgent = r.UserAgent()
 	e.Method = r.Method
 	e.Path = r.URL.Path
+	return e
+}
+
+// send hands e on, naming its account by the lockout's account key (the
+// account_key label of the lockout's own events) when it has an email.
+func (g *Guard) send(e auditlog.Event) {
+	if e.UserEmail != "" && g.keyer != nil && e.Labels["account_key"] == "" {
+		if e.Labels == nil {
+			e.Labels = make(map[string]string, 1)
+		}
+		e.Labels["account_key"] = g.keyer.AccountKey(e.UserEmail)
+	}
 	g.events.Emit(e)
 }
 
@@ -79,6 +98,12 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 	switch out {
 	case OutcomeSuccess:
 		e.Action, e.Outcome, msg, d = auditlog.ActionSignInSucceeded, auditlog.OutcomeSuccess, "sign-in succeeded", DecisionSignInSucceeded
+		labels["method"] = "password"
+		if answer.TwoFactorRedirect {
+			// The password was right; the session comes with the second
+			// factor (its own sign_in_succeeded, method two_factor).
+			labels["two_factor"] = "pending"
+		}
 	case OutcomeFailure:
 		e.Action, e.Outcome, msg, d = auditlog.ActionSignInFailed, auditlog.OutcomeFailure, "sign-in failed", DecisionSignInFailed
 		labels["failures"] = strconv.Itoa(res.Failures)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/apierror"
+	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
@@ -116,8 +117,8 @@ func (g *Guard) beginSessionCheck(w http.ResponseWriter, r *http.Request) (*sign
 	if !adm.Admit {
 		g.logRefused(r, "", adm)
 		secs, wait := roundWait(adm.RetryAfter)
-		apierror.Write(w, http.StatusTooManyRequests, CodeTooManyAttempts,
-			"Too many wrong current passwords. Try again in "+wait+", or sign out and reset your password.", secs)
+		ratelimitfields.Set(w.Header(), adm.Limit)
+		apierror.Write(w, http.StatusTooManyRequests, CodeTooManyAttempts, g.sessionLockMessage(wait), secs)
 		return nil, true, nil
 	}
 	return &signInSettle{g: g, r: r, attempt: attempt, adm: adm}, false, nil
@@ -161,18 +162,4 @@ func (g *Guard) grantRecovery(r *http.Request, h http.Header) {
 			h.Add("Set-Cookie", v)
 		}
 	}
-}
-
-// serveSignOut forwards a sign-out and records it.
-func (g *Guard) serveSignOut(w http.ResponseWriter, r *http.Request, next NextHandler) error {
-	ow := &outcomeWriter{ResponseWriter: w}
-	err := next.ServeHTTP(ow, r)
-	status := ow.status
-	if !ow.wroteHeader {
-		status = errorStatus(err)
-	}
-	if status == http.StatusOK {
-		g.emit(r, auditlog.Event{Action: auditlog.ActionSignOut, Outcome: auditlog.OutcomeSuccess, Status: status})
-	}
-	return err
 }

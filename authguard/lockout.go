@@ -113,6 +113,7 @@ func (l *Lockout) Begin(ctx context.Context, a SignInAttempt) (Admission, error)
 	}
 	if !sd.admit {
 		adm := Admission{Reason: ReasonSpray, RetryAfter: sd.retryAfter}
+		adm.Limit = l.limit(kindUntrusted, adm)
 		l.emitRefused(a, t, adm)
 		return adm, nil
 	}
@@ -147,6 +148,7 @@ func (l *Lockout) beginDevice(ctx context.Context, a SignInAttempt, t *lockTicke
 	}
 	if !d.admit {
 		adm := Admission{Reason: d.reason, RetryAfter: d.retryAfter, Trusted: true}
+		adm.Limit = l.limit(kindTrusted, adm)
 		l.emitRefused(a, t, adm)
 		return adm, false, nil
 	}
@@ -198,6 +200,7 @@ func (l *Lockout) beginAccount(ctx context.Context, a SignInAttempt, t *lockTick
 		}
 	}
 	adm := Admission{Reason: d.reason, RetryAfter: d.retryAfter}
+	adm.Limit = l.limit(t.kind, adm)
 	l.emitRefused(a, t, adm)
 	return adm, nil
 }

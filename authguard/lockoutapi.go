@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 )
 
 // SignInAttempt is one sign-in the guard is about to forward.
@@ -59,6 +61,9 @@ type Admission struct {
 	Trusted bool
 	// Recovery is whether a valid recovery cookie let this attempt through.
 	Recovery bool
+	// Limit, when refused, is the budget the attempt ran out of, for the
+	// RateLimit-Policy and RateLimit fields of the 429 (zero: none).
+	Limit ratelimitfields.Policy
 
 	ticket any // engine-private reservation
 }

@@ -80,3 +80,8 @@ func ipGroup(ip netip.Addr) []byte {
 	b := p.Addr().As16()
 	return b[:8]
 }
+
+// AccountKey is the key under which the lockout keeps an email (the
+// account_key label of its events and what UnlockKey takes), so that the
+// guard's other events name the account the same way.
+func (l *Lockout) AccountKey(email string) string { return l.keys.accountKey(email) }

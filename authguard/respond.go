@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/apierror"
+	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 )
 
 // Codes of the guard's own answers.
@@ -22,13 +23,14 @@ func writeRefusal(w http.ResponseWriter, r *Refusal) {
 	apierror.Write(w, r.Status, r.Code, r.Message, 0)
 }
 
-// lockBody is the lock answer: apierror's shape plus the unlock path.
+// lockBody is the lock answer: apierror's shape plus the unlock path
+// (absent in UnlockModeAdmin: the app offers none).
 type lockBody struct {
 	Code       string `json:"code"`
 	Message    string `json:"message"`
 	Error      string `json:"error"`
 	RetryAfter int64  `json:"retryAfter,omitempty"`
-	UnlockURL  string `json:"unlockUrl"`
+	UnlockURL  string `json:"unlockUrl,omitempty"`
 }
 
 // roundWait rounds a wait up to whole seconds below a minute and to whole
@@ -63,6 +65,7 @@ func plural(n int64, unit string) string {
 func (g *Guard) writeLockAnswer(w http.ResponseWriter, adm Admission) {
 	var b lockBody
 	status := http.StatusTooManyRequests
+	ratelimitfields.Set(w.Header(), adm.Limit)
 	switch adm.Reason {
 	case ReasonSpray:
 		// Per-IP: name no account and offer no unlock path.
@@ -71,12 +74,10 @@ func (g *Guard) writeLockAnswer(w http.ResponseWriter, adm Admission) {
 			"Too many failed sign-in attempts from your network. Try again in "+wait+".", secs)
 		return
 	case ReasonHardLocked:
-		b = lockBody{Code: CodeAccountLocked,
-			Message: "This account is locked after too many failed sign-in attempts. Reset your password to unlock it, or contact an administrator."}
+		b = lockBody{Code: CodeAccountLocked, Message: g.msgs.hardLock.expand(0, "")}
 	default: // locked, throttled
 		secs, wait := roundWait(adm.RetryAfter)
-		b = lockBody{Code: CodeAccountTemporarilyLocked, RetryAfter: secs,
-			Message: "Too many failed sign-in attempts. Try again in " + wait + ", or reset your password to unlock now."}
+		b = lockBody{Code: CodeAccountTemporarilyLocked, RetryAfter: secs, Message: g.msgs.lock.expand(secs, wait)}
 	}
 	b.Error = b.Message
 	b.UnlockURL = g.cfg.UnlockURL

@@ -39,11 +39,11 @@ func (AuditAdmin) CaddyModule() caddy.ModuleInfo {
 // Routes implements caddy.AdminRouter.
 func (AuditAdmin) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
-		{Pattern: "/ocomms/audit/events", Handler: caddy.AdminHandlerFunc(auditAdminEvents)},
-		{Pattern: "/ocomms/audit/accounts-from-ip", Handler: caddy.AdminHandlerFunc(auditAdminAccountsFromIP)},
-		{Pattern: "/ocomms/audit/ips-for-account", Handler: caddy.AdminHandlerFunc(auditAdminIPsForAccount)},
-		{Pattern: "/ocomms/audit/verify", Handler: caddy.AdminHandlerFunc(auditAdminVerify)},
-		{Pattern: "/ocomms/audit/stats", Handler: caddy.AdminHandlerFunc(auditAdminStats)},
+		{Pattern: "/ocomms/audit/events", Handler: withInstance(auditAdminEvents)},
+		{Pattern: "/ocomms/audit/accounts-from-ip", Handler: withInstance(auditAdminAccountsFromIP)},
+		{Pattern: "/ocomms/audit/ips-for-account", Handler: withInstance(auditAdminIPsForAccount)},
+		{Pattern: "/ocomms/audit/verify", Handler: withInstance(auditAdminVerify)},
+		{Pattern: "/ocomms/audit/stats", Handler: withInstance(auditAdminStats)},
 	}
 }
 

@@ -228,6 +228,8 @@ func queryThroughAdmin(ctx context.Context, out io.Writer, f queryFlags) error {
 		_, err := out.Write(body)
 		return err
 	}
+	// Several edges on one admin address answer in turn: say which did.
+	defer printAnswered(out, resp.Header.Get(InstanceHeader))
 	if path != "/ocomms/audit/events" {
 		var pv struct {
 			Accounts []pivotJSON `json:"accounts"`

@@ -24,7 +24,7 @@ func rateLimitedEvent(r *http.Request, d *ratelimit.Decision) auditlog.Event {
 		Outcome:   auditlog.OutcomeFailure,
 		Reason:    "RATE_LIMITED",
 		SourceIP:  clientIP(r),
-		UserAgent: auditClip(r.UserAgent(), 512),
+		UserAgent: r.UserAgent(),
 		Method:    r.Method,
 		Path:      auditClip(r.URL.Path, 1024),
 		Status:    http.StatusTooManyRequests,
@@ -66,7 +66,7 @@ func cspViolationEvent(v headers.Violation, ip string) auditlog.Event {
 		Action:    auditlog.ActionCSPViolation,
 		Outcome:   auditlog.OutcomeUnknown,
 		SourceIP:  ip,
-		UserAgent: auditClip(v.UserAgent, 512),
+		UserAgent: v.UserAgent,
 		Labels:    labels,
 	}
 }

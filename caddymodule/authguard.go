@@ -37,9 +37,31 @@ type AuthGuard struct {
 	// Default: 10s.
 	BodyTimeout caddy.Duration `json:"body_timeout,omitempty"`
 
-	// UnlockURL is the page the lock answer points to (unlockUrl).
-	// Default: /forgot-password.
+	// UnlockURL is the page the lock answer points to (unlockUrl) in
+	// unlock_mode reset. Default: /forgot-password.
 	UnlockURL string `json:"unlock_url,omitempty"`
+
+	// UnlockMode is the way out the lock answer offers: reset (the app has
+	// a self-service password reset at unlock_url) or admin (it has none,
+	// as OComms v0.1.0: wait or contact an administrator; no unlockUrl).
+	// Default: reset.
+	UnlockMode string `json:"unlock_mode,omitempty"`
+
+	// LockMessage is the message of a temporary lock; {wait} is the
+	// rounded wait ("15 minutes"), {minutes} the wait in minutes. Default:
+	// the mode's message.
+	LockMessage string `json:"lock_message,omitempty"`
+
+	// HardLockMessage is the message of a hard lock (no wait). Default:
+	// the mode's message.
+	HardLockMessage string `json:"hard_lock_message,omitempty"`
+
+	// SessionURL is the app's GET /api/auth/get-session, asked with the
+	// request's Cookie header to name the user of a sign-out and of a
+	// session issued by another sign-in path (email verification, two
+	// factor…). Point it at the upstream directly. "off" leaves those
+	// events without a user. Default: DefaultSessionURL.
+	SessionURL string `json:"session_url,omitempty"`
 
 	// OnStoreError is what sign-ins get while the lockout store fails:
 	// closed (503 JSON) or open (forwarded unguarded). Default: closed.
@@ -109,12 +131,15 @@ func (ag *AuthGuard) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("ocomms_auth_guard: %w", err)
 	}
 	cfg := authguard.GuardConfig{
-		Prefix:    ag.Prefix,
-		MaxBody:   ag.MaxBody,
-		ClientIP:  clientAddr,
-		UnlockURL: ag.UnlockURL,
-		Events:    guardEmitter(ctx),
-		Logger:    ag.logger,
+		Prefix:          ag.Prefix,
+		MaxBody:         ag.MaxBody,
+		ClientIP:        clientAddr,
+		UnlockURL:       ag.UnlockURL,
+		UnlockMode:      ag.UnlockMode,
+		LockMessage:     ag.LockMessage,
+		HardLockMessage: ag.HardLockMessage,
+		Events:          guardEmitter(ctx),
+		Logger:          ag.logger,
 		OnDecision: func(d authguard.Decision) {
 			authGuardDecisions.WithLabelValues(string(d)).Inc()
 		},
@@ -130,6 +155,9 @@ func (ag *AuthGuard) Provision(ctx caddy.Context) error {
 	default:
 		return fmt.Errorf("ocomms_auth_guard: on_store_error %q: use closed or open", ag.OnStoreError)
 	}
+	if cfg.Sessions, err = ag.sessionLookup(ctx); err != nil {
+		return fmt.Errorf("ocomms_auth_guard: %w", err)
+	}
 	if cfg.Passwords, err = ag.Password.policy(); err != nil {
 		return fmt.Errorf("ocomms_auth_guard: %w", err)
 	}
@@ -140,6 +168,22 @@ func (ag *AuthGuard) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("ocomms_auth_guard: %w", err)
 	}
 	return nil
+}
+
+// sessionLookup builds the resolver of session_url; nil when it is off.
+func (ag *AuthGuard) sessionLookup(ctx caddy.Context) (authguard.SessionLookup, error) {
+	url := caddy.NewReplacer().ReplaceKnown(ag.SessionURL, "")
+	if url == "" {
+		url = DefaultSessionURL
+	}
+	if url == "off" {
+		return nil, nil
+	}
+	s, err := auditlog.NewSessionResolver(auditlog.SessionConfig{URL: url, Logger: ag.logger.Named("session")})
+	if err != nil {
+		return nil, fmt.Errorf("session_url: %w", err)
+	}
+	return s, nil
 }
 
 // policy builds the password checker; nil when the policy is off.

@@ -73,8 +73,8 @@ func (LockoutAdmin) CaddyModule() caddy.ModuleInfo {
 // Routes returns the admin routes.
 func (LockoutAdmin) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
-		{Pattern: "/ocomms/lockouts", Handler: caddy.AdminHandlerFunc(serveLockoutList)},
-		{Pattern: "/ocomms/lockouts/unlock", Handler: caddy.AdminHandlerFunc(serveLockoutUnlock)},
+		{Pattern: "/ocomms/lockouts", Handler: withInstance(serveLockoutList)},
+		{Pattern: "/ocomms/lockouts/unlock", Handler: withInstance(serveLockoutUnlock)},
 	}
 }
 
@@ -90,6 +90,8 @@ type LockoutListEntry struct {
 // LockoutList is the body of GET /ocomms/lockouts.
 type LockoutList struct {
 	Lockouts []LockoutListEntry `json:"lockouts"`
+	// Instance is the edge process that answered (see InstanceInfo).
+	Instance string `json:"instance"`
 }
 
 // UnlockRequest is the body of POST /ocomms/lockouts/unlock: an email, or
@@ -108,6 +110,8 @@ type keyUnlocker interface {
 type UnlockResult struct {
 	// Unlocked is whether the account had state that was cleared.
 	Unlocked bool `json:"unlocked"`
+	// Instance is the edge process that answered (see InstanceInfo).
+	Instance string `json:"instance"`
 }
 
 var errNoGuard = errors.New("no ocomms_auth_guard with a lockout is running")
@@ -134,7 +138,7 @@ func serveLockoutList(w http.ResponseWriter, r *http.Request) error {
 			byKey[le.Key] = listEntry(le)
 		}
 	}
-	out := LockoutList{Lockouts: make([]LockoutListEntry, 0, len(byKey))}
+	out := LockoutList{Lockouts: make([]LockoutListEntry, 0, len(byKey)), Instance: thisInstance.ID}
 	for _, le := range byKey {
 		out.Lockouts = append(out.Lockouts, le)
 	}
@@ -171,7 +175,7 @@ func serveLockoutUnlock(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), adminTimeout)
 	defer cancel()
-	var res UnlockResult
+	res := UnlockResult{Instance: thisInstance.ID}
 	for _, e := range es {
 		var ok bool
 		var err error

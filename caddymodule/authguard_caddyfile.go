@@ -8,6 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
+
+	"github.com/ocomms/ocomms-edge/authguard"
 )
 
 func init() {
@@ -27,6 +29,10 @@ func parseAuthGuardCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //	    max_body        <size>              # default 64KiB
 //	    body_timeout    <duration>          # default 10s, then 408
 //	    unlock_url      <url>               # default /forgot-password
+//	    unlock_mode     reset|admin         # default reset
+//	    lock_message    <text>              # {wait}, {minutes}; default per mode
+//	    hard_lock_message <text>            # default per mode
+//	    session_url     <url>|off           # default http://localhost:3000/api/auth/get-session
 //	    on_store_error  closed|open         # default closed (503)
 //	    store           memory|redis        # default: redis if configured
 //	    password off
@@ -93,6 +99,25 @@ func (ag *AuthGuard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			ag.BodyTimeout = dur
 		case "unlock_url":
 			if !d.AllArgs(&ag.UnlockURL) {
+				return d.ArgErr()
+			}
+		case "unlock_mode":
+			if !d.AllArgs(&ag.UnlockMode) {
+				return d.ArgErr()
+			}
+			if ag.UnlockMode != authguard.UnlockModeReset && ag.UnlockMode != authguard.UnlockModeAdmin {
+				return d.Errf("unlock_mode %q: use reset (the app has a password reset page) or admin (it has none)", ag.UnlockMode)
+			}
+		case "lock_message":
+			if !d.AllArgs(&ag.LockMessage) {
+				return d.ArgErr()
+			}
+		case "hard_lock_message":
+			if !d.AllArgs(&ag.HardLockMessage) {
+				return d.ArgErr()
+			}
+		case "session_url":
+			if !d.AllArgs(&ag.SessionURL) {
 				return d.ArgErr()
 			}
 		case "on_store_error":

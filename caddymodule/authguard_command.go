@@ -38,7 +38,7 @@ unlock clears one account by email, as a password reset would.`,
 		Short: "Lists accounts with failures or a lock",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			body, err := adminCall(address, config, adapter, http.MethodGet, "/ocomms/lockouts", nil)
+			body, answered, err := adminCall(address, config, adapter, http.MethodGet, "/ocomms/lockouts", nil)
 			if err != nil {
 				return err
 			}
@@ -47,6 +47,7 @@ unlock clears one account by email, as a password reset would.`,
 				return fmt.Errorf("reading the admin API's answer: %w", err)
 			}
 			w := c.OutOrStdout()
+			defer printAnswered(w, answered)
 			if len(out.Lockouts) == 0 {
 				fmt.Fprintln(w, "no accounts with failures or locks")
 				return nil
@@ -72,7 +73,7 @@ unlock clears one account by email, as a password reset would.`,
 				ur = UnlockRequest{Key: args[0]}
 			}
 			req, _ := json.Marshal(ur)
-			body, err := adminCall(address, config, adapter, http.MethodPost, "/ocomms/lockouts/unlock", req)
+			body, answered, err := adminCall(address, config, adapter, http.MethodPost, "/ocomms/lockouts/unlock", req)
 			if err != nil {
 				return err
 			}
@@ -85,6 +86,7 @@ unlock clears one account by email, as a password reset would.`,
 			} else {
 				fmt.Fprintf(c.OutOrStdout(), "%s had no failures or lock\n", args[0])
 			}
+			printAnswered(c.OutOrStdout(), answered)
 			return nil
 		},
 	}
@@ -97,12 +99,22 @@ unlock clears one account by email, as a password reset would.`,
 // accountKey is what an account key looks like (an email never does).
 var accountKey = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
+// printAnswered names the edge process whose admin API answered: with
+// several edges on one admin address (SO_REUSEPORT) the kernel picks one
+// per connection, and each has its own memory state.
+func printAnswered(w io.Writer, instance string) {
+	if instance == "" {
+		instance = "unknown (an edge without the " + InstanceHeader + " header)"
+	}
+	fmt.Fprintf(w, "answered by edge %s\n", instance)
+}
+
 // adminCall sends one request to the running Caddy's admin API and returns
-// the body of a 2xx answer.
-func adminCall(address, config, adapter, method, uri string, body []byte) ([]byte, error) {
+// the body of a 2xx answer and the edge instance that answered.
+func adminCall(address, config, adapter, method, uri string, body []byte) ([]byte, string, error) {
 	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
 	if err != nil {
-		return nil, fmt.Errorf("finding the admin API address: %w", err)
+		return nil, "", fmt.Errorf("finding the admin API address: %w", err)
 	}
 	var rd io.Reader
 	h := http.Header{}
@@ -112,15 +124,16 @@ func adminCall(address, config, adapter, method, uri string, body []byte) ([]byt
 	}
 	resp, err := caddycmd.AdminAPIRequest(addr, method, uri, h, rd)
 	if err != nil {
-		return nil, fmt.Errorf("calling the admin API at %s: %w", addr, err)
+		return nil, "", fmt.Errorf("calling the admin API at %s: %w", addr, err)
 	}
 	defer resp.Body.Close()
+	answered := resp.Header.Get(InstanceHeader)
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return nil, fmt.Errorf("reading the admin API's answer: %w", err)
+		return nil, answered, fmt.Errorf("reading the admin API's answer: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("admin API %s %s: %s: %s", method, uri, resp.Status, strings.TrimSpace(string(raw)))
+		return nil, answered, fmt.Errorf("admin API %s %s (edge %s): %s: %s", method, uri, answered, resp.Status, strings.TrimSpace(string(raw)))
 	}
-	return raw, nil
+	return raw, answered, nil
 }

@@ -25,6 +25,7 @@ var errDoctorFailed = errors.New("doctor: at least one check failed")
 // doctorFlags are the command line of `caddy ocomms doctor`.
 type doctorFlags struct {
 	url, httpURL, admin, redis, postgres, appDB, resolve string
+	unlockURL                                            string
 	cacerts, only                                        []string
 	json, provoke429                                     bool
 	timeout, total                                       time.Duration
@@ -45,7 +46,7 @@ Checks: HTTP→HTTPS redirect; CSP (no 'unsafe-inline'/'unsafe-eval' in
 script-src), HSTS ≥ 1 year, frame protection, nosniff, Referrer-Policy and
 Permissions-Policy on /, on a 404 and (with --provoke-429) on a 429; the served
 certificate's chain, expiry and renewal; the admin API's upstreams and audit
-queue; Redis reachability, latency and TLS; PostgreSQL TLS and verification;
+queue; that the page the lock answer offers (unlock_url) exists; Redis reachability, latency and TLS; PostgreSQL TLS and verification;
 and whether the app's DATABASE_URL and its server enforce TLS (SEC-05).
 
 Secrets are never printed. Pass database and Redis URLs through the
@@ -67,6 +68,7 @@ environment rather than flags where you can (flags show in ps):
 	fl.StringVar(&f.postgres, "postgres", "", "the edge's PostgreSQL URL, the audit store (default: $OCOMMS_POSTGRES_URL)")
 	fl.StringVar(&f.appDB, "app-database-url", "", "the OComms app's DATABASE_URL, to check SEC-05 (default: $OCOMMS_APP_DATABASE_URL)")
 	fl.StringSliceVar(&f.cacerts, "cacert", nil, "PEM file of extra trusted roots (a local or private CA); repeatable")
+	fl.StringVar(&f.unlockURL, "unlock-url", "", "the lock answer's unlock page to check (default: every ocomms_auth_guard's unlock_url, from the admin API)")
 	fl.StringVar(&f.resolve, "resolve", "", "connect to this address for the site's host (e.g. 127.0.0.1 inside the container)")
 	fl.StringSliceVar(&f.only, "only", nil, "run only these groups: "+strings.Join(doctor.Groups, ","))
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with every check")
@@ -110,6 +112,7 @@ func runDoctor(c *cobra.Command, f doctorFlags) error {
 		RedisURL:       f.redis,
 		PostgresURL:    f.postgres,
 		AppDatabaseURL: f.appDB,
+		UnlockURL:      f.unlockURL,
 		Resolve:        f.resolve,
 		Only:           f.only,
 		Provoke429:     f.provoke429,

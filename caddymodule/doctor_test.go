@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -38,7 +39,13 @@ localhost {
 // and returns the edge and the path of the CA file.
 func startDoctorEdge(t *testing.T, modules string) (*edgetest.Edge, string) {
 	t.Helper()
-	up := httptest.NewServer(demoupstream.NewHandler(demoupstream.Options{PollHold: 50 * time.Millisecond}))
+	return startDoctorEdgeWith(t, demoupstream.NewHandler(demoupstream.Options{PollHold: 50 * time.Millisecond}), modules)
+}
+
+// startDoctorEdgeWith is startDoctorEdge in front of app.
+func startDoctorEdgeWith(t *testing.T, app http.Handler, modules string) (*edgetest.Edge, string) {
+	t.Helper()
+	up := httptest.NewServer(app)
 	t.Cleanup(up.Close)
 	ca := doctortest.NewCA(t)
 	leaf := ca.IssueFor(t, 24*time.Hour, 90*24*time.Hour)

@@ -67,13 +67,25 @@ type Headers struct {
 	ReportRate int `json:"report_rate,omitempty"`
 
 	// Inject selects which HTML responses get the nonce injected into
-	// their script, style and link tags: prerendered (Next.js marks them
-	// with x-nextjs-prerender), html (all HTML) or off. Default: prerendered.
+	// their script, style and link tags, whatever their status (a 404
+	// not-found page, a 500): prerendered (Next.js marks them with
+	// x-nextjs-prerender), html (all HTML) or off. Default: prerendered.
+	// Compressed HTML is decoded (gzip, deflate) or refused with a 502.
 	Inject string `json:"inject,omitempty"`
 
 	// Cookies is "harden" to add Secure and SameSite=Lax to upstream
 	// cookies that lack them, or "off". Default (ocomms): harden.
 	Cookies string `json:"cookies,omitempty"`
+
+	// IPClaims is what happens to request headers that claim a client
+	// address (Forwarded, X-Real-IP, True-Client-IP, CF-Connecting-IP,
+	// X-Client-IP, X-Cluster-Client-IP, Fastly-Client-IP,
+	// X-Original-Forwarded-For and others; headers.IPClaimHeaders) on
+	// requests that did not come from one of the server's
+	// trusted_proxies: "strip" deletes them before the app sees them,
+	// "keep" passes them on. X-Forwarded-For is reverse_proxy's to
+	// replace. Default: strip.
+	IPClaims string `json:"ip_claims,omitempty"`
 
 	policy *headers.Policy
 	logger *zap.Logger
@@ -96,6 +108,11 @@ func (h *Headers) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("ocomms_headers: %w", err)
 	}
 	h.audit = audit
+	switch h.IPClaims {
+	case "", "strip", "keep":
+	default:
+		return fmt.Errorf("ocomms_headers: ip_claims %q: use strip or keep", h.IPClaims)
+	}
 	opts, err := h.options()
 	if err != nil {
 		return fmt.Errorf("ocomms_headers: %w", err)
@@ -211,6 +228,9 @@ func (h *Headers) logViolation(v headers.Violation, ip string) {
 
 // ServeHTTP applies the policy and serves the CSP report endpoint.
 func (h *Headers) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if h.IPClaims != "keep" && !fromTrustedProxy(r) {
+		headers.StripIPClaims(r.Header)
+	}
 	rw := h.policy.Begin(w, r)
 	defer rw.Close()
 	if h.policy.IsReportRequest(r) {
@@ -218,6 +238,13 @@ func (h *Headers) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	return next.ServeHTTP(rw, r)
+}
+
+// fromTrustedProxy reports whether Caddy found the request's peer in the
+// server's trusted_proxies.
+func fromTrustedProxy(r *http.Request) bool {
+	trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
+	return trusted
 }
 
 // clientIP returns the client IP Caddy resolved with its trusted_proxies

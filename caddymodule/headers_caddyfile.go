@@ -35,6 +35,7 @@ func parseHeadersCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //	    report_rate  <requests per minute per client>
 //	    inject       prerendered|html|off
 //	    cookies      harden|off
+//	    ip_claims    strip|keep                    # client IP headers from untrusted peers
 //	}
 func (h *Headers) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
@@ -120,6 +121,13 @@ func (h *Headers) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			if h.Cookies != "harden" && h.Cookies != "off" {
 				return d.Errf("cookies %q: use harden or off", h.Cookies)
+			}
+		case "ip_claims":
+			if !d.AllArgs(&h.IPClaims) {
+				return d.ArgErr()
+			}
+			if h.IPClaims != "strip" && h.IPClaims != "keep" {
+				return d.Errf("ip_claims %q: use strip or keep", h.IPClaims)
 			}
 		default:
 			return d.Errf("unrecognized ocomms_headers subdirective %q", d.Val())

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,6 +61,26 @@ func appUpstream(t *testing.T) *httptest.Server {
 			http.Error(w, "boom", http.StatusInternalServerError)
 		case "/redirect":
 			http.Redirect(w, r, "/login", http.StatusTemporaryRedirect)
+		case "/gzip-404", "/br-404":
+			// An app that compresses its prerendered not-found page
+			// whatever the request asked for.
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("X-Nextjs-Prerender", "1")
+			w.Header().Set("Cache-Control", "s-maxage=31536000")
+			w.Header().Set("Etag", `"e404"`)
+			if r.URL.Path == "/br-404" {
+				w.Header().Set("Content-Encoding", "br")
+				w.WriteHeader(http.StatusNotFound)
+				io.WriteString(w, "\x1b<script src=/a.js></script>")
+				return
+			}
+			w.Header().Set("Content-Encoding", "gzip")
+			w.WriteHeader(http.StatusNotFound)
+			zw := gzip.NewWriter(w)
+			io.WriteString(zw, "<!DOCTYPE html><html><head><script src=\"/_next/static/chunks/a.js\" async=\"\"></script></head>"+
+				"<body><h1>not found</h1>"+strings.Repeat("<p>long enough for encode to compress</p>", 40)+
+				"<script>self.__next_f.push([1])</script></body></html>")
+			zw.Close()
 		case "/socket.io/":
 			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 			w.WriteHeader(http.StatusOK)
@@ -134,7 +155,9 @@ func TestHeadersOnEveryResponseThroughCaddy(t *testing.T) {
 		{"caddy 502, upstream down", "/down/x", nil, 502},
 		{"caddy 429 from a later handler", "/limited", nil, 429},
 		{"static file", "/static/app.css", nil, 200},
-		{"static 304", "/static/app.css", []string{"If-None-Match", etag}, 304},
+		// A browser says what it fetches; only requests that may be for a
+		// page (whose HTML carries a nonce) lose their validators.
+		{"static 304", "/static/app.css", []string{"If-None-Match", etag, "Sec-Fetch-Dest", "style"}, 304},
 		{"socket.io long poll", "/socket.io/", nil, 200},
 		{"gzip-encoded page", "/", []string{"Accept-Encoding", "gzip"}, 200},
 	} {
@@ -145,6 +168,52 @@ func TestHeadersOnEveryResponseThroughCaddy(t *testing.T) {
 		}
 		assertPolicyHeaders(t, tc.name, resp.Header)
 	}
+}
+
+// TestCompressedPagesThroughCaddy: HTML an app compresses on its own is
+// decoded, given the nonce and compressed again by encode; HTML in an
+// encoding the edge cannot decode is refused, never passed on un-nonced.
+func TestCompressedPagesThroughCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	e := startHeadersEdge(t)
+	nonceRE := regexp.MustCompile(`'nonce-([A-Za-z0-9_-]{22})'`)
+	for _, ae := range []string{"gzip", ""} {
+		hdr := []string{"Sec-Fetch-Dest", "document"}
+		if ae != "" {
+			hdr = append(hdr, "Accept-Encoding", ae)
+		}
+		resp := e.Get(t, "/gzip-404", hdr...)
+		var r io.Reader = resp.Body
+		if resp.Header.Get("Content-Encoding") != ae {
+			t.Fatalf("Accept-Encoding %q: Content-Encoding %q", ae, resp.Header.Get("Content-Encoding"))
+		}
+		if ae == "gzip" {
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = zr
+		}
+		body, _ := io.ReadAll(r)
+		m := nonceRE.FindStringSubmatch(resp.Header.Get("Content-Security-Policy"))
+		if resp.StatusCode != 404 || m == nil || strings.Count(string(body), `<script nonce="`+m[1]+`"`) != 2 || strings.Count(string(body), "<script") != 2 {
+			t.Fatalf("Accept-Encoding %q: %d, CSP nonce %v, body %q", ae, resp.StatusCode, m, body)
+		}
+		if resp.Header.Get("Etag") != "" || resp.Header.Get("Cache-Control") != "private, no-cache" {
+			t.Errorf("Accept-Encoding %q: cacheable nonce page: %v", ae, resp.Header)
+		}
+		assertPolicyHeaders(t, "decoded page", resp.Header)
+	}
+
+	resp := e.Get(t, "/br-404", "Sec-Fetch-Dest", "document")
+	var apiErr struct{ Code, Message, Error string }
+	edgetest.DecodeJSON(t, resp, &apiErr)
+	if resp.StatusCode != http.StatusBadGateway || apiErr.Code != "UPSTREAM_HTML_UNREADABLE" || apiErr.Error == "" {
+		t.Fatalf("brotli page: %d %+v, want the 502 refusal", resp.StatusCode, apiErr)
+	}
+	assertPolicyHeaders(t, "refusal", resp.Header)
 }
 
 func TestNonceReachesUpstreamThroughCaddy(t *testing.T) {

@@ -15,6 +15,8 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 //	                   the lockout
 //	ocomms_rate_limit  429s carry the security headers
 //	ocomms_audit       records what reached the app
+//	ocomms_error       (before respond) answers with the JSON error shape,
+//	                   in handle_errors or for unserved host names
 //
 // All orders are registered here, in one init, so their relative order does
 // not depend on file order.
@@ -23,4 +25,6 @@ func init() {
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_auth_guard", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_rate_limit", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_audit", httpcaddyfile.Before, "push")
+	// ocomms_error answers, like respond: last among the edge's handlers.
+	httpcaddyfile.RegisterDirectiveOrder("ocomms_error", httpcaddyfile.Before, "respond")
 }

@@ -77,6 +77,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 			skipped("upstreams", "no --admin address"),
 			skipped("audit queue", "no --admin address"),
 			skipped("reload sockets", "no --admin address"),
+			skipped("admin listeners", "no --admin address"),
 		}
 	}
 	var cfg struct {
@@ -109,6 +110,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 			skipped("upstreams", "admin API unreachable"),
 			skipped("audit queue", "admin API unreachable"),
 			skipped("reload sockets", "admin API unreachable"),
+			skipped("admin listeners", "admin API unreachable"),
 		}
 	}
 	issuers := map[string]bool{}
@@ -141,7 +143,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 		detail += "; certificates also loaded by " + strings.Join(loaders, ", ") + " (Caddy does not renew those)"
 	}
 	out := []Result{{Name: "admin api", Status: Pass, Detail: detail, Data: map[string]any{"issuers": list}}}
-	out = append(out, checkUpstreams(ctx, opts), checkAuditStats(ctx, opts), checkReloadSockets(opts))
+	out = append(out, checkUpstreams(ctx, opts), checkAuditStats(ctx, opts), checkReloadSockets(opts), checkAdminShared(ctx, opts))
 	return out
 }
 

@@ -60,7 +60,7 @@ func TestAuditStatsContract(t *testing.T) {
 
 func TestAdminChecks(t *testing.T) {
 	res := checkAdmin(context.Background(), Options{Admin: fakeAdmin(t, "")}.withDefaults())
-	if len(res) != 4 || res[0].Status != Pass || !strings.Contains(res[0].Detail, "acme https://acme-v02") || res[3].Name != "reload sockets" {
+	if len(res) != 5 || res[0].Status != Pass || !strings.Contains(res[0].Detail, "acme https://acme-v02") || res[3].Name != "reload sockets" {
 		t.Fatalf("admin: %+v", res)
 	}
 	if res[1].Status != Pass || !strings.Contains(res[1].Detail, "app:3000") {

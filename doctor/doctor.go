@@ -129,6 +129,10 @@ type Options struct {
 	PostgresURL string
 	// AppDatabaseURL is the OComms app's DATABASE_URL, checked for SEC-05.
 	AppDatabaseURL string
+	// UnlockURL is the page the lock answer offers a locked user, to check
+	// that it exists. Empty: every ocomms_auth_guard's unlock_url, read
+	// from the admin API's config.
+	UnlockURL string
 	// RootCAs verifies the site's and the databases' certificates. Nil
 	// means the system roots.
 	RootCAs *x509.CertPool
@@ -155,7 +159,7 @@ type Options struct {
 }
 
 // Groups are the names Options.Only accepts, in the order checks run.
-var Groups = []string{"redirect", "headers", "tls", "admin", "redis", "postgres", "app-db"}
+var Groups = []string{"redirect", "headers", "tls", "admin", "unlock", "redis", "postgres", "app-db"}
 
 // withDefaults fills in zero fields.
 func (o Options) withDefaults() Options {
@@ -249,6 +253,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if want("admin") {
 		add(checkAdmin(ctx, opts)...)
+	}
+	if want("unlock") {
+		add(checkUnlock(ctx, opts, s)...)
 	}
 	if want("redis") {
 		add(checkRedis(ctx, opts))

@@ -72,3 +72,44 @@ func BenchmarkInjector(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNotFoundPage is a prerendered 404 page (issue 13) through the
+// whole response path: Begin, the 404 status decided on, 64 KiB of HTML in
+// 4 KiB chunks rewritten, Close.
+func BenchmarkNotFoundPage(b *testing.B) {
+	benchmarkNoncePage(b, false)
+}
+
+// BenchmarkNotFoundPageGzip is the same page arriving gzip-compressed from
+// an app that compresses itself: gathered, decoded and rewritten.
+func BenchmarkNotFoundPageGzip(b *testing.B) {
+	benchmarkNoncePage(b, true)
+}
+
+func benchmarkNoncePage(b *testing.B, gz bool) {
+	p := mustBuild(b, mustPreset(b, "ocomms"))
+	page := []byte(strings.Repeat(`<div class="x"><p>Hello</p><script>self.__next_f.push([1,"abc"])</script><link rel="preload" href="/a.js" as="script"></div>`, 512))[:64<<10]
+	body := page
+	if gz {
+		body = compress(b, "gzip", page)
+	}
+	r := newRequest(b, "GET", "https://chat.example/nope")
+	w := &discardWriter{h: make(http.Header, 32)}
+	b.SetBytes(int64(len(page)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		clear(w.h)
+		rw := p.Begin(w, r)
+		w.h.Set("Content-Type", "text/html; charset=utf-8")
+		w.h.Set("X-Nextjs-Prerender", "1")
+		if gz {
+			w.h.Set("Content-Encoding", "gzip")
+		}
+		rw.WriteHeader(http.StatusNotFound)
+		for off := 0; off < len(body); off += 4096 {
+			rw.Write(body[off:min(off+4096, len(body))])
+		}
+		rw.Close()
+	}
+}

@@ -6,9 +6,11 @@ import (
 )
 
 // nonceInjector streams HTML through, adding nonce="…" right after the tag
-// name of every <script>, <style> and <link> start tag. Because the
-// attribute comes first, it wins over any stale nonce the markup carries
-// (HTML keeps the first of duplicate attributes).
+// name of every <script>, <style> and <link> start tag, and dropping any
+// nonce attribute the tag already carried. Dropping matters: a browser
+// treats an element with a duplicate attribute as not nonceable (CSP 3,
+// "is element nonceable"), and Next.js bakes the nonce of whichever
+// request triggered an ISR regeneration into the cached HTML.
 //
 // It tokenizes just enough HTML to do that safely: comments, quoted
 // attribute values and the raw text of script, style, textarea and title
@@ -33,6 +35,19 @@ type nonceInjector struct {
 	dashes   int
 	quote    byte
 	pendRaw  string // raw element entered when the current start tag closes
+	// nonceTag is set while reading the attributes of a tag that gets the
+	// nonce, whose stale nonce attribute is dropped.
+	nonceTag bool
+	// attrMatch counts how many bytes of the current attribute name match
+	// "nonce" so far; -1 once it cannot be nonce.
+	attrMatch int
+	// carry holds the start of an attribute name that was cut by the end
+	// of a chunk and may still turn out to be "nonce": written only once
+	// it is known not to be.
+	carry    [5]byte
+	carryLen int
+	// dropping is set while skipping a stale nonce attribute.
+	dropping bool
 }
 
 type injectState uint8
@@ -49,14 +64,26 @@ const (
 	sBogus
 	sRaw
 	sRawEndName
+	// Attribute states: names, values quoted or not, as HTML reads them.
+	sAttrName
+	sAfterAttrName
+	sBeforeAttrValue
+	sAttrUnquoted
 )
+
+const nonceAttrName = "nonce"
 
 func newNonceInjector(w io.Writer, nonce string) *nonceInjector {
 	return &nonceInjector{w: w, attr: []byte(` nonce="` + nonce + `"`)}
 }
 
 var (
-	rawTags   = map[string]string{"script": "</script", "style": "</style", "textarea": "</textarea", "title": "</title"}
+	// rawTags are the elements whose content HTML reads as text up to their
+	// end tag (noscript too: browsers run scripts).
+	rawTags = map[string]string{
+		"script": "</script", "style": "</style", "textarea": "</textarea", "title": "</title",
+		"xmp": "</xmp", "iframe": "</iframe", "noembed": "</noembed", "noframes": "</noframes", "noscript": "</noscript",
+	}
 	nonceTags = map[string]bool{"script": true, "style": true, "link": true}
 )
 
@@ -90,7 +117,8 @@ func (in *nonceInjector) Write(p []byte) (int, error) {
 				in.state = sData
 			}
 		case sTagName:
-			if isASCIILetter(c) || (c >= '0' && c <= '9') || c == '-' {
+			// As in HTML, a tag name runs to whitespace, '/' or '>'.
+			if !isHTMLSpace(c) && c != '/' && c != '>' {
 				in.pushName(c)
 				continue
 			}
@@ -102,17 +130,82 @@ func (in *nonceInjector) Write(p []byte) (int, error) {
 				start = i
 			}
 			in.pendRaw = ""
+			in.nonceTag = false
 			if !in.endTag {
 				in.pendRaw = rawTags[string(name)]
+				in.nonceTag = nonceTags[string(name)]
 			}
 			in.state = sAttrs
 			i-- // re-read the terminator in sAttrs
 		case sAttrs:
-			switch c {
-			case '"', '\'':
-				in.quote, in.state = c, sAttrQuoted
-			case '>':
+			switch {
+			case c == '>':
 				in.closeTag()
+			case isHTMLSpace(c) || c == '/':
+			default:
+				in.state, in.attrMatch = sAttrName, -1
+				if in.nonceTag {
+					// The name may be a stale nonce, to be dropped.
+					in.attrMatch = 0
+					if err := in.flushBefore(p, &start, i); err != nil {
+						return 0, err
+					}
+				}
+				i-- // read the first name byte in sAttrName
+			}
+		case sAttrName:
+			if isHTMLSpace(c) || c == '/' || c == '>' || c == '=' {
+				if in.attrMatch == len(nonceAttrName) {
+					in.dropping, in.carryLen = true, 0 // a stale nonce: skip it
+				} else if err := in.keepName(); err != nil {
+					return 0, err
+				}
+				switch {
+				case c == '=':
+					in.state = sBeforeAttrValue
+				case isHTMLSpace(c):
+					in.state = sAfterAttrName
+				default:
+					in.endAttr(&start, i)
+					in.state = sAttrs
+					i--
+				}
+				continue
+			}
+			if in.attrMatch >= 0 {
+				if in.attrMatch < len(nonceAttrName) && lower(c) == nonceAttrName[in.attrMatch] {
+					in.attrMatch++
+				} else if err := in.keepName(); err != nil {
+					return 0, err
+				}
+			}
+		case sAfterAttrName:
+			switch {
+			case isHTMLSpace(c):
+			case c == '=':
+				in.state = sBeforeAttrValue
+			default:
+				in.endAttr(&start, i)
+				in.state = sAttrs
+				i--
+			}
+		case sBeforeAttrValue:
+			switch {
+			case isHTMLSpace(c):
+			case c == '"' || c == '\'':
+				in.quote, in.state = c, sAttrQuoted
+			case c == '>':
+				in.endAttr(&start, i)
+				in.state = sAttrs
+				i--
+			default:
+				in.state = sAttrUnquoted
+			}
+		case sAttrUnquoted:
+			if isHTMLSpace(c) || c == '>' {
+				in.endAttr(&start, i)
+				in.state = sAttrs
+				i--
 			}
 		case sAttrQuoted:
 			j := bytes.IndexByte(p[i:], in.quote)
@@ -122,6 +215,7 @@ func (in *nonceInjector) Write(p []byte) (int, error) {
 			}
 			i += j
 			in.state = sAttrs
+			in.endAttr(&start, i+1)
 		case sMarkupOpen:
 			if c == '-' {
 				in.state = sMarkupDash
@@ -157,17 +251,83 @@ func (in *nonceInjector) Write(p []byte) (int, error) {
 			case '>':
 				in.state = sData
 			case ' ', '\t', '\n', '\f', '\r', '/':
-				in.state, in.pendRaw = sAttrs, ""
+				in.state, in.pendRaw, in.nonceTag = sAttrs, "", false
 			default:
 				in.state, in.rawMatch = sRaw, 0
 				i--
 			}
 		}
 	}
-	if _, err := in.write(p[start:], nil); err != nil {
-		return 0, err
+	end := len(p)
+	if in.state == sAttrName && in.attrMatch > 0 {
+		// The name so far may be "nonce": hold it for the next chunk.
+		n := in.attrMatch - in.carryLen // name bytes of this chunk
+		copy(in.carry[in.carryLen:], p[end-n:])
+		in.carryLen = in.attrMatch
+		end -= n
+	}
+	if !in.dropping {
+		if _, err := in.write(p[start:end], nil); err != nil {
+			return 0, err
+		}
 	}
 	return len(p), nil
+}
+
+// Close writes what is still held back when the body ends inside a tag: the
+// start of an attribute name that could have been "nonce".
+func (in *nonceInjector) Close() error {
+	if in.dropping {
+		return nil
+	}
+	return in.keepName()
+}
+
+// flushBefore writes the bytes of p before index i (the start of an
+// attribute name), so that the name can still be dropped.
+func (in *nonceInjector) flushBefore(p []byte, start *int, i int) error {
+	if _, err := in.write(p[*start:i], nil); err != nil {
+		return err
+	}
+	*start = i
+	return nil
+}
+
+// keepName marks the attribute name being read as not "nonce", writing
+// any part of it held back from the previous chunk.
+func (in *nonceInjector) keepName() error {
+	in.attrMatch = -1
+	if in.carryLen == 0 {
+		return nil
+	}
+	n := in.carryLen
+	in.carryLen = 0
+	// Byte by byte from a package table: slicing in.carry for the writer
+	// would move every injector to the heap, for a path that is rare
+	// (a name starting like "nonce" cut by a chunk boundary).
+	for _, c := range in.carry[:n] {
+		if _, err := in.w.Write(singleByte[c][:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// singleByte holds every byte value as a one-byte slice source.
+var singleByte = func() (t [256][1]byte) {
+	for i := range t {
+		t[i][0] = byte(i)
+	}
+	return t
+}()
+
+// endAttr ends the current attribute at index i of this chunk: when it was
+// a stale nonce being dropped, output resumes at i.
+func (in *nonceInjector) endAttr(start *int, i int) {
+	if in.dropping {
+		in.dropping = false
+		*start = i
+	}
 }
 
 func (in *nonceInjector) stepRaw(c byte) {
@@ -234,3 +394,12 @@ func (in *nonceInjector) write(a, b []byte) (int, error) {
 }
 
 func isASCIILetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
+
+func isHTMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

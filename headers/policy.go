@@ -23,7 +23,7 @@ type Policy struct {
 	removePrefixes  []string
 	reportPath      string
 	reports         *ReportCollector
-	injectSkipped   atomic.Uint64
+	injectRefused   atomic.Uint64
 	injectedReplies atomic.Uint64
 }
 
@@ -95,16 +95,18 @@ func (p *Policy) Reports() *ReportCollector { return p.reports }
 
 // Stats are counters of what the policy did to response bodies.
 type Stats struct {
-	// Injected counts HTML responses that got the nonce injected.
+	// Injected counts HTML responses that needed the nonce injected (any
+	// status, identity-encoded or decoded from gzip/deflate).
 	Injected uint64
-	// InjectSkipped counts responses that needed injection but arrived
-	// compressed from the upstream, so they were passed through unchanged.
-	InjectSkipped uint64
+	// InjectRefused counts those the edge replaced with a 502 because it
+	// could not read them (an encoding it does not decode, or too large
+	// once compressed): never passed on with scripts the policy blocks.
+	InjectRefused uint64
 }
 
 // Stats returns the policy's counters.
 func (p *Policy) Stats() Stats {
-	return Stats{Injected: p.injectedReplies.Load(), InjectSkipped: p.injectSkipped.Load()}
+	return Stats{Injected: p.injectedReplies.Load(), InjectRefused: p.injectRefused.Load()}
 }
 
 // Begin applies the policy to one request: it makes the nonce, replaces any
@@ -143,11 +145,19 @@ func (p *Policy) Begin(w http.ResponseWriter, r *http.Request) *ResponseWriter {
 	for i, name := range p.fieldNames {
 		rw.add(name, p.fieldValues[i])
 	}
-	if p.opts.Inject != InjectOff && isDocumentRequest(r) {
-		// The upstream must send HTML uncompressed for the nonce to be
-		// injected; Caddy's encode handler, which runs before this one,
-		// already chose the client's encoding and compresses our output.
-		r.Header.Del("Accept-Encoding")
+	if p.needsNonce && mayBeDocument(r) {
+		// A page answered here carries this request's nonce: a 304 would
+		// pair a body stored with another nonce with this policy, so the
+		// upstream must answer in full.
+		r.Header.Del("If-None-Match")
+		r.Header.Del("If-Modified-Since")
+		if p.opts.Inject != InjectOff {
+			// The upstream should send HTML uncompressed so the nonce can
+			// be injected while streaming; Caddy's encode, which runs
+			// before this handler, already chose the client's encoding and
+			// compresses our output. (HTML compressed anyway is decoded.)
+			r.Header.Del("Accept-Encoding")
+		}
 	}
 	rw.enforce(w.Header(), false)
 	return rw
@@ -167,13 +177,16 @@ func (p *Policy) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// isDocumentRequest reports whether r asks for an HTML document.
-func isDocumentRequest(r *http.Request) bool {
+// mayBeDocument reports whether the answer to r may be an HTML page. A
+// browser says what it fetches (Sec-Fetch-Dest); other clients are judged
+// by Accept, where none, */* and text/* may all yield HTML.
+func mayBeDocument(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
 	if dest := r.Header.Get("Sec-Fetch-Dest"); dest != "" {
 		return dest == "document" || dest == "iframe"
 	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
+	accept := r.Header.Get("Accept")
+	return accept == "" || strings.Contains(accept, "text/html") || strings.Contains(accept, "*/*") || strings.Contains(accept, "text/*")
 }

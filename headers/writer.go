@@ -21,6 +21,9 @@ type ResponseWriter struct {
 	wroteHeader bool
 	injector    *nonceInjector
 	holdback    *holdbackWriter
+	decoder     *heldBody // compressed HTML gathered until Close
+	status      int       // status held back with decoder
+	refused     bool      // upstream body replaced by a 502 refusal
 }
 
 // Nonce returns this response's CSP nonce ("" when the policy has none).
@@ -62,8 +65,9 @@ func (rw *ResponseWriter) enforce(h http.Header, scanPrefixes bool) {
 	}
 }
 
-// WriteHeader enforces the policy on the final header set and starts nonce
-// injection when the response is HTML that needs it.
+// WriteHeader enforces the policy on the final header set and, on HTML
+// that carries this request's nonce, makes the response private and starts
+// nonce injection when the response needs it (see nonceHTML).
 func (rw *ResponseWriter) WriteHeader(status int) {
 	if rw.wroteHeader {
 		rw.ResponseWriter.WriteHeader(status)
@@ -72,45 +76,17 @@ func (rw *ResponseWriter) WriteHeader(status int) {
 	h := rw.ResponseWriter.Header()
 	if status >= 200 || status == http.StatusSwitchingProtocols {
 		rw.wroteHeader = true
-		if rw.needsInjection(h, status) {
-			rw.startInjection(h)
-		}
 		if rw.policy.opts.HardenCookies {
 			hardenCookies(h, rw.tls)
+		}
+		if rw.nonce != "" && isHTML(h) && rw.nonceHTML(h, status) {
+			// The body is held until Close (compressed upstream HTML) or
+			// replaced by a refusal: the status is written later.
+			return
 		}
 	}
 	rw.enforce(h, true)
 	rw.ResponseWriter.WriteHeader(status)
-}
-
-func (rw *ResponseWriter) needsInjection(h http.Header, status int) bool {
-	mode := rw.policy.opts.Inject
-	if rw.nonce == "" || mode == InjectOff || status != http.StatusOK {
-		return false
-	}
-	if !strings.HasPrefix(strings.ToLower(h.Get("Content-Type")), "text/html") {
-		return false
-	}
-	if mode == InjectPrerendered && h.Get("X-Nextjs-Prerender") == "" {
-		return false
-	}
-	if ce := h.Get("Content-Encoding"); ce != "" && ce != "identity" {
-		rw.policy.injectSkipped.Add(1)
-		return false
-	}
-	return true
-}
-
-func (rw *ResponseWriter) startInjection(h http.Header) {
-	rw.holdback = &holdbackWriter{w: rw.ResponseWriter}
-	rw.injector = newNonceInjector(rw.holdback, rw.nonce)
-	rw.policy.injectedReplies.Add(1)
-	// The body changes per request: its length, validators and shared-cache
-	// lifetime no longer hold.
-	h.Del("Content-Length")
-	h.Del("Etag")
-	h.Del("Last-Modified")
-	h.Set("Cache-Control", "private, no-cache")
 }
 
 // Write writes body bytes, injecting the nonce when needed.
@@ -118,7 +94,13 @@ func (rw *ResponseWriter) Write(b []byte) (int, error) {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
-	if rw.injector != nil {
+	switch {
+	case rw.refused:
+		// A refusal was written in place of this body.
+		return len(b), nil
+	case rw.decoder != nil:
+		return rw.decoder.Write(b)
+	case rw.injector != nil:
 		return rw.injector.Write(b)
 	}
 	return rw.ResponseWriter.Write(b)
@@ -130,7 +112,7 @@ func (rw *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
-	if rf, ok := rw.ResponseWriter.(io.ReaderFrom); ok && rw.injector == nil {
+	if rf, ok := rw.ResponseWriter.(io.ReaderFrom); ok && rw.injector == nil && rw.decoder == nil {
 		return rf.ReadFrom(r)
 	}
 	return io.Copy(writerOnly{rw}, r)
@@ -142,17 +124,24 @@ func (rw *ResponseWriter) Flush() {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
-	if rw.holdback != nil && !rw.holdback.passed {
+	if rw.decoder != nil || (rw.holdback != nil && !rw.holdback.passed) {
 		return
 	}
 	_ = http.NewResponseController(rw.ResponseWriter).Flush()
 }
 
-// Close writes out any body bytes still held back. Call it once the next
-// handler has returned.
+// Close writes out any body bytes still held back: the rest of a rewritten
+// body, or the whole of a compressed one, decoded and rewritten. Call it
+// once the next handler has returned.
 func (rw *ResponseWriter) Close() error {
+	if rw.decoder != nil {
+		return rw.finishDecoded()
+	}
 	if rw.holdback == nil {
 		return nil
+	}
+	if err := rw.injector.Close(); err != nil {
+		return err
 	}
 	return rw.holdback.release()
 }

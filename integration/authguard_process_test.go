@@ -213,7 +213,7 @@ func TestAuthGuardLockoutCommand(t *testing.T) {
 	// Unlock by the key the list shows (an admin may know no email).
 	lockDemoUser(t, p)
 	lines := strings.Split(strings.TrimSpace(run("list", "--address", admin)), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 3 || !strings.HasPrefix(lines[2], "answered by edge ") {
 		t.Fatalf("list: %q", lines)
 	}
 	key := strings.Fields(lines[1])[0]

@@ -38,18 +38,25 @@ func startExample(t *testing.T, extraGlobals ...string) (*edgetest.Edge, *demoup
 	app := demoupstream.NewHandler(demoupstream.Options{})
 	up := httptest.NewServer(app)
 	t.Cleanup(up.Close)
+	return startExampleFor(t, strings.TrimPrefix(up.URL, "http://"), extraGlobals...), app
+}
+
+// startExampleFor runs Caddyfile.example in front of the upstream at
+// host:port, with test-only global options added.
+func startExampleFor(t *testing.T, upstream string, extraGlobals ...string) *edgetest.Edge {
+	t.Helper()
 	e := edgetest.New(t)
 	t.Setenv("OCOMMS_SITE", "localhost")
 	t.Setenv("OCOMMS_HTTP_PORT", strconv.Itoa(e.HTTPPort))
 	t.Setenv("OCOMMS_HTTPS_PORT", strconv.Itoa(e.HTTPSPort))
-	t.Setenv("OCOMMS_UPSTREAM", strings.TrimPrefix(up.URL, "http://"))
+	t.Setenv("OCOMMS_UPSTREAM", upstream)
 	globals := "\tadmin {ADMIN}\n\tstorage file_system {DIR}/storage\n"
 	for _, g := range extraGlobals {
 		globals += "\t" + g + "\n"
 	}
 	cfg := strings.Replace(exampleCaddyfile(t), "{\n", "{\n"+globals, 1)
 	e.Load(t, cfg)
-	return e, app
+	return e
 }
 
 var nonceRE = regexp.MustCompile(`'nonce-([A-Za-z0-9_-]+)'`)

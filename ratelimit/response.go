@@ -3,21 +3,15 @@ package ratelimit
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/apierror"
+	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 )
 
 // ceilSeconds rounds a wait up to whole seconds, at least 1: a client that
 // waits exactly Retry-After must be admitted.
-func ceilSeconds(d time.Duration) int64 {
-	s := int64((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
-	}
-	return s
-}
+func ceilSeconds(d time.Duration) int64 { return ratelimitfields.CeilSeconds(d) }
 
 // SetHeaders adds the IETF RateLimit-Policy and RateLimit fields
 // (draft-ietf-httpapi-ratelimit-headers) for every matching zone.
@@ -25,27 +19,17 @@ func (d *Decision) SetHeaders(h http.Header) {
 	if len(d.Zones) == 0 {
 		return
 	}
-	var policy, state strings.Builder
+	policies := make([]ratelimitfields.Policy, len(d.Zones))
 	for i, z := range d.Zones {
 		o := d.Outcomes[i]
-		if i > 0 {
-			policy.WriteString(", ")
-			state.WriteString(", ")
-		}
-		policy.WriteString(`"` + z.Name + `";q=` + strconv.FormatInt(z.Rate.Count, 10) +
-			`;w=` + strconv.FormatInt(int64(z.Rate.Period/time.Second), 10))
 		wait := o.ResetAfter
 		if !o.Allowed {
 			wait = o.RetryAfter
 		}
-		t := int64(0)
-		if wait > 0 {
-			t = ceilSeconds(wait)
-		}
-		state.WriteString(`"` + z.Name + `";r=` + strconv.FormatInt(o.Remaining, 10) + `;t=` + strconv.FormatInt(t, 10))
+		policies[i] = ratelimitfields.Policy{Name: z.Name, Quota: z.Rate.Count, Window: z.Rate.Period,
+			Remaining: o.Remaining, Reset: max(wait, 0)}
 	}
-	h.Set("RateLimit-Policy", policy.String())
-	h.Set("RateLimit", state.String())
+	ratelimitfields.Set(h, policies...)
 }
 
 // WriteDenied answers a refused request: 429 with Retry-After (whole

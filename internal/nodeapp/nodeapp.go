@@ -11,8 +11,6 @@ package nodeapp
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -65,15 +63,7 @@ type Options struct {
 // Start runs node in testapps/<name> and stops it when the test ends.
 func Start(t testing.TB, name string, opt Options) *App {
 	t.Helper()
-	dir := Dir(name)
-	node, err := exec.LookPath("node")
-	if err != nil {
-		edgetest.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-		edgetest.ServiceUnavailable(t, "npm packages of testapps/"+name,
-			fmt.Errorf("run `npm ci` in %s: %w", dir, err))
-	}
+	node, dir := installed(t, name)
 	port := edgetest.FreePort(t)
 	out := &lockedBuffer{}
 	cmd := exec.Command(node, opt.Args...)
