@@ -55,6 +55,16 @@ type RateLimit struct {
 	// shared limit. Default: 1 (the full limit on each instance).
 	Instances int `json:"instances,omitempty"`
 
+	// SyncInterval is how often approximate zones send the admissions
+	// they made locally to Redis, in one batch. Default: 50ms.
+	SyncInterval caddy.Duration `json:"sync_interval,omitempty"`
+
+	// OvershootBound is informational, written by the Caddyfile adapter:
+	// for each approximate zone, the most requests it may admit beyond
+	// its limit over any window across Instances instances sharing Redis
+	// (instances × lease). Exact zones have none. Provisioning ignores it.
+	OvershootBound map[string]int64 `json:"overshoot_bound,omitempty"`
+
 	limiter *ratelimit.Limiter
 	store   ratelimit.Store
 	cleanup []func()
@@ -84,6 +94,11 @@ type ZoneConfig struct {
 	CountStatus []int `json:"count_status,omitempty"`
 	// OnStoreError is local, allow or deny. Default: local.
 	OnStoreError string `json:"on_store_error,omitempty"`
+	// Mode is exact or approximate. Default: exact.
+	Mode string `json:"mode,omitempty"`
+	// Lease is an approximate zone's per-instance credit per key.
+	// Default: burst/20, at least 1.
+	Lease int64 `json:"lease,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -173,10 +188,15 @@ func (zc *ZoneConfig) zone(ctx caddy.Context) (ratelimit.Zone, error) {
 	if err != nil {
 		return ratelimit.Zone{}, fmt.Errorf("zone %s: %w", zc.Name, err)
 	}
+	mode, err := ratelimit.ParseMode(zc.Mode)
+	if err != nil {
+		return ratelimit.Zone{}, fmt.Errorf("zone %s: %w", zc.Name, err)
+	}
 	z := ratelimit.Zone{
 		Name: zc.Name, Rate: rate, Burst: zc.Burst, Key: zc.Key,
 		IPv4Prefix: zc.IPv4Prefix, IPv6Prefix: zc.IPv6Prefix,
 		CountStatus: zc.CountStatus, OnStoreError: policy,
+		Mode: mode, Lease: zc.Lease,
 	}
 	if zc.Burst < 0 {
 		return z, fmt.Errorf("zone %s: burst %d is below 1", zc.Name, zc.Burst)

@@ -130,7 +130,7 @@ func (l *Limiter) Decide(r *http.Request) (*Decision, error) {
 			continue
 		}
 		d.Zones = append(d.Zones, z)
-		d.checks = append(d.checks, Check{Zone: z.Name, Key: l.cfg.Hasher.Sum(z.Name, material...), Limit: z.limit()})
+		d.checks = append(d.checks, Check{Zone: z.Name, Key: l.cfg.Hasher.Sum(z.Name, material...), Limit: z.limit(), Lease: z.Lease})
 	}
 	if len(d.checks) == 0 {
 		return d, nil
