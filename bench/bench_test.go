@@ -103,7 +103,7 @@ func TestConfigsFollowTheModules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfgs) != 4 || strings.Contains(cfgs[2].site, "ocomms_auth_guard") || !strings.Contains(cfgs[2].site, "ocomms_rate_limit ocomms") {
+	if len(cfgs) != 5 || cfgs[4].site != "ocomms_rate_limit ocomms" || strings.Contains(cfgs[2].site, "ocomms_auth_guard") || !strings.Contains(cfgs[2].site, "ocomms_rate_limit ocomms") {
 		t.Fatalf("configs: %+v", cfgs)
 	}
 	mods["http.handlers.ocomms_auth_guard"], mods[auditModule] = true, true

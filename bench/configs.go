@@ -70,7 +70,7 @@ func stockHeaderBlock() (string, error) {
 	return b.String(), nil
 }
 
-// buildConfigs returns the four configurations for a binary's modules.
+// buildConfigs returns the configurations for a binary's modules.
 // redisURL and pgURL are empty when those services are not available.
 func buildConfigs(mods map[string]bool, redisURL, pgURL, auditDir string) ([]config, error) {
 	hdr, err := stockHeaderBlock()
@@ -109,6 +109,10 @@ func buildConfigs(mods map[string]bool, redisURL, pgURL, auditDir string) ([]con
 		}
 		shared += "\t}"
 		cfgs = append(cfgs, config{name: "edge+redis+pg", global: shared, site: edgeSite, modules: names, note: note})
+	}
+	if mods["http.handlers.ocomms_rate_limit"] {
+		cfgs = append(cfgs, config{name: "ratelimit", global: base + "\t}", site: "ocomms_rate_limit ocomms",
+			modules: []string{"ocomms_rate_limit"}, note: "the rate limiter alone, ocomms preset (memory)"})
 	}
 	return cfgs, nil
 }

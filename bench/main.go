@@ -205,5 +205,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		rep.flood[i] = flood(ctx, gens[i], bases[i], c.name+"-"+filepath.Base(dir), o.floodEmails, o.floodAttempts, o.concurrency)
 	}
 	logf("login flood done")
+	if redisURL != "" {
+		rep.lockout = measureLockout(ctx, redisURL, 2000)
+		logf("lockout sign-ins done")
+	}
 	return rep, nil
 }
