@@ -49,6 +49,8 @@ type config struct {
 	site    string // lines inside the site block before reverse_proxy
 	modules []string
 	note    string
+	// admin is the admin API's port (for /debug/pprof), 0 for none.
+	admin int
 }
 
 // stockHeaderBlock is a header directive setting what the ocomms preset
@@ -120,8 +122,12 @@ func buildConfigs(mods map[string]bool, redisURL, pgURL, auditDir string) ([]con
 // caddyfile renders a configuration listening on port in front of up.
 func (c config) caddyfile(port int, up string) string {
 	site := strings.ReplaceAll(c.site, "{UP}", up)
+	admin := "admin off"
+	if c.admin != 0 {
+		admin = fmt.Sprintf("admin 127.0.0.1:%d", c.admin)
+	}
 	return fmt.Sprintf(`{
-	admin off
+	%s
 	auto_https off
 	persist_config off
 	servers {
@@ -139,5 +145,5 @@ http://127.0.0.1:%d {
 		flush_interval -1
 	}
 }
-`, c.global, port, site, up)
+`, admin, c.global, port, site, up)
 }

@@ -27,6 +27,7 @@ type options struct {
 	root          string // the module's root directory
 	keep          bool   // keep the run directory (Caddyfiles, logs)
 	client        string // load generator: "raw" (minimal HTTP/1.1) or "nethttp"
+	pprofDir      string // write CPU profiles of the api scenario here
 }
 
 // defaults returns the options of a full run, or of -quick.
@@ -49,6 +50,7 @@ func main() {
 	flag.StringVar(&o.postgres, "postgres", o.postgres, "PostgreSQL to create the audit database on (edge+redis+pg)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the run directory with the Caddyfiles and logs")
 	flag.StringVar(&o.client, "client", o.client, `load generator: "raw" (a minimal HTTP/1.1 client, like wrk) or "nethttp" (Go's net/http client)`)
+	flag.StringVar(&o.pprofDir, "pprof", "", "write CPU profiles of every configuration under the api scenario to this directory (an extra unmeasured phase)")
 	out := flag.String("o", "", "also write the markdown report to this file")
 	flag.Parse()
 
@@ -113,7 +115,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir}
+	e := &env{dir: dir, admin: map[string]string{}}
 	defer func() {
 		e.close()
 		if o.keep {
@@ -152,6 +154,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	bases := make([]string, len(cfgs))
 	gens := make([]generator, len(cfgs))
 	for i, c := range cfgs {
+		if o.pprofDir != "" {
+			c.admin = -1 // a free port
+		}
 		if bases[i], err = e.startCaddy(c, up); err != nil {
 			return nil, err
 		}
@@ -167,6 +172,11 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			if w.ops == 0 || w.errs == w.ops {
 				return nil, fmt.Errorf("%s, %s: no successful response while warming up: %s", cfgs[i].name, sc.name, w.firstErr)
 			}
+		}
+	}
+	if o.pprofDir != "" {
+		if err := profileAll(ctx, o, e, cfgs, gens, bases, logf); err != nil {
+			return nil, err
 		}
 	}
 	for r := 0; r < o.rounds; r++ {

@@ -22,6 +22,8 @@ type env struct {
 	upBin    string
 	procs    []*proc
 	dropDB   func()
+	// admin maps a configuration to its admin API address (-pprof).
+	admin map[string]string
 }
 
 // proc is a started process; done receives its exit.
@@ -187,6 +189,11 @@ func (e *env) startCaddy(c config, up string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if c.admin == -1 {
+		if c.admin, err = freePort(); err != nil {
+			return "", err
+		}
+	}
 	dir := filepath.Join(e.dir, c.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -204,6 +211,9 @@ func (e *env) startCaddy(c config, up string) (string, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	if err := waitTCP(p, addr, 30*time.Second); err != nil {
 		return "", fmt.Errorf("%s: %w (see %s)", c.name, err, filepath.Join(e.dir, "caddy-"+c.name+".log"))
+	}
+	if c.admin > 0 {
+		e.admin[c.name] = "127.0.0.1:" + strconv.Itoa(c.admin)
 	}
 	return "http://" + addr, nil
 }
