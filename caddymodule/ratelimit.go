@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -67,9 +68,12 @@ type RateLimit struct {
 
 	limiter *ratelimit.Limiter
 	store   ratelimit.Store
-	cleanup []func()
-	logger  *zap.Logger
-	audit   auditlog.Emitter
+	// counters are each zone's decision counters (allowed, denied),
+	// looked up once at provisioning.
+	counters map[string]*[2]prometheus.Counter
+	cleanup  []func()
+	logger   *zap.Logger
+	audit    auditlog.Emitter
 }
 
 // ZoneConfig is one zone in JSON.
@@ -139,6 +143,13 @@ func (rl *RateLimit) Provision(ctx caddy.Context) error {
 	}, rl.store)
 	if err != nil {
 		return fmt.Errorf("ocomms_rate_limit: %w", err)
+	}
+	rl.counters = make(map[string]*[2]prometheus.Counter, len(zones))
+	for _, z := range zones {
+		rl.counters[z.Name] = &[2]prometheus.Counter{
+			rateLimitDecisions.WithLabelValues(z.Name, "allowed"),
+			rateLimitDecisions.WithLabelValues(z.Name, "denied"),
+		}
 	}
 	return nil
 }
@@ -223,15 +234,18 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if err != nil {
 		return caddyhttp.Error(http.StatusInternalServerError, err)
 	}
+	defer d.Release()
 	for i, z := range d.Zones {
-		outcome := "allowed"
+		outcome := 0 // allowed
 		if !d.Allowed {
-			outcome = "denied"
+			outcome = 1
 			if d.Outcomes[i].Allowed {
 				continue // not this zone's refusal
 			}
 		}
-		rateLimitDecisions.WithLabelValues(z.Name, outcome).Inc()
+		if c, ok := rl.counters[z.Name]; ok {
+			c[outcome].Inc()
+		}
 	}
 	if !d.Allowed {
 		rl.logDenied(r, d)
@@ -245,7 +259,7 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if !d.NeedsStatus() {
 		return next.ServeHTTP(w, r)
 	}
-	sw := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	sw := newStatusRecorder(w)
 	err = next.ServeHTTP(sw, r)
 	status := sw.status
 	if err != nil {
@@ -289,6 +303,14 @@ func (rl *RateLimit) Cleanup() error {
 type statusRecorder struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
+	rww    caddyhttp.ResponseWriterWrapper
+}
+
+// newStatusRecorder wraps w in one allocation.
+func newStatusRecorder(w http.ResponseWriter) *statusRecorder {
+	s := &statusRecorder{rww: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	s.ResponseWriterWrapper = &s.rww
+	return s
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -79,6 +80,25 @@ type Decision struct {
 	// for stores without a fallback.
 	Source Source
 	checks []Check
+
+	// Room for the usual number of matching zones, so that a decision
+	// costs no allocation beyond the Decision (none when Released).
+	zonesBuf    [inlineZones]*Zone
+	checksBuf   [inlineZones]Check
+	outcomesBuf [inlineZones]Outcome
+}
+
+// inlineZones is how many matching zones a Decision holds without
+// allocating: a sign-in matches three (IP, email, /api).
+const inlineZones = 4
+
+var decisionPool = sync.Pool{New: func() any { return new(Decision) }}
+
+// Release returns the decision to a pool for reuse. Call it once the
+// decision, its Zones and Outcomes are no longer used; optional.
+func (d *Decision) Release() {
+	*d = Decision{}
+	decisionPool.Put(d)
 }
 
 // sourcedStore is a store that falls back on failure and tells which store
@@ -104,8 +124,9 @@ func (d *Decision) RetryAfter() time.Duration {
 // once for all of them. A request no zone matches is allowed with no
 // store call. Reading a body-keyed field leaves r.Body byte-identical.
 func (l *Limiter) Decide(r *http.Request) (*Decision, error) {
-	d := &Decision{Allowed: true}
-	var parts [8][]byte
+	d := decisionPool.Get().(*Decision)
+	d.Allowed = true
+	d.Zones, d.checks = d.zonesBuf[:0], d.checksBuf[:0]
 	var body *bodyFields
 	clientIP := ""
 	for i := range l.zones {
@@ -125,17 +146,21 @@ func (l *Limiter) Decide(r *http.Request) (*Decision, error) {
 		if body == nil && z.needsBody() {
 			body = &bodyFields{max: l.cfg.MaxBody}
 		}
-		material, ok := z.keyMaterial(r, clientIP, body, parts[:0])
+		key, ok := z.key(l.cfg.Hasher, r, clientIP, body)
 		if !ok {
 			continue
 		}
 		d.Zones = append(d.Zones, z)
-		d.checks = append(d.checks, Check{Zone: z.Name, Key: l.cfg.Hasher.Sum(z.Name, material...), Limit: z.limit(), Lease: z.Lease})
+		d.checks = append(d.checks, Check{Zone: z.Name, Key: key, Limit: z.limit(), Lease: z.Lease})
 	}
 	if len(d.checks) == 0 {
 		return d, nil
 	}
-	d.Outcomes = make([]Outcome, len(d.checks))
+	if len(d.checks) <= inlineZones {
+		d.Outcomes = d.outcomesBuf[:len(d.checks)]
+	} else {
+		d.Outcomes = make([]Outcome, len(d.checks))
+	}
 	if ss, ok := l.store.(sourcedStore); ok {
 		d.Allowed, d.Source = ss.TakeWithSource(r.Context(), d.checks, d.Outcomes)
 	} else {

@@ -133,5 +133,6 @@ func BenchmarkDecideAPI(b *testing.B) {
 		if err != nil || !d.Allowed {
 			b.Fatal(d, err)
 		}
+		d.Release()
 	}
 }

@@ -238,3 +238,53 @@ func TestRedisApproximateOutageFallsBack(t *testing.T) {
 		t.Fatalf("breaker opened %d times, want 1", opened.Load())
 	}
 }
+
+// BenchmarkRedisTakeApproximate is one decision of an approximate zone on
+// a Redis store, one key per address as in the end-to-end benchmark: the
+// local path (the batches go out every 50ms in the background), against
+// the exact zone's script.
+func BenchmarkRedisTakeApproximate(b *testing.B) {
+	c := sharedRedis(b)
+	prefix := testPrefix(b, c)
+	for _, mode := range []string{"approximate", "exact"} {
+		b.Run(mode, func(b *testing.B) {
+			rs := NewRedisStore(c, RedisOptions{Prefix: prefix + mode + ":", Timeout: time.Second})
+			defer rs.Close()
+			out := make([]Outcome, 1)
+			checks := []Check{rlCheck("api", 0, 100*time.Millisecond, 200)}
+			if mode == "approximate" {
+				checks[0].Lease = 10
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				checks[0].Key[0], checks[0].Key[1], checks[0].Key[2] = byte(i), byte(i>>8), byte(i>>16)
+				if ok, err := rs.Take(context.Background(), checks, out); err != nil || !ok {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}
+
+// TestApproximateLocalDecisionAllocatesNothing: a decision within the
+// credit of a key already seen costs no allocation.
+func TestApproximateLocalDecisionAllocatesNothing(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: deadAddr(t)})
+	defer c.Close()
+	rs := NewRedisStore(c, RedisOptions{SyncInterval: time.Hour})
+	defer rs.Close()
+	checks := []Check{approxCheck("api", 1, time.Nanosecond, 1<<40, 1<<40)}
+	out := make([]Outcome, 1)
+	if ok, err := rs.Take(context.Background(), checks, out); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if ok, err := rs.Take(context.Background(), checks, out); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per local decision, want 0", allocs)
+	}
+}

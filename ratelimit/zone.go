@@ -131,6 +131,9 @@ func (z *Zone) validate() error {
 	if len(z.Key) == 0 {
 		return fmt.Errorf("zone %s: no key: say what to count by, e.g. key client_ip", z.Name)
 	}
+	if len(z.Key) > maxKeySources {
+		return fmt.Errorf("zone %s: %d key sources: at most %d", z.Name, len(z.Key), maxKeySources)
+	}
 	for _, k := range z.Key {
 		switch k.Kind {
 		case KeyClientIP:
