@@ -125,3 +125,22 @@ func TestConfigsFollowTheModules(t *testing.T) {
 		}
 	}
 }
+
+// TestProcCPU: the CPU time read from /proc grows while this process
+// works.
+func TestProcCPU(t *testing.T) {
+	pid := os.Getpid()
+	start := procCPU(pid)
+	if start <= 0 {
+		t.Skip("no /proc/<pid>/stat here")
+	}
+	x := 0
+	for i := 0; i < 1<<34 && procCPU(pid) < start+50*time.Millisecond; i++ {
+		for j := 0; j < 1<<16; j++ {
+			x += j ^ i
+		}
+	}
+	if got := procCPU(pid); got < start+50*time.Millisecond {
+		t.Fatalf("CPU time %v after busy work, started at %v (x=%d)", got, start, x)
+	}
+}

@@ -91,11 +91,16 @@ func (r *report) goalsTable(b *strings.Builder) {
 	}
 	b.WriteString("\n### Goals (issue 15), `GET /api/health` from a fresh client address per request\n\n")
 	b.WriteString("Ratios per round, median (min–max) over the rounds, both configurations measured in the same round.\n\n")
-	b.WriteString("| ratio | median (min–max) | goal | met |\n|---|---:|---:|---|\n")
+	b.WriteString("The CPU ratio is the same quotient of CPU time per request of the configurations' own processes (Caddy, plus redis-server for the Redis configuration; the shared upstream and the load generator are left out, which makes it stricter than a throughput ratio on a quiet machine). It does not depend on what else the machine runs, as throughput does.\n\n")
+	b.WriteString("| ratio | throughput, median (min–max) | CPU per request, whole run | goal | met (throughput) |\n|---|---:|---:|---:|---|\n")
 	for _, g := range goals {
 		n, d := idx(g.num), idx(g.den)
 		if n < 0 || d < 0 {
-			fmt.Fprintf(b, "| %s | not measured (no `%s` or `%s` configuration in this run) | ≥ %.2f | |\n", g.what, g.num, g.den, g.target)
+			missing := g.num
+			if n >= 0 {
+				missing = g.den
+			}
+			fmt.Fprintf(b, "| %s | not measured: no `%s` configuration in this run | | ≥ %.2f | |\n", g.what, missing, g.target)
 			continue
 		}
 		med, lo, hi := r.ratioBetween("api", n, d)
@@ -103,20 +108,26 @@ func (r *report) goalsTable(b *strings.Builder) {
 		if med < g.target {
 			met = fmt.Sprintf("no (%.0f%% short)", (g.target-med)/g.target*100)
 		}
-		fmt.Fprintf(b, "| %s | %.3f (%.3f–%.3f) | ≥ %.2f | %s |\n", g.what, med, lo, hi, g.target, met)
+		cpu := ""
+		tn, td := r.total["api"][n], r.total["api"][d]
+		if tn.ops > 0 && td.ops > 0 && tn.cpu > 0 {
+			pn, pd := tn.cpu/time.Duration(tn.ops), td.cpu/time.Duration(td.ops)
+			cpu = fmt.Sprintf("%.3f (%d ÷ %d µs)", float64(pd)/float64(pn), pd.Microseconds(), pn.Microseconds())
+		}
+		fmt.Fprintf(b, "| %s | %.3f (%.3f–%.3f) | %s | ≥ %.2f | %s |\n", g.what, med, lo, hi, cpu, g.target, met)
 	}
 	lk := r.lockout
 	switch {
 	case lk.err != "":
-		fmt.Fprintf(b, "| sign-in decision, Redis lockout store | error: %s | ≤ 2 round trips, p99 ≤ 0.5 ms | |\n", lk.err)
+		fmt.Fprintf(b, "| sign-in decision, Redis lockout store | error: %s | | ≤ 2 round trips, p99 ≤ 0.5 ms | |\n", lk.err)
 	case lk.signIns == 0:
-		b.WriteString("| sign-in decision, Redis lockout store | not measured (no redis-server) | ≤ 2 round trips, p99 ≤ 0.5 ms | |\n")
+		b.WriteString("| sign-in decision, Redis lockout store | not measured (no redis-server) | | ≤ 2 round trips, p99 ≤ 0.5 ms | |\n")
 	default:
 		met := "yes"
 		if lk.roundTrips > 2 || lk.p99 > 500*time.Microsecond {
 			met = "no"
 		}
-		fmt.Fprintf(b, "| sign-in decision (Begin + Settle), Redis lockout store, %d sign-ins | %.2f round trips, p50 %s ms, p99 %s ms | ≤ 2 round trips, p99 ≤ 0.5 ms | %s |\n",
+		fmt.Fprintf(b, "| sign-in decision (Begin + Settle), Redis lockout store, %d sign-ins | %.2f round trips, p50 %s ms, p99 %s ms | | ≤ 2 round trips, p99 ≤ 0.5 ms | %s |\n",
 			lk.signIns, lk.roundTrips, ms(lk.p50), ms(lk.p99), met)
 	}
 }

@@ -115,7 +115,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, admin: map[string]string{}}
+	e := &env{dir: dir, admin: map[string]string{}, pids: map[string]int{}}
 	defer func() {
 		e.close()
 		if o.keep {
@@ -186,7 +186,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
+				cpu0 := e.cpuOf(cfgs[i])
 				res := measure(ctx, gens[i], bases[i], sc, o.concurrency, o.duration)
+				res.cpu = e.cpuOf(cfgs[i]) - cpu0
 				rep.add(sc.name, i, r, res)
 			}
 		}
