@@ -21,8 +21,13 @@ import (
 // uncounted admissions; what it cannot see is the other instances'
 // uncounted admissions, at most Lease each. So over any window the zone
 // admits at most instances × Lease requests more than an exact zone would
-// (Zone.OvershootBound), and a single instance overshoots by at most Lease
-// only through clock error. Refusals are never looser than exact ones.
+// (Zone.OvershootBound), plus what the error of the clock offset (half a
+// round trip) is worth in emission intervals, nothing at the rates zones
+// use. The other way, an approximate zone can only be a little stricter
+// than the exact one: the view and the batches count a key's uncounted
+// admissions as if made at the moment of the decision or the batch, not
+// earlier, so a key whose budget was refilling meanwhile is charged up to
+// its uncounted admissions' worth of refill early.
 
 // approxShards is the number of independently locked shards of the
 // approximate table. A power of two.
