@@ -63,7 +63,7 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench 'HeadersVersus|RateLimitVersus|AuthGuardVersus' -benchtime 40x -count 3 ./caddymodule/
 	$(GO) test -run '^$$' -bench . -benchmem ./headers/
-	$(GO) test -run '^$$' -bench 'MemoryTake|MemoryBytesPerKey|RedisTake|DecideSignIn' -benchmem ./ratelimit/
+	$(GO) test -run '^$$' -bench 'MemoryTake|MemoryBytesPerKey|RedisTake|DecideSignIn|DecideAPI' -benchmem ./ratelimit/
 	$(GO) test -run '^$$' -bench 'RedisTakeConcurrent' -benchtime 3s ./ratelimit/
 	$(GO) test -run '^$$' -bench 'BenchmarkCheckPassword$$|ScoreLength|Blocklist' -benchtime 200x -benchmem ./authguard/
 	$(GO) test -run '^$$' -bench 'CheckPasswordConcurrent' -benchtime 4000x -count 2 ./authguard/
@@ -73,6 +73,8 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/
 	$(GO) test -run '^$$' -bench 'BenchmarkJSONLQuery' -benchtime 10x ./auditlog/
 	$(GO) test -run '^$$' -bench 'BenchmarkAuditNonAdmin' -benchtime 2000000x -benchmem -count 3 ./caddymodule/
+	# End to end, with the goals table of issue 15 (ratios and lockout round trips; about 10 minutes).
+	$(GO) run ./bench
 
 ## bench-postgres: the audit PostgreSQL sink: ingest (COPY vs one row per
 ## transaction), the chain read behind verify, and investigator queries

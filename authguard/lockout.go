@@ -71,7 +71,9 @@ type lockTicket struct {
 	device  string // device record key (trusted)
 	ip      string // IP record key, when a spray slot is held
 	nonce   string // recovery record key (recovery)
-	settled atomic.Bool
+	// ipSettled is set once Settle updated the IP with the account.
+	ipSettled bool
+	settled   atomic.Bool
 }
 
 // Begin implements LockoutEngine. A store error refuses the attempt and
@@ -102,6 +104,18 @@ func (l *Lockout) Begin(ctx context.Context, a SignInAttempt) (Admission, error)
 	// Untrusted: the IP's spray budget first.
 	t.kind = kindUntrusted
 	t.ip = ipRecKey(l.keys.ipKey(a.IP))
+	var nonce string
+	var nonceExp time.Time
+	if a.RecoveryCookie != "" {
+		if n, exp, ok := parseRecoveryCookie(l.keys.recovery, a.RecoveryCookie, now); ok {
+			nonce, nonceExp = n, exp
+		}
+	}
+	if m, ok := l.o.Store.(MultiLockStore); ok {
+		if adm, done, err := l.beginTogether(ctx, m, a, t, nonce, nonceExp); done {
+			return adm, err
+		}
+	}
 	var sd sprayDecision
 	err = l.o.Store.Update(ctx, t.ip, func(now time.Time, cur []byte) ([]byte, time.Duration) {
 		r := decode[ipRec](cur)
@@ -117,18 +131,54 @@ func (l *Lockout) Begin(ctx context.Context, a SignInAttempt) (Admission, error)
 		l.emitRefused(a, t, adm)
 		return adm, nil
 	}
-	var nonce string
-	var nonceExp time.Time
-	if a.RecoveryCookie != "" {
-		if n, exp, ok := parseRecoveryCookie(l.keys.recovery, a.RecoveryCookie, now); ok {
-			nonce, nonceExp = n, exp
-		}
-	}
 	adm, err := l.beginAccount(ctx, a, t, nonce, nonceExp)
 	if err != nil || !adm.Admit {
 		l.releaseIP(ctx, t)
 	}
 	return adm, err
+}
+
+// beginTogether is the untrusted Begin in one atomic update of the IP and
+// account records (one round trip on Redis): the spray decision, then,
+// when it admits, the account's. A refused attempt leaves no reservation
+// on the IP, as releaseIP would. done is false when the store cannot
+// update both together; nothing was done then.
+func (l *Lockout) beginTogether(ctx context.Context, m MultiLockStore, a SignInAttempt, t *lockTicket, nonce string, nonceExp time.Time) (adm Admission, done bool, err error) {
+	var sd sprayDecision
+	var d acctDecision
+	ok, err := m.UpdateMulti(ctx, []string{t.ip, t.acct}, func(now time.Time, cur [][]byte) ([][]byte, []time.Duration) {
+		next, ttl := []([]byte){nil, cur[1]}, []time.Duration{0, 0}
+		ip := decode[ipRec](cur[0])
+		sd = ip.begin(&l.o, ms(now), t.id, sprayAccount(t.acctHex))
+		d = acctDecision{}
+		if sd.admit {
+			r := decode[acctRec](cur[1])
+			d = r.begin(&l.o, ms(now), t.id, nonce != "")
+			next[1], ttl[1] = r.save(&l.o, ms(now))
+			if !d.admit && !d.recovery {
+				ip.Q, _ = dropResv(ip.Q, t.id)
+			}
+		}
+		next[0], ttl[0] = ip.save(&l.o, ms(now))
+		return next, ttl
+	})
+	if !ok {
+		return Admission{}, false, nil
+	}
+	if err != nil {
+		return Admission{}, true, fmt.Errorf("lockout: spray control and account state: %w", err)
+	}
+	if !sd.admit {
+		adm := Admission{Reason: ReasonSpray, RetryAfter: sd.retryAfter}
+		adm.Limit = l.limit(kindUntrusted, adm)
+		l.emitRefused(a, t, adm)
+		return adm, true, nil
+	}
+	adm, err = l.afterAccountBegin(ctx, a, t, d, nonce, nonceExp)
+	if d.recovery && (err != nil || !adm.Admit) {
+		l.releaseIP(ctx, t)
+	}
+	return adm, true, err
 }
 
 // beginDevice runs the trusted path; revoked reports a cookie that hit
@@ -168,6 +218,12 @@ func (l *Lockout) beginAccount(ctx context.Context, a SignInAttempt, t *lockTick
 	if err != nil {
 		return Admission{}, fmt.Errorf("lockout: account state: %w", err)
 	}
+	return l.afterAccountBegin(ctx, a, t, d, nonce, nonceExp)
+}
+
+// afterAccountBegin acts on the account's Begin decision: the admission,
+// or the recovery cookie when the account refuses, or the refusal.
+func (l *Lockout) afterAccountBegin(ctx context.Context, a SignInAttempt, t *lockTicket, d acctDecision, nonce string, nonceExp time.Time) (Admission, error) {
 	if d.expired {
 		l.emitUnlocked(a, t, "expiry")
 	}
@@ -250,11 +306,28 @@ func (l *Lockout) Settle(ctx context.Context, a SignInAttempt, adm Admission, ou
 	case kindTrusted:
 		var locked bool
 		var until int64
-		err := l.o.Store.Update(ctx, t.device, func(now time.Time, cur []byte) ([]byte, time.Duration) {
+		settle := func(now time.Time, cur []byte) ([]byte, time.Duration) {
 			r := decode[devRec](cur)
 			locked, until, st.Failures = r.settle(&l.o, ms(now), t.id, out)
 			return r.save(&l.o, ms(now))
-		})
+		}
+		// On a success, the account record is read too (same slot: one
+		// round trip when the store updates records together).
+		var acct acctRec
+		var acctNow time.Time
+		acctRead := false
+		var err error
+		if m, ok := l.o.Store.(MultiLockStore); ok && out == OutcomeSuccess {
+			acctRead, err = m.UpdateMulti(ctx, []string{t.device, t.acct}, func(now time.Time, cur [][]byte) ([][]byte, []time.Duration) {
+				next, ttl := make([][]byte, 2), make([]time.Duration, 2)
+				next[0], ttl[0] = settle(now, cur[0])
+				acct, acctNow, next[1] = decode[acctRec](cur[1]), now, cur[1]
+				return next, ttl
+			})
+		}
+		if !acctRead {
+			err = l.o.Store.Update(ctx, t.device, settle)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("lockout: device state: %w", err))
 			break
@@ -267,23 +340,19 @@ func (l *Lockout) Settle(ctx context.Context, a SignInAttempt, adm Admission, ou
 			// The user got in on a trusted device; report it when the
 			// untrusted lock is in force (it stays: clearing it would hand
 			// an attacker fresh guesses at every sign-in of the victim).
-			var r acctRec
-			var now time.Time
-			err := l.o.Store.Update(ctx, t.acct, func(n time.Time, cur []byte) ([]byte, time.Duration) {
-				r, now = decode[acctRec](cur), n
-				return cur, 0
-			})
-			if err == nil && (r.Hard || ms(now) < r.LU) {
+			if !acctRead {
+				err = l.o.Store.Update(ctx, t.acct, func(n time.Time, cur []byte) ([]byte, time.Duration) {
+					acct, acctNow = decode[acctRec](cur), n
+					return cur, 0
+				})
+			}
+			if err == nil && (acct.Hard || ms(acctNow) < acct.LU) {
 				l.emitUnlocked(a, t, "device")
 			}
 		}
 	default:
 		var s acctSettled
-		err := l.o.Store.Update(ctx, t.acct, func(now time.Time, cur []byte) ([]byte, time.Duration) {
-			r := decode[acctRec](cur)
-			s = r.settle(&l.o, ms(now), t.id, out, t.kind == kindRecovery)
-			return r.save(&l.o, ms(now))
-		})
+		err := l.settleAccount(ctx, t, out, &s)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("lockout: account state: %w", err))
 			break
@@ -310,17 +379,45 @@ func (l *Lockout) Settle(ctx context.Context, a SignInAttempt, adm Admission, ou
 			errs = append(errs, fmt.Errorf("lockout: recovery cookie: %w", err))
 		}
 	}
-	if t.ip != "" {
-		acct := sprayAccount(t.acctHex)
+	if t.ip != "" && !t.ipSettled {
 		if err := l.o.Store.Update(ctx, t.ip, func(now time.Time, cur []byte) ([]byte, time.Duration) {
 			r := decode[ipRec](cur)
-			r.settle(&l.o, ms(now), t.id, acct, out)
+			r.settle(&l.o, ms(now), t.id, sprayAccount(t.acctHex), out)
 			return r.save(&l.o, ms(now))
 		}); err != nil {
 			errs = append(errs, fmt.Errorf("lockout: spray control: %w", err))
 		}
 	}
 	return st, errors.Join(errs...)
+}
+
+// settleAccount settles the account (or session) record and, in the same
+// atomic update when the store can (one round trip on Redis), the IP's
+// spray record; t.ipSettled reports that the IP was done.
+func (l *Lockout) settleAccount(ctx context.Context, t *lockTicket, out AttemptOutcome, s *acctSettled) error {
+	settle := func(now time.Time, cur []byte) ([]byte, time.Duration) {
+		r := decode[acctRec](cur)
+		*s = r.settle(&l.o, ms(now), t.id, out, t.kind == kindRecovery)
+		return r.save(&l.o, ms(now))
+	}
+	if m, ok := l.o.Store.(MultiLockStore); ok && t.ip != "" {
+		ok, err := m.UpdateMulti(ctx, []string{t.acct, t.ip}, func(now time.Time, cur [][]byte) ([][]byte, []time.Duration) {
+			next, ttl := make([][]byte, 2), make([]time.Duration, 2)
+			next[0], ttl[0] = settle(now, cur[0])
+			ip := decode[ipRec](cur[1])
+			ip.settle(&l.o, ms(now), t.id, sprayAccount(t.acctHex), out)
+			next[1], ttl[1] = ip.save(&l.o, ms(now))
+			return next, ttl
+		})
+		if ok {
+			t.ipSettled = true
+			if err != nil {
+				return fmt.Errorf("%w (spray control too)", err)
+			}
+			return nil
+		}
+	}
+	return l.o.Store.Update(ctx, t.acct, settle)
 }
 
 // GrantRecovery implements LockoutEngine.

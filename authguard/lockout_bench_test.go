@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 )
@@ -21,10 +22,17 @@ func benchBeginSettle(b *testing.B, store LockStore, out AttemptOutcome) {
 	for i := range emails {
 		emails[i] = fmt.Sprintf("bench%d@example.com", i)
 	}
+	rs, _ := store.(*RedisLockStore)
+	var scripts0 int64
+	if rs != nil {
+		scripts0 = rs.Scripts()
+	}
+	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		a := SignInAttempt{Email: emails[i%len(emails)], IP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})}
+		start := time.Now()
 		adm, err := l.Begin(ctx, a)
 		if err != nil {
 			b.Fatal(err)
@@ -34,7 +42,16 @@ func benchBeginSettle(b *testing.B, store LockStore, out AttemptOutcome) {
 				b.Fatal(err)
 			}
 		}
+		lat = append(lat, time.Since(start))
 	}
+	b.StopTimer()
+	if rs != nil {
+		// Round trips: every store call is one script.
+		b.ReportMetric(float64(rs.Scripts()-scripts0)/float64(b.N), "round-trips/op")
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
 
 var benchOutcomes = []struct {

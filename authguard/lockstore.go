@@ -27,6 +27,24 @@ type LockStore interface {
 	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
 }
 
+// MultiLockStore is a LockStore that can also update several records in
+// one atomic step: the lockout then reads and writes the IP and account
+// records of a sign-in together, one round trip per phase on Redis.
+type MultiLockStore interface {
+	LockStore
+	// UpdateMulti is Update over several keys at once: fn sees every
+	// current value (nil when absent) and returns the next value and TTL
+	// of each, all applied atomically. It reports false, having done
+	// nothing, when the store cannot update these keys together (Redis
+	// Cluster keys in different hash slots); the caller then updates them
+	// one by one.
+	UpdateMulti(ctx context.Context, keys []string, fn MultiUpdateFunc) (bool, error)
+}
+
+// MultiUpdateFunc computes several records' next values from their
+// current ones; next and ttl have one element per key.
+type MultiUpdateFunc func(now time.Time, cur [][]byte) (next [][]byte, ttl []time.Duration)
+
 // UpdateFunc computes a record's next value from its current one.
 type UpdateFunc func(now time.Time, cur []byte) (next []byte, ttl time.Duration)
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -61,45 +62,76 @@ func NewMemoryLockStore(o MemoryLockStoreOptions) *MemoryLockStore {
 	return s
 }
 
-func (s *MemoryLockStore) shard(key string) *memShard {
-	return &s.shards[maphash.String(s.seed, key)%memShards]
+func (s *MemoryLockStore) shard(key string) *memShard { return &s.shards[s.shardIndex(key)] }
+
+func (s *MemoryLockStore) shardIndex(key string) int {
+	return int(maphash.String(s.seed, key) % memShards)
 }
 
 // Update implements LockStore. fn runs under the shard's lock, once.
 func (s *MemoryLockStore) Update(ctx context.Context, key string, fn UpdateFunc) error {
+	_, err := s.UpdateMulti(ctx, []string{key}, func(now time.Time, cur [][]byte) ([][]byte, []time.Duration) {
+		next, ttl := fn(now, cur[0])
+		return [][]byte{next}, []time.Duration{ttl}
+	})
+	return err
+}
+
+// UpdateMulti implements MultiLockStore: fn runs once, under the locks of
+// the keys' shards (taken in shard order).
+func (s *MemoryLockStore) UpdateMulti(ctx context.Context, keys []string, fn MultiUpdateFunc) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return true, err
 	}
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
+	shards := make([]int, 0, len(keys))
+	for _, k := range keys {
+		if i := s.shardIndex(k); !slices.Contains(shards, i) {
+			shards = append(shards, i)
+		}
+	}
+	slices.Sort(shards)
+	for _, i := range shards {
+		s.shards[i].mu.Lock()
+	}
+	defer func() {
+		for _, i := range shards {
+			s.shards[i].mu.Unlock()
+		}
+	}()
 	now := s.clock()
-	e, ok := sh.m[key]
-	if ok && !e.exp.IsZero() && !now.Before(e.exp) {
-		delete(sh.m, key)
-		ok = false
-	}
-	var cur []byte
-	if ok {
-		cur = e.val
+	cur := make([][]byte, len(keys))
+	present := make([]bool, len(keys))
+	for j, key := range keys {
+		sh := s.shard(key)
+		e, ok := sh.m[key]
+		if ok && !e.exp.IsZero() && !now.Before(e.exp) {
+			delete(sh.m, key)
+			ok = false
+		}
+		if ok {
+			cur[j], present[j] = e.val, true
+		}
 	}
 	next, ttl := fn(now, cur)
-	if next == nil {
-		delete(sh.m, key)
-		return nil
+	for j, key := range keys {
+		sh := s.shard(key)
+		if next[j] == nil {
+			delete(sh.m, key)
+			continue
+		}
+		if present[j] && bytes.Equal(next[j], cur[j]) {
+			continue
+		}
+		if _, ok := sh.m[key]; !ok && len(sh.m) >= s.perShard {
+			sh.evict(now)
+		}
+		ne := memEntry{val: append([]byte(nil), next[j]...)}
+		if ttl[j] > 0 {
+			ne.exp = now.Add(ttl[j])
+		}
+		sh.m[key] = ne
 	}
-	if ok && bytes.Equal(next, cur) {
-		return nil
-	}
-	if !ok && len(sh.m) >= s.perShard {
-		sh.evict(now)
-	}
-	ne := memEntry{val: append([]byte(nil), next...)}
-	if ttl > 0 {
-		ne.exp = now.Add(ttl)
-	}
-	sh.m[key] = ne
-	return nil
+	return true, nil
 }
 
 // evict drops expired records met in a short walk, or else the sampled

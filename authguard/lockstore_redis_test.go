@@ -216,3 +216,56 @@ func TestRedisLockStoreTwoInstancesBurst(t *testing.T) {
 		t.Fatalf("%d admitted across two instances, want %d", admitted, DefaultFreeFailures)
 	}
 }
+
+// TestRedisLockStoreTwoScriptsPerSignIn counts the scripts (round trips)
+// of sign-ins on standalone Redis: one at Begin, one at Settle, for a new
+// account and IP and for known ones; an instance that has not seen the
+// records pays one more at Begin; the cluster, whose IP and account
+// records live in different slots, one per record.
+func TestRedisLockStoreTwoScriptsPerSignIn(t *testing.T) {
+	c := sharedRedis(t)
+	prefix := testPrefix(t, c)
+	store := NewRedisLockStore(c, RedisLockStoreOptions{Prefix: prefix})
+	l, err := NewLockout(LockoutOptions{Secret: testSecret, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	signIn := func(l *Lockout, s *RedisLockStore, a SignInAttempt, out AttemptOutcome) int64 {
+		t.Helper()
+		before := s.Scripts()
+		adm, err := l.Begin(ctx, a)
+		if err != nil || !adm.Admit {
+			t.Fatalf("begin: %+v %v", adm, err)
+		}
+		if _, err := l.Settle(ctx, a, adm, out); err != nil {
+			t.Fatalf("settle: %v", err)
+		}
+		return s.Scripts() - before
+	}
+	a := SignInAttempt{Email: "trips@example.com", IP: ipA}
+	for i, out := range []AttemptOutcome{OutcomeFailure, OutcomeFailure, OutcomeNotCounted, OutcomeSuccess} {
+		if n := signIn(l, store, a, out); n != 2 {
+			t.Fatalf("sign-in %d (%v): %d scripts, want 2", i, out, n)
+		}
+	}
+	// The records hold what the engine wrote: another engine on a fresh
+	// store (another instance) sees the two failures were cleared by the
+	// success, after one extra script to learn the records.
+	other := NewRedisLockStore(c, RedisLockStoreOptions{Prefix: prefix})
+	l2, _ := NewLockout(LockoutOptions{Secret: testSecret, Store: other})
+	if n := signIn(l2, other, a, OutcomeFailure); n != 3 {
+		t.Fatalf("first sign-in on a second instance: %d scripts, want 3", n)
+	}
+	// The first instance's view is stale now: one conflict, then back to 2.
+	if n := signIn(l, store, a, OutcomeFailure); n != 3 {
+		t.Fatalf("after another instance wrote: %d scripts, want 3", n)
+	}
+	if n := signIn(l, store, a, OutcomeFailure); n != 2 {
+		t.Fatalf("steady again: %d scripts, want 2", n)
+	}
+	list, err := l.List(ctx)
+	if err != nil || len(list) != 1 || list[0].Failures != 3 {
+		t.Fatalf("list: %+v %v, want one account with 3 failures", list, err)
+	}
+}

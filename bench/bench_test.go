@@ -103,7 +103,7 @@ func TestConfigsFollowTheModules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfgs) != 4 || strings.Contains(cfgs[2].site, "ocomms_auth_guard") || !strings.Contains(cfgs[2].site, "ocomms_rate_limit ocomms") {
+	if len(cfgs) != 5 || cfgs[4].site != "ocomms_rate_limit ocomms" || strings.Contains(cfgs[2].site, "ocomms_auth_guard") || !strings.Contains(cfgs[2].site, "ocomms_rate_limit ocomms") {
 		t.Fatalf("configs: %+v", cfgs)
 	}
 	mods["http.handlers.ocomms_auth_guard"], mods[auditModule] = true, true
@@ -123,5 +123,24 @@ func TestConfigsFollowTheModules(t *testing.T) {
 		if _, err := edgetest.AdaptRaw(c.caddyfile(8080, "127.0.0.1:3000")); err != nil {
 			t.Errorf("%s does not adapt: %v", c.name, err)
 		}
+	}
+}
+
+// TestProcCPU: the CPU time read from /proc grows while this process
+// works.
+func TestProcCPU(t *testing.T) {
+	pid := os.Getpid()
+	start := procCPU(pid)
+	if start <= 0 {
+		t.Skip("no /proc/<pid>/stat here")
+	}
+	x := 0
+	for i := 0; i < 1<<34 && procCPU(pid) < start+50*time.Millisecond; i++ {
+		for j := 0; j < 1<<16; j++ {
+			x += j ^ i
+		}
+	}
+	if got := procCPU(pid); got < start+50*time.Millisecond {
+		t.Fatalf("CPU time %v after busy work, started at %v (x=%d)", got, start, x)
 	}
 }

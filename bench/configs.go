@@ -49,6 +49,8 @@ type config struct {
 	site    string // lines inside the site block before reverse_proxy
 	modules []string
 	note    string
+	// admin is the admin API's port (for /debug/pprof), 0 for none.
+	admin int
 }
 
 // stockHeaderBlock is a header directive setting what the ocomms preset
@@ -70,7 +72,7 @@ func stockHeaderBlock() (string, error) {
 	return b.String(), nil
 }
 
-// buildConfigs returns the four configurations for a binary's modules.
+// buildConfigs returns the configurations for a binary's modules.
 // redisURL and pgURL are empty when those services are not available.
 func buildConfigs(mods map[string]bool, redisURL, pgURL, auditDir string) ([]config, error) {
 	hdr, err := stockHeaderBlock()
@@ -110,14 +112,22 @@ func buildConfigs(mods map[string]bool, redisURL, pgURL, auditDir string) ([]con
 		shared += "\t}"
 		cfgs = append(cfgs, config{name: "edge+redis+pg", global: shared, site: edgeSite, modules: names, note: note})
 	}
+	if mods["http.handlers.ocomms_rate_limit"] {
+		cfgs = append(cfgs, config{name: "ratelimit", global: base + "\t}", site: "ocomms_rate_limit ocomms",
+			modules: []string{"ocomms_rate_limit"}, note: "the rate limiter alone, ocomms preset (memory)"})
+	}
 	return cfgs, nil
 }
 
 // caddyfile renders a configuration listening on port in front of up.
 func (c config) caddyfile(port int, up string) string {
 	site := strings.ReplaceAll(c.site, "{UP}", up)
+	admin := "admin off"
+	if c.admin != 0 {
+		admin = fmt.Sprintf("admin 127.0.0.1:%d", c.admin)
+	}
 	return fmt.Sprintf(`{
-	admin off
+	%s
 	auto_https off
 	persist_config off
 	servers {
@@ -135,5 +145,5 @@ http://127.0.0.1:%d {
 		flush_interval -1
 	}
 }
-`, c.global, port, site, up)
+`, admin, c.global, port, site, up)
 }

@@ -23,11 +23,15 @@ type result struct {
 	statuses map[int]int
 	codes    map[string]int // "status CODE" of JSON error bodies (login flood)
 	firstErr string
+	// cpu is the CPU time the configuration's processes (Caddy, and
+	// redis-server where used) spent during the measurement.
+	cpu time.Duration
 }
 
 // merge adds another measurement's figures.
 func (r *result) merge(o result) {
 	r.ops += o.ops
+	r.cpu += o.cpu
 	r.errs += o.errs
 	r.dur += o.dur
 	r.lat = append(r.lat, o.lat...)

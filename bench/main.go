@@ -27,6 +27,7 @@ type options struct {
 	root          string // the module's root directory
 	keep          bool   // keep the run directory (Caddyfiles, logs)
 	client        string // load generator: "raw" (minimal HTTP/1.1) or "nethttp"
+	pprofDir      string // write CPU profiles of the api scenario here
 }
 
 // defaults returns the options of a full run, or of -quick.
@@ -49,6 +50,7 @@ func main() {
 	flag.StringVar(&o.postgres, "postgres", o.postgres, "PostgreSQL to create the audit database on (edge+redis+pg)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the run directory with the Caddyfiles and logs")
 	flag.StringVar(&o.client, "client", o.client, `load generator: "raw" (a minimal HTTP/1.1 client, like wrk) or "nethttp" (Go's net/http client)`)
+	flag.StringVar(&o.pprofDir, "pprof", "", "write CPU profiles of every configuration under the api scenario to this directory (an extra unmeasured phase)")
 	out := flag.String("o", "", "also write the markdown report to this file")
 	flag.Parse()
 
@@ -113,7 +115,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir}
+	e := &env{dir: dir, admin: map[string]string{}, pids: map[string]int{}}
 	defer func() {
 		e.close()
 		if o.keep {
@@ -152,6 +154,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	bases := make([]string, len(cfgs))
 	gens := make([]generator, len(cfgs))
 	for i, c := range cfgs {
+		if o.pprofDir != "" {
+			c.admin = -1 // a free port
+		}
 		if bases[i], err = e.startCaddy(c, up); err != nil {
 			return nil, err
 		}
@@ -169,6 +174,11 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 			}
 		}
 	}
+	if o.pprofDir != "" {
+		if err := profileAll(ctx, o, e, cfgs, gens, bases, logf); err != nil {
+			return nil, err
+		}
+	}
 	for r := 0; r < o.rounds; r++ {
 		for si, sc := range scenarios {
 			for k := range cfgs {
@@ -176,7 +186,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
+				cpu0 := e.cpuOf(cfgs[i])
 				res := measure(ctx, gens[i], bases[i], sc, o.concurrency, o.duration)
+				res.cpu = e.cpuOf(cfgs[i]) - cpu0
 				rep.add(sc.name, i, r, res)
 			}
 		}
@@ -205,5 +217,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 		rep.flood[i] = flood(ctx, gens[i], bases[i], c.name+"-"+filepath.Base(dir), o.floodEmails, o.floodAttempts, o.concurrency)
 	}
 	logf("login flood done")
+	if redisURL != "" {
+		rep.lockout = measureLockout(ctx, redisURL, 2000)
+		logf("lockout sign-ins done")
+	}
 	return rep, nil
 }

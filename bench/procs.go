@@ -22,6 +22,12 @@ type env struct {
 	upBin    string
 	procs    []*proc
 	dropDB   func()
+	// admin maps a configuration to its admin API address (-pprof).
+	admin map[string]string
+	// pids maps a configuration to its Caddy's process id; redisPid is
+	// the redis-server's.
+	pids     map[string]int
+	redisPid int
 }
 
 // proc is a started process; done receives its exit.
@@ -143,6 +149,7 @@ func (e *env) startRedis() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	e.redisPid = cmd.Process.Pid
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	return "redis://" + addr, waitTCP(p, addr, 10*time.Second)
 }
@@ -187,6 +194,11 @@ func (e *env) startCaddy(c config, up string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if c.admin == -1 {
+		if c.admin, err = freePort(); err != nil {
+			return "", err
+		}
+	}
 	dir := filepath.Join(e.dir, c.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -201,9 +213,13 @@ func (e *env) startCaddy(c config, up string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	e.pids[c.name] = cmd.Process.Pid
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	if err := waitTCP(p, addr, 30*time.Second); err != nil {
 		return "", fmt.Errorf("%s: %w (see %s)", c.name, err, filepath.Join(e.dir, "caddy-"+c.name+".log"))
+	}
+	if c.admin > 0 {
+		e.admin[c.name] = "127.0.0.1:" + strconv.Itoa(c.admin)
 	}
 	return "http://" + addr, nil
 }

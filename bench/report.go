@@ -22,6 +22,7 @@ type report struct {
 	pacedRate map[string][]float64
 	machine   string
 	caddyVer  string
+	lockout   lockoutResult
 }
 
 // newReport prepares a report for cfgs.
@@ -183,6 +184,7 @@ func (r *report) markdown() string {
 			r.pacedTable(&b, sc.name, lvl)
 		}
 	}
+	r.goalsTable(&b)
 	fmt.Fprintf(&b, "\n### Login flood: %d emails × %d failing sign-ins each (10× the per-email limit of 10 per 15 min), one client address per email\n\n", r.opts.floodEmails, r.opts.floodAttempts)
 	b.WriteString("Answers by status and JSON `code`: `401 INVALID_EMAIL_OR_PASSWORD` is the app's (or the guard's identical) wrong-password answer, `429 RATE_LIMITED` the rate limiter's; other codes come from the auth guard's lockout.\n\n")
 	b.WriteString("| configuration | attempts | 401 wrong password | refused (non-401) | answers | p50 ms | p99 ms |\n|---|---:|---:|---:|---|---:|---:|\n")

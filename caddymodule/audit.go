@@ -94,7 +94,7 @@ func (h *Audit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	if p == nil {
 		return next.ServeHTTP(w, r)
 	}
-	sw := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	sw := newStatusRecorder(w)
 	err := next.ServeHTTP(sw, r)
 	p.Done(handlerStatus(sw.status, err))
 	return err

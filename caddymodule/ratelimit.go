@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -60,11 +61,24 @@ type RateLimit struct {
 	// shared limit. Default: 1 (the full limit on each instance).
 	Instances int `json:"instances,omitempty"`
 
+	// SyncInterval is how often approximate zones send the admissions
+	// they made locally to Redis, in one batch. Default: 50ms.
+	SyncInterval caddy.Duration `json:"sync_interval,omitempty"`
+
+	// OvershootBound is informational, written by the Caddyfile adapter:
+	// for each approximate zone, the most requests it may admit beyond
+	// its limit over any window across Instances instances sharing Redis
+	// (instances × lease). Exact zones have none. Provisioning ignores it.
+	OvershootBound map[string]int64 `json:"overshoot_bound,omitempty"`
+
 	limiter *ratelimit.Limiter
 	store   ratelimit.Store
-	cleanup []func()
-	logger  *zap.Logger
-	audit   auditlog.Emitter
+	// counters are each zone's decision counters (allowed, denied),
+	// looked up once at provisioning.
+	counters map[string]*[2]prometheus.Counter
+	cleanup  []func()
+	logger   *zap.Logger
+	audit    auditlog.Emitter
 }
 
 // ZoneConfig is one zone in JSON.
@@ -89,6 +103,11 @@ type ZoneConfig struct {
 	CountStatus []int `json:"count_status,omitempty"`
 	// OnStoreError is local, allow or deny. Default: local.
 	OnStoreError string `json:"on_store_error,omitempty"`
+	// Mode is exact or approximate. Default: exact.
+	Mode string `json:"mode,omitempty"`
+	// Lease is an approximate zone's per-instance credit per key.
+	// Default: burst/20, at least 1.
+	Lease int64 `json:"lease,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -130,6 +149,13 @@ func (rl *RateLimit) Provision(ctx caddy.Context) error {
 	}, rl.store)
 	if err != nil {
 		return fmt.Errorf("ocomms_rate_limit: %w", err)
+	}
+	rl.counters = make(map[string]*[2]prometheus.Counter, len(zones))
+	for _, z := range zones {
+		rl.counters[z.Name] = &[2]prometheus.Counter{
+			rateLimitDecisions.WithLabelValues(z.Name, "allowed"),
+			rateLimitDecisions.WithLabelValues(z.Name, "denied"),
+		}
 	}
 	return nil
 }
@@ -179,10 +205,15 @@ func (zc *ZoneConfig) zone(ctx caddy.Context) (ratelimit.Zone, error) {
 	if err != nil {
 		return ratelimit.Zone{}, fmt.Errorf("zone %s: %w", zc.Name, err)
 	}
+	mode, err := ratelimit.ParseMode(zc.Mode)
+	if err != nil {
+		return ratelimit.Zone{}, fmt.Errorf("zone %s: %w", zc.Name, err)
+	}
 	z := ratelimit.Zone{
 		Name: zc.Name, Rate: rate, Burst: zc.Burst, Key: zc.Key,
 		IPv4Prefix: zc.IPv4Prefix, IPv6Prefix: zc.IPv6Prefix,
 		CountStatus: zc.CountStatus, OnStoreError: policy,
+		Mode: mode, Lease: zc.Lease,
 	}
 	if zc.Burst < 0 {
 		return z, fmt.Errorf("zone %s: burst %d is below 1", zc.Name, zc.Burst)
@@ -209,6 +240,7 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if err != nil {
 		return caddyhttp.Error(http.StatusInternalServerError, err)
 	}
+	defer d.Release()
 	if d.Refusal != nil {
 		requestsRefused.WithLabelValues(refusedByRateLimit, d.Refusal.Reason).Inc()
 		rl.audit.Emit(requestRefusedEvent(r, d.Refusal, refusedByRateLimit))
@@ -216,14 +248,16 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 		return nil
 	}
 	for i, z := range d.Zones {
-		outcome := "allowed"
+		outcome := 0 // allowed
 		if !d.Allowed {
-			outcome = "denied"
+			outcome = 1
 			if d.Outcomes[i].Allowed {
 				continue // not this zone's refusal
 			}
 		}
-		rateLimitDecisions.WithLabelValues(z.Name, outcome).Inc()
+		if c, ok := rl.counters[z.Name]; ok {
+			c[outcome].Inc()
+		}
 	}
 	if !d.Allowed {
 		rl.logDenied(r, d)
@@ -237,7 +271,7 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if !d.NeedsStatus() {
 		return next.ServeHTTP(w, r)
 	}
-	sw := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	sw := newStatusRecorder(w)
 	err = next.ServeHTTP(sw, r)
 	status := sw.status
 	if err != nil {
@@ -281,6 +315,14 @@ func (rl *RateLimit) Cleanup() error {
 type statusRecorder struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
+	rww    caddyhttp.ResponseWriterWrapper
+}
+
+// newStatusRecorder wraps w in one allocation.
+func newStatusRecorder(w http.ResponseWriter) *statusRecorder {
+	s := &statusRecorder{rww: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	s.ResponseWriterWrapper = &s.rww
+	return s
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

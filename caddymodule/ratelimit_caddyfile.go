@@ -34,6 +34,8 @@ func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //	        ipv6_prefix    <bits>             # default 64
 //	        count_status   <status...>        # count only these responses
 //	        on_store_error local|allow|deny   # default local
+//	        mode           exact|approximate  # default exact
+//	        lease          <n>                # approximate: credit per key and instance; default burst/20
 //	    }
 //	    remove_zone  <name>
 //	    store        memory|redis             # default: redis if configured
@@ -42,7 +44,12 @@ func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //	    body_timeout <duration>               # body-keyed zones; default 10s, then 408
 //	    admitted_headers
 //	    instances    <n>                      # instances sharing Redis; default 1
+//	    sync_interval <duration>              # approximate zones' batches; default 50ms
 //	}
+//
+// The adapter writes overshoot_bound: for each approximate zone (preset
+// or configured), instances × lease, the most it may admit beyond its
+// limit across the instances.
 func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
@@ -109,11 +116,61 @@ func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("instances %d: at least 1", n)
 			}
 			rl.Instances = n
+		case "sync_interval":
+			var v string
+			if !d.AllArgs(&v) {
+				return d.ArgErr()
+			}
+			dur, err := caddy.ParseDuration(v)
+			if err != nil || dur <= 0 {
+				return d.Errf("sync_interval %q: want a duration such as 50ms", v)
+			}
+			rl.SyncInterval = caddy.Duration(dur)
 		default:
 			return d.Errf("unrecognized ocomms_rate_limit subdirective %q", d.Val())
 		}
 	}
+	bounds, err := rl.overshootBounds()
+	if err != nil {
+		return d.Err(err.Error())
+	}
+	rl.OvershootBound = bounds
 	return nil
+}
+
+// overshootBounds computes each approximate zone's overshoot bound from
+// the preset and the configured zones, for the adapted JSON.
+func (rl *RateLimit) overshootBounds() (map[string]int64, error) {
+	preset := rl.Preset
+	if preset == "" {
+		preset = "ocomms"
+	}
+	zones, err := ratelimit.Preset(preset)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]ratelimit.Zone{}
+	for _, z := range zones {
+		byName[z.Name] = z
+	}
+	for _, name := range rl.RemoveZones {
+		delete(byName, name)
+	}
+	for _, zc := range rl.Zones {
+		mode, _ := ratelimit.ParseMode(zc.Mode)
+		rate, _ := ratelimit.ParseRate(zc.Rate)
+		byName[zc.Name] = ratelimit.Zone{Name: zc.Name, Rate: rate, Burst: zc.Burst, Mode: mode, Lease: zc.Lease}
+	}
+	bounds := map[string]int64{}
+	for name, z := range byName {
+		if b := z.OvershootBound(rl.Instances); b > 0 {
+			bounds[name] = b
+		}
+	}
+	if len(bounds) == 0 {
+		return nil, nil
+	}
+	return bounds, nil
 }
 
 func parseZone(d *caddyfile.Dispenser) (*ZoneConfig, error) {
@@ -183,6 +240,22 @@ func parseZone(d *caddyfile.Dispenser) (*ZoneConfig, error) {
 				}
 				zc.CountStatus = append(zc.CountStatus, s)
 			}
+		case "mode":
+			if !d.AllArgs(&zc.Mode) {
+				return nil, d.ArgErr()
+			}
+			if _, err := ratelimit.ParseMode(zc.Mode); err != nil {
+				return nil, d.Errf("zone %s: %v", zc.Name, err)
+			}
+		case "lease":
+			n, err := intArg(d)
+			if err != nil {
+				return nil, err
+			}
+			if n < 1 {
+				return nil, d.Errf("zone %s: lease %d is below 1", zc.Name, n)
+			}
+			zc.Lease = int64(n)
 		case "on_store_error":
 			if !d.AllArgs(&zc.OnStoreError) {
 				return nil, d.ArgErr()

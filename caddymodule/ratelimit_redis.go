@@ -26,7 +26,9 @@ func (rl *RateLimit) provisionRedisStore(app *App, zones []ratelimit.Zone, mem *
 	for _, z := range zones {
 		policies[z.Name] = z.OnStoreError
 	}
-	primary := ratelimit.NewRedisStore(client, ratelimit.RedisOptions{Timeout: time.Duration(rl.Timeout)})
+	primary := ratelimit.NewRedisStore(client, ratelimit.RedisOptions{
+		Timeout: time.Duration(rl.Timeout), SyncInterval: time.Duration(rl.SyncInterval), MaxKeys: rl.MaxKeys,
+	})
 	logger := rl.logger
 	store := ratelimit.NewResilientStore(primary, mem, ratelimit.ResilientOptions{
 		Policy:       func(zone string) ratelimit.ErrorPolicy { return policies[zone] },

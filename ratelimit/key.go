@@ -27,30 +27,41 @@ type Hasher struct {
 func NewHasher(secret []byte) *Hasher {
 	key := append([]byte(nil), secret...)
 	h := &Hasher{}
-	h.pool.New = func() any { return hmac.New(sha256.New, key) }
+	h.pool.New = func() any { return &hasherState{mac: hmac.New(sha256.New, key)} }
 	return h
+}
+
+// hasherState is a pooled HMAC with the buffers a Sum needs, so that a
+// Sum allocates nothing.
+type hasherState struct {
+	mac hash.Hash
+	msg []byte
+	sum [sha256.Size]byte
 }
 
 // Sum hashes the zone name and the parts (each length-prefixed, so parts
 // cannot run into each other).
 func (h *Hasher) Sum(zone string, parts ...[]byte) KeyHash {
-	m := h.pool.Get().(hash.Hash)
-	m.Reset()
-	var lenBuf [4]byte
-	writePart := func(p []byte) {
-		n := len(p)
-		lenBuf[0], lenBuf[1], lenBuf[2], lenBuf[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
-		m.Write(lenBuf[:])
-		m.Write(p)
-	}
-	writePart([]byte(zone))
+	st := h.pool.Get().(*hasherState)
+	msg := appendPart(st.msg[:0], zone)
 	for _, p := range parts {
-		writePart(p)
+		msg = appendPart(msg, p)
 	}
-	var sum [sha256.Size]byte
-	m.Sum(sum[:0])
-	h.pool.Put(m)
+	st.mac.Reset()
+	st.mac.Write(msg)
+	st.mac.Sum(st.sum[:0])
 	var k KeyHash
-	copy(k[:], sum[:])
+	copy(k[:], st.sum[:])
+	if cap(msg) <= 4<<10 {
+		st.msg = msg
+	}
+	h.pool.Put(st)
 	return k
+}
+
+// appendPart appends p with its length (4 bytes, big-endian) in front.
+func appendPart[T string | []byte](msg []byte, p T) []byte {
+	n := len(p)
+	msg = append(msg, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	return append(msg, p...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/ocomms/ocomms-edge/reqbody"
@@ -89,6 +90,25 @@ type Decision struct {
 	// key field: answer with Refusal.Write; nothing was charged.
 	Refusal *reqbody.Refusal
 	checks  []Check
+
+	// Room for the usual number of matching zones, so that a decision
+	// costs no allocation beyond the Decision (none when Released).
+	zonesBuf    [inlineZones]*Zone
+	checksBuf   [inlineZones]Check
+	outcomesBuf [inlineZones]Outcome
+}
+
+// inlineZones is how many matching zones a Decision holds without
+// allocating: a sign-in matches three (IP, email, /api).
+const inlineZones = 4
+
+var decisionPool = sync.Pool{New: func() any { return new(Decision) }}
+
+// Release returns the decision to a pool for reuse. Call it once the
+// decision, its Zones and Outcomes are no longer used; optional.
+func (d *Decision) Release() {
+	*d = Decision{}
+	decisionPool.Put(d)
 }
 
 // sourcedStore is a store that falls back on failure and tells which store
@@ -115,8 +135,9 @@ func (d *Decision) RetryAfter() time.Duration {
 // store call. Reading a body-keyed field leaves r.Body byte-identical; w,
 // when not nil, bounds that read with Config.BodyDeadline.
 func (l *Limiter) Decide(w http.ResponseWriter, r *http.Request) (*Decision, error) {
-	d := &Decision{Allowed: true}
-	var parts [8][]byte
+	d := decisionPool.Get().(*Decision)
+	d.Allowed = true
+	d.Zones, d.checks = d.zonesBuf[:0], d.checksBuf[:0]
 	var body *bodyFields
 	clientIP := ""
 	for i := range l.zones {
@@ -136,20 +157,26 @@ func (l *Limiter) Decide(w http.ResponseWriter, r *http.Request) (*Decision, err
 		if body == nil && z.needsBody() {
 			body = &bodyFields{w: w, max: l.cfg.MaxBody, deadline: l.cfg.BodyDeadline}
 		}
-		material, ok, refusal := z.keyMaterial(r, clientIP, body, parts[:0])
+		key, ok, refusal := z.key(l.cfg.Hasher, r, clientIP, body)
 		if refusal != nil {
-			return &Decision{Refusal: refusal}, nil
+			d.Allowed, d.Refusal = false, refusal
+			d.Zones, d.checks = d.Zones[:0], d.checks[:0]
+			return d, nil
 		}
 		if !ok {
 			continue
 		}
 		d.Zones = append(d.Zones, z)
-		d.checks = append(d.checks, Check{Zone: z.Name, Key: l.cfg.Hasher.Sum(z.Name, material...), Limit: z.limit()})
+		d.checks = append(d.checks, Check{Zone: z.Name, Key: key, Limit: z.limit(), Lease: z.Lease})
 	}
 	if len(d.checks) == 0 {
 		return d, nil
 	}
-	d.Outcomes = make([]Outcome, len(d.checks))
+	if len(d.checks) <= inlineZones {
+		d.Outcomes = d.outcomesBuf[:len(d.checks)]
+	} else {
+		d.Outcomes = make([]Outcome, len(d.checks))
+	}
 	if ss, ok := l.store.(sourcedStore); ok {
 		d.Allowed, d.Source = ss.TakeWithSource(r.Context(), d.checks, d.Outcomes)
 	} else {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -250,5 +251,37 @@ func TestRouteMatchesPathsAsTheAppResolvesThem(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/api/auth/sign-in/email", nil)
 	if n := testing.AllocsPerRun(100, func() { _, _ = m(r) }); n != 0 {
 		t.Fatalf("%v allocations for a clean path, want 0", n)
+	}
+}
+
+// TestDecideAllocatesNothing: the limiter's decision for a GET /api/health
+// under the ocomms preset on the memory store (matching, the client-IP
+// key, the decision), with the Decision released, allocates nothing.
+func TestDecideAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items")
+	}
+	zones, _ := Preset("ocomms")
+	l, err := New(Config{Zones: zones, Hasher: NewHasher([]byte("secret"))}, NewMemoryStore(0, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/api/health", nil)
+	addrs := make([]string, 2000)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("192.0.%d.%d:1234", i/250, i%250)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		r.RemoteAddr = addrs[i%len(addrs)]
+		i++
+		d, err := l.Decide(nil, r)
+		if err != nil || !d.Allowed || len(d.Zones) != 1 {
+			t.Fatal(d, err)
+		}
+		d.Release()
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per decision, want 0", allocs)
 	}
 }

@@ -43,6 +43,13 @@ var (
 //   - Change-password counts only wrong current passwords (400).
 //   - Admin and upload endpoints get a tighter per-IP limit than the rest
 //     of /api, which is generous.
+//   - The auth zones are exact (one Redis script per decision, no
+//     overshoot across instances). The generous zones (admin and uploads,
+//     and /api) are approximate: each instance admits within a small
+//     per-key credit and sends the counts to Redis in batches, so most
+//     /api requests touch no Redis; across N instances they admit at most
+//     N × lease requests beyond the limit (2N of 30/min, 10N of 600/min
+//     with a burst of 200).
 //   - /socket.io/ is in no zone: a Socket.IO client long-polls a few times
 //     a minute, and fifty of them behind one office NAT must not see a 429.
 func ocommsZones() []Zone {
@@ -55,7 +62,7 @@ func ocommsZones() []Zone {
 		{Name: "reset-request-email", Match: MatchRoute(post, AuthPrefix+"/request-password-reset", AuthPrefix+"/forget-password"), Rate: rate(3, time.Hour), Key: byEmail, OnStoreError: ErrorLocal},
 		{Name: "reset-submit-ip", Match: MatchRoute(post, AuthPrefix+"/reset-password"), Rate: rate(10, 15*time.Minute), Key: byIP, OnStoreError: ErrorLocal},
 		{Name: "change-password-ip", Match: MatchRoute(post, AuthPrefix+"/change-password"), Rate: rate(10, 15*time.Minute), Key: byIP, CountStatus: []int{http.StatusBadRequest}, OnStoreError: ErrorLocal},
-		{Name: "sensitive-ip", Match: MatchRoute(writing, "/api/admin/*", "/api/upload/*"), Rate: rate(30, time.Minute), Key: byIP, OnStoreError: ErrorLocal},
-		{Name: "api-ip", Match: MatchRoute(nil, "/api/*"), Rate: rate(600, time.Minute), Burst: 200, Key: byIP, OnStoreError: ErrorLocal},
+		{Name: "sensitive-ip", Match: MatchRoute(writing, "/api/admin/*", "/api/upload/*"), Rate: rate(30, time.Minute), Key: byIP, OnStoreError: ErrorLocal, Mode: ModeApproximate, Lease: 2},
+		{Name: "api-ip", Match: MatchRoute(nil, "/api/*"), Rate: rate(600, time.Minute), Burst: 200, Key: byIP, OnStoreError: ErrorLocal, Mode: ModeApproximate, Lease: 10},
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,6 +20,12 @@ type RedisOptions struct {
 	// Timeout bounds every Take, Refund and Ping, so that a stalled Redis
 	// cannot hold a request. Default: 50ms.
 	Timeout time.Duration
+	// SyncInterval is how often the admissions approximate zones made
+	// locally are sent to Redis, in one batch. Default: 50ms.
+	SyncInterval time.Duration
+	// MaxKeys bounds the keys whose view approximate zones keep. Default:
+	// 1,000,000.
+	MaxKeys int
 }
 
 // Defaults for RedisOptions.
@@ -49,6 +57,17 @@ type RedisStore struct {
 	// its sockets (ContextTimeoutEnabled). When it does not, calls run on
 	// their own goroutine and are abandoned at the deadline.
 	ctxDeadlines bool
+
+	// Approximate zones (see approx.go): the local views, the batch
+	// sender and the error of its last failed batch, reported once.
+	approx        *approxTable
+	syncInterval  time.Duration
+	flushStart    sync.Once
+	flushStopOnce sync.Once
+	flushStop     chan struct{}
+	flushDone     chan struct{}
+	flushErr      atomic.Pointer[error]
+	closed        atomic.Bool
 }
 
 // NewRedisStore returns a store over client. The client should have
@@ -62,7 +81,11 @@ func NewRedisStore(client redis.UniversalClient, opts RedisOptions) *RedisStore 
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultRedisTimeout
 	}
-	s := &RedisStore{client: client, prefix: opts.Prefix, timeout: opts.Timeout}
+	if opts.SyncInterval <= 0 {
+		opts.SyncInterval = DefaultSyncInterval
+	}
+	s := &RedisStore{client: client, prefix: opts.Prefix, timeout: opts.Timeout,
+		approx: newApproxTable(opts.MaxKeys, nil), syncInterval: opts.SyncInterval}
 	switch c := client.(type) {
 	case *redis.Client:
 		s.ctxDeadlines = c.Options().ContextTimeoutEnabled
@@ -81,6 +104,7 @@ func NewRedisStore(client redis.UniversalClient, opts RedisOptions) *RedisStore 
 // close. Calls after Close fail, which a ResilientStore turns into its
 // fallback.
 func (s *RedisStore) Close() error {
+	s.stopFlusher()
 	if s.batch != nil {
 		s.batch.close()
 	}
@@ -195,6 +219,14 @@ func (s *RedisStore) Take(ctx context.Context, checks []Check, out []Outcome) (b
 	if len(checks) == 0 {
 		return true, nil
 	}
+	if hasLease(checks) {
+		return s.takeApprox(ctx, checks, out)
+	}
+	return s.takeExact(ctx, checks, out)
+}
+
+// takeExact decides every check with the take script.
+func (s *RedisStore) takeExact(ctx context.Context, checks []Check, out []Outcome) (bool, error) {
 	groups := s.groups(checks)
 	var (
 		allowed bool
@@ -277,6 +309,19 @@ func (s *RedisStore) takeGroups(ctx context.Context, checks []Check, out []Outco
 // Refund gives one request back to each check's key, on the Redis server's
 // clock.
 func (s *RedisStore) Refund(ctx context.Context, checks []Check) error {
+	if hasLease(checks) {
+		// An approximate admission not yet sent is withdrawn locally.
+		var buf [maxChecks]Check
+		rest := buf[:0]
+		for _, c := range checks {
+			if c.Lease > 0 && s.approx.untake(c.Key) {
+				continue
+			}
+			c.Lease = 0
+			rest = append(rest, c)
+		}
+		checks = rest
+	}
 	if err := s.refund(ctx, checks); err != nil {
 		return fmt.Errorf("redis rate limit store: refund: %w", err)
 	}

@@ -15,6 +15,11 @@ type Check struct {
 	Key KeyHash
 	// Limit is the zone's rate.
 	Limit Limit
+	// Lease is the per-instance credit of an approximate zone (a store
+	// shared by instances may admit up to Lease requests of this key
+	// before the shared state counts them); 0 for an exact zone. Stores
+	// local to one process ignore it.
+	Lease int64
 }
 
 // Store keeps GCRA state. Implementations are safe for concurrent use.

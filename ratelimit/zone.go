@@ -50,6 +50,66 @@ type Zone struct {
 	CountStatus []int
 	// OnStoreError is what the zone does when the shared store fails.
 	OnStoreError ErrorPolicy
+	// Mode is exact (the default: every decision is one script on the
+	// shared store, zero overshoot) or approximate (each instance may
+	// admit up to Lease requests per key ahead of the shared store; see
+	// OvershootBound). It only matters with a shared store.
+	Mode Mode
+	// Lease is an approximate zone's per-instance credit: how many
+	// admissions of one key an instance may make before the shared store
+	// has counted them. Default: Burst/20, at least 1. Zero for exact
+	// zones.
+	Lease int64
+}
+
+// Mode says how a zone decides on a shared store.
+type Mode string
+
+// Modes.
+const (
+	// ModeExact decides every request with one script on the shared store.
+	ModeExact Mode = "exact"
+	// ModeApproximate decides locally within a per-instance credit and
+	// sends the charges to the shared store in batches.
+	ModeApproximate Mode = "approximate"
+)
+
+// ParseMode parses exact or approximate.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case "", ModeExact:
+		return ModeExact, nil
+	case ModeApproximate:
+		return ModeApproximate, nil
+	}
+	return ModeExact, fmt.Errorf("mode %q: use exact or approximate", s)
+}
+
+// DefaultLease is an approximate zone's default credit: a twentieth of
+// its burst, at least 1.
+func DefaultLease(burst int64) int64 { return max(burst/20, 1) }
+
+// OvershootBound is the most requests an approximate zone may admit
+// beyond its exact limit over any window, across instances edge
+// instances sharing the store: instances × Lease. Each instance admits at
+// most Lease requests of a key that the shared store has not yet
+// counted, and every admission it makes is checked against everything the
+// store had counted when it last heard back for that key; whatever the
+// others admitted in the meantime is at most their own credit. Exact
+// zones: 0.
+func (z *Zone) OvershootBound(instances int) int64 {
+	if z.Mode != ModeApproximate {
+		return 0
+	}
+	lease := z.Lease
+	if lease == 0 {
+		burst := z.Burst
+		if burst == 0 {
+			burst = z.Rate.Count
+		}
+		lease = DefaultLease(burst)
+	}
+	return int64(max(instances, 1)) * lease
 }
 
 var zoneNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
@@ -71,6 +131,9 @@ func (z *Zone) validate() error {
 	if len(z.Key) == 0 {
 		return fmt.Errorf("zone %s: no key: say what to count by, e.g. key client_ip", z.Name)
 	}
+	if len(z.Key) > maxKeySources {
+		return fmt.Errorf("zone %s: %d key sources: at most %d", z.Name, len(z.Key), maxKeySources)
+	}
 	for _, k := range z.Key {
 		switch k.Kind {
 		case KeyClientIP:
@@ -90,6 +153,22 @@ func (z *Zone) validate() error {
 	}
 	if z.IPv4Prefix < 8 || z.IPv4Prefix > 32 || z.IPv6Prefix < 16 || z.IPv6Prefix > 128 {
 		return fmt.Errorf("zone %s: ip prefixes out of range (ipv4 8–32, ipv6 16–128)", z.Name)
+	}
+	switch z.Mode {
+	case "", ModeExact:
+		z.Mode = ModeExact
+		if z.Lease != 0 {
+			return fmt.Errorf("zone %s: lease %d needs mode approximate", z.Name, z.Lease)
+		}
+	case ModeApproximate:
+		if z.Lease == 0 {
+			z.Lease = DefaultLease(z.Burst)
+		}
+		if z.Lease < 1 || z.Lease > z.Burst {
+			return fmt.Errorf("zone %s: lease %d: between 1 and the burst (%d)", z.Name, z.Lease, z.Burst)
+		}
+	default:
+		return fmt.Errorf("zone %s: mode %q: use exact or approximate", z.Name, z.Mode)
 	}
 	for _, s := range z.CountStatus {
 		if s < 100 || s > 599 {
