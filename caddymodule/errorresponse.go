@@ -50,11 +50,10 @@ func (e *ErrorResponse) ServeHTTP(w http.ResponseWriter, r *http.Request, _ cadd
 		}
 	}
 	code, message := errorText(status)
-	if status == http.StatusRequestEntityTooLarge && r.ProtoMajor == 1 {
-		// The client may still be sending a body we will not read; over
-		// HTTP/2 the stream is reset instead, the connection stays.
-		w.Header().Set("Connection", "close")
-	}
+	// No Connection: close for a 413 over HTTP/1.1: net/http closes such
+	// a connection itself, after a lingering close that lets a client
+	// still sending its body read the answer; a handler's Connection:
+	// close skips that and the client gets a reset instead.
 	apierror.Write(w, status, code, message, 0)
 	return nil
 }

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,6 +78,34 @@ func TestExampleOversizedBodyGetsJSONAndHeaders(t *testing.T) {
 			}
 			checkEdgeError(t, proto+" 1.5 MB, length announced "+strconv.FormatBool(announced), resp,
 				http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", true)
+		}
+	}
+}
+
+// The same with curl, whose HTTP/1.1 client keeps sending a big body after
+// `Expect: 100-continue` until the server answers: every case must read the
+// 413 JSON, none a reset connection.
+func TestExampleOversizedBodyWithCurl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("no curl on PATH")
+	}
+	e, _ := startExample(t)
+	body := filepath.Join(t.TempDir(), "body")
+	if err := os.WriteFile(body, make([]byte, 8<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, proto := range []string{"--http1.1", "--http2"} {
+		for _, extra := range [][]string{nil, {"-H", "Transfer-Encoding: chunked"}, {"-H", "Transfer-Encoding: chunked", "-H", "Expect:"}} {
+			args := append([]string{"-sSk", proto, "-w", "\n%{http_code} %{http_version}", "--data-binary", "@" + body, e.URL(demoupstream.EchoPath)}, extra...)
+			out, err := exec.Command(curl, args...).CombinedOutput()
+			s := string(out)
+			if err != nil || !strings.Contains(s, `"code":"PAYLOAD_TOO_LARGE"`) || !strings.Contains(s, "\n413 ") {
+				t.Errorf("curl %s %v: %v\n%s", proto, extra, err, s)
+			}
 		}
 	}
 }
