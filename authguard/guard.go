@@ -210,8 +210,16 @@ func needsClean(p string) bool {
 
 // serveAuth guards one request under the prefix.
 func (g *Guard) serveAuth(w http.ResponseWriter, r *http.Request, rel string, next NextHandler) error {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return next.ServeHTTP(w, r)
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		// "Post", "post", "PROPFIND"…: better-auth routes none of them,
+		// and the guard's rules are written for the methods it routes.
+		g.refuseBody(w, r, reqbody.Refuse(http.StatusMethodNotAllowed, CodeMethodNotAllowed, reqbody.ReasonMethod,
+			"The method "+clipMethod(r.Method)+" is not allowed here."))
+		return nil
 	}
 	body, refusal := reqbody.Read(w, r, reqbody.Options{
 		MaxBody:   g.cfg.MaxBody,
@@ -241,6 +249,14 @@ func (g *Guard) serveAuth(w http.ResponseWriter, r *http.Request, rel string, ne
 		return g.serveSignOut(w, r, next)
 	}
 	return next.ServeHTTP(w, r)
+}
+
+// clipMethod bounds a method for an error message.
+func clipMethod(m string) string {
+	if len(m) > 16 {
+		return m[:16]
+	}
+	return m
 }
 
 // clientIP returns the trusted client address as text for events.

@@ -471,6 +471,22 @@ func TestChangePasswordWithTwoSessionCookiesRefused(t *testing.T) {
 	}
 }
 
+// TestUnroutedMethodsRefused: a method better-auth does not route (a
+// lower-case "post", WebDAV verbs) is answered by the guard, not forwarded
+// past its rules.
+func TestUnroutedMethodsRefused(t *testing.T) {
+	tg := newTestGuard(t, nil)
+	for _, m := range []string{"Post", "post", "PROPFIND", "CONNECTX"} {
+		w := tg.do(t, m, "/api/auth/sign-in/email", "application/json", `{"email":"a@b.test","password":"x"}`)
+		if w.Code != http.StatusMethodNotAllowed || !strings.Contains(w.Body.String(), "METHOD_NOT_ALLOWED") {
+			t.Errorf("%s: %d %s, want 405", m, w.Code, w.Body)
+		}
+	}
+	if tg.up.hits.Load() != 0 {
+		t.Fatalf("%d requests with unrouted methods reached the app", tg.up.hits.Load())
+	}
+}
+
 // TestResetTokenInQueryIsEnough: better-auth reads the reset token from the
 // body or the query; either one is the field the guard keys on.
 func TestResetTokenInQueryIsEnough(t *testing.T) {

@@ -16,6 +16,7 @@ const (
 	CodeAccountLocked            = "ACCOUNT_LOCKED"
 	CodeTooManyAttempts          = "TOO_MANY_ATTEMPTS"
 	CodeSignInUnavailable        = "SIGN_IN_UNAVAILABLE"
+	CodeMethodNotAllowed         = "METHOD_NOT_ALLOWED"
 )
 
 // writeRefusal answers a refused body or password with the refusal.

@@ -154,7 +154,17 @@ func (in *nonceInjector) Write(p []byte) (int, error) {
 				i-- // read the first name byte in sAttrName
 			}
 		case sAttrName:
-			if isHTMLSpace(c) || c == '/' || c == '>' || c == '=' {
+			if in.attrMatch < 0 {
+				// Not a name to drop: skip to its end in one loop.
+				for i < len(p) && !isAttrNameEnd(p[i]) {
+					i++
+				}
+				if i == len(p) {
+					continue
+				}
+				c = p[i]
+			}
+			if isAttrNameEnd(c) {
 				if in.attrMatch == len(nonceAttrName) {
 					in.dropping, in.carryLen = true, 0 // a stale nonce: skip it
 				} else if err := in.keepName(); err != nil {
@@ -202,7 +212,10 @@ func (in *nonceInjector) Write(p []byte) (int, error) {
 				in.state = sAttrUnquoted
 			}
 		case sAttrUnquoted:
-			if isHTMLSpace(c) || c == '>' {
+			for i < len(p) && !isHTMLSpace(p[i]) && p[i] != '>' {
+				i++
+			}
+			if i < len(p) {
 				in.endAttr(&start, i)
 				in.state = sAttrs
 				i--
@@ -394,6 +407,8 @@ func (in *nonceInjector) write(a, b []byte) (int, error) {
 }
 
 func isASCIILetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
+
+func isAttrNameEnd(c byte) bool { return isHTMLSpace(c) || c == '/' || c == '>' || c == '=' }
 
 func isHTMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
 

@@ -28,12 +28,13 @@ const (
 	ReasonAmbiguous    = "ambiguous"
 	ReasonMalformed    = "malformed"
 	ReasonMissingField = "missing_field"
+	ReasonMethod       = "method"
 )
 
 // Reasons lists every reason, for metrics set-up.
 func Reasons() []string {
 	return []string{ReasonMediaType, ReasonEncoding, ReasonTooLarge, ReasonTimeout, ReasonReadError,
-		ReasonAmbiguous, ReasonMalformed, ReasonMissingField}
+		ReasonAmbiguous, ReasonMalformed, ReasonMissingField, ReasonMethod}
 }
 
 // Refusal is why the edge answers a request itself instead of forwarding
