@@ -73,13 +73,13 @@ func (g *authGen) randString(n int) string {
 func (g *authGen) strongPassword() string { return "Sx-" + g.randString(21) }
 func (g *authGen) weakPassword() string   { return "weakpw" + g.randString(weakPasswordLen-6) }
 
-// field is one name/value pair of a body, in order.
-type field struct{ name, value string }
+// bodyField is one name/value pair of a body, in order.
+type bodyField struct{ name, value string }
 
 // fieldSets returns two sets of the endpoint's fields for case token:
 // a (the body's main fields) and b (decoys: other emails, and the other
 // kind of password, so a reader that picks the wrong one shows).
-func (g *authGen) fieldSets(path, token string) (a, b []field) {
+func (g *authGen) fieldSets(path, token string) (a, b []bodyField) {
 	email := func(tag string) string {
 		e := token + "-" + tag + "@authdiff.test"
 		switch {
@@ -102,23 +102,23 @@ func (g *authGen) fieldSets(path, token string) (a, b []field) {
 	}
 	switch path {
 	case pathSignIn:
-		a = []field{{"email", email("a")}, {"password", g.strongPassword()}}
-		b = []field{{"email", email("b")}, {"password", g.strongPassword()}}
+		a = []bodyField{{"email", email("a")}, {"password", g.strongPassword()}}
+		b = []bodyField{{"email", email("b")}, {"password", g.strongPassword()}}
 	case pathSignUp:
 		p1, p2 := pw()
-		a = []field{{"email", email("a")}, {"password", p1}, {"name", "Case " + token}}
-		b = []field{{"email", email("b")}, {"password", p2}, {"name", "Decoy " + token}}
+		a = []bodyField{{"email", email("a")}, {"password", p1}, {"name", "Case " + token}}
+		b = []bodyField{{"email", email("b")}, {"password", p2}, {"name", "Decoy " + token}}
 	case pathRequestReset:
-		a = []field{{"email", email("a")}, {"redirectTo", "/reset"}}
-		b = []field{{"email", email("b")}, {"redirectTo", "/reset"}}
+		a = []bodyField{{"email", email("a")}, {"redirectTo", "/reset"}}
+		b = []bodyField{{"email", email("b")}, {"redirectTo", "/reset"}}
 	case pathResetPassword:
 		p1, p2 := pw()
-		a = []field{{"newPassword", p1}, {"token", "tok" + g.randString(20)}}
-		b = []field{{"newPassword", p2}, {"token", "tok" + g.randString(20)}}
+		a = []bodyField{{"newPassword", p1}, {"token", "tok" + g.randString(20)}}
+		b = []bodyField{{"newPassword", p2}, {"token", "tok" + g.randString(20)}}
 	case pathChangePass:
 		p1, p2 := pw()
-		a = []field{{"newPassword", p1}, {"currentPassword", g.strongPassword()}}
-		b = []field{{"newPassword", p2}, {"currentPassword", g.strongPassword()}}
+		a = []bodyField{{"newPassword", p1}, {"currentPassword", g.strongPassword()}}
+		b = []bodyField{{"newPassword", p2}, {"currentPassword", g.strongPassword()}}
 	}
 	if g.chance(0.15) {
 		// Fewer fields: drop one of the main set (often the identity one).
@@ -126,7 +126,7 @@ func (g *authGen) fieldSets(path, token string) (a, b []field) {
 		if g.chance(0.4) && len(a) > 1 {
 			i = 1 + g.rnd.Intn(len(a)-1)
 		}
-		a = append(append([]field(nil), a[:i]...), a[i+1:]...)
+		a = append(append([]bodyField(nil), a[:i]...), a[i+1:]...)
 	}
 	return a, b
 }
@@ -173,7 +173,7 @@ func (g *authGen) next(n int) authCase {
 
 // mutatePath spells path another way that some router might still take
 // for it (the judge goes by the endpoint whose handler ran).
-func (g *authGen) mutatePath(path string, decoys []field) string {
+func (g *authGen) mutatePath(path string, decoys []bodyField) string {
 	rest := strings.TrimPrefix(path, "/api/auth")
 	switch g.rnd.Intn(16) {
 	case 11:
@@ -213,7 +213,7 @@ func (g *authGen) mutatePath(path string, decoys []field) string {
 
 // body makes a body in one format carrying set a, often with set b
 // hidden in it by a trick of that format or of another one.
-func (g *authGen) body(a, b []field, boundary string) ([]byte, string) {
+func (g *authGen) body(a, b []bodyField, boundary string) ([]byte, string) {
 	switch r := g.rnd.Intn(100); {
 	case r < 45:
 		return g.jsonBody(a, b)
@@ -244,7 +244,7 @@ func (g *authGen) jsonString(s string, escapeAll bool) string {
 	return sb.String()
 }
 
-func (g *authGen) jsonObject(fields []field, escapeKeys, escapeValues bool) string {
+func (g *authGen) jsonObject(fields []bodyField, escapeKeys, escapeValues bool) string {
 	var sb strings.Builder
 	sb.WriteByte('{')
 	for i, f := range fields {
@@ -259,22 +259,22 @@ func (g *authGen) jsonObject(fields []field, escapeKeys, escapeValues bool) stri
 	return sb.String()
 }
 
-func (g *authGen) jsonBody(a, b []field) ([]byte, string) {
+func (g *authGen) jsonBody(a, b []bodyField) ([]byte, string) {
 	kind := g.pick("plain", "dup-key", "case-key", "escaped-key", "nested-decoy", "proto", "bom",
 		"trailing", "non-string", "polyglot-form", "key-polyglot", "utf16", "bad-utf8", "lone-surrogate",
 		"escaped-values", "array", "deep", "null-byte")
-	fields := append([]field(nil), a...)
+	fields := append([]bodyField(nil), a...)
 	switch kind {
 	case "dup-key":
 		if len(b) > 0 {
 			fields = append(fields, b[0]) // the same name again, last wins in JavaScript
 			if g.chance(0.5) {
-				fields = append([]field{b[0]}, a...)
+				fields = append([]bodyField{b[0]}, a...)
 			}
 		}
 	case "case-key":
 		if len(b) > 0 {
-			fields = append(fields, field{strings.ToUpper(b[0].name[:1]) + b[0].name[1:], b[0].value})
+			fields = append(fields, bodyField{strings.ToUpper(b[0].name[:1]) + b[0].name[1:], b[0].value})
 		}
 	case "proto":
 		inner := g.jsonObject(b, false, false)
@@ -297,7 +297,7 @@ func (g *authGen) jsonBody(a, b []field) ([]byte, string) {
 		}
 	case "polyglot-form":
 		// A JSON string value that a form reader splits on '&'.
-		fields = append(fields, field{g.pick("x", "note", "callbackURL"), "&" + formEncode(b) + "&"})
+		fields = append(fields, bodyField{g.pick("x", "note", "callbackURL"), "&" + formEncode(b) + "&"})
 	case "key-polyglot":
 		s := g.jsonObject(fields, false, false)
 		return []byte(`{"&` + formEncode(b) + `&":1,` + s[1:]), "json-" + kind
@@ -350,7 +350,7 @@ func (g *authGen) jsonBody(a, b []field) ([]byte, string) {
 }
 
 // formEncode writes fields as application/x-www-form-urlencoded.
-func formEncode(fields []field) string {
+func formEncode(fields []bodyField) string {
 	parts := make([]string, len(fields))
 	for i, f := range fields {
 		parts[i] = formEscape(f.name) + "=" + formEscape(f.value)
@@ -374,7 +374,7 @@ func formEscape(s string) string {
 	return sb.String()
 }
 
-func (g *authGen) formBody(a, b []field) ([]byte, string) {
+func (g *authGen) formBody(a, b []bodyField) ([]byte, string) {
 	kind := g.pick("plain", "dup-key", "case-key", "pct-name", "semicolon", "bad-pct", "polyglot-json",
 		"latin1", "bracket-name", "leading-amp", "null-name", "plus-space", "json-looking", "lf", "bom")
 	s := formEncode(a)
@@ -443,7 +443,7 @@ func (g *authGen) formBody(a, b []field) ([]byte, string) {
 	return []byte(s), "form-" + kind
 }
 
-func (g *authGen) multipartBody(a, b []field, boundary string) ([]byte, string) {
+func (g *authGen) multipartBody(a, b []bodyField, boundary string) ([]byte, string) {
 	kind := g.pick("plain", "dup-field", "preamble-form", "preamble-json", "lf-only", "filename",
 		"quoted-name", "no-close", "other-boundary", "charset-field", "name-star")
 	nl := "\r\n"

@@ -105,7 +105,7 @@ func (env *authDiffEnv) calibrate(t *testing.T) {
 	in := send("cal-signin", pathSignIn, map[string]string{"email": "cal-new@authdiff.test", "password": gen.strongPassword()})
 	reset := send("cal-reset", pathRequestReset, map[string]string{"email": "cal-new@authdiff.test"})
 	for zone, a := range map[string]authAnswer{zoneSignInEmail: in, zoneResetEmail: reset} {
-		r, ok := remaining(a.header, zone)
+		r, ok := zoneRemaining(a.header, zone)
 		if !ok || r < 2 {
 			t.Fatalf("zone %s: no usable RateLimit header on a canonical request: %q", zone, a.header.Get("RateLimit"))
 		}
@@ -248,8 +248,8 @@ func refusalOf(status int, h http.Header, body []byte) string {
 	return ""
 }
 
-// remaining reads a zone's remaining budget from the RateLimit header.
-func remaining(h http.Header, zone string) (int, bool) {
+// zoneRemaining reads a zone's remaining budget from the RateLimit header.
+func zoneRemaining(h http.Header, zone string) (int, bool) {
 	m := regexp.MustCompile(`"` + regexp.QuoteMeta(zone) + `";r=(\d+)`).FindStringSubmatch(h.Get("RateLimit"))
 	if m == nil {
 		return 0, false
@@ -306,13 +306,13 @@ func (env *authDiffEnv) runCases(cases []authCase, ipBase int, workers int) []au
 	return out
 }
 
-func clientIP(n int) string {
+func caseClientIP(n int) string {
 	n++
 	return fmt.Sprintf("10.%d.%d.%d", (n>>16)&0xff, (n>>8)&0xff, n&0xff)
 }
 
 func (env *authDiffEnv) runCase(rc *rawConn, c authCase, n int) authOutcome {
-	o := authOutcome{Case: c, ID: c.Token, IP: clientIP(n), ProbeRemaining: -1}
+	o := authOutcome{Case: c, ID: c.Token, IP: caseClientIP(n), ProbeRemaining: -1}
 	var sendErr error
 	o.Answer, sendErr = rc.send(c, o.ID, o.IP)
 	o.Rec, o.Reached, o.Err = env.BA.Lookup(o.ID)
@@ -350,7 +350,7 @@ func (env *authDiffEnv) runCase(rc *rawConn, c authCase, n int) authOutcome {
 		o.Err = fmt.Errorf("probe: %w", err)
 		return o
 	}
-	if r, ok := remaining(a.header, zone); ok {
+	if r, ok := zoneRemaining(a.header, zone); ok {
 		o.ProbeRemaining = r
 	} else if a.status == http.StatusTooManyRequests {
 		o.ProbeRemaining = 0

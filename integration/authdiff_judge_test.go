@@ -168,10 +168,10 @@ func (r *authReport) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d cases, %d failed (%.2f%% pass)\n", r.total, len(r.failing),
 		100*float64(r.total-len(r.failing))/float64(max(r.total, 1)))
-	for _, k := range sortedKeys(r.how) {
+	for _, k := range authdiffKeys(r.how) {
 		fmt.Fprintf(&b, "  %-45s %d\n", k, r.how[k])
 	}
-	for _, k := range sortedKeys(r.byKind) {
+	for _, k := range authdiffKeys(r.byKind) {
 		cs := r.byKind[k]
 		fmt.Fprintf(&b, "FAIL %s: %d cases\n", k, len(cs))
 		for _, o := range cs[:min(2, len(cs))] {
@@ -180,7 +180,7 @@ func (r *authReport) String() string {
 	}
 	if len(r.byMut) > 0 {
 		b.WriteString("mutations among failing cases:")
-		for _, k := range sortedKeys(r.byMut) {
+		for _, k := range authdiffKeys(r.byMut) {
 			fmt.Fprintf(&b, " %s=%d", k, r.byMut[k])
 		}
 		b.WriteString("\n")
@@ -208,7 +208,7 @@ func describeOutcome(o authOutcome) string {
 	return b.String()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func authdiffKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -321,6 +321,19 @@ func TestAuthDiffChangePasswordCountsTheSessionTheAppUses(t *testing.T) {
 		{"two Cookie lines", func(real string, i int) string {
 			return fmt.Sprintf("decoy%d.session_token=x%d\r\nCookie: %s", i, i, real)
 		}},
+		// better-call percent-decodes cookie values; each guess spells
+		// the same session with one more character percent-encoded.
+		{"the session percent-encoded differently each time", func(real string, i int) string {
+			return percentEncodeSome(real, i+1)
+		}},
+		// better-call trims cookie names; Go drops a name with a space.
+		{"a space before '=' of the session, a decoy beside it", func(real string, i int) string {
+			name, value, _ := strings.Cut(real, "=")
+			return fmt.Sprintf("%s =%s; decoy%d.session_token=x%d", name, value, i, i)
+		}},
+		{"a tab before the session's name, a decoy beside it", func(real string, i int) string {
+			return fmt.Sprintf("decoy%d.session_token=x%d;\t%s", i, i, real)
+		}},
 	}
 	for i, v := range variants {
 		real := session(fmt.Sprint(i))
@@ -379,4 +392,22 @@ func TestAuthDiffDotSegmentsStayInTheirZones(t *testing.T) {
 	if n := signUps("192.0.2.202", func(i int) string { return spell(pathSignUp, i) }); n > limit {
 		t.Errorf("%d sign-ups from one address through dot-segment paths, %d through the plain path", n, limit)
 	}
+}
+
+// percentEncodeSome percent-encodes the first n letters or digits of a
+// cookie's value (after "name="), leaving its meaning to a decoding reader
+// unchanged.
+func percentEncodeSome(cookie string, n int) string {
+	name, value, _ := strings.Cut(cookie, "=")
+	var b strings.Builder
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if n > 0 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			fmt.Fprintf(&b, "%%%02X", c)
+			n--
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return name + "=" + b.String()
 }

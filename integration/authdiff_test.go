@@ -94,13 +94,13 @@ func TestAuthDiffFixtures(t *testing.T) {
 	events := env.waitEvents(t)
 	report := judgeAll(outs, events, env.fresh)
 	for _, o := range report.failing {
-		t.Errorf("fixture %s (%s) fails: %v\n%s", o.ID, fixtures[indexOf(cases, o.ID)].Found,
+		t.Errorf("fixture %s (%s) fails: %v\n%s", o.ID, fixtures[caseIndex(cases, o.ID)].Found,
 			report.kindsOf[o.ID], describeOutcome(o))
 	}
 	t.Logf("%d fixtures\n%s", len(fixtures), report)
 }
 
-func indexOf(cases []authCase, token string) int {
+func caseIndex(cases []authCase, token string) int {
 	for i, c := range cases {
 		if c.Token == token {
 			return i
