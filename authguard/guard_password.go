@@ -3,7 +3,9 @@ package authguard
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/apierror"
@@ -137,17 +139,34 @@ func sessionCookieValue(r *http.Request) string {
 }
 
 // sessionCookies counts the cookies named "<prefix>.session_token", over
-// every Cookie line, and returns the first one's value.
+// every Cookie line, and returns the first one's value as the app reads
+// it: percent-decoded (better-auth sets it encodeURIComponent'd, and
+// better-call decodes what it gets), so that spelling one session with
+// other escapes per guess cannot make it a new session for the lockout.
 func sessionCookies(r *http.Request) (first string, n int) {
 	for _, c := range r.Cookies() {
 		if strings.HasSuffix(c.Name, ".session_token") {
 			if n == 0 {
-				first = c.Value
+				first = decodeCookieValue(c.Value)
 			}
 			n++
 		}
 	}
 	return first, n
+}
+
+// decodeCookieValue percent-decodes v; a malformed escape or bytes that
+// are not UTF-8 leave v as it is (decodeURIComponent throws on both, and
+// better-call then keeps the raw value).
+func decodeCookieValue(v string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	d, err := url.PathUnescape(v)
+	if err != nil || !utf8.ValidString(d) {
+		return v
+	}
+	return d
 }
 
 // grantRecovery adds the one-use recovery cookie to a successful reset.

@@ -65,11 +65,13 @@ func startAuthDiffEnv(t *testing.T) *authDiffEnv {
 	t.Setenv("OCOMMS_REDIS_URL", "")
 	t.Setenv("OCOMMS_POSTGRES_URL", "")
 	cfg := exampleCaddyfile(t)
-	const rl = "\tocomms_rate_limit ocomms\n"
+	// The judge reads zone budgets from the RateLimit headers of admitted
+	// answers.
+	const rl = "\tocomms_rate_limit ocomms {\n"
 	if !strings.Contains(cfg, rl) {
 		t.Fatalf("Caddyfile.example no longer has %q; update the differential test", rl)
 	}
-	cfg = strings.Replace(cfg, rl, "\tocomms_rate_limit ocomms {\n\t\tadmitted_headers\n\t}\n", 1)
+	cfg = strings.Replace(cfg, rl, rl+"\t\tadmitted_headers\n", 1)
 	cfg = strings.Replace(cfg, "{\n", "{\n\tadmin {ADMIN}\n\tstorage file_system {DIR}/storage\n", 1)
 	e.Load(t, cfg)
 	env := &authDiffEnv{Edge: e, BA: ba, AuditDir: auditDir, fresh: map[string]int{}}
