@@ -44,7 +44,7 @@ $(NEXTAPP)/.next/BUILD_ID: $(NEXTAPP)/node_modules/.package-lock.json $(NEXTAPP_
 
 ## fuzz-auth: the differential test of the edge's reading of auth requests
 ## against the real better-auth (integration/authdiff_*_test.go) with a fresh
-## seed and AUTHDIFF_CASES cases (default 50000, about 5 minutes); failing
+## seed and AUTHDIFF_CASES cases (default 50000, 1 to 4 minutes); failing
 ## cases are saved to integration/testdata/authdiff/, which
 ## TestAuthDiffFixtures replays in `make test`.
 AUTHDIFF_CASES ?= 50000
