@@ -2,8 +2,6 @@ package caddymodule
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -20,40 +18,6 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
-// testDatabase creates a database of its own on the shared PostgreSQL and
-// drops it when the test ends.
-func testDatabase(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	if err != nil {
-		edgetest.ServiceUnavailable(t, "PostgreSQL at 127.0.0.1:5432", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	name := "auditwire_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		t.Fatal(err)
-	}
-	admin.Close(ctx)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	return "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
-}
-
 // TestAuditPostgresThroughCaddy: with postgres configured, an admin action
 // lands in PostgreSQL (and the JSONL files), the admin API queries and
 // verifies PostgreSQL, and the CLI reads it directly.
@@ -61,7 +25,7 @@ func TestAuditPostgresThroughCaddy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Caddy")
 	}
-	dbURL := testDatabase(t)
+	dbURL := edgetest.TempDatabase(t, "auditwire")
 	t.Setenv("OCOMMS_TEST_PG_URL", dbURL)
 	app := demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6})
 	up := httptest.NewServer(app)

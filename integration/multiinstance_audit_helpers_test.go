@@ -3,8 +3,6 @@ package integration
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,40 +17,11 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
-// pgAdminURL is the shared PostgreSQL's maintenance database.
-const pgAdminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // clusterDatabase creates a database of the test's own on the shared
 // PostgreSQL (loopback, so plaintext is allowed) and drops it at the end.
 func clusterDatabase(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, pgAdminURL)
-	if err != nil {
-		edgetest.ServiceUnavailable(t, "PostgreSQL at 127.0.0.1:5432", err)
-	}
-	defer admin.Close(ctx)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "cluster_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("creating database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, pgAdminURL)
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	return "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
+	return edgetest.TempDatabase(t, "cluster")
 }
 
 // auditCounts is the number of stored events per instance and action.
