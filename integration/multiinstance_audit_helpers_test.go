@@ -17,7 +17,6 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
-
 // clusterDatabase creates a database of the test's own on the shared
 // PostgreSQL (loopback, so plaintext is allowed) and drops it at the end.
 func clusterDatabase(t *testing.T) string {
