@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/reqbody"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // DefaultPrefix is where better-auth is mounted in OComms.
@@ -53,7 +53,7 @@ type GuardConfig struct {
 	// Lockout is the account lockout. Nil: no lockout.
 	Lockout LockoutEngine
 	// Events receives one audit event per decision. Default: discarded.
-	Events auditlog.Emitter
+	Events secevent.Emitter
 	// Logger gets one line per decision; never a password, cookie or
 	// token. Default: no logging.
 	Logger *zap.Logger
@@ -91,7 +91,7 @@ type GuardConfig struct {
 // untouched, with no body read. A Guard is safe for concurrent use.
 type Guard struct {
 	cfg    GuardConfig
-	events auditlog.Emitter
+	events secevent.Emitter
 	log    *zap.Logger
 	msgs   lockMessages
 	keyer  accountKeyer // nil without a lockout that names account keys
@@ -128,7 +128,7 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 	g := &Guard{cfg: cfg, events: cfg.Events, log: cfg.Logger, msgs: msgs}
 	g.keyer, _ = cfg.Lockout.(accountKeyer)
 	if g.events == nil {
-		g.events = auditlog.Discard
+		g.events = secevent.Discard
 	}
 	if g.log == nil {
 		g.log = zap.NewNop()

@@ -8,8 +8,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/reqbody"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // Decision names what the guard did with one auth request, for metrics.
@@ -55,14 +55,14 @@ func refusalDecision(reason string) Decision {
 }
 
 // emit fills the request's fields into e and hands it on.
-func (g *Guard) emit(r *http.Request, e auditlog.Event) {
+func (g *Guard) emit(r *http.Request, e secevent.Event) {
 	g.send(g.withRequest(r, e))
 }
 
 // withRequest fills in the request's fields: the trusted client IP, the
 // user agent as sent (every event kind records it alike; the audit log
 // cleans it), the method and the path.
-func (g *Guard) withRequest(r *http.Request, e auditlog.Event) auditlog.Event {
+func (g *Guard) withRequest(r *http.Request, e secevent.Event) secevent.Event {
 	if ip := g.clientIP(r); ip.IsValid() {
 		e.SourceIP = ip.String()
 	}
@@ -74,7 +74,7 @@ func (g *Guard) withRequest(r *http.Request, e auditlog.Event) auditlog.Event {
 
 // send hands e on, naming its account by the lockout's account key (the
 // account_key label of the lockout's own events) when it has an email.
-func (g *Guard) send(e auditlog.Event) {
+func (g *Guard) send(e secevent.Event) {
 	if e.UserEmail != "" && g.keyer != nil && e.Labels["account_key"] == "" {
 		if e.Labels == nil {
 			e.Labels = make(map[string]string, 1)
@@ -89,7 +89,7 @@ func (g *Guard) send(e auditlog.Event) {
 // lines about decisions are debug-level, so no sign-in is logged twice.
 func (g *Guard) emitSignIn(r *http.Request, email string, status int, out AttemptOutcome, answer AnswerBody, adm Admission, res Settlement) {
 	email = jsToLower(email)
-	e := auditlog.Event{UserEmail: email, Status: status, Reason: answer.Code, UserID: answer.User.ID}
+	e := secevent.Event{UserEmail: email, Status: status, Reason: answer.Code, UserID: answer.User.ID}
 	labels := map[string]string{}
 	if adm.Trusted {
 		labels["device_trusted"] = "true"
@@ -97,7 +97,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 	msg, d := "sign-in not counted", DecisionSignInNotCounted
 	switch out {
 	case OutcomeSuccess:
-		e.Action, e.Outcome, msg, d = auditlog.ActionSignInSucceeded, auditlog.OutcomeSuccess, "sign-in succeeded", DecisionSignInSucceeded
+		e.Action, e.Outcome, msg, d = secevent.ActionSignInSucceeded, secevent.OutcomeSuccess, "sign-in succeeded", DecisionSignInSucceeded
 		labels["method"] = "password"
 		if answer.TwoFactorRedirect {
 			// The password was right; the session comes with the second
@@ -105,7 +105,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 			labels["two_factor"] = "pending"
 		}
 	case OutcomeFailure:
-		e.Action, e.Outcome, msg, d = auditlog.ActionSignInFailed, auditlog.OutcomeFailure, "sign-in failed", DecisionSignInFailed
+		e.Action, e.Outcome, msg, d = secevent.ActionSignInFailed, secevent.OutcomeFailure, "sign-in failed", DecisionSignInFailed
 		labels["failures"] = strconv.Itoa(res.Failures)
 	}
 	g.decided(d)
@@ -147,7 +147,7 @@ func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
 // failed (the engine could not decide, so it reported nothing).
 func (g *Guard) emitStoreRefused(r *http.Request, email string) {
 	g.decided(DecisionStoreError)
-	g.emit(r, auditlog.Event{Action: auditlog.ActionSignInRefused, Outcome: auditlog.OutcomeFailure,
+	g.emit(r, secevent.Event{Action: secevent.ActionSignInRefused, Outcome: secevent.OutcomeFailure,
 		UserEmail: jsToLower(email), Reason: "store_error", Status: http.StatusServiceUnavailable})
 }
 
@@ -156,7 +156,7 @@ func (g *Guard) emitStoreRefused(r *http.Request, email string) {
 func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
 	g.decided(DecisionPasswordRejected)
 	email = jsToLower(email)
-	g.emit(r, auditlog.Event{Action: auditlog.ActionPasswordRejected, Outcome: auditlog.OutcomeFailure,
+	g.emit(r, secevent.Event{Action: secevent.ActionPasswordRejected, Outcome: secevent.OutcomeFailure,
 		UserEmail: email, Reason: code, Status: http.StatusBadRequest})
 	if c := g.log.Check(zapcore.DebugLevel, "password rejected"); c != nil {
 		c.Write(zap.String("path", r.URL.Path), zap.String("email", email),
@@ -167,12 +167,12 @@ func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
 // emitPasswordSet records the app's answer to a sign-up, change or reset.
 func (g *Guard) emitPasswordSet(r *http.Request, kind passwordSet, email string, status int, out AttemptOutcome, answer AnswerBody) {
 	email = jsToLower(email)
-	e := auditlog.Event{Action: kind.action(), UserEmail: email, UserID: answer.User.ID, Status: status, Reason: answer.Code}
+	e := secevent.Event{Action: kind.action(), UserEmail: email, UserID: answer.User.ID, Status: status, Reason: answer.Code}
 	switch {
 	case status == http.StatusOK:
-		e.Outcome = auditlog.OutcomeSuccess
+		e.Outcome = secevent.OutcomeSuccess
 	case kind == passwordChange && out == OutcomeFailure:
-		e.Outcome = auditlog.OutcomeFailure
+		e.Outcome = secevent.OutcomeFailure
 	default:
 		return // the app refused for reasons of its own: nothing happened
 	}
@@ -205,8 +205,8 @@ func (g *Guard) refuseBody(w http.ResponseWriter, r *http.Request, ref *reqbody.
 		c.Write(zap.String("path", r.URL.Path), zap.String("client_ip", g.clientIP(r).String()),
 			zap.Int("status", ref.Status), zap.String("code", ref.Code), zap.String("reason", ref.Reason))
 	}
-	g.emit(r, auditlog.Event{
-		Action: auditlog.ActionRequestRefused, Outcome: auditlog.OutcomeFailure,
+	g.emit(r, secevent.Event{
+		Action: secevent.ActionRequestRefused, Outcome: secevent.OutcomeFailure,
 		Reason: ref.Code, Status: ref.Status,
 		Labels: map[string]string{"by": "auth_guard", "refusal": ref.Reason},
 	})

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // fakeEngine is a test double of the lockout engine: threshold failures
@@ -126,32 +126,32 @@ func (f checkerFunc) CheckPassword(p string, c []string) *Refusal { return f(p, 
 // recordedEvents collects emitted events.
 type recordedEvents struct {
 	mu     sync.Mutex
-	events []auditlog.Event
+	events []secevent.Event
 }
 
-func (r *recordedEvents) Emit(e auditlog.Event) {
+func (r *recordedEvents) Emit(e secevent.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, e)
 	r.mu.Unlock()
 }
 
-func (r *recordedEvents) all() []auditlog.Event {
+func (r *recordedEvents) all() []secevent.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]auditlog.Event(nil), r.events...)
+	return append([]secevent.Event(nil), r.events...)
 }
 
-func (r *recordedEvents) actions() []auditlog.Action {
+func (r *recordedEvents) actions() []secevent.Action {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []auditlog.Action
+	var out []secevent.Action
 	for _, e := range r.events {
 		out = append(out, e.Action)
 	}
 	return out
 }
 
-func (r *recordedEvents) last(a auditlog.Action) (auditlog.Event, bool) {
+func (r *recordedEvents) last(a secevent.Action) (secevent.Event, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := len(r.events) - 1; i >= 0; i-- {
@@ -159,7 +159,7 @@ func (r *recordedEvents) last(a auditlog.Action) (auditlog.Event, bool) {
 			return r.events[i], true
 		}
 	}
-	return auditlog.Event{}, false
+	return secevent.Event{}, false
 }
 
 // upstream wraps the demo app, counting what reached it and hashing the

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // newRealGuard is a guard on the real lockout engine (memory store).
@@ -56,7 +56,7 @@ func TestRealEngineLocksAndAnswersAlike(t *testing.T) {
 		a.Header().Get("Retry-After") != "900" || !strings.Contains(a.Body.String(), `"unlockUrl":"/forgot-password"`) {
 		t.Fatalf("lock answer %v %s", a.Header(), a.Body)
 	}
-	if _, ok := tg.events.last(auditlog.ActionAccountLocked); !ok {
+	if _, ok := tg.events.last(secevent.ActionAccountLocked); !ok {
 		t.Errorf("no account_locked event: %v", tg.events.actions())
 	}
 }
@@ -98,7 +98,7 @@ func TestRealEngineDeviceCookieAndRecovery(t *testing.T) {
 	if w := tg.signIn(t, demoupstream.DemoEmail, newPassword); w.Code != 200 {
 		t.Fatalf("after recovery the account is clear: %d", w.Code)
 	}
-	if e, ok := tg.events.last(auditlog.ActionAccountUnlocked); !ok || e.Labels["unlock_by"] != "reset" {
+	if e, ok := tg.events.last(secevent.ActionAccountUnlocked); !ok || e.Labels["unlock_by"] != "reset" {
 		t.Fatalf("unlock event %+v", e)
 	}
 }

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/apierror"
 	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 	"github.com/ocomms/ocomms-edge/reqbody"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // passwordSet says which endpoint sets a new password.
@@ -22,14 +22,14 @@ const (
 	passwordReset
 )
 
-func (p passwordSet) action() auditlog.Action {
+func (p passwordSet) action() secevent.Action {
 	switch p {
 	case passwordSignUp:
-		return auditlog.ActionSignUp
+		return secevent.ActionSignUp
 	case passwordChange:
-		return auditlog.ActionPasswordChanged
+		return secevent.ActionPasswordChanged
 	}
-	return auditlog.ActionPasswordReset
+	return secevent.ActionPasswordReset
 }
 
 // servePasswordSet checks the new password of a sign-up, change-password or

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // SessionLookup names the user behind a Cookie header by asking the app
@@ -142,9 +143,9 @@ func laterSets(lines []string, name string) bool {
 // the session): label reissued (names with "session" are dropped as secret-looking).
 func (g *Guard) emitSessionSignIn(r *http.Request, method string, status int, cookie string, replaces bool) {
 	g.decided(DecisionSignInSucceeded)
-	e := g.withRequest(r, auditlog.Event{
-		Action:  auditlog.ActionSignInSucceeded,
-		Outcome: auditlog.OutcomeSuccess,
+	e := g.withRequest(r, secevent.Event{
+		Action:  secevent.ActionSignInSucceeded,
+		Outcome: secevent.OutcomeSuccess,
 		Status:  status,
 		Labels:  map[string]string{"method": method},
 	})
@@ -165,7 +166,7 @@ func (g *Guard) emitSessionSignIn(r *http.Request, method string, status int, co
 
 // withSession names the user of e from a lookup, or says in the "actor"
 // label why it names none.
-func withSession(e auditlog.Event, s auditlog.Session, err error, asked bool) auditlog.Event {
+func withSession(e secevent.Event, s auditlog.Session, err error, asked bool) secevent.Event {
 	if e.Labels == nil {
 		e.Labels = map[string]string{}
 	}
@@ -204,16 +205,16 @@ func (g *Guard) serveSignOut(w http.ResponseWriter, r *http.Request, next NextHa
 	if !ow.wroteHeader {
 		status = errorStatus(err)
 	}
-	e := auditlog.Event{Action: auditlog.ActionSignOut, Status: status}
+	e := secevent.Event{Action: secevent.ActionSignOut, Status: status}
 	switch {
 	case !asked || (g.cfg.Sessions != nil && lookupErr == nil && !s.Valid()):
 		if status >= 500 || status == http.StatusForbidden {
 			return err // the app never got to it (down, or an origin check)
 		}
-		e.Outcome, e.Reason = auditlog.OutcomeFailure, actorNoSession
+		e.Outcome, e.Reason = secevent.OutcomeFailure, actorNoSession
 		e = withSession(e, s, lookupErr, asked)
 	case status == http.StatusOK:
-		e.Outcome = auditlog.OutcomeSuccess
+		e.Outcome = secevent.OutcomeSuccess
 		if g.cfg.Sessions == nil {
 			lookupErr = errNoLookup
 		}

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 const demoPassword = demoupstream.DefaultPassword
@@ -103,7 +103,7 @@ func TestWrongPasswordsLockAfterThreshold(t *testing.T) {
 	// engine's to report.
 	var failed int
 	for _, e := range tg.events.events {
-		if e.Action == auditlog.ActionSignInFailed && e.UserEmail == demoupstream.DemoEmail && e.SourceIP == "192.0.2.7" && e.Reason == CodeInvalidCredentials && e.Status == 401 {
+		if e.Action == secevent.ActionSignInFailed && e.UserEmail == demoupstream.DemoEmail && e.SourceIP == "192.0.2.7" && e.Reason == CodeInvalidCredentials && e.Status == 401 {
 			failed++
 		}
 	}
@@ -187,7 +187,7 @@ func TestSuccessGetsDeviceCookieAndEvent(t *testing.T) {
 	if !sawSession || !sawDevice {
 		t.Fatalf("cookies %v", w.Header().Values("Set-Cookie"))
 	}
-	e, ok := tg.events.last(auditlog.ActionSignInSucceeded)
+	e, ok := tg.events.last(secevent.ActionSignInSucceeded)
 	if !ok || e.UserEmail != "demo@ocomms.test" || e.UserID == "" || e.Status != 200 {
 		t.Fatalf("event %+v", e)
 	}
@@ -225,7 +225,7 @@ func TestTrustedDeviceGetsThroughALock(t *testing.T) {
 	if w.Code != 200 {
 		t.Fatalf("trusted device: %d %s", w.Code, w.Body)
 	}
-	if e, _ := tg.events.last(auditlog.ActionSignInSucceeded); e.Labels["device_trusted"] != "true" {
+	if e, _ := tg.events.last(secevent.ActionSignInSucceeded); e.Labels["device_trusted"] != "true" {
 		t.Fatalf("event labels %v", e.Labels)
 	}
 }
@@ -294,7 +294,7 @@ func TestPasswordRejectionIsNeverForwarded(t *testing.T) {
 		t.Fatalf("%d rejected passwords reached the app", tg.up.hits.Load())
 	}
 	for _, e := range tg.events.events {
-		if e.Action != auditlog.ActionPasswordRejected || e.Reason != "PASSWORD_TOO_SHORT" {
+		if e.Action != secevent.ActionPasswordRejected || e.Reason != "PASSWORD_TOO_SHORT" {
 			t.Errorf("event %+v", e)
 		}
 		if strings.Contains(e.Reason+e.UserEmail+e.Path, "short") {
@@ -316,7 +316,7 @@ func TestSignUpContextAndEvent(t *testing.T) {
 	if !slices.Equal(got, []string{"Ann@ocomms.test", "Ann Lee"}) {
 		t.Fatalf("context %q", got)
 	}
-	if e, ok := tg.events.last(auditlog.ActionSignUp); !ok || e.UserEmail != "ann@ocomms.test" || e.UserID == "" {
+	if e, ok := tg.events.last(secevent.ActionSignUp); !ok || e.UserEmail != "ann@ocomms.test" || e.UserID == "" {
 		t.Fatalf("sign_up event %+v", e)
 	}
 }
@@ -337,7 +337,7 @@ func TestResetGrantsRecoveryAndChangeIsRecorded(t *testing.T) {
 	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Set-Cookie"), RecoveryCookieName+"=recovery-ok") {
 		t.Fatalf("reset: %d %v", w.Code, w.Header())
 	}
-	if _, ok := tg.events.last(auditlog.ActionPasswordReset); !ok || tg.engine.grants.Load() != 1 {
+	if _, ok := tg.events.last(secevent.ActionPasswordReset); !ok || tg.engine.grants.Load() != 1 {
 		t.Fatalf("events %v grants %d", tg.events.actions(), tg.engine.grants.Load())
 	}
 	session, _ := app.NewSessionCookie(demoupstream.DemoEmail)
@@ -345,21 +345,21 @@ func TestResetGrantsRecoveryAndChangeIsRecorded(t *testing.T) {
 	if wrong.Code != 400 {
 		t.Fatalf("change with a wrong current password: %d %s", wrong.Code, wrong.Body)
 	}
-	if e, ok := tg.events.last(auditlog.ActionPasswordChanged); !ok || e.Outcome != auditlog.OutcomeFailure || e.Reason != CodeInvalidPassword {
+	if e, ok := tg.events.last(secevent.ActionPasswordChanged); !ok || e.Outcome != secevent.OutcomeFailure || e.Reason != CodeInvalidPassword {
 		t.Fatalf("password_changed failure event %+v", e)
 	}
 	ok := tg.do(t, http.MethodPost, "/api/auth/change-password", "application/json", `{"newPassword":"another long passphrase","currentPassword":"a new long passphrase here"}`, session)
 	if ok.Code != 200 {
 		t.Fatalf("change: %d %s", ok.Code, ok.Body)
 	}
-	if e, _ := tg.events.last(auditlog.ActionPasswordChanged); e.Outcome != auditlog.OutcomeSuccess || e.UserID == "" {
+	if e, _ := tg.events.last(secevent.ActionPasswordChanged); e.Outcome != secevent.OutcomeSuccess || e.UserID == "" {
 		t.Fatalf("password_changed event %+v", e)
 	}
 	out := tg.do(t, http.MethodPost, "/api/auth/sign-out", "application/json", `{}`, session)
 	if out.Code != 200 {
 		t.Fatalf("sign-out %d", out.Code)
 	}
-	if _, ok := tg.events.last(auditlog.ActionSignOut); !ok {
+	if _, ok := tg.events.last(secevent.ActionSignOut); !ok {
 		t.Fatalf("no sign_out event: %v", tg.events.actions())
 	}
 }
@@ -431,7 +431,7 @@ func TestBodyRefusals(t *testing.T) {
 	}
 	var refused int
 	for _, e := range tg.events.all() {
-		if e.Action != auditlog.ActionRequestRefused {
+		if e.Action != secevent.ActionRequestRefused {
 			continue
 		}
 		refused++

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // lockAccount spends the free failures of email from ip.
@@ -65,10 +65,10 @@ func testLockoutSchedule(t *testing.T, kind storeKind) {
 			t.Fatalf("probe %d failure: %+v, want locked for %v", i, st, next)
 		}
 	}
-	if n := r.events.count(auditlog.ActionAccountLocked, ReasonLocked); n != 6 {
+	if n := r.events.count(secevent.ActionAccountLocked, ReasonLocked); n != 6 {
 		t.Errorf("%d account_locked events, want 6", n)
 	}
-	if n := r.events.count(auditlog.ActionAccountUnlocked, "expiry"); n != 5 {
+	if n := r.events.count(secevent.ActionAccountUnlocked, "expiry"); n != 5 {
 		t.Errorf("%d expiry unlock events, want 5", n)
 	}
 	// A success after a lock clears the account.
@@ -116,7 +116,7 @@ func testLockoutHardCap(t *testing.T, kind storeKind) {
 	r.mustRefuse(a, ReasonHardLocked)
 	r.clock.Advance(30 * 24 * time.Hour)
 	r.mustRefuse(a, ReasonHardLocked)
-	if r.events.count(auditlog.ActionAccountLocked, ReasonHardLocked) != 1 {
+	if r.events.count(secevent.ActionAccountLocked, ReasonHardLocked) != 1 {
 		t.Error("no hard_locked event")
 	}
 	list, err := r.l.List(context.Background())
@@ -170,7 +170,7 @@ func testLockoutRecoveryCookie(t *testing.T, kind storeKind) {
 	if !device || !expired {
 		t.Fatalf("cookies after recovery: %v", st.Cookies)
 	}
-	if r.events.count(auditlog.ActionAccountUnlocked, "reset") != 1 {
+	if r.events.count(secevent.ActionAccountUnlocked, "reset") != 1 {
 		t.Error("no reset unlock event")
 	}
 	// Cleared: five fresh failures, then locked again.
@@ -266,7 +266,7 @@ func testLockoutDeviceCookie(t *testing.T, kind storeKind) {
 	}
 	// A trusted success does not lift the untrusted lock.
 	r.mustRefuse(SignInAttempt{Email: email, IP: ipB}, ReasonLocked)
-	if r.events.count(auditlog.ActionAccountUnlocked, "device") == 0 {
+	if r.events.count(secevent.ActionAccountUnlocked, "device") == 0 {
 		t.Error("no device unlock event")
 	}
 	// Expired device cookie: untrusted.
@@ -508,7 +508,7 @@ func testLockoutUnlockAndList(t *testing.T, kind storeKind) {
 	if list, _ := r.l.List(ctx); len(list) != 1 {
 		t.Fatalf("List after unlocks: %+v", list)
 	}
-	if n := r.events.count(auditlog.ActionAccountUnlocked, "admin"); n != 2 {
+	if n := r.events.count(secevent.ActionAccountUnlocked, "admin"); n != 2 {
 		t.Fatalf("%d admin unlock events, want 2", n)
 	}
 }
@@ -535,7 +535,7 @@ func TestLockoutEventsCarryNoSecrets(t *testing.T) {
 	cookie := r.deviceCookie(email, ipA)
 	r.lockAccount(email, ipA)
 	r.mustRefuse(SignInAttempt{Email: email, IP: ipA}, ReasonLocked)
-	if r.events.count(auditlog.ActionSignInRefused, ReasonLocked) != 1 || r.events.count(auditlog.ActionAccountLocked, "") != 1 {
+	if r.events.count(secevent.ActionSignInRefused, ReasonLocked) != 1 || r.events.count(secevent.ActionAccountLocked, "") != 1 {
 		t.Fatalf("events: %+v", r.events.events)
 	}
 	for _, e := range r.events.events {
@@ -593,7 +593,7 @@ func testLockoutAdminUnlockClearsDeviceLocks(t *testing.T, kind storeKind) {
 	if err != nil || !had {
 		t.Fatalf("Unlock: %v, %v", had, err)
 	}
-	if n := r.events.count(auditlog.ActionAccountUnlocked, "admin"); n != 1 {
+	if n := r.events.count(secevent.ActionAccountUnlocked, "admin"); n != 1 {
 		t.Fatalf("%d admin unlock events, want 1", n)
 	}
 	// The device has its full budget again: 4 failures do not lock it.

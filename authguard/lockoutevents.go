@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // Events of the lockout. Each names the account by its key in the label
@@ -12,8 +12,8 @@ import (
 // lower-cased as better-auth keys it when the attempt gave one; the IP is
 // the trusted client IP. Cookies never appear.
 
-func (l *Lockout) event(a SignInAttempt, t *lockTicket, action auditlog.Action, outcome auditlog.Outcome, reason string) auditlog.Event {
-	e := auditlog.Event{
+func (l *Lockout) event(a SignInAttempt, t *lockTicket, action secevent.Action, outcome secevent.Outcome, reason string) secevent.Event {
+	e := secevent.Event{
 		Action:  action,
 		Outcome: outcome,
 		Reason:  reason,
@@ -31,7 +31,7 @@ func (l *Lockout) event(a SignInAttempt, t *lockTicket, action auditlog.Action, 
 
 // emitRefused reports a sign-in the guard answers without forwarding.
 func (l *Lockout) emitRefused(a SignInAttempt, t *lockTicket, adm Admission) {
-	e := l.event(a, t, auditlog.ActionSignInRefused, auditlog.OutcomeFailure, adm.Reason)
+	e := l.event(a, t, secevent.ActionSignInRefused, secevent.OutcomeFailure, adm.Reason)
 	e.Labels["retry_after"] = strconv.Itoa(int((adm.RetryAfter + time.Second - 1) / time.Second))
 	e.Labels["device_trusted"] = strconv.FormatBool(adm.Trusted)
 	l.o.Events.Emit(e)
@@ -40,7 +40,7 @@ func (l *Lockout) emitRefused(a SignInAttempt, t *lockTicket, adm Admission) {
 // emitLocked reports a lock that a failure started: reason is "locked",
 // "hard_locked" or "device" (a trusted device's own lock).
 func (l *Lockout) emitLocked(a SignInAttempt, t *lockTicket, st Settlement, reason string) {
-	e := l.event(a, t, auditlog.ActionAccountLocked, auditlog.OutcomeSuccess, reason)
+	e := l.event(a, t, secevent.ActionAccountLocked, secevent.OutcomeSuccess, reason)
 	if st.LockedTill.IsZero() {
 		e.Labels["lock_until"] = "reset_or_admin"
 	} else {
@@ -55,7 +55,7 @@ func (l *Lockout) emitLocked(a SignInAttempt, t *lockTicket, st Settlement, reas
 // after the lock ended), "reset" (a recovery sign-in), "admin", or
 // "device" (a trusted device signed in while the untrusted lock stays).
 func (l *Lockout) emitUnlocked(a SignInAttempt, t *lockTicket, by string) {
-	e := l.event(a, t, auditlog.ActionAccountUnlocked, auditlog.OutcomeSuccess, by)
+	e := l.event(a, t, secevent.ActionAccountUnlocked, secevent.OutcomeSuccess, by)
 	e.Labels["unlock_by"] = by
 	if by == "device" {
 		e.Labels["untrusted_lock"] = "kept"

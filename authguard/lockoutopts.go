@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // LockoutOptions configure the account lockout (SEC-07). Zero values take
@@ -20,8 +20,8 @@ type LockoutOptions struct {
 	// Store keeps the state. Default: a new MemoryLockStore.
 	Store LockStore
 	// Events receives account_locked, account_unlocked and
-	// sign_in_refused. Default: auditlog.Discard.
-	Events auditlog.Emitter
+	// sign_in_refused. Default: secevent.Discard.
+	Events secevent.Emitter
 	// Clock is the time source for cookie issue and expiry checks (the
 	// stores have their own clocks). Default: time.Now.
 	Clock func() time.Time
@@ -105,7 +105,7 @@ func (o LockoutOptions) withDefaults() (LockoutOptions, error) {
 		o.Store = NewMemoryLockStore(MemoryLockStoreOptions{Clock: o.Clock})
 	}
 	if o.Events == nil {
-		o.Events = auditlog.Discard
+		o.Events = secevent.Discard
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // fakeClock is a settable clock shared by an engine and its store.
@@ -69,16 +69,16 @@ var testSecret = []byte("0123456789abcdef-test-secret")
 // eventLog collects emitted events.
 type eventLog struct {
 	mu     sync.Mutex
-	events []auditlog.Event
+	events []secevent.Event
 }
 
-func (l *eventLog) Emit(e auditlog.Event) {
+func (l *eventLog) Emit(e secevent.Event) {
 	l.mu.Lock()
 	l.events = append(l.events, e)
 	l.mu.Unlock()
 }
 
-func (l *eventLog) count(action auditlog.Action, reason string) int {
+func (l *eventLog) count(action secevent.Action, reason string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0

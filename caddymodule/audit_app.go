@@ -7,7 +7,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // appAudit is the ocomms app's audit state.
@@ -55,9 +55,9 @@ func (a *App) startAudit() error {
 		return err
 	}
 	au.pooled = p
-	p.Emit(auditlog.Event{
-		Action:  auditlog.ActionConfigLoaded,
-		Outcome: auditlog.OutcomeSuccess,
+	p.Emit(secevent.Event{
+		Action:  secevent.ActionConfigLoaded,
+		Outcome: secevent.OutcomeSuccess,
 		Labels:  map[string]string{"sinks": strings.Join(au.settings.sinks(), ",")},
 	})
 	au.hub.start(p)
@@ -99,14 +99,14 @@ func (s auditSettings) sinks() []string {
 // auditEmitterFor returns the Emitter of the config's ocomms app (which it
 // instantiates when the config has no ocomms option: the audit log is on
 // by default).
-func auditEmitterFor(ctx caddy.Context) (auditlog.Emitter, error) {
+func auditEmitterFor(ctx caddy.Context) (secevent.Emitter, error) {
 	v, err := ctx.App("ocomms")
 	if err != nil {
 		return nil, fmt.Errorf("loading the ocomms app: %w", err)
 	}
 	app := v.(*App)
 	if app.audit.hub == nil {
-		return auditlog.Discard, nil
+		return secevent.Discard, nil
 	}
 	return app.audit.hub, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // BenchmarkAuditNonAdmin measures what ocomms_audit adds to a request that
@@ -17,7 +18,7 @@ func BenchmarkAuditNonAdmin(b *testing.B) {
 	actions, err := auditlog.NewAdminActions(auditlog.AdminConfig{
 		Paths:    auditlog.AdminPaths{Pages: []string{"/admin*", "/*/settings*"}},
 		ClientIP: clientIP,
-		Emitter:  auditlog.Discard,
+		Emitter:  secevent.Discard,
 	})
 	if err != nil {
 		b.Fatal(err)

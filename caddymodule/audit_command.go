@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func init() {
@@ -113,7 +114,7 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 		if f.q.Type != "" || f.q.Outcome != "" {
 			return errors.New("--failed-signins sets --type and --outcome itself")
 		}
-		f.q.Type, f.q.Outcome = string(auditlog.ActionSignInFailed), string(auditlog.OutcomeFailure)
+		f.q.Type, f.q.Outcome = string(secevent.ActionSignInFailed), string(secevent.OutcomeFailure)
 		if strings.Contains(f.failedSignins, "@") {
 			f.q.Email = f.failedSignins
 		} else {
@@ -247,7 +248,7 @@ func queryThroughAdmin(ctx context.Context, out io.Writer, f queryFlags) error {
 	if err := json.Unmarshal(body, &pj); err != nil {
 		return fmt.Errorf("admin API: %w", err)
 	}
-	events := make([]auditlog.Event, 0, len(pj.Events))
+	events := make([]secevent.Event, 0, len(pj.Events))
 	for _, doc := range pj.Events {
 		e, err := unmarshalAuditEvent(doc)
 		if err != nil {
@@ -267,7 +268,7 @@ func printJSON(out io.Writer, v any) error {
 // printEvents writes auditlog's readable table (values quoted so logged
 // input cannot forge rows), newest first as the store gave it, and the
 // cursor of the next page.
-func printEvents(out io.Writer, events []auditlog.Event, next string) error {
+func printEvents(out io.Writer, events []secevent.Event, next string) error {
 	if err := auditlog.WriteEvents(out, events, auditlog.FormatTable); err != nil {
 		return err
 	}

@@ -8,13 +8,13 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // subscribeCertEvents records certmagic's cert_obtained (first issue or
 // renewal) and cert_failed events, which Caddy's tls app bridges to the
 // events app. Handlers run in certmagic's goroutine; Emit never blocks.
-func subscribeCertEvents(ctx caddy.Context, em auditlog.Emitter) error {
+func subscribeCertEvents(ctx caddy.Context, em secevent.Emitter) error {
 	v, err := ctx.App("events")
 	if err != nil {
 		return fmt.Errorf("loading the events app: %w", err)
@@ -33,7 +33,7 @@ func subscribeCertEvents(ctx caddy.Context, em auditlog.Emitter) error {
 }
 
 // certEventHandler turns certificate events into audit events.
-type certEventHandler struct{ em auditlog.Emitter }
+type certEventHandler struct{ em secevent.Emitter }
 
 // Handle implements caddyevents.Handler.
 func (h certEventHandler) Handle(_ context.Context, e caddy.Event) error {
@@ -42,9 +42,9 @@ func (h certEventHandler) Handle(_ context.Context, e caddy.Event) error {
 }
 
 // certAuditEvent maps a certmagic event's name and data to an audit event.
-func certAuditEvent(name string, data map[string]any) auditlog.Event {
+func certAuditEvent(name string, data map[string]any) secevent.Event {
 	renewal, _ := data["renewal"].(bool)
-	ev := auditlog.Event{Labels: map[string]string{}}
+	ev := secevent.Event{Labels: map[string]string{}}
 	if id, ok := data["identifier"].(string); ok {
 		ev.Labels["subjects"] = id
 	}
@@ -56,7 +56,7 @@ func certAuditEvent(name string, data map[string]any) auditlog.Event {
 	}
 	switch {
 	case name == "cert_failed":
-		ev.Action, ev.Outcome = auditlog.ActionCertFailed, auditlog.OutcomeFailure
+		ev.Action, ev.Outcome = secevent.ActionCertFailed, secevent.OutcomeFailure
 		ev.Reason = "obtain_failed"
 		if renewal {
 			ev.Reason = "renewal_failed"
@@ -69,9 +69,9 @@ func certAuditEvent(name string, data map[string]any) auditlog.Event {
 			ev.Labels["error"] = msg
 		}
 	case renewal:
-		ev.Action, ev.Outcome = auditlog.ActionCertRenewed, auditlog.OutcomeSuccess
+		ev.Action, ev.Outcome = secevent.ActionCertRenewed, secevent.OutcomeSuccess
 	default:
-		ev.Action, ev.Outcome = auditlog.ActionCertObtained, auditlog.OutcomeSuccess
+		ev.Action, ev.Outcome = secevent.ActionCertObtained, secevent.OutcomeSuccess
 	}
 	return ev
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // auditQuery is an investigation as the admin API and the CLI take it:
@@ -33,12 +34,12 @@ func (q auditQuery) filter(now time.Time) (auditlog.Filter, error) {
 			if !validActionName(t) {
 				return f, fmt.Errorf("type %q: not an audit event type (e.g. sign_in_failed, admin_action)", t)
 			}
-			f.Actions = append(f.Actions, auditlog.Action(t))
+			f.Actions = append(f.Actions, secevent.Action(t))
 		}
 	}
-	switch auditlog.Outcome(q.Outcome) {
-	case "", auditlog.OutcomeSuccess, auditlog.OutcomeFailure, auditlog.OutcomeUnknown:
-		f.Outcome = auditlog.Outcome(q.Outcome)
+	switch secevent.Outcome(q.Outcome) {
+	case "", secevent.OutcomeSuccess, secevent.OutcomeFailure, secevent.OutcomeUnknown:
+		f.Outcome = secevent.Outcome(q.Outcome)
 	default:
 		return f, fmt.Errorf("outcome %q: use success, failure or unknown", q.Outcome)
 	}
@@ -108,5 +109,5 @@ func checkIPOrCIDR(s string) error {
 
 // validActionName reports whether s names an event type the edge records.
 func validActionName(s string) bool {
-	return slices.Contains(auditlog.Actions(), auditlog.Action(s))
+	return slices.Contains(secevent.Actions(), secevent.Action(s))
 }

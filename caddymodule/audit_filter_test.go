@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func TestAuditQueryFilter(t *testing.T) {
@@ -18,8 +18,8 @@ func TestAuditQueryFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.UserID != "u1" || f.Email != "alice@example.test" || f.IP != "203.0.113.0/24" || f.Outcome != auditlog.OutcomeFailure ||
-		len(f.Actions) != 2 || f.Actions[1] != auditlog.ActionAdmin || f.After != "cursor" || f.Limit != 50 ||
+	if f.UserID != "u1" || f.Email != "alice@example.test" || f.IP != "203.0.113.0/24" || f.Outcome != secevent.OutcomeFailure ||
+		len(f.Actions) != 2 || f.Actions[1] != secevent.ActionAdmin || f.After != "cursor" || f.Limit != 50 ||
 		!f.Since.Equal(now.Add(-7*24*time.Hour)) || !f.Until.Equal(now.Add(-time.Hour)) {
 		t.Fatalf("filter %+v", f)
 	}
@@ -47,18 +47,18 @@ func TestCertAuditEvent(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		data    map[string]any
-		action  auditlog.Action
-		outcome auditlog.Outcome
+		action  secevent.Action
+		outcome secevent.Outcome
 		reason  string
 	}{
 		{"cert_obtained", map[string]any{"renewal": false, "identifier": "chat.example.com", "issuer": "acme-v02.api.letsencrypt.org-directory"},
-			auditlog.ActionCertObtained, auditlog.OutcomeSuccess, ""},
+			secevent.ActionCertObtained, secevent.OutcomeSuccess, ""},
 		{"cert_obtained", map[string]any{"renewal": true, "identifier": "chat.example.com", "issuer": "x", "remaining": time.Hour},
-			auditlog.ActionCertRenewed, auditlog.OutcomeSuccess, ""},
+			secevent.ActionCertRenewed, secevent.OutcomeSuccess, ""},
 		{"cert_failed", map[string]any{"renewal": false, "identifier": "chat.example.com", "issuers": []string{"a", "b"}, "error": errors.New(strings.Repeat("e", 400))},
-			auditlog.ActionCertFailed, auditlog.OutcomeFailure, "obtain_failed"},
+			secevent.ActionCertFailed, secevent.OutcomeFailure, "obtain_failed"},
 		{"cert_failed", map[string]any{"renewal": true, "identifier": "chat.example.com", "error": errors.New("rate limited")},
-			auditlog.ActionCertFailed, auditlog.OutcomeFailure, "renewal_failed"},
+			secevent.ActionCertFailed, secevent.OutcomeFailure, "renewal_failed"},
 	} {
 		e := certAuditEvent(tc.name, tc.data)
 		if e.Action != tc.action || e.Outcome != tc.outcome || e.Reason != tc.reason || e.Labels["subjects"] != "chat.example.com" {

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 const auditCaddyfile = `{
@@ -72,16 +72,16 @@ func startAuditEdge(t *testing.T) *auditEdge {
 }
 
 // readAuditDir decodes the audit records in dir (see audittest.ReadAuditEvents).
-func readAuditDir(t *testing.T, dir string) []auditlog.Event {
+func readAuditDir(t *testing.T, dir string) []secevent.Event {
 	return audittest.ReadAuditEvents(t, dir)
 }
 
 // waitAudit waits until want events match, then lets the pipeline settle
 // and returns every match, so that a duplicate shows.
-func waitAudit(t *testing.T, dir string, want int, match func(auditlog.Event) bool) []auditlog.Event {
+func waitAudit(t *testing.T, dir string, want int, match func(secevent.Event) bool) []secevent.Event {
 	t.Helper()
-	filter := func() []auditlog.Event {
-		var out []auditlog.Event
+	filter := func() []secevent.Event {
+		var out []secevent.Event
 		for _, e := range readAuditDir(t, dir) {
 			if match(e) {
 				out = append(out, e)
@@ -100,8 +100,8 @@ func waitAudit(t *testing.T, dir string, want int, match func(auditlog.Event) bo
 	return filter()
 }
 
-func ofAction(a auditlog.Action) func(auditlog.Event) bool {
-	return func(e auditlog.Event) bool { return e.Action == a }
+func ofAction(a secevent.Action) func(secevent.Event) bool {
+	return func(e secevent.Event) bool { return e.Action == a }
 }
 
 func (e *auditEdge) post(t *testing.T, path, contentType, body string, header ...string) *http.Response {
@@ -152,20 +152,20 @@ func TestAuditAdminActionThroughCaddy(t *testing.T) {
 	e.Get(t, "/chat", "Cookie", cookie.String())
 	e.post(t, "/chat", "text/plain", "[]", "Next-Action", "abc", "Cookie", cookie.String())
 
-	events := waitAudit(t, e.dir, 2, ofAction(auditlog.ActionAdmin))
+	events := waitAudit(t, e.dir, 2, ofAction(secevent.ActionAdmin))
 	if len(events) != 2 {
 		t.Fatalf("%d admin events, want 2: %+v", len(events), events)
 	}
 	ok, fail := events[0], events[1]
-	if ok.Outcome != auditlog.OutcomeSuccess {
+	if ok.Outcome != secevent.OutcomeSuccess {
 		ok, fail = fail, ok
 	}
 	if ok.UserID != body.RequestedBy.ID || ok.UserEmail != demoupstream.DemoEmail || ok.SourceIP != "127.0.0.1" ||
-		ok.Outcome != auditlog.OutcomeSuccess || ok.Status != 200 || ok.Labels["resource"] != "admin.export" ||
+		ok.Outcome != secevent.OutcomeSuccess || ok.Status != 200 || ok.Labels["resource"] != "admin.export" ||
 		ok.Labels["organization_id"] != "org-42" || ok.UserAgent != "audit-test" || ok.Instance != "test-edge" || ok.Sequence == 0 {
 		t.Errorf("admin event %+v", ok)
 	}
-	if fail.UserID != "" || fail.Labels["actor"] != "anonymous" || fail.Outcome != auditlog.OutcomeFailure || fail.Status != 401 || fail.SourceIP != "127.0.0.1" {
+	if fail.UserID != "" || fail.Labels["actor"] != "anonymous" || fail.Outcome != secevent.OutcomeFailure || fail.Status != 401 || fail.SourceIP != "127.0.0.1" {
 		t.Errorf("denied admin event %+v", fail)
 	}
 	// The cookie is in no stored byte.
@@ -193,26 +193,26 @@ func TestAuditRateLimitedCSPAndConfigThroughCaddy(t *testing.T) {
 		t.Fatalf("csp report: %d", resp.StatusCode)
 	}
 
-	limited := waitAudit(t, e.dir, 1, ofAction(auditlog.ActionRateLimited))
+	limited := waitAudit(t, e.dir, 1, ofAction(secevent.ActionRateLimited))
 	if len(limited) != 1 {
 		t.Fatalf("%d rate_limited events: %+v", len(limited), limited)
 	}
-	if l := limited[0]; l.Labels["zone"] != "tight" || l.SourceIP != "127.0.0.1" || l.Path != "/tight" || l.Status != 429 || l.Outcome != auditlog.OutcomeFailure {
+	if l := limited[0]; l.Labels["zone"] != "tight" || l.SourceIP != "127.0.0.1" || l.Path != "/tight" || l.Status != 429 || l.Outcome != secevent.OutcomeFailure {
 		t.Errorf("rate_limited event %+v", l)
 	}
-	csp := waitAudit(t, e.dir, 1, ofAction(auditlog.ActionCSPViolation))
+	csp := waitAudit(t, e.dir, 1, ofAction(secevent.ActionCSPViolation))
 	if len(csp) != 1 {
 		t.Fatalf("%d csp_violation events: %+v", len(csp), csp)
 	}
 	if c := csp[0]; c.Labels["directive"] != "script-src-elem" || c.Labels["blocked_uri"] != "https://evil.example/x.js" || c.SourceIP != "127.0.0.1" {
 		t.Errorf("csp_violation event %+v", c)
 	}
-	loaded := waitAudit(t, e.dir, 1, ofAction(auditlog.ActionConfigLoaded))
-	if len(loaded) != 1 || loaded[0].Outcome != auditlog.OutcomeSuccess {
+	loaded := waitAudit(t, e.dir, 1, ofAction(secevent.ActionConfigLoaded))
+	if len(loaded) != 1 || loaded[0].Outcome != secevent.OutcomeSuccess {
 		t.Fatalf("configuration_loaded events %+v", loaded)
 	}
 	// local_certs issues localhost's certificate at start.
-	certs := waitAudit(t, e.dir, 1, ofAction(auditlog.ActionCertObtained))
+	certs := waitAudit(t, e.dir, 1, ofAction(secevent.ActionCertObtained))
 	if len(certs) < 1 || certs[0].Labels["subjects"] == "" {
 		t.Fatalf("certificate_obtained events %+v", certs)
 	}

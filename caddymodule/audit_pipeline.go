@@ -11,11 +11,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // auditBackend is what the app needs from a running audit pipeline.
 type auditBackend interface {
-	auditlog.Emitter
+	secevent.Emitter
 	Close(ctx context.Context) error
 	Stats() auditlog.Stats
 }
@@ -121,12 +122,12 @@ var openPostgresSink = func(s auditSettings, key ed25519.PrivateKey, logger *zap
 }
 
 // marshalAuditEvent is an event's canonical ECS document.
-func marshalAuditEvent(e auditlog.Event) (json.RawMessage, error) {
+func marshalAuditEvent(e secevent.Event) (json.RawMessage, error) {
 	return auditlog.MarshalEvent(e)
 }
 
 // unmarshalAuditEvent decodes an ECS document.
-func unmarshalAuditEvent(doc []byte) (auditlog.Event, error) {
+func unmarshalAuditEvent(doc []byte) (secevent.Event, error) {
 	return auditlog.UnmarshalEvent(doc)
 }
 

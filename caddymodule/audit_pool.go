@@ -10,7 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // auditPipelines holds one running audit log per distinct configuration,
@@ -50,7 +50,7 @@ type pooledAudit struct {
 }
 
 // Emit hands e to the pipeline; once closed, to the active one.
-func (p *pooledAudit) Emit(e auditlog.Event) {
+func (p *pooledAudit) Emit(e secevent.Event) {
 	p.mu.RLock()
 	if !p.closed {
 		p.backend.Emit(e)
@@ -135,14 +135,14 @@ type auditHub struct {
 
 	mu      sync.Mutex
 	stopped bool
-	early   []auditlog.Event
+	early   []secevent.Event
 }
 
 // maxEarlyEvents bounds the events held before Start.
 const maxEarlyEvents = 4096
 
-// Emit implements auditlog.Emitter; it never blocks on I/O.
-func (h *auditHub) Emit(e auditlog.Event) {
+// Emit implements secevent.Emitter; it never blocks on I/O.
+func (h *auditHub) Emit(e secevent.Event) {
 	if h.off {
 		return
 	}

@@ -8,16 +8,17 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // memBackend keeps the events it is given.
 type memBackend struct {
 	mu     sync.Mutex
-	events []auditlog.Event
+	events []secevent.Event
 	closed bool
 }
 
-func (m *memBackend) Emit(e auditlog.Event) {
+func (m *memBackend) Emit(e secevent.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -33,10 +34,10 @@ func (m *memBackend) Close(context.Context) error {
 	return nil
 }
 
-func (m *memBackend) actions() []auditlog.Action {
+func (m *memBackend) actions() []secevent.Action {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []auditlog.Action
+	var out []secevent.Action
 	for _, e := range m.events {
 		out = append(out, e.Action)
 	}
@@ -50,14 +51,14 @@ func TestAuditHubBeforeStartAfterStopAndOff(t *testing.T) {
 	newLog := &pooledAudit{backend: newBackend}
 
 	old := &auditHub{}
-	old.Emit(auditlog.Event{Action: auditlog.ActionRateLimited}) // before Start: held
+	old.Emit(secevent.Event{Action: secevent.ActionRateLimited}) // before Start: held
 	if len(oldBackend.actions()) != 0 {
 		t.Fatal("emitted before start")
 	}
 	old.start(oldLog)
 	activeHub.Store(old)
-	old.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
-	if got := oldBackend.actions(); len(got) != 2 || got[0] != auditlog.ActionRateLimited || got[1] != auditlog.ActionAdmin {
+	old.Emit(secevent.Event{Action: secevent.ActionAdmin})
+	if got := oldBackend.actions(); len(got) != 2 || got[0] != secevent.ActionRateLimited || got[1] != secevent.ActionAdmin {
 		t.Fatalf("old log got %v", got)
 	}
 
@@ -70,9 +71,9 @@ func TestAuditHubBeforeStartAfterStopAndOff(t *testing.T) {
 	if err := oldLog.closeNow(); err != nil {
 		t.Fatal(err)
 	}
-	old.Emit(auditlog.Event{Action: auditlog.ActionCSPViolation})
-	oldLog.Emit(auditlog.Event{Action: auditlog.ActionCertFailed}) // a holder of the closed log itself
-	if got := newBackend.actions(); len(got) != 2 || got[0] != auditlog.ActionCSPViolation || got[1] != auditlog.ActionCertFailed {
+	old.Emit(secevent.Event{Action: secevent.ActionCSPViolation})
+	oldLog.Emit(secevent.Event{Action: secevent.ActionCertFailed}) // a holder of the closed log itself
+	if got := newBackend.actions(); len(got) != 2 || got[0] != secevent.ActionCSPViolation || got[1] != secevent.ActionCertFailed {
 		t.Fatalf("new log got %v", got)
 	}
 	if len(oldBackend.actions()) != 2 {
@@ -82,17 +83,17 @@ func TestAuditHubBeforeStartAfterStopAndOff(t *testing.T) {
 	// Nothing running: counted as dropped, never blocking.
 	activeHub.Store(nil)
 	before := droppedMetric()
-	old.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
+	old.Emit(secevent.Event{Action: secevent.ActionAdmin})
 	if old.dropped.Load() != 1 || droppedMetric() != before+1 {
 		t.Fatalf("dropped %d, metric %v", old.dropped.Load(), droppedMetric()-before)
 	}
 	off := &auditHub{off: true}
-	off.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
+	off.Emit(secevent.Event{Action: secevent.ActionAdmin})
 
 	// The early buffer is bounded.
 	early := &auditHub{}
 	for i := 0; i < maxEarlyEvents+10; i++ {
-		early.Emit(auditlog.Event{Action: auditlog.ActionAdmin})
+		early.Emit(secevent.Event{Action: secevent.ActionAdmin})
 	}
 	if len(early.early) != maxEarlyEvents || early.dropped.Load() != 10 {
 		t.Fatalf("early buffer %d, dropped %d", len(early.early), early.dropped.Load())

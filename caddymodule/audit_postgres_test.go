@@ -13,9 +13,9 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // TestAuditPostgresThroughCaddy: with postgres configured, an admin action
@@ -39,7 +39,7 @@ func TestAuditPostgresThroughCaddy(t *testing.T) {
 	ae := &auditEdge{Edge: e, app: app, dir: filepath.Join(e.Dir, "audit"), up: up.URL}
 	cookie, _ := app.NewSessionCookie(demoupstream.DemoEmail)
 	ae.post(t, "/api/admin/export", "application/json", `{"organizationId":"org-pg"}`, "Cookie", cookie.String())
-	waitAudit(t, ae.dir, 1, ofAction(auditlog.ActionAdmin))
+	waitAudit(t, ae.dir, 1, ofAction(secevent.ActionAdmin))
 
 	var page struct {
 		Events []map[string]any `json:"events"`
@@ -99,7 +99,7 @@ func TestAuditPostgresDownOrRefused(t *testing.T) {
 	ae := &auditEdge{Edge: e, app: app, dir: filepath.Join(e.Dir, "audit"), up: up.URL}
 	ae.Get(t, "/tight")
 	ae.Get(t, "/tight")
-	if got := waitAudit(t, ae.dir, 1, ofAction(auditlog.ActionRateLimited)); len(got) != 1 {
+	if got := waitAudit(t, ae.dir, 1, ofAction(secevent.ActionRateLimited)); len(got) != 1 {
 		t.Fatalf("%d rate_limited events with postgres down", len(got))
 	}
 

@@ -8,20 +8,21 @@ import (
 	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/ratelimit"
 	"github.com/ocomms/ocomms-edge/reqbody"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // rateLimitedEvent is the audit event of a refused request: the zones that
 // refused it, the client, the path (never the query) and the 429.
-func rateLimitedEvent(r *http.Request, d *ratelimit.Decision) auditlog.Event {
+func rateLimitedEvent(r *http.Request, d *ratelimit.Decision) secevent.Event {
 	var zones []string
 	for i, z := range d.Zones {
 		if !d.Outcomes[i].Allowed {
 			zones = append(zones, z.Name)
 		}
 	}
-	return auditlog.Event{
-		Action:    auditlog.ActionRateLimited,
-		Outcome:   auditlog.OutcomeFailure,
+	return secevent.Event{
+		Action:    secevent.ActionRateLimited,
+		Outcome:   secevent.OutcomeFailure,
 		Reason:    "RATE_LIMITED",
 		SourceIP:  clientIP(r),
 		UserAgent: r.UserAgent(),
@@ -35,10 +36,10 @@ func rateLimitedEvent(r *http.Request, d *ratelimit.Decision) auditlog.Event {
 // requestRefusedEvent is the audit event of a request the edge refused to
 // forward because of its body (by: the handler that refused it): the
 // refusal's code and reason, the client, the path; never the body.
-func requestRefusedEvent(r *http.Request, ref *reqbody.Refusal, by string) auditlog.Event {
-	return auditlog.Event{
-		Action:    auditlog.ActionRequestRefused,
-		Outcome:   auditlog.OutcomeFailure,
+func requestRefusedEvent(r *http.Request, ref *reqbody.Refusal, by string) secevent.Event {
+	return secevent.Event{
+		Action:    secevent.ActionRequestRefused,
+		Outcome:   secevent.OutcomeFailure,
 		Reason:    ref.Code,
 		SourceIP:  clientIP(r),
 		UserAgent: auditClip(r.UserAgent(), 512),
@@ -51,7 +52,7 @@ func requestRefusedEvent(r *http.Request, ref *reqbody.Refusal, by string) audit
 
 // cspViolationEvent is the audit event of one CSP report: the directive
 // and the blocked and document URIs without their queries.
-func cspViolationEvent(v headers.Violation, ip string) auditlog.Event {
+func cspViolationEvent(v headers.Violation, ip string) secevent.Event {
 	labels := map[string]string{"directive": v.EffectiveDirective}
 	if u := auditlog.StripQuery(v.BlockedURL); u != "" {
 		labels["blocked_uri"] = u
@@ -62,9 +63,9 @@ func cspViolationEvent(v headers.Violation, ip string) auditlog.Event {
 	if v.Disposition != "" {
 		labels["disposition"] = v.Disposition
 	}
-	return auditlog.Event{
-		Action:    auditlog.ActionCSPViolation,
-		Outcome:   auditlog.OutcomeUnknown,
+	return secevent.Event{
+		Action:    secevent.ActionCSPViolation,
+		Outcome:   secevent.OutcomeUnknown,
 		SourceIP:  ip,
 		UserAgent: v.UserAgent,
 		Labels:    labels,

@@ -9,8 +9,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // adminGet asks the edge's admin API and decodes the JSON answer.
@@ -39,14 +39,14 @@ func TestAuditQueriesThroughAdminAPIAndCLI(t *testing.T) {
 	e.post(t, "/api/admin/export", "application/json", `{}`)
 	e.Get(t, "/tight")
 	e.Get(t, "/tight")
-	events := waitAudit(t, e.dir, 2, ofAction(auditlog.ActionAdmin))
+	events := waitAudit(t, e.dir, 2, ofAction(secevent.ActionAdmin))
 	var user string
 	for _, ev := range events {
 		if ev.UserID != "" {
 			user = ev.UserID
 		}
 	}
-	waitAudit(t, e.dir, 1, ofAction(auditlog.ActionRateLimited))
+	waitAudit(t, e.dir, 1, ofAction(secevent.ActionRateLimited))
 
 	// Admin API: filters combine; the page is newest first, ECS documents.
 	var page struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // writePublicKey derives the checkpoint public key from the edge's key file
@@ -55,7 +56,7 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 	e := startAuditEdge(t)
 	cookie, _ := e.app.NewSessionCookie("demo@ocomms.test")
 	e.post(t, "/api/admin/export", "application/json", `{}`, "Cookie", cookie.String())
-	waitAudit(t, e.dir, 1, ofAction(auditlog.ActionAdmin))
+	waitAudit(t, e.dir, 1, ofAction(secevent.ActionAdmin))
 	first := activeAudit()
 
 	// The same config again: the same pipeline, kept across the reload.
@@ -65,7 +66,7 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 		t.Fatal("an unchanged config opened a new audit pipeline")
 	}
 	e.post(t, "/api/admin/export", "application/json", `{}`, "Cookie", cookie.String())
-	waitAudit(t, e.dir, 2, ofAction(auditlog.ActionAdmin))
+	waitAudit(t, e.dir, 2, ofAction(secevent.ActionAdmin))
 
 	// Changed settings: a new pipeline takes the chain over.
 	up := strings.TrimSuffix(e.sessionURL(t), "/api/auth/get-session")
@@ -75,8 +76,8 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 		t.Fatal("changed settings kept the old pipeline")
 	}
 	e.post(t, "/api/admin/export", "application/json", `{}`, "Cookie", cookie.String())
-	waitAudit(t, e.dir, 3, ofAction(auditlog.ActionAdmin))
-	loads := waitAudit(t, e.dir, 3, ofAction(auditlog.ActionConfigLoaded))
+	waitAudit(t, e.dir, 3, ofAction(secevent.ActionAdmin))
+	loads := waitAudit(t, e.dir, 3, ofAction(secevent.ActionConfigLoaded))
 	if len(loads) != 3 {
 		t.Fatalf("%d configuration_loaded events for 3 loads", len(loads))
 	}

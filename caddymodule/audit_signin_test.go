@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 const auditGuardCaddyfile = `{
@@ -62,26 +62,26 @@ func TestAuditSignInEventsThroughCaddy(t *testing.T) {
 	if st := signIn(demoupstream.DefaultPassword); st != http.StatusOK {
 		t.Fatalf("sign-in: %d", st)
 	}
-	ok := waitAudit(t, ae.dir, 1, ofAction(auditlog.ActionSignInSucceeded))
-	if len(ok) != 1 || ok[0].UserEmail != demoupstream.DemoEmail || ok[0].SourceIP != "127.0.0.1" || ok[0].Outcome != auditlog.OutcomeSuccess {
+	ok := waitAudit(t, ae.dir, 1, ofAction(secevent.ActionSignInSucceeded))
+	if len(ok) != 1 || ok[0].UserEmail != demoupstream.DemoEmail || ok[0].SourceIP != "127.0.0.1" || ok[0].Outcome != secevent.OutcomeSuccess {
 		t.Fatalf("sign_in_succeeded events %+v", ok)
 	}
 	if st := signIn("wrong password one"); st != http.StatusUnauthorized {
 		t.Fatalf("wrong password: %d", st)
 	}
-	failed := waitAudit(t, ae.dir, 1, ofAction(auditlog.ActionSignInFailed))
-	if len(failed) != 1 || failed[0].UserEmail != demoupstream.DemoEmail || failed[0].SourceIP != "127.0.0.1" || failed[0].Outcome != auditlog.OutcomeFailure {
+	failed := waitAudit(t, ae.dir, 1, ofAction(secevent.ActionSignInFailed))
+	if len(failed) != 1 || failed[0].UserEmail != demoupstream.DemoEmail || failed[0].SourceIP != "127.0.0.1" || failed[0].Outcome != secevent.OutcomeFailure {
 		t.Fatalf("sign_in_failed events %+v", failed)
 	}
 	for i := 0; i < 3; i++ {
 		signIn("wrong password again")
 	}
-	locked := waitAudit(t, ae.dir, 1, ofAction(auditlog.ActionAccountLocked))
+	locked := waitAudit(t, ae.dir, 1, ofAction(secevent.ActionAccountLocked))
 	if len(locked) != 1 || locked[0].UserEmail != demoupstream.DemoEmail {
 		t.Fatalf("account_locked events %+v", locked)
 	}
 	for _, ev := range readAuditDir(t, ae.dir) {
-		if ev.Action == auditlog.ActionAdmin {
+		if ev.Action == secevent.ActionAdmin {
 			t.Errorf("a sign-in recorded as an admin action: %+v", ev)
 		}
 		if strings.Contains(ev.Reason+ev.Path+ev.UserAgent, "wrong password") {

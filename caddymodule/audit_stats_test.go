@@ -10,6 +10,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/doctor"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // The running audit log's counters reach the admin API, Prometheus and
@@ -23,7 +24,7 @@ func TestAuditStatsThroughAdminMetricsAndDoctor(t *testing.T) {
 	if resp := e.Get(t, "/tight"); resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("second request: %d", resp.StatusCode)
 	}
-	waitAudit(t, e.dir, 1, ofAction(auditlog.ActionRateLimited))
+	waitAudit(t, e.dir, 1, ofAction(secevent.ActionRateLimited))
 
 	var st auditStatsJSON
 	deadline := time.Now().Add(10 * time.Second)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func init() {
@@ -227,10 +228,10 @@ func clientAddr(r *http.Request) netip.Addr {
 // guardEmitter is where the guard's audit events go: the ocomms app's
 // audit log (on by default; see auditEmitterFor). The guard's zap lines on
 // ocomms.authguard still record every decision.
-func guardEmitter(ctx caddy.Context) auditlog.Emitter {
+func guardEmitter(ctx caddy.Context) secevent.Emitter {
 	em, err := auditEmitterFor(ctx)
 	if err != nil {
-		return auditlog.Discard
+		return secevent.Discard
 	}
 	return em
 }

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/nodeapp"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // baCaddyfile puts the guard and ocomms_audit in front of the real
@@ -178,10 +178,10 @@ func TestBetterAuthSessionEventsThroughCaddy(t *testing.T) {
 	const email, password = "dana@example.test", "correct horse battery staple"
 	cookie := b.verifiedUser(t, email, password)
 
-	in := waitAudit(t, b.dir, 1, func(e auditlog.Event) bool {
-		return e.Action == auditlog.ActionSignInSucceeded && e.Labels["method"] == "email_verification"
+	in := waitAudit(t, b.dir, 1, func(e secevent.Event) bool {
+		return e.Action == secevent.ActionSignInSucceeded && e.Labels["method"] == "email_verification"
 	})[0]
-	if in.UserEmail != email || in.UserID == "" || in.Outcome != auditlog.OutcomeSuccess || in.Path != "/api/auth/verify-email" ||
+	if in.UserEmail != email || in.UserID == "" || in.Outcome != secevent.OutcomeSuccess || in.Path != "/api/auth/verify-email" ||
 		in.SourceIP != "127.0.0.1" || in.Labels["account_key"] == "" {
 		t.Fatalf("verification sign-in event %+v", in)
 	}
@@ -194,8 +194,8 @@ func TestBetterAuthSessionEventsThroughCaddy(t *testing.T) {
 	if resp, body := b.do(t, http.MethodPost, "/api/auth/sign-out", `{}`, cookie); resp.StatusCode != http.StatusOK {
 		t.Fatalf("sign-out: %d %s", resp.StatusCode, body)
 	}
-	out := waitAudit(t, b.dir, 1, ofAction(auditlog.ActionSignOut))[0]
-	if out.Outcome != auditlog.OutcomeSuccess || out.UserID != in.UserID || out.UserEmail != email ||
+	out := waitAudit(t, b.dir, 1, ofAction(secevent.ActionSignOut))[0]
+	if out.Outcome != secevent.OutcomeSuccess || out.UserID != in.UserID || out.UserEmail != email ||
 		out.Labels["account_key"] != in.Labels["account_key"] || out.Labels["actor"] != "" {
 		t.Fatalf("sign-out event %+v", out)
 	}
@@ -203,13 +203,13 @@ func TestBetterAuthSessionEventsThroughCaddy(t *testing.T) {
 	// The ended session's cookie, then no cookie: not a sign-out of anyone.
 	again, _ := b.do(t, http.MethodPost, "/api/auth/sign-out", `{}`, cookie)
 	none, _ := b.do(t, http.MethodPost, "/api/auth/sign-out", `{}`, "")
-	outs := waitAudit(t, b.dir, 3, ofAction(auditlog.ActionSignOut))
+	outs := waitAudit(t, b.dir, 3, ofAction(secevent.ActionSignOut))
 	for i, want := range []struct {
 		actor  string
 		status int
 	}{{"no_session", again.StatusCode}, {"anonymous", none.StatusCode}} {
 		e := outs[i+1]
-		if e.Outcome != auditlog.OutcomeFailure || e.Reason != "no_session" || e.Labels["actor"] != want.actor ||
+		if e.Outcome != secevent.OutcomeFailure || e.Reason != "no_session" || e.Labels["actor"] != want.actor ||
 			e.UserID != "" || e.Status != want.status {
 			t.Errorf("sign-out %d: %+v, want actor %s status %d", i+2, e, want.actor, want.status)
 		}
@@ -219,8 +219,8 @@ func TestBetterAuthSessionEventsThroughCaddy(t *testing.T) {
 	if resp, body := b.do(t, http.MethodPost, "/api/auth/sign-in/email", `{"email":"`+email+`","password":"`+password+`"}`, ""); resp.StatusCode != http.StatusOK {
 		t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
 	}
-	pw := waitAudit(t, b.dir, 1, func(e auditlog.Event) bool { return e.Labels["method"] == "password" })[0]
-	admin := waitAudit(t, b.dir, 1, ofAction(auditlog.ActionAdmin))[0]
+	pw := waitAudit(t, b.dir, 1, func(e secevent.Event) bool { return e.Labels["method"] == "password" })[0]
+	admin := waitAudit(t, b.dir, 1, ofAction(secevent.ActionAdmin))[0]
 	switch {
 	case admin.Labels["actor"] == "unresolved":
 		// ocomms_audit's lookup gave up after its 2 s timeout (seen on
@@ -229,12 +229,12 @@ func TestBetterAuthSessionEventsThroughCaddy(t *testing.T) {
 	case admin.UserID != in.UserID:
 		t.Errorf("admin action names %q (labels %v), want %q", admin.UserID, admin.Labels, in.UserID)
 	}
-	for _, e := range []auditlog.Event{in, out, outs[2], pw, admin} {
+	for _, e := range []secevent.Event{in, out, outs[2], pw, admin} {
 		if e.UserAgent != uaBrowser {
 			t.Errorf("%s user agent %q, want %q", e.Action, e.UserAgent, uaBrowser)
 		}
 	}
-	if n := len(waitAudit(t, b.dir, 0, ofAction(auditlog.ActionSignInSucceeded))); n != 2 {
+	if n := len(waitAudit(t, b.dir, 0, ofAction(secevent.ActionSignInSucceeded))); n != 2 {
 		t.Errorf("%d sign_in_succeeded events, want 2 (verification link, password)", n)
 	}
 }

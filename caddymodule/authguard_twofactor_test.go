@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // totp is RFC 6238's code (SHA-1, 6 digits, 30 s), as better-auth's
@@ -60,7 +60,7 @@ func TestBetterAuthTwoFactorSignInThroughCaddy(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || sessionCookie(resp) == "" {
 		t.Fatalf("verify-totp (enabling): %d %s", resp.StatusCode, body)
 	}
-	swap := waitAudit(t, b.dir, 1, func(e auditlog.Event) bool { return e.Labels["method"] == "two_factor" })[0]
+	swap := waitAudit(t, b.dir, 1, func(e secevent.Event) bool { return e.Labels["method"] == "two_factor" })[0]
 	if swap.Labels["reissued"] != "true" || swap.UserEmail != email {
 		t.Fatalf("enabling two-factor: %+v", swap)
 	}
@@ -71,7 +71,7 @@ func TestBetterAuthTwoFactorSignInThroughCaddy(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"twoFactorRedirect":true`) || twoFactor == "" || sessionCookie(resp) != "" {
 		t.Fatalf("password step: %d %v %s", resp.StatusCode, resp.Header["Set-Cookie"], body)
 	}
-	pw := waitAudit(t, b.dir, 1, func(e auditlog.Event) bool { return e.Labels["method"] == "password" })[0]
+	pw := waitAudit(t, b.dir, 1, func(e secevent.Event) bool { return e.Labels["method"] == "password" })[0]
 	if pw.Labels["two_factor"] != "pending" || pw.UserEmail != email {
 		t.Fatalf("password step event %+v", pw)
 	}
@@ -79,7 +79,7 @@ func TestBetterAuthTwoFactorSignInThroughCaddy(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || sessionCookie(resp) == "" {
 		t.Fatalf("verify-totp (sign-in): %d %s", resp.StatusCode, body)
 	}
-	in := waitAudit(t, b.dir, 2, func(e auditlog.Event) bool { return e.Labels["method"] == "two_factor" })[1]
+	in := waitAudit(t, b.dir, 2, func(e secevent.Event) bool { return e.Labels["method"] == "two_factor" })[1]
 	if in.UserEmail != email || in.UserID != swap.UserID || in.Labels["reissued"] != "" || in.Path != "/api/auth/two-factor/verify-totp" ||
 		in.Labels["account_key"] != pw.Labels["account_key"] {
 		t.Fatalf("two-factor sign-in event %+v", in)

@@ -10,8 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/headers"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func init() {
@@ -89,7 +89,7 @@ type Headers struct {
 
 	policy *headers.Policy
 	logger *zap.Logger
-	audit  auditlog.Emitter
+	audit  secevent.Emitter
 }
 
 // CaddyModule returns the Caddy module information.

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/ratelimit"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func init() {
@@ -78,7 +78,7 @@ type RateLimit struct {
 	counters map[string]*[2]prometheus.Counter
 	cleanup  []func()
 	logger   *zap.Logger
-	audit    auditlog.Emitter
+	audit    secevent.Emitter
 }
 
 // ZoneConfig is one zone in JSON.

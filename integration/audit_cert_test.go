@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // TestAuditCertificateObtainedAndRenewed: a certificate issued by an ACME
@@ -22,20 +22,20 @@ func TestAuditCertificateObtainedAndRenewed(t *testing.T) {
 	dir := filepath.Join(e.Dir, "audit")
 	loadACMEEdge(t, e, p, host, fmt.Sprintf("renewal_window_ratio 0.9\n\tocomms {\n\t\taudit {\n\t\t\tjsonl %s\n\t\t}\n\t}", dir))
 
-	obtained := waitAuditAction(t, dir, auditlog.ActionCertObtained, 1, issueTimeout)
-	if obtained[0].Labels["subjects"] != host || obtained[0].Outcome != auditlog.OutcomeSuccess || obtained[0].Labels["issuer"] == "" {
+	obtained := waitAuditAction(t, dir, secevent.ActionCertObtained, 1, issueTimeout)
+	if obtained[0].Labels["subjects"] != host || obtained[0].Outcome != secevent.OutcomeSuccess || obtained[0].Labels["issuer"] == "" {
 		t.Fatalf("certificate_obtained %+v", obtained[0])
 	}
-	renewed := waitAuditAction(t, dir, auditlog.ActionCertRenewed, 1, swapTimeout)
-	if renewed[0].Labels["subjects"] != host || renewed[0].Outcome != auditlog.OutcomeSuccess {
+	renewed := waitAuditAction(t, dir, secevent.ActionCertRenewed, 1, swapTimeout)
+	if renewed[0].Labels["subjects"] != host || renewed[0].Outcome != secevent.OutcomeSuccess {
 		t.Fatalf("certificate_renewed %+v", renewed[0])
 	}
 	for _, ev := range readAuditEvents(t, dir) {
-		if ev.Action == auditlog.ActionCertFailed {
+		if ev.Action == secevent.ActionCertFailed {
 			t.Errorf("certificate_failed during a clean issue and renewal: %+v", ev)
 		}
 	}
-	if n := len(waitAuditAction(t, dir, auditlog.ActionCertObtained, 1, time.Second)); n != 1 {
+	if n := len(waitAuditAction(t, dir, secevent.ActionCertObtained, 1, time.Second)); n != 1 {
 		t.Errorf("%d certificate_obtained events for one issue", n)
 	}
 }

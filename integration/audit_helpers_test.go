@@ -4,21 +4,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/audittest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // readAuditEvents decodes the audit records in dir (see audittest.ReadAuditEvents).
-func readAuditEvents(t *testing.T, dir string) []auditlog.Event {
+func readAuditEvents(t *testing.T, dir string) []secevent.Event {
 	return audittest.ReadAuditEvents(t, dir)
 }
 
 // waitAuditAction waits up to timeout for n events of action in dir.
-func waitAuditAction(t *testing.T, dir string, action auditlog.Action, n int, timeout time.Duration) []auditlog.Event {
+func waitAuditAction(t *testing.T, dir string, action secevent.Action, n int, timeout time.Duration) []secevent.Event {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		var got []auditlog.Event
+		var got []secevent.Event
 		for _, e := range readAuditEvents(t, dir) {
 			if e.Action == action {
 				got = append(got, e)

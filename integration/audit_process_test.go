@@ -17,6 +17,7 @@ import (
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 const auditProcessCaddyfile = `{
@@ -80,8 +81,8 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 			r.Body.Close()
 		}
 	}
-	admins := waitAuditAction(t, auditDir, auditlog.ActionAdmin, 1, 10*time.Second)
-	waitAuditAction(t, auditDir, auditlog.ActionRateLimited, 1, 10*time.Second)
+	admins := waitAuditAction(t, auditDir, secevent.ActionAdmin, 1, 10*time.Second)
+	waitAuditAction(t, auditDir, secevent.ActionRateLimited, 1, 10*time.Second)
 	if admins[0].UserEmail != demoupstream.DemoEmail || admins[0].SourceIP != "127.0.0.1" {
 		t.Fatalf("admin event %+v", admins[0])
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // TestAuditTailSignedWhenIdleAgainstTheBinary: the README promises a signed
@@ -46,7 +47,7 @@ func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
 			r.Body.Close()
 		}
 	}
-	waitAuditAction(t, auditDir, auditlog.ActionRateLimited, 2, 10*time.Second)
+	waitAuditAction(t, auditDir, secevent.ActionRateLimited, 2, 10*time.Second)
 	time.Sleep(1500 * time.Millisecond)
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)

@@ -17,11 +17,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	_ "github.com/ocomms/ocomms-edge/caddymodule"
 	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/nodeapp"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // authDiffEnv is Caddyfile.example (all four ocomms directives, client IPs
@@ -363,7 +363,7 @@ func (env *authDiffEnv) runCase(rc *rawConn, c authCase, n int) authOutcome {
 // waitEvents sends a sentinel sign-in after every case, waits for its
 // audit event (events are written in order), and returns all events by
 // User-Agent.
-func (env *authDiffEnv) waitEvents(t *testing.T) map[string][]auditlog.Event {
+func (env *authDiffEnv) waitEvents(t *testing.T) map[string][]secevent.Event {
 	t.Helper()
 	rc := env.dial()
 	defer rc.close()
@@ -374,7 +374,7 @@ func (env *authDiffEnv) waitEvents(t *testing.T) map[string][]auditlog.Event {
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		byUA := map[string][]auditlog.Event{}
+		byUA := map[string][]secevent.Event{}
 		for _, ev := range audittest.ReadAuditEvents(t, env.AuditDir) {
 			byUA[ev.UserAgent] = append(byUA[ev.UserAgent], ev)
 		}

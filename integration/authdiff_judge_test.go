@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // minPassword is the edge's documented password minimum (15 code points,
@@ -29,7 +29,7 @@ const minPassword = 15
 // email charged by the reset-request-email zone; a new password the handler received
 // passed the edge's policy (it is not one of the weak ones), and a
 // sign-up's recorded email is the handler's.
-func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[string]int) (fails []string, how string) {
+func judgeCase(o authOutcome, events map[string][]secevent.Event, fresh map[string]int) (fails []string, how string) {
 	if o.Err != nil {
 		if o.Answer.status == 0 && !o.Reached {
 			// The edge closed the connection without an answer and no
@@ -42,8 +42,8 @@ func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[stri
 		return []string{"harness-error"}, "error"
 	}
 	evs := events["authdiff/"+o.ID]
-	of := func(actions ...auditlog.Action) []auditlog.Event {
-		var out []auditlog.Event
+	of := func(actions ...secevent.Action) []secevent.Event {
+		var out []secevent.Event
 		for _, e := range evs {
 			for _, a := range actions {
 				if e.Action == a {
@@ -53,7 +53,7 @@ func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[stri
 		}
 		return out
 	}
-	counted := of(auditlog.ActionSignInFailed, auditlog.ActionSignInSucceeded)
+	counted := of(secevent.ActionSignInFailed, secevent.ActionSignInSucceeded)
 	status := o.Answer.status
 	if !o.Reached {
 		switch {
@@ -105,7 +105,7 @@ func judgeCase(o authOutcome, events map[string][]auditlog.Event, fresh map[stri
 			fails = append(fails, "weak-password-reached-sign-up")
 		}
 		if status == http.StatusOK {
-			ups := of(auditlog.ActionSignUp)
+			ups := of(secevent.ActionSignUp)
 			if len(ups) == 0 {
 				fails = append(fails, "sign-up-not-recorded")
 			} else if ups[0].UserEmail != appEmail {
@@ -141,7 +141,7 @@ type authReport struct {
 	kindsOf map[string][]string // token → its failure kinds
 }
 
-func judgeAll(outs []authOutcome, events map[string][]auditlog.Event, fresh map[string]int) *authReport {
+func judgeAll(outs []authOutcome, events map[string][]secevent.Event, fresh map[string]int) *authReport {
 	r := &authReport{total: len(outs), how: map[string]int{}, byKind: map[string][]authOutcome{},
 		byMut: map[string]int{}, kindsOf: map[string][]string{}}
 	for _, o := range outs {

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // The three bypasses of issue 12's black-box review, through a real Caddy
@@ -143,7 +143,7 @@ func TestAuthDiffLockedAccountStaysLocked(t *testing.T) {
 	counted := 0
 	for _, evs := range events {
 		for _, e := range evs {
-			if e.Action == auditlog.ActionSignInFailed && e.UserEmail == other {
+			if e.Action == secevent.ActionSignInFailed && e.UserEmail == other {
 				counted++
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // clusterDatabase creates a database of the test's own on the shared
@@ -24,11 +25,11 @@ func clusterDatabase(t *testing.T) string {
 }
 
 // auditCounts is the number of stored events per instance and action.
-type auditCounts map[string]map[auditlog.Action]int
+type auditCounts map[string]map[secevent.Action]int
 
-func (a auditCounts) add(inst string, act auditlog.Action, n int) {
+func (a auditCounts) add(inst string, act secevent.Action, n int) {
 	if a[inst] == nil {
-		a[inst] = map[auditlog.Action]int{}
+		a[inst] = map[secevent.Action]int{}
 	}
 	a[inst][act] += n
 }
@@ -63,7 +64,7 @@ func (c *cluster) pgCounts(t *testing.T) auditCounts {
 		if err := rows.Scan(&inst, &act, &n); err != nil {
 			t.Fatal(err)
 		}
-		out.add(inst, auditlog.Action(act), n)
+		out.add(inst, secevent.Action(act), n)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func (c *cluster) jsonlCounts(t *testing.T) auditCounts {
 
 // waitAuditCount waits until count() reports at least want events of act
 // for every instance of the cluster.
-func (c *cluster) waitAuditCount(t *testing.T, what string, count func(*testing.T) auditCounts, act auditlog.Action, want map[string]int) {
+func (c *cluster) waitAuditCount(t *testing.T, what string, count func(*testing.T) auditCounts, act secevent.Action, want map[string]int) {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for {
@@ -107,7 +108,7 @@ func (c *cluster) waitAuditCount(t *testing.T, what string, count func(*testing.
 }
 
 // perInstance is one action's counts by instance.
-func perInstance(a auditCounts, act auditlog.Action) map[string]int {
+func perInstance(a auditCounts, act secevent.Action) map[string]int {
 	out := map[string]int{}
 	for inst, m := range a {
 		if m[act] > 0 {

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
-
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // Several instances as one edge (issue 5): that a rate-limit zone is exact
@@ -106,11 +105,11 @@ func TestMultiInstanceLockAndDeviceCookie(t *testing.T) {
 	// 4. Every instance recorded its own part, in its own JSONL chain and
 	// in the shared PostgreSQL, exactly once; each chain verifies; and a
 	// query of the shared store sees all three instances.
-	want := map[auditlog.Action]map[string]int{
-		auditlog.ActionSignInSucceeded: {"edge-a": 1, "edge-b": 1, "edge-c": 2},
-		auditlog.ActionSignInFailed:    {"edge-a": 5, "edge-c": 5},
-		auditlog.ActionSignInRefused:   {"edge-a": 2, "edge-b": 3, "edge-c": 2},
-		auditlog.ActionAccountLocked:   {"edge-a": 1, "edge-c": 1},
+	want := map[secevent.Action]map[string]int{
+		secevent.ActionSignInSucceeded: {"edge-a": 1, "edge-b": 1, "edge-c": 2},
+		secevent.ActionSignInFailed:    {"edge-a": 5, "edge-c": 5},
+		secevent.ActionSignInRefused:   {"edge-a": 2, "edge-b": 3, "edge-c": 2},
+		secevent.ActionAccountLocked:   {"edge-a": 1, "edge-c": 1},
 	}
 	for act, per := range want {
 		c.waitAuditCount(t, "PostgreSQL", c.pgCounts, act, per)

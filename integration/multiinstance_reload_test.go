@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // reloadLoad is the outcome of a load driven through a cluster.
@@ -243,17 +243,17 @@ func TestMultiInstanceReloadMidLoad(t *testing.T) {
 	// answered and one rate_limited per GET it refused, the reloaded
 	// instance one configuration_loaded per load, and every chain verifies
 	// (the reloaded instance kept one pipeline and one chain).
-	want := map[auditlog.Action]map[string]int{
-		auditlog.ActionSignInSucceeded: {},
-		auditlog.ActionRateLimited:     {},
-		auditlog.ActionConfigLoaded:    {},
+	want := map[secevent.Action]map[string]int{
+		secevent.ActionSignInSucceeded: {},
+		secevent.ActionRateLimited:     {},
+		secevent.ActionConfigLoaded:    {},
 	}
 	for k, n := range c.Nodes {
-		want[auditlog.ActionSignInSucceeded][n.Name] = int(load.signInsBy[k].Load())
-		want[auditlog.ActionRateLimited][n.Name] = int(load.refusedBy[k].Load())
-		want[auditlog.ActionConfigLoaded][n.Name] = 1
+		want[secevent.ActionSignInSucceeded][n.Name] = int(load.signInsBy[k].Load())
+		want[secevent.ActionRateLimited][n.Name] = int(load.refusedBy[k].Load())
+		want[secevent.ActionConfigLoaded][n.Name] = 1
 	}
-	want[auditlog.ActionConfigLoaded][reloaded.Name] = 1 + len(triggers)
+	want[secevent.ActionConfigLoaded][reloaded.Name] = 1 + len(triggers)
 	for act, per := range want {
 		c.waitAuditCount(t, "PostgreSQL", c.pgCounts, act, per)
 		c.waitAuditCount(t, "JSONL", c.jsonlCounts, act, per)

@@ -11,16 +11,17 @@ import (
 	"testing"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // ReadAuditEvents decodes every complete record line of the audit JSONL
 // files (audit-*.jsonl) in dir without opening the store, so an edge may
 // still be writing them: a line cut short is skipped, a complete record
 // that does not decode fails the test.
-func ReadAuditEvents(t testing.TB, dir string) []auditlog.Event {
+func ReadAuditEvents(t testing.TB, dir string) []secevent.Event {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
-	var out []auditlog.Event
+	var out []secevent.Event
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {

@@ -1,4 +1,4 @@
-package auditlog
+package secevent
 
 // ECSVersion is the ECS release whose field names and allowed values the
 // canonical encoding follows.
