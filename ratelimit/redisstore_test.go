@@ -281,7 +281,7 @@ func TestRedisRefundAndExpiry(t *testing.T) {
 
 	short := rlCheck("short", 1, 100*time.Millisecond, 1)
 	redisTake(t, rs, short)
-	if !waitFor(2*time.Second, func() bool { return c.Exists(ctx, rs.key(short)).Val() == 0 }) {
+	if !waitFor(liveness, func() bool { return c.Exists(ctx, rs.key(short)).Val() == 0 }) {
 		t.Fatal("an idle key did not expire")
 	}
 }
