@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"github.com/ocomms/ocomms-edge/reqbody"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -88,7 +89,7 @@ func (g *Guard) send(e secevent.Event) {
 // its record (mirrored to Caddy's log as ocomms.audit); the guard's own
 // lines about decisions are debug-level, so no sign-in is logged twice.
 func (g *Guard) emitSignIn(r *http.Request, email string, status int, out AttemptOutcome, answer AnswerBody, adm Admission, res Settlement) {
-	email = jsToLower(email)
+	email = jscase.ToLower(email)
 	e := secevent.Event{UserEmail: email, Status: status, Reason: answer.Code, UserID: answer.User.ID}
 	labels := map[string]string{}
 	if adm.Trusted {
@@ -138,7 +139,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
 	g.decided(refusalDecision(adm.Reason))
 	if c := g.log.Check(zapcore.DebugLevel, "sign-in refused"); c != nil {
-		c.Write(zap.String("email", jsToLower(email)), zap.String("client_ip", g.clientIP(r).String()),
+		c.Write(zap.String("email", jscase.ToLower(email)), zap.String("client_ip", g.clientIP(r).String()),
 			zap.String("reason", adm.Reason), zap.Duration("retry_after", adm.RetryAfter.Round(time.Second)))
 	}
 }
@@ -148,14 +149,14 @@ func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
 func (g *Guard) emitStoreRefused(r *http.Request, email string) {
 	g.decided(DecisionStoreError)
 	g.emit(r, secevent.Event{Action: secevent.ActionSignInRefused, Outcome: secevent.OutcomeFailure,
-		UserEmail: jsToLower(email), Reason: "store_error", Status: http.StatusServiceUnavailable})
+		UserEmail: jscase.ToLower(email), Reason: "store_error", Status: http.StatusServiceUnavailable})
 }
 
 // emitPasswordRejected records a rejected new password by its reason code
 // only.
 func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
 	g.decided(DecisionPasswordRejected)
-	email = jsToLower(email)
+	email = jscase.ToLower(email)
 	g.emit(r, secevent.Event{Action: secevent.ActionPasswordRejected, Outcome: secevent.OutcomeFailure,
 		UserEmail: email, Reason: code, Status: http.StatusBadRequest})
 	if c := g.log.Check(zapcore.DebugLevel, "password rejected"); c != nil {
@@ -166,7 +167,7 @@ func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
 
 // emitPasswordSet records the app's answer to a sign-up, change or reset.
 func (g *Guard) emitPasswordSet(r *http.Request, kind passwordSet, email string, status int, out AttemptOutcome, answer AnswerBody) {
-	email = jsToLower(email)
+	email = jscase.ToLower(email)
 	e := secevent.Event{Action: kind.action(), UserEmail: email, UserID: answer.User.ID, Status: status, Reason: answer.Code}
 	switch {
 	case status == http.StatusOK:

@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -51,7 +53,7 @@ func (e *fakeEngine) Begin(_ context.Context, a SignInAttempt) (Admission, error
 	if e.spray.Load() {
 		return Admission{Reason: ReasonSpray, RetryAfter: 10 * time.Minute}, nil
 	}
-	key := jsToLower(a.Email)
+	key := jscase.ToLower(a.Email)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.hard[key] {
@@ -77,7 +79,7 @@ func (e *fakeEngine) Begin(_ context.Context, a SignInAttempt) (Admission, error
 
 func (e *fakeEngine) Settle(_ context.Context, a SignInAttempt, adm Admission, out AttemptOutcome) (Settlement, error) {
 	e.settled.Add(1)
-	key := jsToLower(a.Email)
+	key := jscase.ToLower(a.Email)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.reserved[key]--
@@ -110,8 +112,8 @@ func (e *fakeEngine) GrantRecovery(context.Context) (*http.Cookie, error) {
 func (e *fakeEngine) Unlock(_ context.Context, email string) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	_, ok := e.failures[jsToLower(email)]
-	delete(e.failures, jsToLower(email))
+	_, ok := e.failures[jscase.ToLower(email)]
+	delete(e.failures, jscase.ToLower(email))
 	return ok, nil
 }
 
@@ -119,9 +121,9 @@ func (e *fakeEngine) List(context.Context) ([]LockoutEntry, error) { return nil,
 
 // acceptAll is a password checker that admits every password, and
 // refuseAll one that refuses every password.
-type checkerFunc func(string, []string) *Refusal
+type checkerFunc func(string, []string) *password.Refusal
 
-func (f checkerFunc) CheckPassword(p string, c []string) *Refusal { return f(p, c) }
+func (f checkerFunc) CheckPassword(p string, c []string) *password.Refusal { return f(p, c) }
 
 // recordedEvents collects emitted events.
 type recordedEvents struct {
@@ -229,9 +231,9 @@ func newTestGuard(t testing.TB, mod func(*GuardConfig)) *testGuard {
 	tg := &testGuard{engine: newFakeEngine(), up: newUpstream(nil), events: &recordedEvents{}}
 	cfg := GuardConfig{
 		ClientIP: func(*http.Request) netip.Addr { return netip.MustParseAddr("192.0.2.7") },
-		Passwords: checkerFunc(func(p string, _ []string) *Refusal {
+		Passwords: checkerFunc(func(p string, _ []string) *password.Refusal {
 			if len(p) < 15 {
-				return refuse(http.StatusBadRequest, "PASSWORD_TOO_SHORT", "Use at least 15 characters.")
+				return &password.Refusal{Status: http.StatusBadRequest, Code: "PASSWORD_TOO_SHORT", Message: "Use at least 15 characters."}
 			}
 			return nil
 		}),

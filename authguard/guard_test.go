@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -306,7 +307,7 @@ func TestPasswordRejectionIsNeverForwarded(t *testing.T) {
 func TestSignUpContextAndEvent(t *testing.T) {
 	var got []string
 	tg := newTestGuard(t, func(c *GuardConfig) {
-		c.Passwords = checkerFunc(func(_ string, ctx []string) *Refusal { got = ctx; return nil })
+		c.Passwords = checkerFunc(func(_ string, ctx []string) *password.Refusal { got = ctx; return nil })
 	})
 	w := tg.do(t, http.MethodPost, "/api/auth/sign-up/email", "application/x-www-form-urlencoded",
 		"name=Ann+Lee&email=Ann%40ocomms.test&password=four+random+words+here")

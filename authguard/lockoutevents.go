@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -20,7 +21,7 @@ func (l *Lockout) event(a SignInAttempt, t *lockTicket, action secevent.Action, 
 		Labels:  map[string]string{"account_key": t.acctHex},
 	}
 	if a.Session == "" && a.Email != "" {
-		e.UserEmail = jsToLower(a.Email)
+		e.UserEmail = jscase.ToLower(a.Email)
 		e.TargetEmail = e.UserEmail
 	}
 	if a.IP.IsValid() {

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/netip"
+
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 )
 
 // lockKeyer derives the lockout's keys from the secret. Every use has its
@@ -49,7 +51,7 @@ func sum(key []byte, parts ...[]byte) [16]byte {
 // accountKey is the hex key of an email: HMAC of its JavaScript
 // toLowerCase, untrimmed, as better-auth looks users up.
 func (k lockKeyer) accountKey(email string) string {
-	s := sum(k.account, []byte(jsToLower(email)))
+	s := sum(k.account, []byte(jscase.ToLower(email)))
 	return hex.EncodeToString(s[:])
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/internal/apierror"
 	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 )
@@ -20,7 +21,7 @@ const (
 )
 
 // writeRefusal answers a refused body or password with the refusal.
-func writeRefusal(w http.ResponseWriter, r *Refusal) {
+func writeRefusal(w http.ResponseWriter, r *password.Refusal) {
 	apierror.Write(w, r.Status, r.Code, r.Message, 0)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -195,7 +196,7 @@ func (pc *PasswordConfig) policy() (authguard.PasswordChecker, error) {
 	if pc.Off {
 		return nil, nil
 	}
-	p, err := authguard.NewPasswordPolicy(authguard.PasswordOptions{
+	p, err := password.NewPasswordPolicy(password.PasswordOptions{
 		MinLength: pc.MinLength, MaxLength: pc.MaxLength, Require: pc.Require,
 		MinScore: pc.MinScore, NoStrength: pc.NoStrength, NoBlocklist: pc.NoBlocklist, Words: pc.Words,
 	})

@@ -1,4 +1,4 @@
-package authguard
+package password
 
 import (
 	"syscall"

@@ -1,9 +1,10 @@
-package authguard
+package password
 
 import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -25,7 +26,7 @@ const maxContextInput = 256
 // contextWords derives the words a password must not be built on from the
 // request's context strings (the email, the name, ...) and the configured
 // words: each string whole, and its parts split at "@", white space and
-// . _ - +. All are lower-cased (jsLower) and distinct. SiteWord and the
+// . _ - +. All are lower-cased (jscase.ToLower) and distinct. SiteWord and the
 // configured words come first so the cap never drops them.
 func contextWords(configured, request []string) []string {
 	seen := map[string]bool{}
@@ -39,10 +40,10 @@ func contextWords(configured, request []string) []string {
 	}
 	add(SiteWord)
 	for _, w := range configured {
-		add(jsToLower(norm.NFKC.String(w)))
+		add(jscase.ToLower(norm.NFKC.String(w)))
 	}
 	for _, s := range request {
-		s = jsToLower(norm.NFKC.String(truncateRunes(s, maxContextInput)))
+		s = jscase.ToLower(norm.NFKC.String(truncateRunes(s, maxContextInput)))
 		add(strings.TrimSpace(s))
 		if at := strings.LastIndexByte(s, '@'); at >= 0 {
 			add(s[:at]) // the local part
@@ -85,7 +86,7 @@ func leetMatch(p, c rune) bool {
 // this rule and is left to the strength estimate, which knows the same
 // words as user inputs.
 func builtOnContext(password string, words []string) bool {
-	pw := []rune(jsToLower(password))
+	pw := []rune(jscase.ToLower(password))
 	covered := make([]bool, len(pw))
 	for _, w := range words {
 		wr := []rune(w)

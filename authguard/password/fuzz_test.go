@@ -1,4 +1,4 @@
-package authguard
+package password
 
 import (
 	"flag"
@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"github.com/trustelem/zxcvbn/match"
 	"golang.org/x/text/unicode/norm"
 )
@@ -64,7 +65,7 @@ func FuzzCheckPassword(f *testing.F) {
 			if !utf8.ValidString(pw) || n < p.opts.MinLength || utf16Len(pw) > p.opts.MaxLength {
 				t.Fatalf("accepted %q (%d code points)", pw, n)
 			}
-			if list.has(jsToLower(pw)) || list.has(jsToLower(norm.NFKC.String(pw))) {
+			if list.has(jscase.ToLower(pw)) || list.has(jscase.ToLower(norm.NFKC.String(pw))) {
 				t.Fatalf("accepted the blocklisted %q", pw)
 			}
 		}

@@ -1,4 +1,4 @@
-package authguard
+package password
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -44,7 +45,8 @@ type PasswordOptions struct {
 	Words []string
 }
 
-// PasswordPolicy checks new passwords. It implements PasswordChecker.
+// PasswordPolicy checks new passwords. It implements the auth guard's
+// PasswordChecker.
 type PasswordPolicy struct {
 	opts    PasswordOptions
 	require map[string]bool
@@ -110,7 +112,7 @@ func NewPasswordPolicy(o PasswordOptions) (*PasswordPolicy, error) {
 // Options returns the options in force, defaults filled.
 func (p *PasswordPolicy) Options() PasswordOptions { return p.opts }
 
-// CheckPassword implements PasswordChecker. The rules run in this order,
+// CheckPassword implements the auth guard's PasswordChecker. The rules run in this order,
 // and the first that fails decides the answer (status 400):
 //
 //  1. not valid UTF-8: PASSWORD_TOO_WEAK (JSON cannot carry it; forms can);
@@ -142,7 +144,7 @@ func (p *PasswordPolicy) CheckPassword(password string, context []string) *Refus
 			fmt.Sprintf("Use at most %d characters.", p.opts.MaxLength))
 	}
 	folded := norm.NFKC.String(password)
-	if p.block != nil && (p.block.has(jsToLower(password)) || p.block.has(jsToLower(folded))) {
+	if p.block != nil && (p.block.has(jscase.ToLower(password)) || p.block.has(jscase.ToLower(folded))) {
 		return refuse(http.StatusBadRequest, "PASSWORD_COMPROMISED", compromisedMessage)
 	}
 	words := contextWords(p.opts.Words, context)
@@ -200,5 +202,3 @@ func utf16Len(s string) int {
 	}
 	return n
 }
-
-var _ PasswordChecker = (*PasswordPolicy)(nil)

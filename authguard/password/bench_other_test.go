@@ -1,6 +1,6 @@
 //go:build !linux
 
-package authguard
+package password
 
 import "time"
 

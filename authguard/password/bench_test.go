@@ -1,4 +1,4 @@
-package authguard
+package password
 
 import (
 	"math/rand/v2"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"github.com/trustelem/zxcvbn"
 )
 
@@ -209,7 +210,7 @@ func BenchmarkBlocklistLookup(b *testing.B) {
 	keys := []string{"password", "zzzzzzzz", "plum ferry lantern quota", "1qaz2wsx3edc4rfv"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		list.has(jsToLower(keys[i%len(keys)]))
+		list.has(jscase.ToLower(keys[i%len(keys)]))
 	}
 }
 

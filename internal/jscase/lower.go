@@ -1,4 +1,10 @@
-package authguard
+// Package jscase lower-cases text exactly as JavaScript's
+// String.prototype.toLowerCase does, so the edge keys an email or a
+// password the way better-auth (Node.js) does: the lockout's account keys,
+// the password blocklist lookup and the guard's events all fold case
+// through it. It is a leaf: it imports only the standard library (no
+// Caddy, no audit log, no pgx).
+package jscase
 
 import (
 	"strings"
@@ -6,13 +12,13 @@ import (
 	"unicode/utf8"
 )
 
-// jsToLower lower-cases s as JavaScript's String.prototype.toLowerCase
+// ToLower lower-cases s as JavaScript's String.prototype.toLowerCase
 // does (locale-independent Unicode default case conversion): simple
 // lowercase mappings, plus the two unconditional and contextual rules of
 // SpecialCasing.txt that toLowerCase applies: U+0130 becomes "i̇" (i and
 // U+0307) and a capital sigma in final position becomes ς. Invalid UTF-8
 // (which the body readers refuse before this point) is kept as is.
-func jsToLower(s string) string {
+func ToLower(s string) string {
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {

@@ -1,4 +1,4 @@
-package authguard
+package password
 
 import (
 	"bytes"
@@ -74,7 +74,7 @@ func (b *blocklist) Len() int { return len(b.offs) - 1 }
 
 func (b *blocklist) entry(i int) string { return b.data[b.offs[i] : b.offs[i+1]-1] }
 
-// has reports whether key, already folded with jsLower, is listed.
+// has reports whether key, already folded with jscase.ToLower, is listed.
 func (b *blocklist) has(key string) bool {
 	n := b.Len()
 	i := sort.Search(n, func(i int) bool { return b.entry(i) >= key })
