@@ -21,7 +21,7 @@ type SessionLookup interface {
 }
 
 // accountKeyer is implemented by a lockout that can name an email's
-// account key (*Lockout).
+// account key (*lockout.Lockout).
 type accountKeyer interface {
 	AccountKey(email string) string
 }

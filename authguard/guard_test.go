@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/secevent"
@@ -144,18 +145,18 @@ func headersEqual(a, b http.Header) bool {
 func TestLockAnswerWording(t *testing.T) {
 	tg := newTestGuard(t, func(c *GuardConfig) { c.UnlockURL = "/reset" })
 	for _, tc := range []struct {
-		adm      Admission
+		adm      lockout.Admission
 		status   int
 		code     string
 		retry    string
 		contains string
 		unlock   bool
 	}{
-		{Admission{Reason: ReasonThrottled, RetryAfter: 1200e6}, 429, CodeAccountTemporarilyLocked, "2", "Try again in 2 seconds, or reset your password", true},
-		{Admission{Reason: ReasonLocked, RetryAfter: 60e9 + 1}, 429, CodeAccountTemporarilyLocked, "120", "Try again in 2 minutes", true},
-		{Admission{Reason: ReasonLocked, RetryAfter: 60e9}, 429, CodeAccountTemporarilyLocked, "60", "Try again in 1 minute,", true},
-		{Admission{Reason: ReasonHardLocked}, 429, CodeAccountLocked, "", "contact an administrator", true},
-		{Admission{Reason: ReasonSpray, RetryAfter: 600e9}, 429, CodeTooManyAttempts, "600", "from your network", false},
+		{lockout.Admission{Reason: lockout.ReasonThrottled, RetryAfter: 1200e6}, 429, CodeAccountTemporarilyLocked, "2", "Try again in 2 seconds, or reset your password", true},
+		{lockout.Admission{Reason: lockout.ReasonLocked, RetryAfter: 60e9 + 1}, 429, CodeAccountTemporarilyLocked, "120", "Try again in 2 minutes", true},
+		{lockout.Admission{Reason: lockout.ReasonLocked, RetryAfter: 60e9}, 429, CodeAccountTemporarilyLocked, "60", "Try again in 1 minute,", true},
+		{lockout.Admission{Reason: lockout.ReasonHardLocked}, 429, CodeAccountLocked, "", "contact an administrator", true},
+		{lockout.Admission{Reason: lockout.ReasonSpray, RetryAfter: 600e9}, 429, CodeTooManyAttempts, "600", "from your network", false},
 	} {
 		w := httptest.NewRecorder()
 		tg.g.writeLockAnswer(w, tc.adm)
@@ -168,7 +169,7 @@ func TestLockAnswerWording(t *testing.T) {
 			!strings.Contains(b["message"].(string), tc.contains) || hasUnlock != tc.unlock || (tc.unlock && b["unlockUrl"] != "/reset") {
 			t.Errorf("%+v: %d %v %s", tc.adm, w.Code, w.Header(), w.Body)
 		}
-		if tc.adm.Reason == ReasonSpray && strings.Contains(w.Body.String(), "account") {
+		if tc.adm.Reason == lockout.ReasonSpray && strings.Contains(w.Body.String(), "account") {
 			t.Errorf("spray answer names the account: %s", w.Body)
 		}
 	}
@@ -183,7 +184,7 @@ func TestSuccessGetsDeviceCookieAndEvent(t *testing.T) {
 	var sawSession, sawDevice bool
 	for _, c := range w.Result().Cookies() {
 		sawSession = sawSession || c.Name == "better-auth.session_token"
-		sawDevice = sawDevice || (c.Name == DeviceCookieName && c.Value == "device-demo@ocomms.test")
+		sawDevice = sawDevice || (c.Name == lockout.DeviceCookieName && c.Value == "device-demo@ocomms.test")
 	}
 	if !sawSession || !sawDevice {
 		t.Fatalf("cookies %v", w.Header().Values("Set-Cookie"))
@@ -201,11 +202,11 @@ func TestFailureCookiesAreAddedToHeldAnswers(t *testing.T) {
 	tg := newTestGuard(t, nil)
 	// A recovery attempt that fails: the engine expires the used recovery
 	// cookie, and the 401 (held to read its code) must carry that.
-	w := tg.signIn(t, demoupstream.DemoEmail, "wrong", &http.Cookie{Name: RecoveryCookieName, Value: "recovery-ok"})
+	w := tg.signIn(t, demoupstream.DemoEmail, "wrong", &http.Cookie{Name: lockout.RecoveryCookieName, Value: "recovery-ok"})
 	if w.Code != 401 {
 		t.Fatalf("status %d", w.Code)
 	}
-	if !strings.Contains(strings.Join(w.Header().Values("Set-Cookie"), "\n"), RecoveryCookieName+"=; Path=/; Max-Age=0") {
+	if !strings.Contains(strings.Join(w.Header().Values("Set-Cookie"), "\n"), lockout.RecoveryCookieName+"=; Path=/; Max-Age=0") {
 		t.Fatalf("Set-Cookie %v", w.Header().Values("Set-Cookie"))
 	}
 	var b struct{ Code string }
@@ -222,7 +223,7 @@ func TestTrustedDeviceGetsThroughALock(t *testing.T) {
 	if w := tg.signIn(t, demoupstream.DemoEmail, demoPassword); w.Code != 429 {
 		t.Fatalf("untrusted: %d", w.Code)
 	}
-	w := tg.signIn(t, demoupstream.DemoEmail, demoPassword, &http.Cookie{Name: DeviceCookieName, Value: "device-demo@ocomms.test"})
+	w := tg.signIn(t, demoupstream.DemoEmail, demoPassword, &http.Cookie{Name: lockout.DeviceCookieName, Value: "device-demo@ocomms.test"})
 	if w.Code != 200 {
 		t.Fatalf("trusted device: %d %s", w.Code, w.Body)
 	}
@@ -335,7 +336,7 @@ func TestResetGrantsRecoveryAndChangeIsRecorded(t *testing.T) {
 		t.Fatalf("bad token: %d %v", bad.Code, bad.Header())
 	}
 	w := tg.do(t, http.MethodPost, "/api/auth/reset-password", "application/json", `{"newPassword":"a new long passphrase here","token":"`+token+`"}`)
-	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Set-Cookie"), RecoveryCookieName+"=recovery-ok") {
+	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Set-Cookie"), lockout.RecoveryCookieName+"=recovery-ok") {
 		t.Fatalf("reset: %d %v", w.Code, w.Header())
 	}
 	if _, ok := tg.events.last(secevent.ActionPasswordReset); !ok || tg.engine.grants.Load() != 1 {

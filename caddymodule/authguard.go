@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -85,7 +86,7 @@ type AuthGuard struct {
 	Store string `json:"store,omitempty"`
 
 	guard   *authguard.Guard
-	engine  authguard.LockoutEngine
+	engine  lockout.LockoutEngine
 	cleanup []func()
 	logger  *zap.Logger
 }

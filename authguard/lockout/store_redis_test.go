@@ -1,4 +1,4 @@
-package authguard
+package lockout
 
 import (
 	"context"

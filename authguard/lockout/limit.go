@@ -1,4 +1,4 @@
-package authguard
+package lockout
 
 import (
 	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
