@@ -83,14 +83,7 @@ func (g *Guard) servePasswordSet(w http.ResponseWriter, r *http.Request, body *r
 			}
 		}
 	}
-	err := next.ServeHTTP(ow, r)
-	if ferr := ow.finish(); err == nil {
-		err = ferr
-	}
-	status := ow.status
-	if !ow.wroteHeader {
-		status = errorStatus(err)
-	}
+	status, err := ow.done(next.ServeHTTP(ow, r))
 	if answer.User.ID == "" && len(ow.buf) > 0 && status == http.StatusOK {
 		answer = parseAnswer(ow.buf)
 	}

@@ -92,15 +92,8 @@ func (g *Guard) forwardSignIn(w http.ResponseWriter, r *http.Request, email stri
 			}
 		}
 	}
-	err := next.ServeHTTP(ow, r)
-	if ferr := ow.finish(); err == nil {
-		err = ferr
-	}
-	status := ow.status
-	if !ow.wroteHeader {
-		// Nothing was written: the chain failed; nothing to count.
-		status = errorStatus(err)
-	}
+	// When nothing was written the chain failed: nothing to count.
+	status, err := ow.done(next.ServeHTTP(ow, r))
 	if outcome == lockout.OutcomeSuccess && answer.User.ID == "" && len(ow.buf) > 0 {
 		answer = parseAnswer(ow.buf)
 	}
