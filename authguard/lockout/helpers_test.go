@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -35,16 +35,16 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-const sharedRedisAddr = edgetest.SharedRedisAddr
+const sharedRedisAddr = testsupport.SharedRedisAddr
 
 // sharedRedis is a client of the shared Redis, or the test ends as
 // ServiceUnavailable. The shared Redis is never flushed or stopped.
-func sharedRedis(t testing.TB) *redis.Client { return edgetest.SharedRedis(t) }
+func sharedRedis(t testing.TB) *redis.Client { return testsupport.SharedRedis(t) }
 
 // testPrefix is a key prefix of this test alone; its keys are deleted at
 // the end.
 func testPrefix(t testing.TB, c *redis.Client) string {
-	return edgetest.RedisTestPrefix(t, c, "lktest") + ":"
+	return testsupport.RedisTestPrefix(t, c, "lktest") + ":"
 }
 
 // storeKind makes a store of one kind on a clock.

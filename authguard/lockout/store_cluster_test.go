@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // startTestCluster starts a Redis Cluster of three masters owned by the
@@ -16,7 +16,7 @@ import (
 // returns a cluster client.
 func startTestCluster(t *testing.T) *redis.ClusterClient {
 	t.Helper()
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: edgetest.StartRedisCluster(t, 3)[:1], ContextTimeoutEnabled: true})
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: testsupport.StartRedisCluster(t, 3)[:1], ContextTimeoutEnabled: true})
 	t.Cleanup(func() { cc.Close() })
 	return cc
 }

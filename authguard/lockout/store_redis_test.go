@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // A new engine and client on the same Redis (a restart of the edge, or
@@ -86,7 +86,7 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 // A Redis that dies mid-lock: Begin returns an error and no admission
 // (the guard answers 503), never a bypass; Settle's error is returned too.
 func TestRedisLockStoreFailureIsAnError(t *testing.T) {
-	srv := edgetest.StartRedis(t)
+	srv := testsupport.StartRedis(t)
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
 	l, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c, RedisLockStoreOptions{Prefix: "t:"})})
