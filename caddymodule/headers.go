@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 
@@ -238,25 +237,6 @@ func (h *Headers) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	return next.ServeHTTP(rw, r)
-}
-
-// fromTrustedProxy reports whether Caddy found the request's peer in the
-// server's trusted_proxies.
-func fromTrustedProxy(r *http.Request) bool {
-	trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
-	return trusted
-}
-
-// clientIP returns the client IP Caddy resolved with its trusted_proxies
-// rules, falling back to the TCP peer.
-func clientIP(r *http.Request) string {
-	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
-		return ip
-	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }
 
 // Interface guards
