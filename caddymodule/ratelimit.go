@@ -271,17 +271,7 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if !d.NeedsStatus() {
 		return next.ServeHTTP(w, r)
 	}
-	sw := newStatusRecorder(w)
-	err = next.ServeHTTP(sw, r)
-	status := sw.status
-	if err != nil {
-		status = http.StatusInternalServerError
-		if he, ok := err.(caddyhttp.HandlerError); ok && he.StatusCode != 0 {
-			status = he.StatusCode
-		}
-	} else if status == 0 {
-		status = http.StatusOK
-	}
+	status, err := forwardRecordingStatus(w, r, next)
 	if ferr := rl.limiter.Finish(r.Context(), d, status); ferr != nil {
 		rl.logger.Warn("rate limit refund failed", zap.Error(ferr))
 	}
@@ -309,34 +299,6 @@ func (rl *RateLimit) Cleanup() error {
 	}
 	rl.cleanup = nil
 	return nil
-}
-
-// statusRecorder remembers the status written through it.
-type statusRecorder struct {
-	*caddyhttp.ResponseWriterWrapper
-	status int
-	rww    caddyhttp.ResponseWriterWrapper
-}
-
-// newStatusRecorder wraps w in one allocation.
-func newStatusRecorder(w http.ResponseWriter) *statusRecorder {
-	s := &statusRecorder{rww: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
-	s.ResponseWriterWrapper = &s.rww
-	return s
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 && code >= 200 {
-		s.status = code
-	}
-	s.ResponseWriterWrapper.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriterWrapper.Write(b)
 }
 
 // Interface guards
