@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -160,40 +159,17 @@ func (rl *RateLimit) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// zones returns the preset's zones with the configured changes applied.
+// zones translates the configured zones and merges them into the preset.
 func (rl *RateLimit) zones(ctx caddy.Context) ([]ratelimit.Zone, error) {
-	preset := rl.Preset
-	if preset == "" {
-		preset = "ocomms"
-	}
-	zones, err := ratelimit.Preset(preset)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range rl.RemoveZones {
-		i := slices.IndexFunc(zones, func(z ratelimit.Zone) bool { return z.Name == name })
-		if i < 0 {
-			return nil, fmt.Errorf("remove_zone %s: the %s preset has no such zone", name, preset)
-		}
-		zones = slices.Delete(zones, i, i+1)
-	}
-	seen := map[string]bool{}
+	zones := make([]ratelimit.Zone, 0, len(rl.Zones))
 	for _, zc := range rl.Zones {
-		if seen[zc.Name] {
-			return nil, fmt.Errorf("zone %s is defined twice: zone names must be unique", zc.Name)
-		}
-		seen[zc.Name] = true
 		z, err := zc.zone(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if i := slices.IndexFunc(zones, func(p ratelimit.Zone) bool { return p.Name == z.Name }); i >= 0 {
-			zones[i] = z
-		} else {
-			zones = append(zones, z)
-		}
+		zones = append(zones, z)
 	}
-	return zones, nil
+	return ratelimit.Merge(rl.Preset, rl.RemoveZones, zones)
 }
 
 func (zc *ZoneConfig) zone(ctx caddy.Context) (ratelimit.Zone, error) {

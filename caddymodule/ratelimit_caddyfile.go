@@ -141,11 +141,7 @@ func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // overshootBounds computes each approximate zone's overshoot bound from
 // the preset and the configured zones, for the adapted JSON.
 func (rl *RateLimit) overshootBounds() (map[string]int64, error) {
-	preset := rl.Preset
-	if preset == "" {
-		preset = "ocomms"
-	}
-	zones, err := ratelimit.Preset(preset)
+	zones, err := ratelimit.Preset(rl.Preset) // "" is ocomms
 	if err != nil {
 		return nil, err
 	}
