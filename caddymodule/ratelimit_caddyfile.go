@@ -269,34 +269,5 @@ func parseZone(d *caddyfile.Dispenser) (*ZoneConfig, error) {
 	return zc, nil
 }
 
-// intArg reads the one whole-number argument of the current subdirective.
-func intArg(d *caddyfile.Dispenser) (int, error) {
-	name := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return 0, d.ArgErr()
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, d.Errf("%s %q: want a whole number", name, v)
-	}
-	return n, nil
-}
-
 // Interface guard
 var _ caddyfile.Unmarshaler = (*RateLimit)(nil)
-
-// positiveDuration reads one positive duration argument; example is shown
-// in the error.
-func positiveDuration(d *caddyfile.Dispenser, example string) (caddy.Duration, error) {
-	name := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return 0, d.ArgErr()
-	}
-	dur, err := caddy.ParseDuration(v)
-	if err != nil || dur <= 0 {
-		return 0, d.Errf("%s %q: want a duration such as %s", name, v, example)
-	}
-	return caddy.Duration(dur), nil
-}
