@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // TestTwoEdgesOnOneAdminAddress starts two real edge processes given the
@@ -20,7 +20,7 @@ func TestTwoEdgesOnOneAdminAddress(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	up := startGuardUpstream(t)
-	admin := "127.0.0.1:" + strconv.Itoa(edgetest.FreePort(t))
+	admin := "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
 	cfg := strings.NewReplacer("{ADMINPORT}", strings.TrimPrefix(admin, "127.0.0.1:"), "{REDIS}", "",
 		"{STORE}", "memory", "{GUARD}", "", "{UPSTREAM}", up.addr).Replace(guardProcessCaddyfile)
 	env := "OCOMMS_SECRET=guard-process-test-secret"

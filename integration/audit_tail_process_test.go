@@ -15,7 +15,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -35,7 +35,7 @@ func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
 	up := httptest.NewServer(app)
 	t.Cleanup(up.Close)
 	auditDir := filepath.Join(t.TempDir(), "audit")
-	admin := "127.0.0.1:" + strconv.Itoa(edgetest.FreePort(t))
+	admin := "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
 	cfg := strings.NewReplacer("{ADMINPORT}", strings.TrimPrefix(admin, "127.0.0.1:"), "{AUDIT}", auditDir,
 		"{UPSTREAM}", strings.TrimPrefix(up.URL, "http://")).Replace(auditProcessCaddyfile)
 	p := startEdgeProcess(t, cfg)

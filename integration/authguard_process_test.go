@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // guardProcessCaddyfile is one edge process with the auth guard; {STORE}
@@ -61,7 +61,7 @@ func startGuardUpstream(t *testing.T) *guardUpstream {
 // admin address.
 func startGuardProcess(t *testing.T, up *guardUpstream, store, redisURL, guard string) (*edgeProcess, string) {
 	t.Helper()
-	admin := "127.0.0.1:" + strconv.Itoa(edgetest.FreePort(t))
+	admin := "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
 	redisLine := ""
 	if redisURL != "" {
 		redisLine = "redis " + redisURL
@@ -105,7 +105,7 @@ func TestAuthGuardRedisLockSurvivesEdgeRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	rs := edgetest.StartRedis(t)
+	rs := testsupport.StartRedis(t)
 	up := startGuardUpstream(t)
 	first, _ := startGuardProcess(t, up, "redis", rs.URL(), "")
 	lockDemoUser(t, first)
@@ -148,7 +148,7 @@ func TestAuthGuardKilledRedisFailsClosed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	rs := edgetest.StartRedis(t)
+	rs := testsupport.StartRedis(t)
 	up := startGuardUpstream(t)
 	closed, _ := startGuardProcess(t, up, "redis", rs.URL(), "")
 	open, _ := startGuardProcess(t, up, "redis", rs.URL(), "on_store_error open")
@@ -224,7 +224,7 @@ func TestAuthGuardLockoutCommand(t *testing.T) {
 		t.Fatalf("after the CLI unlock by key: %d %s", s, b)
 	}
 	// A stopped edge is a clear error, not a hang.
-	out, err := exec.Command(edgeBinary(t), "ocomms", "lockout", "list", "--address", "127.0.0.1:"+strconv.Itoa(edgetest.FreePort(t))).CombinedOutput()
+	out, err := exec.Command(edgeBinary(t), "ocomms", "lockout", "list", "--address", "127.0.0.1:"+strconv.Itoa(testsupport.FreePort(t))).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "admin API") {
 		t.Fatalf("against nothing: %v %s", err, out)
 	}

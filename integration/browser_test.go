@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // chromiumPath finds Debian's Chromium, or ends the test as a missing
@@ -24,7 +24,7 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	edgetest.ServiceUnavailable(t, "Chromium", errors.New("no chromium on PATH (apt-get install chromium)"))
+	testsupport.ServiceUnavailable(t, "Chromium", errors.New("no chromium on PATH (apt-get install chromium)"))
 	return ""
 }
 

@@ -24,7 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ocomms/ocomms-edge/certstore"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // certstoreCaddyfile is one edge process of several sharing certificates
@@ -61,7 +61,7 @@ const certstoreCaddyfile = `{
 // Pebble's VA validates through.
 type certCluster struct {
 	t      *testing.T
-	redis  *edgetest.RedisServer
+	redis  *testsupport.RedisServer
 	pebble *pebble
 	front  *frontProxy
 	host   string
@@ -75,7 +75,7 @@ func newCertCluster(t *testing.T, ttl time.Duration) *certCluster {
 	skipShort(t)
 	edgeBinary(t) // build first: minutes on a cold cache, before the clocks start
 	c := &certCluster{t: t, ttl: ttl, host: uniqueHost("shared")}
-	c.redis = edgetest.StartRedis(t)
+	c.redis = testsupport.StartRedis(t)
 	c.front = startFrontProxy(t)
 	c.pebble = startPebble(t, c.front.Port, pebbleOptions{})
 	var b [8]byte
@@ -91,7 +91,7 @@ func newCertCluster(t *testing.T, ttl time.Duration) *certCluster {
 // behind the front door (after the ones started before).
 func (c *certCluster) startEdge(name string) *certEdge {
 	c.t.Helper()
-	httpsPort := edgetest.FreePort(c.t)
+	httpsPort := testsupport.FreePort(c.t)
 	cfg := strings.NewReplacer(
 		"{HTTPS_PORT}", strconv.Itoa(httpsPort),
 		"{PREFIX}", c.prefix,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // protoClients are clients of the edge that speak HTTP/1.1 only and HTTP/2.
@@ -171,7 +172,7 @@ func TestExampleAppDownGets502JSON(t *testing.T) {
 	t.Setenv("OCOMMS_SITE", "localhost")
 	t.Setenv("OCOMMS_HTTP_PORT", strconv.Itoa(e.HTTPPort))
 	t.Setenv("OCOMMS_HTTPS_PORT", strconv.Itoa(e.HTTPSPort))
-	t.Setenv("OCOMMS_UPSTREAM", "127.0.0.1:"+strconv.Itoa(edgetest.FreePort(t))) // nothing listens
+	t.Setenv("OCOMMS_UPSTREAM", "127.0.0.1:"+strconv.Itoa(testsupport.FreePort(t))) // nothing listens
 	e.Load(t, strings.Replace(exampleCaddyfile(t), "{\n", "{\n\tadmin {ADMIN}\n\tstorage file_system {DIR}/storage\n", 1))
 	for proto, c := range protoClients() {
 		resp, err := c.Get(e.URL("/api/channels"))

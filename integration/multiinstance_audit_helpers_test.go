@@ -14,14 +14,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // clusterDatabase creates a database of the test's own on the shared
 // PostgreSQL (loopback, so plaintext is allowed) and drops it at the end.
 func clusterDatabase(t *testing.T) string {
-	return edgetest.TempDatabase(t, "cluster")
+	return testsupport.TempDatabase(t, "cluster")
 }
 
 // auditCounts is the number of stored events per instance and action.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // approxCaddyfile is one of three edge instances with an exact and an
@@ -62,7 +63,7 @@ func TestThreeInstancesApproximateOvershoot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts edge processes and redis-server")
 	}
-	srv := edgetest.StartRedis(t)
+	srv := testsupport.StartRedis(t)
 	up := httptest.NewServer(demoupstream.New(demoupstream.Options{}))
 	t.Cleanup(up.Close)
 	cfg := strings.ReplaceAll(approxCaddyfile, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"))

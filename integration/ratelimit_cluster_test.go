@@ -15,7 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // clusterCaddyfile is one edge instance of several sharing one Redis. The
@@ -119,7 +119,7 @@ func TestThreeInstancesShareOneExactLimit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts edge processes and redis-server")
 	}
-	srv := edgetest.StartRedis(t)
+	srv := testsupport.StartRedis(t)
 	// 1,000 simultaneous requests saturate this 2-core machine (three
 	// edges, Redis, the upstream and the client share it): decisions wait
 	// for CPU longer than the 50ms default, and how long depends on what
@@ -184,7 +184,7 @@ func TestOneRedisRoundTripPerRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an edge process and redis-server")
 	}
-	srv := edgetest.StartRedis(t)
+	srv := testsupport.StartRedis(t)
 	edges := startCluster(t, 1, srv.URL(), "")
 	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer rc.Close()
@@ -233,7 +233,7 @@ func TestRedisOutageMidLoadGivesNo5xxAndSharingResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts edge processes and redis-server")
 	}
-	srv := edgetest.StartRedis(t)
+	srv := testsupport.StartRedis(t)
 	edges := startCluster(t, 2, srv.URL(), "")
 	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer rc.Close()

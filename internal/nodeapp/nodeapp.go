@@ -6,7 +6,7 @@
 // installed (`npm ci` there; .ci/run does it for CI), start a script with a
 // free port in its environment, wait until it listens, stop it when the test
 // ends. A missing node or missing node_modules ends the test through
-// edgetest.ServiceUnavailable: a skip locally, a failure in CI.
+// testsupport.ServiceUnavailable: a skip locally, a failure in CI.
 package nodeapp
 
 import (
@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // App is a running Node process.
@@ -64,7 +64,7 @@ type Options struct {
 func Start(t testing.TB, name string, opt Options) *App {
 	t.Helper()
 	node, dir := installed(t, name)
-	port := edgetest.FreePort(t)
+	port := testsupport.FreePort(t)
 	out := &lockedBuffer{}
 	cmd := exec.Command(node, opt.Args...)
 	cmd.Dir = dir
