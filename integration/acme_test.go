@@ -85,9 +85,7 @@ func uniqueHost(label string) string {
 // seconds to a minute.
 func skipShort(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("skipping ACME integration test in -short mode: it runs an in-process CA and Caddy")
-	}
+	skipInShort(t, "skipping ACME integration test in -short mode: it runs an in-process CA and Caddy")
 }
 
 // loadACMEEdge starts Caddy on e with acmeCaddyfile for host, using p as its

@@ -2,49 +2,17 @@ package integration
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
-
-const auditProcessCaddyfile = `{
-	admin 127.0.0.1:{ADMINPORT}
-	ocomms {
-		audit {
-			jsonl {AUDIT}
-			instance proc-edge
-		}
-	}
-}
-http://127.0.0.1:{PORT} {
-	ocomms_rate_limit none {
-		zone tight {
-			match {
-				path /tight
-			}
-			rate 1/1m
-			key client_ip
-		}
-	}
-	ocomms_audit {
-		session_url http://{UPSTREAM}/api/auth/get-session
-	}
-	reverse_proxy {UPSTREAM}
-}
-`
 
 // TestAuditCommandsAgainstTheBinary runs the built edge, records an admin
 // action and a refusal, then uses `ocomms-caddy ocomms audit query` (through
@@ -52,17 +20,8 @@ http://127.0.0.1:{PORT} {
 // `ocomms audit verify`, whose exit status tells an intact log from an edited
 // one.
 func TestAuditCommandsAgainstTheBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	app := demoupstream.NewHandler(demoupstream.Options{})
-	up := httptest.NewServer(app)
-	t.Cleanup(up.Close)
-	auditDir := filepath.Join(t.TempDir(), "audit")
-	admin := "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
-	cfg := strings.NewReplacer("{ADMINPORT}", strings.TrimPrefix(admin, "127.0.0.1:"), "{AUDIT}", auditDir,
-		"{UPSTREAM}", strings.TrimPrefix(up.URL, "http://")).Replace(auditProcessCaddyfile)
-	p := startEdgeProcess(t, cfg)
+	skipInShort(t, "builds the binary")
+	app, p, admin, auditDir := startAuditEdge(t)
 
 	cookie, err := app.NewSessionCookie(demoupstream.DemoEmail)
 	if err != nil {
@@ -87,38 +46,20 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 		t.Fatalf("admin event %+v", admins[0])
 	}
 
-	cli := func(args ...string) (string, error) {
-		out, err := exec.Command(edgeBinary(t), append([]string{"ocomms", "audit"}, args...)...).CombinedOutput()
-		return string(out), err
-	}
+	cli := func(args ...string) (string, error) { return ocommsCLI(t, append([]string{"audit"}, args...)...) }
 	out, err := cli("query", "--address", admin, "--type", "admin_action")
 	if err != nil || !strings.Contains(out, demoupstream.DemoEmail) || !strings.Contains(out, "1 events") {
 		t.Fatalf("query --address: %v\n%s", err, out)
 	}
 
 	// Stop the edge (SIGTERM: a clean shutdown flushes the pipeline).
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("edge did not stop on SIGTERM")
-	}
+	p.terminate(t)
 
 	out, err = cli("query", "--jsonl", auditDir, "--ip", "127.0.0.1", "--type", "rate_limited,admin_action")
 	if err != nil || !strings.Contains(out, "rate_limited") || !strings.Contains(out, "admin_action") || !strings.Contains(out, "2 events") {
 		t.Fatalf("offline query: %v\n%s", err, out)
 	}
-	key, err := auditlog.LoadOrCreateSigningKey(filepath.Join(auditDir, "checkpoint.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemKey, _ := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
-	pub := filepath.Join(t.TempDir(), "audit.pub")
-	os.WriteFile(pub, pemKey, 0o644)
+	pub := auditPublicKeyFile(t, auditDir)
 	if out, err := cli("verify", "--jsonl", auditDir, "--public-key", pub); err != nil || !strings.Contains(out, "OK:") {
 		t.Fatalf("verify of an intact log: %v\n%s", err, out)
 	}

@@ -2,20 +2,13 @@ package integration
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
-	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -28,17 +21,8 @@ import (
 //   - cutting the record together with the checkpoints after it fails
 //     `verify --anchor` (Caddy's log mirror holds the checkpoint).
 func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	app := demoupstream.NewHandler(demoupstream.Options{})
-	up := httptest.NewServer(app)
-	t.Cleanup(up.Close)
-	auditDir := filepath.Join(t.TempDir(), "audit")
-	admin := "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
-	cfg := strings.NewReplacer("{ADMINPORT}", strings.TrimPrefix(admin, "127.0.0.1:"), "{AUDIT}", auditDir,
-		"{UPSTREAM}", strings.TrimPrefix(up.URL, "http://")).Replace(auditProcessCaddyfile)
-	p := startEdgeProcess(t, cfg)
+	skipInShort(t, "builds the binary")
+	_, p, _, auditDir := startAuditEdge(t)
 
 	// Two refusals: the second comes right after the first, inside the
 	// checkpoint interval, so only the idle checkpoint can cover it.
@@ -49,24 +33,11 @@ func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
 	}
 	waitAuditAction(t, auditDir, secevent.ActionRateLimited, 2, 10*time.Second)
 	time.Sleep(1500 * time.Millisecond)
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = p.cmd.Wait()
+	p.kill(t)
 
-	key, err := auditlog.LoadOrCreateSigningKey(filepath.Join(auditDir, "checkpoint.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemKey, _ := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
-	pub := filepath.Join(t.TempDir(), "audit.pub")
-	if err := os.WriteFile(pub, pemKey, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pub := auditPublicKeyFile(t, auditDir)
 	verify := func(extra ...string) (string, error) {
-		args := append([]string{"ocomms", "audit", "verify", "--jsonl", auditDir, "--public-key", pub}, extra...)
-		out, err := exec.Command(edgeBinary(t), args...).CombinedOutput()
-		return string(out), err
+		return ocommsCLI(t, append([]string{"audit", "verify", "--jsonl", auditDir, "--public-key", pub}, extra...)...)
 	}
 	if out, err := verify("--anchor", p.log); err != nil || !strings.Contains(out, "OK:") {
 		t.Fatalf("verify of the intact log after the kill: %v\n%s", err, out)

@@ -65,9 +65,7 @@ var (
 // scripts with no CSP violation, while a control page with one inline
 // script lacking the nonce must show exactly that script blocked.
 func TestBrowserRunsAppScriptsWithZeroViolations(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy and Chromium")
-	}
+	skipInShort(t, "starts Caddy and Chromium")
 	chromium := chromiumPath(t)
 	e, _ := startExample(t, "log {\n\t\toutput file {DIR}/caddy.log\n\t\tformat json\n\t\tlevel WARN\n\t}")
 

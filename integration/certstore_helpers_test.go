@@ -182,15 +182,6 @@ type certEdge struct {
 	httpsPort int
 }
 
-// kill ends the process with SIGKILL: no cleanup, no Unlock.
-func (e *certEdge) kill(t *testing.T) {
-	t.Helper()
-	if err := e.cmd.Process.Kill(); err != nil {
-		t.Fatalf("killing %s: %v", e.name, err)
-	}
-	_ = e.cmd.Wait()
-}
-
 // serve returns the leaf e serves for host once it verifies against
 // roots, failing the test after timeout.
 func (e *certEdge) serve(t *testing.T, host string, roots *x509.CertPool, timeout time.Duration) (*x509.Certificate, time.Time) {

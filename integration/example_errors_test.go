@@ -60,9 +60,7 @@ func checkEdgeError(t *testing.T, what string, resp *http.Response, status int, 
 // the client announced the length (refused before reading) or streams it
 // chunked (refused while the proxy reads it).
 func TestExampleOversizedBodyGetsJSONAndHeaders(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	e, _ := startExample(t)
 	for proto, c := range protoClients() {
 		for _, announced := range []bool{true, false} {
@@ -87,9 +85,7 @@ func TestExampleOversizedBodyGetsJSONAndHeaders(t *testing.T) {
 // `Expect: 100-continue` until the server answers: every case must read the
 // 413 JSON, none a reset connection.
 func TestExampleOversizedBodyWithCurl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("no curl on PATH")
@@ -116,9 +112,7 @@ func TestExampleOversizedBodyWithCurl(t *testing.T) {
 // 200; a TLS handshake for another name, or without SNI, gets no
 // certificate at all.
 func TestExampleUnknownHostGets421(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	e, _ := startExample(t)
 	for proto, c := range protoClients() {
 		req, _ := http.NewRequest(http.MethodGet, e.URL("/"), nil)
@@ -165,9 +159,7 @@ func TestExampleUnknownHostGets421(t *testing.T) {
 // With the app down, reverse_proxy's 502 is answered by handle_errors: the
 // JSON error shape and the full header set, no Server field.
 func TestExampleAppDownGets502JSON(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	e := edgetest.New(t)
 	t.Setenv("OCOMMS_SITE", "localhost")
 	t.Setenv("OCOMMS_HTTP_PORT", strconv.Itoa(e.HTTPPort))

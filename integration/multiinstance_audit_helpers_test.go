@@ -138,13 +138,6 @@ func (c *cluster) stopAll(t *testing.T) {
 	}
 }
 
-// ocommsCLI runs `ocomms-caddy ocomms <args>`.
-func ocommsCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	out, err := exec.Command(edgeBinary(t), append([]string{"ocomms"}, args...)...).CombinedOutput()
-	return string(out), err
-}
-
 // publicKey writes n's checkpoint verification key to a file with
 // `ocomms audit public-key` and returns its path and the key.
 func (n *instance) publicKey(t *testing.T) (string, []byte) {

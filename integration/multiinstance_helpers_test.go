@@ -127,9 +127,7 @@ func auditBlock(name, dir string, pg bool) string {
 // startMultiCluster starts one instance per name on a fresh redis-server.
 func startMultiCluster(t *testing.T, opts clusterOptions, names ...string) *cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary, starts edge processes and redis-server")
-	}
+	skipInShort(t, "builds the binary, starts edge processes and redis-server")
 	c := &cluster{Redis: testsupport.StartRedis(t), App: startCountingApp(t)}
 	if opts.Postgres {
 		c.PGURL = clusterDatabase(t)

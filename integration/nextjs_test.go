@@ -106,9 +106,7 @@ func direct(t *testing.T, app *nodeapp.App, path string, header ...string) *http
 }
 
 func TestNextAppThroughTheExampleEdge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Next.js and Caddy")
-	}
+	skipInShort(t, "starts Next.js and Caddy")
 	app := startNextApp(t)
 	e := startExampleFor(t, app.Addr())
 
@@ -312,9 +310,7 @@ func runBrowserCheck(t *testing.T, chromium, base string) browserReport {
 // hydrated page everywhere, while the control page's one un-nonced inline
 // script is the one violation, seen by the page and reported to the edge.
 func TestNextAppInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Next.js, Caddy and Chromium")
-	}
+	skipInShort(t, "starts Next.js, Caddy and Chromium")
 	chromium := chromiumPath(t)
 	app := startNextApp(t)
 	e := startExampleFor(t, app.Addr(), "log {\n\t\toutput file {DIR}/caddy.log\n\t\tformat json\n\t\tlevel WARN\n\t}")

@@ -60,9 +60,7 @@ http://127.0.0.1:{PORT} {
 // zone (lease 5) at least 100 and at most 100 + 3 × 5, the bound the
 // adapter states, with far fewer scripts than requests.
 func TestThreeInstancesApproximateOvershoot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts edge processes and redis-server")
-	}
+	skipInShort(t, "starts edge processes and redis-server")
 	srv := testsupport.StartRedis(t)
 	up := httptest.NewServer(demoupstream.New(demoupstream.Options{}))
 	t.Cleanup(up.Close)

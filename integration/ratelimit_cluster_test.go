@@ -116,9 +116,7 @@ func scriptCalls(t *testing.T, rc *redis.Client) int64 {
 }
 
 func TestThreeInstancesShareOneExactLimit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts edge processes and redis-server")
-	}
+	skipInShort(t, "starts edge processes and redis-server")
 	srv := testsupport.StartRedis(t)
 	// 1,000 simultaneous requests saturate this 2-core machine (three
 	// edges, Redis, the upstream and the client share it): decisions wait
@@ -181,9 +179,7 @@ func TestThreeInstancesShareOneExactLimit(t *testing.T) {
 }
 
 func TestOneRedisRoundTripPerRequest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an edge process and redis-server")
-	}
+	skipInShort(t, "starts an edge process and redis-server")
 	srv := testsupport.StartRedis(t)
 	edges := startCluster(t, 1, srv.URL(), "")
 	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
@@ -230,9 +226,7 @@ func TestOneRedisRoundTripPerRequest(t *testing.T) {
 }
 
 func TestRedisOutageMidLoadGivesNo5xxAndSharingResumes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts edge processes and redis-server")
-	}
+	skipInShort(t, "starts edge processes and redis-server")
 	srv := testsupport.StartRedis(t)
 	edges := startCluster(t, 2, srv.URL(), "")
 	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
