@@ -70,12 +70,14 @@ http://127.0.0.1:{PORT} {
 }
 `
 
-// startAuditEdge starts the demo app and an edge process in front of it
-// on auditProcessCaddyfile, with a free admin address and the audit log in
-// a fresh folder. It returns the app, the process, the admin address and
-// the audit folder.
+// startAuditEdge skips in -short mode (it builds the binary), then starts
+// the demo app and an edge process in front of it on
+// auditProcessCaddyfile, with a free admin address and the audit log in a
+// fresh folder. It returns the app, the process, the admin address and the
+// audit folder.
 func startAuditEdge(t *testing.T) (app *demoupstream.Handler, p *edgeProcess, admin, auditDir string) {
 	t.Helper()
+	skipInShort(t, "builds the binary")
 	app = demoupstream.NewHandler(demoupstream.Options{})
 	up := httptest.NewServer(app)
 	t.Cleanup(up.Close)
