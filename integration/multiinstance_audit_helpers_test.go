@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -206,4 +207,24 @@ func (c *cluster) verifyAudit(t *testing.T) {
 	if out, err := ocommsCLI(t, "audit", "verify", "--postgres", c.PGURL, "--public-key", strings.SplitN(bound[1], "=", 2)[1]); err == nil {
 		t.Fatalf("verify --postgres with one instance's key passed a database of %d chains:\n%s", len(c.Nodes), out)
 	}
+}
+
+// checkAuditOnce waits until both stores hold want (events of each action
+// per instance), stops every instance, checks that each store holds exactly
+// want (every event stored once) and verifies the logs.
+func (c *cluster) checkAuditOnce(t *testing.T, want map[secevent.Action]map[string]int) {
+	t.Helper()
+	for act, per := range want {
+		c.waitAuditCount(t, "PostgreSQL", c.pgCounts, act, per)
+		c.waitAuditCount(t, "JSONL", c.jsonlCounts, act, per)
+	}
+	c.stopAll(t)
+	for store, counts := range map[string]auditCounts{"PostgreSQL": c.pgCounts(t), "JSONL": c.jsonlCounts(t)} {
+		for act, per := range want {
+			if got := perInstance(counts, act); !reflect.DeepEqual(got, per) {
+				t.Errorf("%s: %s per instance %v, want exactly %v", store, act, got, per)
+			}
+		}
+	}
+	c.verifyAudit(t)
 }
