@@ -51,7 +51,14 @@ const acmeCaddyfile = `{
 	}
 }
 
-{HOST} {
+` + pebbleSiteTLS + `	respond "hello from the edge"
+}
+`
+
+// pebbleSiteTLS opens the site {HOST} with a certificate from the ACME CA
+// at {ACME_DIR} (Pebble) under {ACME_PROFILE}; the site's handlers and its
+// closing brace follow it.
+const pebbleSiteTLS = `{HOST} {
 	tls {
 		issuer acme {
 			dir {ACME_DIR}
@@ -60,8 +67,6 @@ const acmeCaddyfile = `{
 			disable_tlsalpn_challenge
 		}
 	}
-	respond "hello from the edge"
-}
 `
 
 // Bounds on waiting for the edge. Issuance against an in-process Pebble takes

@@ -44,16 +44,7 @@ const certstoreCaddyfile = `{
 	}
 }
 
-{HOST} {
-	tls {
-		issuer acme {
-			dir {ACME_DIR}
-			trusted_roots {ACME_ROOT}
-			profile {ACME_PROFILE}
-			disable_tlsalpn_challenge
-		}
-	}
-	respond "hello from {NAME}"
+` + pebbleSiteTLS + `	respond "hello from {NAME}"
 }
 `
 

@@ -10,14 +10,12 @@
 package nodeapp
 
 import (
-	"bytes"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +27,7 @@ type App struct {
 	// Port is where it listens on 127.0.0.1.
 	Port int
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *testsupport.LockedBuffer
 }
 
 // Addr is host:port of the app.
@@ -65,7 +63,7 @@ func Start(t testing.TB, name string, opt Options) *App {
 	t.Helper()
 	node, dir := installed(t, name)
 	port := testsupport.FreePort(t)
-	out := &lockedBuffer{}
+	out := &testsupport.LockedBuffer{}
 	cmd := exec.Command(node, opt.Args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "HOSTNAME=127.0.0.1")
@@ -106,22 +104,4 @@ func Start(t testing.TB, name string, opt Options) *App {
 			t.Fatalf("testapps/%s did not listen on %s within %s:\n%s", name, app.Addr(), ready, out.String())
 		}
 	}
-}
-
-// lockedBuffer collects process output from two goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
