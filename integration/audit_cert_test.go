@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -15,10 +14,7 @@ import (
 // lifetime) makes one certificate_obtained event and its renewal one
 // certificate_renewed, both naming the host, from Caddy's own events.
 func TestAuditCertificateObtainedAndRenewed(t *testing.T) {
-	skipShort(t)
-	e := edgetest.New(t)
-	p := startPebble(t, e.HTTPPort, pebbleOptions{Profile: "shortlived", Validity: 2 * time.Minute, NoARI: true})
-	host := uniqueHost("audit")
+	e, p, host := startACMETest(t, pebbleOptions{Profile: "shortlived", Validity: 2 * time.Minute, NoARI: true}, "audit")
 	dir := filepath.Join(e.Dir, "audit")
 	loadACMEEdge(t, e, p, host, fmt.Sprintf("renewal_window_ratio 0.9\n\tocomms {\n\t\taudit {\n\t\t\tjsonl %s\n\t\t}\n\t}", dir))
 
