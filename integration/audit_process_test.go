@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -39,8 +40,8 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 			r.Body.Close()
 		}
 	}
-	admins := waitAuditAction(t, auditDir, secevent.ActionAdmin, 1, 10*time.Second)
-	waitAuditAction(t, auditDir, secevent.ActionRateLimited, 1, 10*time.Second)
+	admins := audittest.WaitAuditEvents(t, auditDir, 1, 10*time.Second, audittest.OfAction(secevent.ActionAdmin))
+	audittest.WaitAuditEvents(t, auditDir, 1, 10*time.Second, audittest.OfAction(secevent.ActionRateLimited))
 	if admins[0].UserEmail != demoupstream.DemoEmail || admins[0].SourceIP != "127.0.0.1" {
 		t.Fatalf("admin event %+v", admins[0])
 	}
@@ -58,7 +59,7 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 	if err != nil || !strings.Contains(out, "rate_limited") || !strings.Contains(out, "admin_action") || !strings.Contains(out, "2 events") {
 		t.Fatalf("offline query: %v\n%s", err, out)
 	}
-	pub := auditPublicKeyFile(t, auditDir)
+	pub := audittest.PublicKeyFile(t, auditDir)
 	if out, err := cli("verify", "--jsonl", auditDir, "--public-key", pub); err != nil || !strings.Contains(out, "OK:") {
 		t.Fatalf("verify of an intact log: %v\n%s", err, out)
 	}
@@ -121,11 +122,11 @@ func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
 			r.Body.Close()
 		}
 	}
-	waitAuditAction(t, auditDir, secevent.ActionRateLimited, 2, 10*time.Second)
+	audittest.WaitAuditEvents(t, auditDir, 2, 10*time.Second, audittest.OfAction(secevent.ActionRateLimited))
 	time.Sleep(1500 * time.Millisecond)
 	p.kill(t)
 
-	pub := auditPublicKeyFile(t, auditDir)
+	pub := audittest.PublicKeyFile(t, auditDir)
 	verify := func(extra ...string) (string, error) {
 		return ocommsCLI(t, append([]string{"audit", "verify", "--jsonl", auditDir, "--public-key", pub}, extra...)...)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -78,7 +79,7 @@ func (c *cluster) jsonlCounts(t *testing.T) auditCounts {
 	t.Helper()
 	out := auditCounts{}
 	for _, n := range c.Nodes {
-		for _, e := range readAuditEvents(t, n.AuditDir) {
+		for _, e := range audittest.ReadAuditEvents(t, n.AuditDir) {
 			out.add(e.Instance, e.Action, 1)
 		}
 	}
