@@ -80,12 +80,7 @@ func startEdgeProcess(t *testing.T, caddyfile string, env ...string) *edgeProces
 	t.Helper()
 	dir := t.TempDir()
 	p := &edgeProcess{log: filepath.Join(dir, "caddy.log")}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	p.Port = testsupport.FreePort(t)
 	cfgPath := filepath.Join(dir, "Caddyfile")
 	cfg := []byte(strings.ReplaceAll(caddyfile, "{PORT}", strconv.Itoa(p.Port)))
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {

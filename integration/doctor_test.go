@@ -2,24 +2,21 @@ package integration
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // TestDoctorExitCodes runs `ocomms-caddy ocomms doctor` as operators and
 // Docker's HEALTHCHECK do: exit 1 when a check fails, 0 when none does.
 func TestDoctorExitCodes(t *testing.T) {
 	skipInShort(t, "builds the binary")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := l.Addr().String()
-	l.Close()
+	closed := "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
 
 	out, err := ocommsCLI(t, "doctor", "--url", "https://"+closed, "--only", "tls", "--admin=")
 	var exit *exec.ExitError
