@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/letsencrypt/pebble/v2/core"
+
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
