@@ -41,13 +41,20 @@ func profileAll(ctx context.Context, o options, e *env, cfgs []config, gens []ge
 		go func() {
 			done <- fetchProfile(ctx, "http://"+admin+fmt.Sprintf("/debug/pprof/allocs?seconds=%d", secs), allocsFile)
 		}()
-		measure(ctx, gens[i], bases[i], api, o.concurrency, time.Duration(secs)*time.Second+500*time.Millisecond)
+		cpu0 := e.cpuOf(c)
+		res := measure(ctx, gens[i], bases[i], api, o.concurrency, time.Duration(secs)*time.Second+500*time.Millisecond)
+		cpu := e.cpuOf(c) - cpu0
 		for range 2 {
 			if err := <-done; err != nil {
 				return fmt.Errorf("profiling %s: %w", c.name, err)
 			}
 		}
-		logf("CPU and allocation profiles of %s under the api scenario: %s, %s", c.name, file, allocsFile)
+		perReq := time.Duration(0)
+		if res.ops > 0 {
+			perReq = cpu / time.Duration(res.ops)
+		}
+		logf("CPU and allocation profiles of %s under the api scenario: %s, %s (%d requests, %.0f/s, %v CPU per request while profiled)",
+			c.name, file, allocsFile, res.ops, res.rate(), perReq)
 	}
 	return nil
 }
