@@ -27,7 +27,11 @@ type nonceBuf struct {
 }
 
 // noncePool keeps one batch per P in the common case. When the GC drops a
-// pooled buffer its unused bytes are simply never used.
+// pooled buffer its unused bytes are simply never used. One caveat of
+// reading ahead: a VM restored twice from one memory snapshot would hand
+// out the rest of each pooled batch (at most 255 nonces per P) in both
+// copies, where crypto/rand itself reseeds; the kernel's own state has the
+// same exposure on kernels without VM-generation reseeding.
 var noncePool = sync.Pool{New: func() any { return &nonceBuf{off: nonceBatch} }}
 
 // readNonce fills raw with NonceBytes fresh bytes from crypto/rand (read
