@@ -25,7 +25,9 @@ func (h *Handler) accountOf(email string) string {
 		return ""
 	}
 	if h.cfg.Lockouts != nil {
-		return h.cfg.Lockouts.AccountKey(email)
+		if k := h.cfg.Lockouts.AccountKey(email); k != "" {
+			return k
+		}
 	}
 	m := hmac.New(sha256.New, fallbackKey())
 	m.Write([]byte(email))

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -23,11 +24,17 @@ type Lockout struct {
 	LastFailure time.Time
 }
 
+// ErrUnavailable is what a backend returns (wrapped) when what it reads
+// is not running, e.g. no ocomms_auth_guard with a lockout.
+var ErrUnavailable = errors.New("not running")
+
 // Lockouts is the account lockout as the console needs it.
 type Lockouts interface {
 	// List returns the accounts with failures or a lock.
 	List(ctx context.Context) ([]Lockout, error)
-	// AccountKey is the key List shows for an email (the same keyed hash).
+	// AccountKey is the key List shows for an email (the same keyed
+	// hash); "" when no lockout runs (the console then hashes emails with
+	// a key of its own).
 	AccountKey(email string) string
 	// UnlockKey clears an account by its key and reports whether it had
 	// state to clear.

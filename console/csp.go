@@ -76,7 +76,7 @@ func (h *Handler) serveCSP(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "QUERY_FAILED", "The audit query failed.")
+		queryError(w, err)
 		return
 	}
 	writeJSON(w, map[string]any{"window": sp.name, "groups": groups, "truncated": truncated})

@@ -31,7 +31,7 @@ func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ev, ok, err := h.findEvent(ctx, id, at)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "QUERY_FAILED", "The audit query failed.")
+		queryError(w, err)
 		return
 	}
 	if !ok {
@@ -44,7 +44,7 @@ func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request) {
 		f := around
 		f.IP = ev.SourceIP
 		if out["by_ip"], err = h.neighbours(ctx, f, ev.ID); err != nil {
-			writeError(w, http.StatusServiceUnavailable, "QUERY_FAILED", "The audit query failed.")
+			queryError(w, err)
 			return
 		}
 	}
@@ -55,7 +55,7 @@ func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request) {
 			f.UserID = ""
 		}
 		if out["by_account"], err = h.neighbours(ctx, f, ev.ID); err != nil {
-			writeError(w, http.StatusServiceUnavailable, "QUERY_FAILED", "The audit query failed.")
+			queryError(w, err)
 			return
 		}
 	}

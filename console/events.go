@@ -217,7 +217,7 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		page, err = h.cfg.Events.Query(ctx, eq.f)
 	}
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "QUERY_FAILED", "The audit query failed.")
+		queryError(w, err)
 		return
 	}
 	out := make([]eventView, 0, len(page.Events))

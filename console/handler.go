@@ -185,3 +185,13 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// queryError answers a failed audit query without its text (which may
+// name a store address).
+func queryError(w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrUnavailable) {
+		writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
+		return
+	}
+	writeError(w, http.StatusServiceUnavailable, "QUERY_FAILED", "The audit query failed.")
+}

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -36,6 +37,10 @@ func (h *Handler) serveLockouts(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
 	defer cancel()
 	list, err := h.cfg.Lockouts.List(ctx)
+	if errors.Is(err, ErrUnavailable) {
+		writeError(w, http.StatusServiceUnavailable, "NO_LOCKOUT", "No ocomms_auth_guard with a lockout is running.")
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "LOCKOUT_UNAVAILABLE", "The lockout store did not answer.")
 		return
@@ -131,6 +136,10 @@ func (h *Handler) serveUnlock(w http.ResponseWriter, r *http.Request, op Operato
 	ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
 	defer cancel()
 	had, err := h.cfg.Lockouts.UnlockKey(ctx, key)
+	if errors.Is(err, ErrUnavailable) {
+		writeError(w, http.StatusServiceUnavailable, "NO_LOCKOUT", "No ocomms_auth_guard with a lockout is running.")
+		return
+	}
 	outcome := secevent.OutcomeSuccess
 	if err != nil {
 		outcome = secevent.OutcomeFailure

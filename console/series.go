@@ -170,7 +170,7 @@ func (h *Handler) serveSeries(w http.ResponseWriter, r *http.Request) {
 	f := EventFilter{Actions: seriesActions, Since: b.start}
 	read, truncated, err := scan(ctx, h.cfg.Events, f, h.cfg.MaxScan, b.add)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "QUERY_FAILED", "The audit query failed.")
+		queryError(w, err)
 		return
 	}
 	out := b.result()
