@@ -109,7 +109,17 @@ func (consoleVerifier) Verify(ctx context.Context) (console.VerifyResult, error)
 	if err != nil {
 		return console.VerifyResult{}, err
 	}
-	return console.VerifyResult{OK: res.OK, Records: int64(res.Records), Checkpoints: int64(res.Checkpoints), Problem: res.Problem}, nil
+	out := console.VerifyResult{OK: res.OK, Records: int64(res.Records), Checkpoints: int64(res.Checkpoints), Problem: res.Problem}
+	cps, err := p.store.chain.ReadCheckpoints(ctx)
+	if err != nil {
+		return out, fmt.Errorf("reading checkpoints: %w", err)
+	}
+	for _, cp := range cps {
+		if cp.Instance == p.store.instance && cp.Time.After(out.LastCheckpoint) {
+			out.LastCheckpoint = cp.Time
+		}
+	}
+	return out, nil
 }
 
 // consoleHealth is console.Health: the audit pipeline and its sinks

@@ -247,10 +247,14 @@ func TestConsoleThroughCaddy(t *testing.T) {
 			OK      bool  `json:"ok"`
 			Records int64 `json:"records"`
 		} `json:"verify"`
+		LastCheckpoint *time.Time `json:"last_checkpoint"`
 	}
-	ce.api(t, "verify", &verify)
-	if verify.Verify == nil || !verify.Verify.OK || verify.Verify.Records < 5 {
-		t.Errorf("verify: %+v", verify.Verify)
+	// A checkpoint is signed within a second of events.
+	for deadline := time.Now().Add(20 * time.Second); verify.LastCheckpoint == nil && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		ce.api(t, "verify", &verify)
+	}
+	if verify.Verify == nil || !verify.Verify.OK || verify.Verify.Records < 5 || verify.LastCheckpoint == nil || time.Since(*verify.LastCheckpoint) > time.Hour {
+		t.Errorf("verify: %+v, last checkpoint %v", verify.Verify, verify.LastCheckpoint)
 	}
 }
 

@@ -117,6 +117,9 @@ type VerifyResult struct {
 	Records     int64  `json:"records"`
 	Checkpoints int64  `json:"checkpoints"`
 	Problem     string `json:"problem,omitempty"`
+	// LastCheckpoint is the time of the chain's newest signed checkpoint;
+	// zero when it has none.
+	LastCheckpoint time.Time `json:"-"`
 }
 
 // Verifier verifies the audit chain of this edge.

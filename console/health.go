@@ -44,7 +44,7 @@ type verifyView struct {
 }
 
 // serveVerify verifies this edge's audit chain and finds its newest signed
-// checkpoint.
+// checkpoint (from the verifier, else the newest audit_checkpoint event).
 func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*backendTimeout)
 	defer cancel()
@@ -55,8 +55,12 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 		out.VerifyError = "verification could not run"
 	} else {
 		out.Verify = &res
+		if !res.LastCheckpoint.IsZero() {
+			t := res.LastCheckpoint.UTC()
+			out.LastCheckpoint = &t
+		}
 	}
-	if h.cfg.Events != nil {
+	if out.LastCheckpoint == nil && h.cfg.Events != nil {
 		p, err := h.cfg.Events.Query(ctx, EventFilter{Actions: []secevent.Action{secevent.ActionAuditCheckpoint}, Limit: 1})
 		if err == nil && len(p.Events) > 0 {
 			t := p.Events[0].Time.UTC()

@@ -4,7 +4,9 @@
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { refresh: 5000, window: "hour", typedKey: "", typedEmail: "", cursor: "", plots: {}, timer: 0, busy: false };
+  // typed maps an account hash to the email the operator typed for it in
+  // this page: the only way an email is shown.
+  const state = { refresh: 5000, window: "hour", typedEmail: "", typed: new Map(), cursor: "", plots: {}, timer: 0, busy: false };
 
   async function api(path, opts) {
     const res = await fetch("api/" + path, Object.assign({ credentials: "same-origin", cache: "no-store" }, opts || {}));
@@ -47,7 +49,7 @@
   const short = (k) => (k && k.length > 12 ? k.slice(0, 12) + "…" : k || "");
   function account(k) {
     if (!k) return "";
-    if (state.typedKey && k === state.typedKey && state.typedEmail) return state.typedEmail;
+    if (state.typed.has(k)) return state.typed.get(k);
     const s = el("span", short(k), "hash");
     s.title = k;
     return s;
@@ -59,7 +61,7 @@
     const tbody = $("lockouts").tBodies[0];
     try {
       const d = await api("lockouts" + q);
-      state.typedKey = d.typed_key || state.typedKey;
+      if (d.typed_key && state.typedEmail) state.typed.set(d.typed_key, state.typedEmail);
       fill(tbody, d.lockouts.map((l) => {
         const b = el("button", "Unlock", "unlock");
         b.type = "button";
@@ -76,7 +78,7 @@
   }
 
   async function unlock(key) {
-    const who = key === state.typedKey && state.typedEmail ? state.typedEmail : key;
+    const who = state.typed.get(key) || key;
     if (!window.confirm("Unlock account " + who + "?\nThis clears its failures and lock and is recorded as an admin action.")) return;
     try {
       const d = await api("unlock", {
@@ -152,7 +154,7 @@
     const tbody = $("event-list").tBodies[0];
     try {
       const d = await api("events?" + p.toString());
-      if (d.typed_key) { state.typedKey = d.typed_key; state.typedEmail = $("f-account").value.trim().toLowerCase(); }
+      if (d.typed_key) state.typed.set(d.typed_key, $("f-account").value.trim().toLowerCase());
       const rows = d.events.map(eventRow);
       if (more) rows.forEach((r) => tbody.appendChild(r)); else fill(tbody, rows, "No events match.", 7);
       state.cursor = d.next || "";
@@ -239,10 +241,9 @@
     $("lock-find").addEventListener("submit", (ev) => {
       ev.preventDefault();
       state.typedEmail = $("lock-email").value.trim().toLowerCase();
-      state.typedKey = "";
       loadLockouts();
     });
-    $("lock-clear").addEventListener("click", () => { state.typedEmail = ""; state.typedKey = ""; $("lock-email").value = ""; loadLockouts(); });
+    $("lock-clear").addEventListener("click", () => { state.typedEmail = ""; $("lock-email").value = ""; loadLockouts(); });
     $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); state.cursor = ""; loadEvents(false); });
     $("more").addEventListener("click", () => loadEvents(true));
     $("detail-close").addEventListener("click", () => { $("detail").hidden = true; });
