@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/doctor"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
@@ -289,5 +291,22 @@ func TestConsoleSiteNeedsAdminSession(t *testing.T) {
 	// Everything else on the site still reaches the app.
 	if st, _, _ := ce.do(t, http.MethodGet, ce.URL("/api/auth/get-session"), ""); st != 200 {
 		t.Errorf("app behind the console: %d", st)
+	}
+}
+
+// TestConsoleDoctorReportsExposure: the doctor reads the running config
+// and says where the console answers: the local one on the loopback
+// listener, the site one for admins, with a warning that no
+// ocomms_ip_allow stands in front of it.
+func TestConsoleDoctorReportsExposure(t *testing.T) {
+	ce := startConsoleEdge(t)
+	rep, err := doctor.Run(context.Background(), doctor.Options{URL: ce.URL("/"), Admin: ce.AdminAddr, Only: []string{"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := rep.Find("console")
+	if !ok || r.Status != doctor.Warn || !strings.Contains(r.Detail, "/ops/console (access session") ||
+		!strings.Contains(r.Detail, "127.0.0.1:"+strings.TrimPrefix(ce.local, "http://127.0.0.1:")+"/ocomms/console (access local") || !strings.Contains(r.Fix, "ocomms_ip_allow") {
+		t.Fatalf("console check: %+v", r)
 	}
 }
