@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
@@ -205,7 +206,20 @@ func redisFindings(ctx context.Context) []console.Finding {
 	}
 	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return append(out, breakerFinding())
+}
+
+// breakerFinding is the rate limiter's circuit breaker over Redis, as the
+// ocomms_rate_limit_store_fallback gauge has it (1 while open).
+func breakerFinding() console.Finding {
+	f := console.Finding{Area: "redis", Name: "rate limit breaker", Status: console.StatusOK, Detail: "closed: zones share their counts in Redis"}
+	var m dto.Metric
+	if err := rateLimitStoreFallback.Write(&m); err != nil || m.GetGauge() == nil {
+		f.Status, f.Detail = console.StatusWarn, "state unknown"
+	} else if m.GetGauge().GetValue() > 0 {
+		f.Status, f.Detail = console.StatusFail, "open: Redis fails, zones follow on_store_error"
+	}
+	return f
 }
 
 // redisName is a client's address(es), never its password.

@@ -310,3 +310,67 @@ func TestConsoleDoctorReportsExposure(t *testing.T) {
 		t.Fatalf("console check: %+v", r)
 	}
 }
+
+// TestConsoleHealthShowsRedisDown: with the shared Redis unreachable, the
+// health panel says so for the client (PING), without the error's text,
+// and shows the rate limiter's breaker.
+func TestConsoleHealthShowsRedisDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Caddy")
+	}
+	port := edgetest.FreePort(t)
+	e := edgetest.New(t)
+	e.Load(t, `{
+	admin {ADMIN}
+	http_port {HTTP_PORT}
+	https_port {HTTPS_PORT}
+	storage file_system {DIR}/storage
+	skip_install_trust
+	local_certs
+	ocomms {
+		redis redis://127.0.0.1:1
+	}
+}
+localhost {
+	ocomms_rate_limit
+	respond ok
+}
+http://:{CONSOLE_PORT} {
+	bind 127.0.0.1
+	ocomms_console {
+		access local
+	}
+}
+`, "{CONSOLE_PORT}", strconv.Itoa(port))
+	ce := &consoleEdge{Edge: e, local: "http://127.0.0.1:" + strconv.Itoa(port)}
+	if st, _, raw := ce.do(t, http.MethodPost, e.URL("/api/auth/sign-up/email"), `{"email":"a@b.test"}`, "Content-Type", "application/json"); st != 200 {
+		t.Fatalf("request through the limiter: %d %s", st, raw)
+	}
+	var health struct {
+		Findings []struct{ Area, Name, Status, Detail string } `json:"findings"`
+	}
+	ce.api(t, "health", &health)
+	got := map[string]string{}
+	for _, f := range health.Findings {
+		got[f.Area+"/"+f.Name] = f.Status
+		if strings.Contains(f.Detail, "refused") || strings.Contains(f.Detail, "dial") {
+			t.Errorf("a store error's text reached the page: %+v", f)
+		}
+	}
+	if got["redis/127.0.0.1:1"] != "fail" || got["redis/rate limit breaker"] == "" {
+		t.Errorf("health with Redis down: %+v", health.Findings)
+	}
+}
+
+// The breaker finding follows the rate limiter's store_fallback gauge.
+func TestConsoleBreakerFinding(t *testing.T) {
+	defer rateLimitStoreFallback.Set(0)
+	rateLimitStoreFallback.Set(0)
+	if f := breakerFinding(); f.Status != "ok" || !strings.HasPrefix(f.Detail, "closed") {
+		t.Errorf("closed: %+v", f)
+	}
+	rateLimitStoreFallback.Set(1)
+	if f := breakerFinding(); f.Status != "fail" || !strings.HasPrefix(f.Detail, "open") {
+		t.Errorf("open: %+v", f)
+	}
+}
