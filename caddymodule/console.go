@@ -37,6 +37,14 @@ type Console struct {
 	AdminRoles []string `json:"admin_roles,omitempty"`
 	// Refresh is the page's reload interval. Default: 5s.
 	Refresh caddy.Duration `json:"refresh,omitempty"`
+	// DoctorURL is the public site the page's "Run doctor" checks (headers,
+	// TLS, admin API, unlock page), connecting to 127.0.0.1. Default: the
+	// console's own origin with access session; none (no doctor) with
+	// access local.
+	DoctorURL string `json:"doctor_url,omitempty"`
+	// DoctorAdmin is Caddy's admin API address for the doctor's admin
+	// checks. Default: localhost:2019.
+	DoctorAdmin string `json:"doctor_admin,omitempty"`
 
 	h *console.Handler
 }
@@ -70,11 +78,19 @@ func (c *Console) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("ocomms_console: %w", err)
 	}
-	h, err := console.New(console.Config{
+	cfg := console.Config{
 		Prefix: c.Prefix, Authorizer: auth, Emitter: em, ClientIP: clientIP,
 		Lockouts: consoleLockouts{}, Events: consoleEvents{}, Health: consoleHealth{}, Verifier: consoleVerifier{},
 		Refresh: time.Duration(c.Refresh),
-	})
+	}
+	if c.DoctorURL != "" || c.Access != "local" {
+		admin := c.DoctorAdmin
+		if admin == "" {
+			admin = "localhost:2019"
+		}
+		cfg.Doctor = consoleDoctor{url: c.DoctorURL, admin: admin}
+	}
+	h, err := console.New(cfg)
 	if err != nil {
 		return fmt.Errorf("ocomms_console: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/console"
+	"github.com/ocomms/ocomms-edge/doctor"
 )
 
 // The console's backends, over what the running edge has now: the
@@ -255,4 +256,39 @@ func certificatesFor(hosts []string) []console.Certificate {
 		}
 	}
 	return out
+}
+
+// consoleDoctor is console.Doctor: the doctor's site and admin checks,
+// run from inside the edge against itself (the site's name resolved to
+// 127.0.0.1).
+type consoleDoctor struct {
+	url   string // the site to check; "" is the console's own origin
+	admin string
+}
+
+// doctorGroups are the checks that need no database or Redis URL (the
+// health panel covers those stores).
+var doctorGroups = []string{"headers", "tls", "admin", "unlock"}
+
+var doctorStatus = map[doctor.Status]console.Status{
+	doctor.Pass: console.StatusOK, doctor.Warn: console.StatusWarn, doctor.Fail: console.StatusFail, doctor.Skip: console.StatusOff,
+}
+
+func (d consoleDoctor) Run(ctx context.Context, site string) ([]console.Finding, error) {
+	if d.url != "" {
+		site = d.url
+	}
+	rep, err := doctor.Run(ctx, doctor.Options{URL: site, Admin: d.admin, Resolve: "127.0.0.1", Only: doctorGroups, Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("doctor: %w", err)
+	}
+	out := make([]console.Finding, 0, len(rep.Checks))
+	for _, c := range rep.Checks {
+		detail := c.Detail
+		if c.Fix != "" {
+			detail += " — fix: " + c.Fix
+		}
+		out = append(out, console.Finding{Area: "doctor", Name: c.Name, Status: doctorStatus[c.Status], Detail: detail})
+	}
+	return out, nil
 }

@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"strings"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
@@ -25,6 +27,8 @@ func parseConsoleCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //	    session_url  <app get-session URL>
 //	    admin_roles  <role...>
 //	    refresh      <duration>
+//	    doctor_url   <https://public site>
+//	    doctor_admin <admin API address>
 //	}
 func (c *Console) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
@@ -63,6 +67,17 @@ func (c *Console) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("refresh %q: want a duration of 1s or more", s)
 			}
 			c.Refresh = caddy.Duration(dur)
+		case "doctor_url":
+			if !d.AllArgs(&c.DoctorURL) {
+				return d.ArgErr()
+			}
+			if !strings.HasPrefix(c.DoctorURL, "https://") {
+				return d.Errf("doctor_url %q: want the site's https:// address", c.DoctorURL)
+			}
+		case "doctor_admin":
+			if !d.AllArgs(&c.DoctorAdmin) {
+				return d.ArgErr()
+			}
 		default:
 			return d.Errf("unknown ocomms_console option %q", d.Val())
 		}

@@ -45,6 +45,7 @@ localhost {
 	ocomms_console {
 		prefix /ops/console
 		session_url {APP}/api/auth/get-session
+		doctor_admin {ADMIN}
 	}
 	reverse_proxy {UPSTREAM_HOST}
 }
@@ -287,6 +288,21 @@ func TestConsoleSiteNeedsAdminSession(t *testing.T) {
 	st, _, raw = ce.do(t, http.MethodGet, ce.URL("/ops/console/api/health"), "", "Cookie", "better-auth.session_token=adm")
 	if st != 200 || !strings.Contains(string(raw), `"subjects":["localhost"]`) {
 		t.Errorf("health on the site: %d %s", st, raw)
+	}
+	// The doctor, run from the page against this site and admin API.
+	st, _, raw = ce.do(t, http.MethodGet, ce.URL("/ops/console/api/doctor"), "", "Cookie", "better-auth.session_token=adm")
+	var doc struct {
+		Findings []struct{ Area, Name, Status, Detail string } `json:"findings"`
+	}
+	if st != 200 || json.Unmarshal(raw, &doc) != nil {
+		t.Fatalf("doctor: %d %s", st, raw)
+	}
+	byName := map[string]string{}
+	for _, f := range doc.Findings {
+		byName[f.Name] = f.Status + ": " + f.Detail
+	}
+	if !strings.HasPrefix(byName["admin api"], "ok") || !strings.HasPrefix(byName["console"], "warn") || byName["headers /"] == "" {
+		t.Errorf("doctor findings: %+v", doc.Findings)
 	}
 	// Everything else on the site still reaches the app.
 	if st, _, _ := ce.do(t, http.MethodGet, ce.URL("/api/auth/get-session"), ""); st != 200 {

@@ -33,6 +33,8 @@ type Config struct {
 	Events     Events
 	Health     Health
 	Verifier   Verifier
+	// Doctor runs the doctor on demand; nil hides it.
+	Doctor Doctor
 	// Emitter records unlocks as admin actions. Default: secevent.Discard.
 	Emitter secevent.Emitter
 	// ClientIP is the trusted client address of a request (the adapter's
@@ -49,7 +51,8 @@ type Config struct {
 // Handler serves the console. Requests outside Prefix are not its own:
 // ServeHTTP reports them through Owns so that the adapter passes them on.
 type Handler struct {
-	cfg Config
+	cfg    Config
+	doctor doctorRun
 }
 
 // New checks cfg and returns the console's handler.
@@ -149,6 +152,8 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, op Operator, 
 		h.serveHealth(w, r)
 	case "verify":
 		h.serveVerify(w, r)
+	case "doctor":
+		h.serveDoctor(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such console API.")
 	}

@@ -152,3 +152,41 @@ func TestHealthAndVerify(t *testing.T) {
 		t.Errorf("verify: %+v", got)
 	}
 }
+
+type fakeDoctor struct {
+	runs  int
+	sites []string
+}
+
+func (f *fakeDoctor) Run(_ context.Context, site string) ([]Finding, error) {
+	f.runs++
+	f.sites = append(f.sites, site)
+	return []Finding{{Area: "doctor", Name: "headers /", Status: StatusOK, Detail: "all set"}}, nil
+}
+
+// The doctor runs on demand against the console's own origin, at most
+// once a minute however many pages ask.
+func TestDoctorOnDemand(t *testing.T) {
+	tc := newTestConsole(t, admin)
+	if w := tc.get(t, "/ocomms/console/api/doctor"); w.Code != http.StatusServiceUnavailable {
+		t.Errorf("no doctor: %d", w.Code)
+	}
+	fd := &fakeDoctor{}
+	tc.h.cfg.Doctor = fd
+	now := testNow
+	tc.h.cfg.Now = func() time.Time { return now }
+	for range 3 {
+		w := tc.get(t, "/ocomms/console/api/doctor")
+		if w.Code != 200 || !strings.Contains(w.Body.String(), `"headers /"`) {
+			t.Fatalf("doctor: %d %s", w.Code, w.Body)
+		}
+	}
+	if fd.runs != 1 || fd.sites[0] != "https://edge.test" {
+		t.Errorf("runs %d, sites %v", fd.runs, fd.sites)
+	}
+	now = now.Add(61 * time.Second)
+	tc.get(t, "/ocomms/console/api/doctor")
+	if fd.runs != 2 {
+		t.Errorf("a stale run was reused: %d runs", fd.runs)
+	}
+}

@@ -48,6 +48,7 @@ localhost {
 	ocomms_console {
 		prefix /ops/console
 		session_url {APP}/api/auth/get-session
+		doctor_admin {ADMIN}
 	}
 	reverse_proxy {APP_HOST}
 }
@@ -79,7 +80,8 @@ type consoleReport struct {
 			Fields map[string]string `json:"fields"`
 			ByIP   int               `json:"byIP"`
 		} `json:"detail"`
-		Phone struct {
+		Doctor []string `json:"doctor"`
+		Phone  struct {
 			ScrollWidth int `json:"scrollWidth"`
 			Width       int `json:"width"`
 		} `json:"phone"`
@@ -233,6 +235,9 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	if len(a.CSPGroups) != 2 || a.CSPGroups[0].Blocked != "https://cdn.example/widget.js" || a.CSPGroups[0].Count != "2" || a.CSPGroups[1].Blocked != "inline" {
 		t.Errorf("CSP groups: %+v", a.CSPGroups)
+	}
+	if !slices.ContainsFunc(a.Doctor, func(s string) bool { return strings.HasPrefix(s, "console") && strings.Contains(s, "/ops/console") }) {
+		t.Errorf("doctor rows: %q", a.Doctor)
 	}
 	f := a.Filters
 	if len(f.SignInFailed) < 3 || len(f.SignInFailed) >= len(f.All) || slices.ContainsFunc(f.SignInFailed, func(s string) bool { return s != "sign_in_failed" }) {

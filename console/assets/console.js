@@ -209,6 +209,17 @@
     }
   }
 
+  async function runDoctor() {
+    $("doctor-msg").textContent = "running…";
+    try {
+      const d = await api("doctor");
+      fill($("doctor").tBodies[0], d.findings.map((f) => row([f.name, el("span", f.status, "pill " + f.status), f.detail])), "No findings.", 3);
+      $("doctor-msg").textContent = "ran " + when(d.ran_at);
+    } catch (e) {
+      $("doctor-msg").textContent = e.message;
+    }
+  }
+
   async function refresh() {
     if (state.busy) return;
     state.busy = true;
@@ -249,6 +260,7 @@
     $("detail-close").addEventListener("click", () => { $("detail").hidden = true; });
     $("window").addEventListener("change", () => { state.window = $("window").value; loadSeries(); loadCSP(); });
     $("verify-run").addEventListener("click", loadVerify);
+    $("doctor-run").addEventListener("click", runDoctor);
     $("live").addEventListener("change", schedule);
     window.addEventListener("resize", () => loadSeries());
     await refresh();

@@ -105,6 +105,11 @@ a.charts = await page.evaluate(() => ({
 await page.waitForFunction(() => document.querySelectorAll("#csp-groups tbody tr:not(:has(td.empty))").length > 0, null, { timeout: wait }).catch(() => {});
 a.cspGroups = await page.$$eval("#csp-groups tbody tr", (rows) => rows.filter((r) => r.cells.length > 1).map((r) => ({ directive: r.cells[0].textContent, blocked: r.cells[1].textContent, count: r.cells[2].textContent })));
 
+// The doctor, on demand.
+await page.click("#doctor-run");
+await page.waitForFunction(() => /^ran /.test(document.getElementById("doctor-msg").textContent), null, { timeout: 60000 }).catch(() => {});
+a.doctor = await page.$$eval("#doctor tbody tr", (rows) => rows.map((r) => r.textContent));
+
 // A screenshot of the console with its data, as an operator first sees
 // it (no email typed yet, so every account is a hash).
 if (env.SHOT) await page.screenshot({ path: env.SHOT, fullPage: true });
