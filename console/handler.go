@@ -53,6 +53,7 @@ type Config struct {
 type Handler struct {
 	cfg    Config
 	doctor doctorRun
+	memo   memo
 }
 
 // New checks cfg and returns the console's handler.

@@ -153,7 +153,7 @@ func (h *Handler) span(r *http.Request) (span, bool) {
 }
 
 // serveSeries answers the charts of ?window=hour (1-minute buckets) or
-// day (15-minute buckets).
+// day (15-minute buckets), computed at most once per refresh interval.
 func (h *Handler) serveSeries(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Events == nil {
 		writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
@@ -164,16 +164,21 @@ func (h *Handler) serveSeries(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BAD_WINDOW", "window is hour or day.")
 		return
 	}
-	b := newBucketer(sp, h.cfg.Now())
-	ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
-	defer cancel()
-	f := EventFilter{Actions: seriesActions, Since: b.start}
-	read, truncated, err := scan(ctx, h.cfg.Events, f, h.cfg.MaxScan, b.add)
+	now := h.cfg.Now()
+	v, err := h.memo.get("series:"+sp.name, now, h.cfg.Refresh, func() (any, error) {
+		b := newBucketer(sp, now)
+		ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
+		defer cancel()
+		f := EventFilter{Actions: seriesActions, Since: b.start}
+		read, truncated, err := scan(ctx, h.cfg.Events, f, h.cfg.MaxScan, b.add)
+		out := b.result()
+		out.Truncated, out.Scanned = truncated, read
+		return out, err
+	})
 	if err != nil {
 		queryError(w, err)
 		return
 	}
-	out := b.result()
-	out.Truncated, out.Scanned = truncated, read
+	out := v.(Buckets)
 	writeJSON(w, out)
 }

@@ -122,3 +122,26 @@ func TestCSPGroups(t *testing.T) {
 		t.Errorf("groups must be a list")
 	}
 }
+
+// Charts are computed at most once per refresh interval, whoever asks.
+func TestSeriesShared(t *testing.T) {
+	tc := newTestConsole(t, admin)
+	now := testNow
+	tc.h.cfg.Now = func() time.Time { return now }
+	tc.ev.add(secevent.Event{Time: now.Add(-time.Minute), Action: secevent.ActionSignInFailed})
+	var b Buckets
+	decode(t, tc.get(t, "/ocomms/console/api/series"), &b)
+	queries := len(tc.ev.queries)
+	tc.ev.add(secevent.Event{Time: now.Add(-time.Minute), Action: secevent.ActionSignInFailed})
+	for range 5 {
+		decode(t, tc.get(t, "/ocomms/console/api/series"), &b)
+	}
+	if len(tc.ev.queries) != queries || sum(lineOf(b, "signin", "sign_in_failed")) != 1 {
+		t.Errorf("within the interval: %d queries (want %d), count %v", len(tc.ev.queries), queries, lineOf(b, "signin", "sign_in_failed"))
+	}
+	now = now.Add(DefaultRefresh)
+	decode(t, tc.get(t, "/ocomms/console/api/series"), &b)
+	if sum(lineOf(b, "signin", "sign_in_failed")) != 2 {
+		t.Errorf("after the interval: %v", lineOf(b, "signin", "sign_in_failed"))
+	}
+}
