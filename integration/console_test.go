@@ -75,6 +75,7 @@ type consoleReport struct {
 			All          []string `json:"all"`
 			SignInFailed []string `json:"signInFailed"`
 			AdminAccount []string `json:"adminAccount"`
+			UntilLongAgo []string `json:"untilLongAgo"`
 		} `json:"filters"`
 		Detail struct {
 			Fields map[string]string `json:"fields"`
@@ -245,6 +246,9 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	if len(f.AdminAccount) == 0 || len(f.AdminAccount) >= len(f.All) || slices.Contains(f.AdminAccount, "sign_in_failed") {
 		t.Errorf("account filter: all %v, admin's %v", f.All, f.AdminAccount)
+	}
+	if len(f.UntilLongAgo) != 0 {
+		t.Errorf("until 2001: %v", f.UntilLongAgo)
 	}
 	if a.Detail.Fields["event.action"] != "sign_in_failed" || a.Detail.Fields["source.ip"] != "127.0.0.1" || a.Detail.Fields["user.hash"] == "" || a.Detail.ByIP == 0 {
 		t.Errorf("detail: %+v", a.Detail)

@@ -139,6 +139,10 @@
     if (v("f-account")) p.set("account", v("f-account"));
     if (v("f-ip")) p.set("ip", v("f-ip"));
     if (v("f-since")) p.set("since", v("f-since"));
+    if (v("f-until")) {
+      const u = new Date(v("f-until"));
+      if (!isNaN(u)) p.set("until", u.toISOString());
+    }
     return p;
   }
   function eventRow(e) {

@@ -136,9 +136,16 @@ await page.selectOption("#f-type", "");
 await page.fill("#f-account", env.ADMIN_EMAIL);
 await page.click("#filters button[type=submit]");
 a.filters.adminAccount = await listed(count);
+count = await page.$eval("#event-list", (t) => t.dataset.count);
 await page.fill("#f-account", "");
+await page.selectOption("#f-since", "");
+await page.fill("#f-until", "2001-01-01T00:00:00");
 await page.click("#filters button[type=submit]");
-await listed("");
+a.filters.untilLongAgo = await listed(count);
+await page.fill("#f-until", "");
+await page.selectOption("#f-since", "24h");
+await page.click("#filters button[type=submit]");
+await listed("0");
 
 // One event in full, with its neighbours.
 await page.click("#event-list tbody tr.clickable[data-action=sign_in_failed]");
