@@ -15,6 +15,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func countLines(t *testing.T, dir string) (records, checkpoints int) {
@@ -397,7 +399,7 @@ func TestSameEventInZapAndJSONL(t *testing.T) {
 	fromFile := page.Events[0]
 	var entry *observer.LoggedEntry
 	for _, le := range logs.All() {
-		if le.ContextMap()["event.id"] == fromFile.ID {
+		if le.ContextMap()[secevent.FieldEventID] == fromFile.ID {
 			le := le
 			entry = &le
 		}
@@ -421,21 +423,21 @@ func TestSameEventInZapAndJSONL(t *testing.T) {
 func eventFromZap(t *testing.T, m map[string]any) Event {
 	t.Helper()
 	s := func(k string) string { v, _ := m[k].(string); return v }
-	ts, err := time.Parse(time.RFC3339Nano, s("@timestamp"))
+	ts, err := time.Parse(time.RFC3339Nano, s(secevent.FieldTimestamp))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := Event{
-		ID: s("event.id"), Time: ts, Action: Action(s("event.action")), Outcome: Outcome(s("event.outcome")),
-		Reason: s("event.reason"), UserID: s("user.id"), UserEmail: s("user.email"), UserName: s("user.name"),
-		TargetUser: s("user.target.id"), TargetEmail: s("user.target.email"), SourceIP: s("source.ip"),
-		UserAgent: s("user_agent.original"), Method: s("http.request.method"), Path: s("url.path"),
-		Instance: s("observer.name"),
+		ID: s(secevent.FieldEventID), Time: ts, Action: Action(s(secevent.FieldEventAction)), Outcome: Outcome(s(secevent.FieldEventOutcome)),
+		Reason: s(secevent.FieldEventReason), UserID: s(secevent.FieldUserID), UserEmail: s(secevent.FieldUserEmail), UserName: s(secevent.FieldUserName),
+		TargetUser: s(secevent.FieldUserTargetID), TargetEmail: s(secevent.FieldUserTargetEmail), SourceIP: s(secevent.FieldSourceIP),
+		UserAgent: s(secevent.FieldUserAgent), Method: s(secevent.FieldHTTPMethod), Path: s(secevent.FieldURLPath),
+		Instance: s(secevent.FieldObserverName),
 	}
-	if v, ok := m["http.response.status_code"].(int64); ok {
+	if v, ok := m[secevent.FieldHTTPStatus].(int64); ok {
 		e.Status = int(v)
 	}
-	if v, ok := m["event.sequence"].(uint64); ok {
+	if v, ok := m[secevent.FieldEventSequence].(uint64); ok {
 		e.Sequence = v
 	}
 	for k, v := range m {

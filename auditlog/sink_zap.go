@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -58,7 +60,7 @@ func (z *ZapSink) Write(_ context.Context, recs []Record) error {
 		if e == nil {
 			ev, err := UnmarshalEvent(r.Data)
 			if err != nil {
-				z.log.Error("audit record undecodable", zap.String("observer.name", r.Instance), zap.Uint64("event.sequence", r.Seq), zap.Error(err))
+				z.log.Error("audit record undecodable", zap.String(secevent.FieldObserverName, r.Instance), zap.Uint64(secevent.FieldEventSequence, r.Seq), zap.Error(err))
 				continue
 			}
 			e = &ev
@@ -80,44 +82,44 @@ func ZapFields(e Event, prev, hash [32]byte) []zap.Field {
 	kind, cat, typ, _ := ECSClass(e.Action)
 	f := make([]zap.Field, 0, 32)
 	f = append(f,
-		zap.String("@timestamp", e.Time.UTC().Format(timeLayout)),
-		zap.String("ecs.version", ECSVersion),
-		zap.String("event.id", e.ID),
-		zap.String("event.kind", kind),
-		zap.Strings("event.category", cat),
-		zap.Strings("event.type", typ),
-		zap.String("event.action", string(e.Action)),
-		zap.String("event.outcome", string(e.Outcome)),
-		zap.Uint64("event.sequence", e.Sequence),
-		zap.String("observer.name", e.Instance),
+		zap.String(secevent.FieldTimestamp, e.Time.UTC().Format(timeLayout)),
+		zap.String(secevent.FieldECSVersion, ECSVersion),
+		zap.String(secevent.FieldEventID, e.ID),
+		zap.String(secevent.FieldEventKind, kind),
+		zap.Strings(secevent.FieldEventCategory, cat),
+		zap.Strings(secevent.FieldEventType, typ),
+		zap.String(secevent.FieldEventAction, string(e.Action)),
+		zap.String(secevent.FieldEventOutcome, string(e.Outcome)),
+		zap.Uint64(secevent.FieldEventSequence, e.Sequence),
+		zap.String(secevent.FieldObserverName, e.Instance),
 	)
 	str := func(k, v string) {
 		if v != "" {
 			f = append(f, zap.String(k, v))
 		}
 	}
-	str("event.reason", e.Reason)
-	str("user.id", e.UserID)
-	str("user.email", e.UserEmail)
-	str("user.name", e.UserName)
-	str("user.target.id", e.TargetUser)
-	str("user.target.email", e.TargetEmail)
-	str("source.ip", e.SourceIP)
-	str("user_agent.original", e.UserAgent)
-	str("http.request.method", e.Method)
-	str("url.path", e.Path)
+	str(secevent.FieldEventReason, e.Reason)
+	str(secevent.FieldUserID, e.UserID)
+	str(secevent.FieldUserEmail, e.UserEmail)
+	str(secevent.FieldUserName, e.UserName)
+	str(secevent.FieldUserTargetID, e.TargetUser)
+	str(secevent.FieldUserTargetEmail, e.TargetEmail)
+	str(secevent.FieldSourceIP, e.SourceIP)
+	str(secevent.FieldUserAgent, e.UserAgent)
+	str(secevent.FieldHTTPMethod, e.Method)
+	str(secevent.FieldURLPath, e.Path)
 	if e.Status != 0 {
-		f = append(f, zap.Int("http.response.status_code", e.Status))
+		f = append(f, zap.Int(secevent.FieldHTTPStatus, e.Status))
 	}
 	ips, users := related(e)
 	if len(ips) > 0 {
-		f = append(f, zap.Strings("related.ip", ips))
+		f = append(f, zap.Strings(secevent.FieldRelatedIP, ips))
 	}
 	if len(users) > 0 {
-		f = append(f, zap.Strings("related.user", users))
+		f = append(f, zap.Strings(secevent.FieldRelatedUser, users))
 	}
 	for _, k := range sortedKeys(e.Labels) {
-		f = append(f, zap.String("labels."+k, e.Labels[k]))
+		f = append(f, zap.String(secevent.LabelField(k), e.Labels[k]))
 	}
 	f = append(f, zap.String("audit.prev", hex.EncodeToString(prev[:])), zap.String("audit.hash", hex.EncodeToString(hash[:])))
 	return f
@@ -136,9 +138,9 @@ func CheckpointFields(cp Checkpoint) []zap.Field {
 		action = ActionAuditRetentionCut
 	}
 	return []zap.Field{
-		zap.String("event.action", string(action)),
-		zap.String("event.kind", "state"),
-		zap.String("observer.name", cp.Instance),
+		zap.String(secevent.FieldEventAction, string(action)),
+		zap.String(secevent.FieldEventKind, "state"),
+		zap.String(secevent.FieldObserverName, cp.Instance),
 		zap.Uint64("audit.checkpoint.seq", cp.Seq),
 		zap.String("audit.checkpoint.hash", hex.EncodeToString(cp.Hash[:])),
 		zap.String("audit.checkpoint.prev", hex.EncodeToString(cp.PrevHash[:])),
