@@ -31,3 +31,16 @@ func privateDir(dir string) (fs.FileMode, error) {
 	}
 	return perm, nil
 }
+
+// syncDir fsyncs a directory so a rename or create in it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -7,14 +7,6 @@ import (
 	"os"
 )
 
-// MalformedLine is a JSONL line that parses as neither a record nor a
-// checkpoint: damage or tampering, reported by Verify.
-type MalformedLine struct {
-	File string
-	Line int
-	Err  string
-}
-
 // ReadRecords implements ChainReader: every record line, day files oldest
 // first, each file in line order (which is chain order per instance; when
 // several instances share a directory their lines interleave, and Verify

@@ -1,7 +1,6 @@
 package auditlog
 
 import (
-	"context"
 	"crypto/sha256"
 	"time"
 )
@@ -56,70 +55,4 @@ type Checkpoint struct {
 	// checkpoint's canonical bytes (see the package's checkpoint code).
 	PublicKey []byte
 	Signature []byte
-}
-
-// Sink stores records. Write must be idempotent by (Instance, Seq): the
-// pipeline delivers at least once and replays after failures, and a sink
-// must neither duplicate nor drop a record it is handed twice.
-type Sink interface {
-	// Name is a short stable name for logs and metrics ("jsonl", "postgres").
-	Name() string
-	// Write stores records in order; it returns only when they are durable
-	// in the sink, or an error (then the pipeline retries the same batch).
-	Write(ctx context.Context, records []Record) error
-	// WriteCheckpoint stores a signed checkpoint.
-	WriteCheckpoint(ctx context.Context, cp Checkpoint) error
-	// Close releases the sink's resources.
-	Close() error
-}
-
-// Filter selects events for an investigation. Empty fields match all.
-type Filter struct {
-	UserID  string
-	Email   string // matched lower-cased
-	IP      string // an address or a CIDR
-	Actions []Action
-	Outcome Outcome
-	Since   time.Time
-	Until   time.Time
-	// Limit caps a page (default 100, at most 1000).
-	Limit int
-	// After is a keyset cursor from a previous page (opaque).
-	After string
-}
-
-// Page is one page of results, newest first.
-type Page struct {
-	Events []Event
-	// Next is the cursor for the following page; empty when done.
-	Next string
-}
-
-// Querier answers investigations over one store (JSONL files or Postgres).
-type Querier interface {
-	Query(ctx context.Context, f Filter) (Page, error)
-	// AccountsFromIP lists distinct emails/user ids seen from an address
-	// or CIDR in the window, with counts (spraying).
-	AccountsFromIP(ctx context.Context, ip string, since, until time.Time) ([]Pivot, error)
-	// IPsForAccount lists distinct source IPs used by an account in the
-	// window, with counts (takeover).
-	IPsForAccount(ctx context.Context, account string, since, until time.Time) ([]Pivot, error)
-}
-
-// Pivot is one row of an IP↔account pivot.
-type Pivot struct {
-	Value    string
-	Events   int
-	Failures int
-	First    time.Time
-	Last     time.Time
-}
-
-// ChainReader reads a store's chains back for verification: every record
-// as stored (Data, PrevHash and Hash exactly as the sink kept them),
-// ordered by Instance then Seq, and every checkpoint the store holds.
-// JSONL files and Postgres both implement it; Verify works on either.
-type ChainReader interface {
-	ReadRecords(ctx context.Context, fn func(Record) error) error
-	ReadCheckpoints(ctx context.Context) ([]Checkpoint, error)
 }

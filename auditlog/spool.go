@@ -441,16 +441,3 @@ func writeFileSync(path string, data []byte) error {
 	}
 	return err
 }
-
-// syncDir fsyncs a directory so a rename or create in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
