@@ -33,16 +33,6 @@ var (
 	}
 )
 
-// goldenEvent is sampleEvent with the pipeline's fields fixed.
-func goldenEvent(a Action) Event {
-	e := sampleEvent(a, 7)
-	e.ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
-	e.Time = time.Date(2026, 12, 1, 7, 30, 15, 123456789, time.UTC)
-	e.Instance = "edge-1"
-	e.Sequence = 42
-	return e
-}
-
 func TestGoldenEveryAction(t *testing.T) {
 	for _, a := range Actions() {
 		t.Run(string(a), func(t *testing.T) {

@@ -28,28 +28,6 @@ type fixtureFile struct {
 	lines []string
 }
 
-// buildRecords makes n chained records for instance inst, spread over
-// days UTC days from start.
-func buildRecords(inst string, n int, start time.Time, days int) []Record {
-	recs := make([]Record, 0, n)
-	var prev [32]byte
-	step := time.Duration(days) * 24 * time.Hour / time.Duration(n)
-	for i := 0; i < n; i++ {
-		e := sampleEvent(Actions()[i%12], i)
-		e.ID = newUUID()
-		e.Time = start.Add(time.Duration(i) * step)
-		e.Instance, e.Sequence = inst, uint64(i+1)
-		data, err := MarshalEvent(e)
-		if err != nil {
-			panic(err)
-		}
-		h := ChainHash(prev, data)
-		recs = append(recs, Record{Instance: inst, Seq: uint64(i + 1), EventID: e.ID, Time: e.Time, Data: data, PrevHash: prev, Hash: h})
-		prev = h
-	}
-	return recs
-}
-
 // writeStore writes recs to a JSONL store in dir with a checkpoint every
 // cpEvery records and one at the end.
 func writeStore(t testing.TB, dir string, key ed25519.PrivateKey, recs []Record, cpEvery int) []Checkpoint {
