@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,8 +10,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-
-	"github.com/ocomms/ocomms-edge/auditlog"
 )
 
 func init() {
@@ -106,7 +106,7 @@ type auditPageJSON struct {
 	Next   string            `json:"next,omitempty"`
 }
 
-func pageJSON(p auditlog.Page) (auditPageJSON, error) {
+func pageJSON(p query.Page) (auditPageJSON, error) {
 	out := auditPageJSON{Events: make([]json.RawMessage, 0, len(p.Events)), Next: p.Next}
 	for _, e := range p.Events {
 		doc, err := marshalAuditEvent(e)
@@ -127,7 +127,7 @@ type pivotJSON struct {
 	Last     time.Time `json:"last"`
 }
 
-func pivotsJSON(ps []auditlog.Pivot) []pivotJSON {
+func pivotsJSON(ps []query.Pivot) []pivotJSON {
 	out := make([]pivotJSON, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, pivotJSON{p.Value, p.Events, p.Failures, p.First.UTC(), p.Last.UTC()})

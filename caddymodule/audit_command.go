@@ -1,6 +1,11 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
+
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -17,7 +22,6 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -269,7 +273,7 @@ func printJSON(out io.Writer, v any) error {
 // input cannot forge rows), newest first as the store gave it, and the
 // cursor of the next page.
 func printEvents(out io.Writer, events []secevent.Event, next string) error {
-	if err := auditlog.WriteEvents(out, events, auditlog.FormatTable); err != nil {
+	if err := query.WriteEvents(out, events, query.FormatTable); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "%d events", len(events))
@@ -280,18 +284,18 @@ func printEvents(out io.Writer, events []secevent.Event, next string) error {
 	return nil
 }
 
-func printPivots(out io.Writer, what string, ps []auditlog.Pivot, asJSON bool) error {
+func printPivots(out io.Writer, what string, ps []query.Pivot, asJSON bool) error {
 	if asJSON {
 		return printJSON(out, pivotsJSON(ps))
 	}
-	return auditlog.WritePivots(out, what, ps)
+	return query.WritePivots(out, what, ps)
 }
 
 // pivotsFromJSON turns the admin API's pivot rows back into Pivots.
-func pivotsFromJSON(rows []pivotJSON) []auditlog.Pivot {
-	out := make([]auditlog.Pivot, 0, len(rows))
+func pivotsFromJSON(rows []pivotJSON) []query.Pivot {
+	out := make([]query.Pivot, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, auditlog.Pivot{Value: r.Value, Events: r.Events, Failures: r.Failures, First: r.First, Last: r.Last})
+		out = append(out, query.Pivot{Value: r.Value, Events: r.Events, Failures: r.Failures, First: r.First, Last: r.Last})
 	}
 	return out
 }
@@ -331,9 +335,9 @@ names the first bad sequence number.
 				return err
 			}
 			defer closeStore()
-			chain := st.chain
-			if len(anchors) > 0 && chain != nil {
-				var extra []auditlog.Checkpoint
+			reader := st.chain
+			if len(anchors) > 0 && reader != nil {
+				var extra []record.Checkpoint
 				for _, a := range anchors {
 					cps, err := readAnchor(a)
 					if err != nil {
@@ -341,9 +345,9 @@ names the first bad sequence number.
 					}
 					extra = append(extra, cps...)
 				}
-				chain = auditlog.WithCheckpoints(chain, extra)
+				reader = chain.WithCheckpoints(reader, extra)
 			}
-			res, err := verifyAuditStore(ctx, chain, keys)
+			res, err := verifyAuditStore(ctx, reader, keys)
 			if err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
@@ -388,11 +392,11 @@ It reads an existing key and never creates one.
 			if _, err := os.Stat(keyFile); err != nil {
 				return fmt.Errorf("signing key: %w", err)
 			}
-			key, err := auditlog.LoadOrCreateSigningKey(keyFile)
+			key, err := chain.LoadOrCreateSigningKey(keyFile)
 			if err != nil {
 				return err
 			}
-			pemKey, err := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+			pemKey, err := chain.MarshalPublicKey(key.Public().(ed25519.PublicKey))
 			if err != nil {
 				return err
 			}
@@ -405,13 +409,13 @@ It reads an existing key and never creates one.
 }
 
 // readAnchor reads the checkpoints of a Caddy JSON log file.
-func readAnchor(path string) ([]auditlog.Checkpoint, error) {
+func readAnchor(path string) ([]record.Checkpoint, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("anchor: %w", err)
 	}
 	defer f.Close()
-	cps, err := auditlog.ReadZapCheckpoints(f)
+	cps, err := zapsink.ReadZapCheckpoints(f)
 	if err != nil {
 		return nil, fmt.Errorf("anchor %s: %w", path, err)
 	}
@@ -420,8 +424,8 @@ func readAnchor(path string) ([]auditlog.Checkpoint, error) {
 
 // trustedKeysFromFlags reads the --public-key files: FILE trusts the key for
 // every chain, INSTANCE=FILE for that instance's chain only.
-func trustedKeysFromFlags(pubFiles, instances []string) (auditlog.TrustedKeys, error) {
-	keys := auditlog.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{}, Only: instances}
+func trustedKeysFromFlags(pubFiles, instances []string) (chain.TrustedKeys, error) {
+	keys := chain.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{}, Only: instances}
 	if len(pubFiles) == 0 {
 		return keys, errors.New("--public-key is required: verification trusts only the keys you give")
 	}

@@ -1,6 +1,10 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,8 +13,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-
-	"github.com/ocomms/ocomms-edge/auditlog"
 )
 
 // AuditConfig is the audit part of the ocomms app: where the security
@@ -180,7 +182,7 @@ func (c *AuditConfig) resolve(repl *caddy.Replacer) (auditSettings, error) {
 	s.SigningKey = path(c.SigningKeyFile, filepath.Join(s.Base, "checkpoint.key"))
 	s.Instance = strings.TrimSpace(repl.ReplaceKnown(c.Instance, ""))
 	if s.Instance != "" {
-		if err := auditlog.ValidInstance(s.Instance); err != nil {
+		if err := record.ValidInstance(s.Instance); err != nil {
 			return s, err
 		}
 	}
@@ -195,8 +197,8 @@ func (c *AuditConfig) resolve(repl *caddy.Replacer) (auditSettings, error) {
 	if c.FsyncInterval < 0 || c.CheckpointInterval < 0 || c.RetryMax < 0 || c.QueueSize < 0 || c.CheckpointEvery < 0 {
 		return s, fmt.Errorf("audit durations and sizes must not be negative")
 	}
-	if c.CheckpointInterval > caddy.Duration(time.Second) || c.CheckpointEvery > auditlog.DefaultCheckpointEvery {
-		return s, fmt.Errorf("audit checkpoints must be at most 1s and %d events apart", auditlog.DefaultCheckpointEvery)
+	if c.CheckpointInterval > caddy.Duration(time.Second) || c.CheckpointEvery > pipeline.DefaultCheckpointEvery {
+		return s, fmt.Errorf("audit checkpoints must be at most 1s and %d events apart", pipeline.DefaultCheckpointEvery)
 	}
 	if c.Postgres != nil {
 		s.PostgresURL = strings.TrimSpace(repl.ReplaceKnown(c.Postgres.URL, ""))
@@ -222,7 +224,7 @@ func (c *AuditConfig) resolve(repl *caddy.Replacer) (auditSettings, error) {
 func daysOr(n int) int {
 	switch {
 	case n == 0:
-		return auditlog.DefaultRetentionDays
+		return jsonl.DefaultRetentionDays
 	case n < 0:
 		return -1
 	}

@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+
 	"fmt"
 	"net/netip"
 	"slices"
@@ -8,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -20,8 +21,8 @@ type auditQuery struct {
 
 // filter checks q and turns it into an auditlog.Filter. Times are RFC 3339
 // or a duration back from now ("24h", "7d").
-func (q auditQuery) filter(now time.Time) (auditlog.Filter, error) {
-	f := auditlog.Filter{UserID: q.User, Email: strings.ToLower(q.Email), After: q.After}
+func (q auditQuery) filter(now time.Time) (query.Filter, error) {
+	f := query.Filter{UserID: q.User, Email: strings.ToLower(q.Email), After: q.After}
 	if q.IP != "" {
 		if err := checkIPOrCIDR(q.IP); err != nil {
 			return f, err

@@ -1,13 +1,14 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
@@ -32,7 +33,7 @@ func TestAuditFileModesThroughCaddy(t *testing.T) {
 		}
 	}
 	key := filepath.Join(dir, "checkpoint.key")
-	if _, err := auditlog.LoadOrCreateSigningKey(key); err != nil {
+	if _, err := chain.LoadOrCreateSigningKey(key); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(key, 0o644); err != nil {

@@ -1,6 +1,13 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
+
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -10,7 +17,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -18,15 +24,15 @@ import (
 type auditBackend interface {
 	secevent.Emitter
 	Close(ctx context.Context) error
-	Stats() auditlog.Stats
+	Stats() pipeline.Stats
 }
 
 // auditStore is what the admin API and the CLI query and verify: the
 // Postgres sink when configured, else the JSONL files. A nil querier or
 // chain is not available.
 type auditStore struct {
-	querier   auditlog.Querier
-	chain     auditlog.ChainReader
+	querier   query.Querier
+	chain     chain.ChainReader
 	publicKey ed25519.PublicKey
 	instance  string // this edge's chain in the store
 	name      string // "jsonl" or "postgres"
@@ -35,8 +41,8 @@ type auditStore struct {
 // ownChain is what a running edge can vouch for: its own chain, checked
 // with its own key (a shared PostgreSQL also holds other instances'
 // chains, signed with their keys).
-func (st auditStore) ownChain() auditlog.TrustedKeys {
-	return auditlog.TrustedKeys{
+func (st auditStore) ownChain() chain.TrustedKeys {
+	return chain.TrustedKeys{
 		ByInstance: map[string][]ed25519.PublicKey{st.instance: {st.publicKey}},
 		Only:       []string{st.instance},
 	}
@@ -46,11 +52,11 @@ func (st auditStore) ownChain() auditlog.TrustedKeys {
 // the JSONL sink, and the Postgres sink when configured. It is called from
 // the app's Start, never from Provision.
 func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, error) {
-	key, err := auditlog.LoadOrCreateSigningKey(s.SigningKey)
+	key, err := chain.LoadOrCreateSigningKey(s.SigningKey)
 	if err != nil {
 		return nil, auditStore{}, err
 	}
-	var sinks []auditlog.Sink
+	var sinks []pipeline.Sink
 	closeAll := func() {
 		for _, sk := range sinks {
 			_ = sk.Close()
@@ -60,12 +66,12 @@ func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, e
 	switch {
 	case s.LogOff:
 	case s.LogFormat == "ocsf":
-		sinks = append(sinks, auditlog.NewZapSinkOCSF(logger))
+		sinks = append(sinks, zapsink.NewZapSinkOCSF(logger))
 	default:
-		sinks = append(sinks, auditlog.NewZapSink(logger))
+		sinks = append(sinks, zapsink.NewZapSink(logger))
 	}
 	if !s.JSONLOff {
-		jsonl, err := auditlog.OpenJSONL(auditlog.JSONLConfig{
+		jsonl, err := jsonl.OpenJSONL(jsonl.JSONLConfig{
 			Dir:           s.Dir,
 			RetentionDays: s.RetentionDays,
 			SigningKey:    key,
@@ -87,7 +93,7 @@ func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, e
 		sinks = append(sinks, pg.sink)
 		store.querier, store.chain, store.name = pg.querier, pg.chain, "postgres"
 	}
-	p, err := auditlog.NewPipeline(auditlog.Config{
+	p, err := pipeline.NewPipeline(pipeline.Config{
 		Instance:           s.Instance,
 		Sinks:              sinks,
 		SpoolDir:           s.Spool,
@@ -109,9 +115,9 @@ func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, e
 
 // postgresParts is what the Postgres sink provides.
 type postgresParts struct {
-	sink    auditlog.Sink
-	querier auditlog.Querier
-	chain   auditlog.ChainReader
+	sink    pipeline.Sink
+	querier query.Querier
+	chain   chain.ChainReader
 }
 
 // openPostgresSink builds the Postgres sink without connecting; key signs
@@ -123,17 +129,17 @@ var openPostgresSink = func(s auditSettings, key ed25519.PrivateKey, logger *zap
 
 // marshalAuditEvent is an event's canonical ECS document.
 func marshalAuditEvent(e secevent.Event) (json.RawMessage, error) {
-	return auditlog.MarshalEvent(e)
+	return record.MarshalEvent(e)
 }
 
 // unmarshalAuditEvent decodes an ECS document.
 func unmarshalAuditEvent(doc []byte) (secevent.Event, error) {
-	return auditlog.UnmarshalEvent(doc)
+	return record.UnmarshalEvent(doc)
 }
 
 // parseAuditPublicKey reads a public key file (PEM or base64).
 func parseAuditPublicKey(raw []byte) (ed25519.PublicKey, error) {
-	return auditlog.ParsePublicKey(raw)
+	return chain.ParsePublicKey(raw)
 }
 
 // openOfflineStore opens a store for the CLI: the JSONL files in dir, or
@@ -149,12 +155,12 @@ func openOfflineStore(ctx context.Context, dir, pgURL string) (auditStore, func(
 	if _, err := os.Stat(dir); err != nil {
 		return auditStore{}, nil, fmt.Errorf("audit JSONL directory: %w", err)
 	}
-	j, err := auditlog.OpenJSONL(auditlog.JSONLConfig{Dir: dir, RetentionDays: -1, ReadOnly: true})
+	j, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir, RetentionDays: -1, ReadOnly: true})
 	if err != nil {
 		return auditStore{}, nil, err
 	}
 	st := auditStore{chain: j, name: "jsonl"}
-	if q, ok := any(j).(auditlog.Querier); ok {
+	if q, ok := any(j).(query.Querier); ok {
 		st.querier = q
 	}
 	return st, func() { _ = j.Close() }, nil
@@ -169,11 +175,11 @@ type auditVerifyResult struct {
 	Checkpoints int    `json:"checkpoints"`
 	// FirstBadSeq is the first untrustworthy sequence number of the first
 	// bad chain (0: none, or unknown for a malformed line).
-	FirstBadSeq uint64                    `json:"first_bad_seq,omitempty"`
-	Instance    string                    `json:"instance,omitempty"`
-	Problem     string                    `json:"problem,omitempty"`
-	Problems    []auditVerifyProblem      `json:"problems,omitempty"`
-	Instances   []auditlog.InstanceReport `json:"instances,omitempty"`
+	FirstBadSeq uint64                 `json:"first_bad_seq,omitempty"`
+	Instance    string                 `json:"instance,omitempty"`
+	Problem     string                 `json:"problem,omitempty"`
+	Problems    []auditVerifyProblem   `json:"problems,omitempty"`
+	Instances   []chain.InstanceReport `json:"instances,omitempty"`
 }
 
 type auditVerifyProblem struct {
@@ -184,11 +190,11 @@ type auditVerifyProblem struct {
 }
 
 // verifyAuditStore runs auditlog.VerifyTrusted over a store.
-func verifyAuditStore(ctx context.Context, chain auditlog.ChainReader, keys auditlog.TrustedKeys) (auditVerifyResult, error) {
-	if chain == nil {
+func verifyAuditStore(ctx context.Context, reader chain.ChainReader, keys chain.TrustedKeys) (auditVerifyResult, error) {
+	if reader == nil {
 		return auditVerifyResult{}, errors.New("this store cannot be verified")
 	}
-	rep, err := auditlog.VerifyTrusted(ctx, chain, keys)
+	rep, err := chain.VerifyTrusted(ctx, reader, keys)
 	if err != nil {
 		return auditVerifyResult{}, err
 	}

@@ -1,13 +1,14 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
+
 	"context"
 	"sync"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -109,4 +110,4 @@ func droppedMetric() float64 {
 }
 
 // Stats implements auditBackend; the test double counts nothing.
-func (m *memBackend) Stats() auditlog.Stats { return auditlog.Stats{} }
+func (m *memBackend) Stats() pipeline.Stats { return pipeline.Stats{} }

@@ -1,12 +1,12 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/sink/postgres"
+
 	"context"
 	"crypto/ed25519"
 
 	"go.uber.org/zap"
-
-	"github.com/ocomms/ocomms-edge/auditlog"
 )
 
 func init() {
@@ -18,7 +18,7 @@ func init() {
 // signs the retention checkpoints written before partitions are dropped;
 // nil (read-only use) drops nothing.
 func newAuditPostgres(s auditSettings, key ed25519.PrivateKey, logger *zap.Logger) (postgresParts, error) {
-	pg, err := auditlog.NewPostgresSink(context.Background(), auditlog.PostgresConfig{
+	pg, err := postgres.NewPostgresSink(context.Background(), postgres.PostgresConfig{
 		URL:                        s.PostgresURL,
 		InsecureAllowPlaintext:     s.PGInsecure,
 		InsecureAllowUnverifiedTLS: s.PGUnverified,

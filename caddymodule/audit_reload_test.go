@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -13,7 +15,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -21,11 +22,11 @@ import (
 // and writes it where verify can read it.
 func writePublicKey(t *testing.T, dir string) string {
 	t.Helper()
-	key, err := auditlog.LoadOrCreateSigningKey(filepath.Join(dir, "checkpoint.key"))
+	key, err := chain.LoadOrCreateSigningKey(filepath.Join(dir, "checkpoint.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pem, err := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+	pem, err := chain.MarshalPublicKey(key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
+
 	"context"
 	"io"
 	"net/http"
@@ -8,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/doctor"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -38,7 +39,7 @@ func TestAuditStatsThroughAdminMetricsAndDoctor(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// configuration_loaded and rate_limited at least, all delivered.
-	if st.LastSeq < 2 || st.DurableSeq < 2 || st.QueueCapacity != auditlog.DefaultQueueSize || st.Dropped != 0 {
+	if st.LastSeq < 2 || st.DurableSeq < 2 || st.QueueCapacity != pipeline.DefaultQueueSize || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	var names []string

@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"github.com/ocomms/ocomms-edge/adminaction"
+
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -10,7 +12,6 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/authguard"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -180,7 +181,7 @@ func (ag *AuthGuard) sessionLookup(ctx caddy.Context) (authguard.SessionLookup, 
 	if url == "off" {
 		return nil, nil
 	}
-	s, err := auditlog.NewSessionResolver(auditlog.SessionConfig{URL: url, Logger: ag.logger.Named("session")})
+	s, err := adminaction.NewSessionResolver(adminaction.SessionConfig{URL: url, Logger: ag.logger.Named("session")})
 	if err != nil {
 		return nil, fmt.Errorf("session_url: %w", err)
 	}

@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+
 	"bytes"
 	"crypto/ed25519"
 	"net/http"
@@ -14,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/secevent"
@@ -112,11 +113,11 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 	if err != nil || !strings.Contains(out, "rate_limited") || !strings.Contains(out, "admin_action") || !strings.Contains(out, "2 events") {
 		t.Fatalf("offline query: %v\n%s", err, out)
 	}
-	key, err := auditlog.LoadOrCreateSigningKey(filepath.Join(auditDir, "checkpoint.key"))
+	key, err := chain.LoadOrCreateSigningKey(filepath.Join(auditDir, "checkpoint.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pemKey, _ := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+	pemKey, _ := chain.MarshalPublicKey(key.Public().(ed25519.PublicKey))
 	pub := filepath.Join(t.TempDir(), "audit.pub")
 	os.WriteFile(pub, pemKey, 0o644)
 	if out, err := cli("verify", "--jsonl", auditDir, "--public-key", pub); err != nil || !strings.Contains(out, "OK:") {

@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+
 	"bytes"
 	"crypto/ed25519"
 	"net/http"
@@ -13,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/secevent"
@@ -54,11 +55,11 @@ func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
 	}
 	_ = p.cmd.Wait()
 
-	key, err := auditlog.LoadOrCreateSigningKey(filepath.Join(auditDir, "checkpoint.key"))
+	key, err := chain.LoadOrCreateSigningKey(filepath.Join(auditDir, "checkpoint.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pemKey, _ := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+	pemKey, _ := chain.MarshalPublicKey(key.Public().(ed25519.PublicKey))
 	pub := filepath.Join(t.TempDir(), "audit.pub")
 	if err := os.WriteFile(pub, pemKey, 0o644); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,9 @@
 package integration
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/postgres"
+
 	"context"
 	"crypto/ed25519"
 	"os"
@@ -13,7 +16,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -169,10 +171,10 @@ func (n *instance) publicKey(t *testing.T) (string, []byte) {
 // for the whole database must not pass.
 func (c *cluster) verifyAudit(t *testing.T) {
 	t.Helper()
-	var pg *auditlog.PostgresSink
+	var pg *postgres.PostgresSink
 	if c.PGURL != "" {
 		var err error
-		pg, err = auditlog.NewPostgresSink(context.Background(), auditlog.PostgresConfig{URL: c.PGURL, RetentionDays: -1})
+		pg, err = postgres.NewPostgresSink(context.Background(), postgres.PostgresConfig{URL: c.PGURL, RetentionDays: -1})
 		if err != nil {
 			t.Fatalf("opening the audit database: %v", err)
 		}
@@ -189,12 +191,12 @@ func (c *cluster) verifyAudit(t *testing.T) {
 		if pg == nil {
 			continue
 		}
-		pub, err := auditlog.ParsePublicKey(pemKey)
+		pub, err := chain.ParsePublicKey(pemKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys := auditlog.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{n.Name: {pub}}, Only: []string{n.Name}}
-		rep, err := auditlog.VerifyTrusted(context.Background(), pg, keys)
+		keys := chain.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{n.Name: {pub}}, Only: []string{n.Name}}
+		rep, err := chain.VerifyTrusted(context.Background(), pg, keys)
 		if err != nil {
 			t.Fatalf("verifying %s's chain in PostgreSQL: %v", n.Name, err)
 		}

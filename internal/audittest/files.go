@@ -3,6 +3,8 @@
 package audittest
 
 import (
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -10,7 +12,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -37,7 +38,7 @@ func ReadAuditEvents(t testing.TB, dir string) []secevent.Event {
 			if !bytes.HasPrefix(line, []byte(`{"instance":`)) || json.Unmarshal(line, &rec) != nil {
 				continue // a checkpoint line, or one still being written
 			}
-			e, err := auditlog.UnmarshalEvent(rec.Doc)
+			e, err := record.UnmarshalEvent(rec.Doc)
 			if err != nil {
 				t.Fatalf("stored record undecodable: %v\n%s", err, line)
 			}
