@@ -1,8 +1,6 @@
 package adminaction
 
 import (
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"bytes"
 	"io"
 	"net/http"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/fixtures"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // fixtureCookie is the cookie header the recorder sent with a session.

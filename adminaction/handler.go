@@ -1,12 +1,12 @@
 package adminaction
 
 import (
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // AdminConfig configures AdminActions.

@@ -1,14 +1,13 @@
 package authguard
 
 import (
-	"github.com/ocomms/ocomms-edge/adminaction"
-
 	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 

@@ -1,14 +1,13 @@
 package authguard
 
 import (
-	"github.com/ocomms/ocomms-edge/adminaction"
-
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/fixtures"
 	"github.com/ocomms/ocomms-edge/secevent"

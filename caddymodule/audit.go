@@ -1,14 +1,14 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/adminaction"
-
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ocomms/ocomms-edge/adminaction"
 )
 
 func init() {

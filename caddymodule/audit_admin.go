@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +8,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/ocomms/ocomms-edge/auditlog/query"
 )
 
 func init() {

@@ -1,14 +1,13 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/adminaction"
-
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 

@@ -1,11 +1,6 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
-
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -22,6 +17,10 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 

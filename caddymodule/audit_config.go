@@ -1,10 +1,6 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
-
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -13,6 +9,10 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
 )
 
 // AuditConfig is the audit part of the ocomms app: where the security

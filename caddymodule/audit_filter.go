@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-
 	"fmt"
 	"net/netip"
 	"slices"
@@ -10,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/auditlog/query"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 

@@ -1,14 +1,13 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )

@@ -1,14 +1,13 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
-
 	"context"
 	"sync"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 

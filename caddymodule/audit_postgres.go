@@ -1,12 +1,12 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/sink/postgres"
-
 	"context"
 	"crypto/ed25519"
 
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog/sink/postgres"
 )
 
 func init() {

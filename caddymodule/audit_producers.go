@@ -1,11 +1,10 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/adminaction"
-
 	"net/http"
 	"strings"
 
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/ratelimit"
 	"github.com/ocomms/ocomms-edge/reqbody"

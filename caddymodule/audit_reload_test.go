@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 

@@ -1,14 +1,14 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
-
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 )
 
 // auditStatsJSON is the body of GET /ocomms/audit/stats, read by

@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
-
 	"context"
 	"io"
 	"net/http"
@@ -10,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 	"github.com/ocomms/ocomms-edge/doctor"
 	"github.com/ocomms/ocomms-edge/secevent"
 )

@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"github.com/ocomms/ocomms-edge/adminaction"
-
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -12,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/authguard"
 	"github.com/ocomms/ocomms-edge/secevent"
 )

@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-
 	"bytes"
 	"crypto/ed25519"
 	"net/http"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/secevent"

@@ -1,9 +1,6 @@
 package integration
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/postgres"
-
 	"context"
 	"crypto/ed25519"
 	"os"
@@ -16,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/postgres"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/secevent"
 )

@@ -1,8 +1,6 @@
 package chain
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -12,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // checkpointDomain prefixes the signed bytes so a checkpoint signature can
@@ -80,7 +80,7 @@ type checkpointJSON struct {
 	Time      string `json:"time"`
 }
 
-// appendCheckpointJSON appends cp as a JSON object with keys in a fixed order.
+// AppendCheckpointJSON appends cp as a JSON object with keys in a fixed order.
 func AppendCheckpointJSON(b []byte, cp record.Checkpoint) []byte {
 	b = append(b, `{"hash":"`...)
 	b = hex.AppendEncode(b, cp.Hash[:])
@@ -101,7 +101,7 @@ func AppendCheckpointJSON(b []byte, cp record.Checkpoint) []byte {
 	return append(b, `"}`...)
 }
 
-// parseCheckpointJSON decodes what appendCheckpointJSON wrote.
+// ParseCheckpointJSON decodes what appendCheckpointJSON wrote.
 func ParseCheckpointJSON(data []byte) (record.Checkpoint, error) {
 	var j checkpointJSON
 	if err := json.Unmarshal(data, &j); err != nil {
@@ -127,7 +127,7 @@ func ParseCheckpointJSON(data []byte) (record.Checkpoint, error) {
 	return cp, nil
 }
 
-// parseHash decodes a 64-digit hex SHA-256.
+// ParseHash decodes a 64-digit hex SHA-256.
 func ParseHash(s string) ([32]byte, error) {
 	var h [32]byte
 	if len(s) != 64 {

@@ -1,9 +1,9 @@
 package chain
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"context"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // ChainReader reads a store's chains back for verification: every record

@@ -1,13 +1,13 @@
 package chain
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"context"
 	"crypto/ed25519"
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // Tamper names the kind of damage Verify found.

@@ -1,12 +1,12 @@
 package chain
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"crypto/sha256"
 	"hash"
 	"runtime"
 	"sync"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // hashPool recomputes record hashes on every core while the caller checks
@@ -35,7 +35,7 @@ type hashBatch struct {
 
 const hashBatchSize = 1024
 
-// verifyWorkers is the number of hashing goroutines (0: hash inline, on
+// VerifyWorkers is the number of hashing goroutines (0: hash inline, on
 // the reading goroutine); benchmarks compare both.
 var VerifyWorkers = runtime.GOMAXPROCS(0)
 

@@ -1,14 +1,6 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"crypto/ed25519"
 	"fmt"
@@ -20,6 +12,14 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // reportLatency adds p50, p99 and max of the measured calls, in ns.

@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -10,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // Defaults for Config.

@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // sinkRunner delivers the spool to one sink from its persisted cursor.

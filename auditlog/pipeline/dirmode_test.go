@@ -1,13 +1,13 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/internal/diskio"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
-
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/auditlog/internal/diskio"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
 )
 
 // An existing audit directory open to group or others (0755, as mkdir

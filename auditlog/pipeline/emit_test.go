@@ -1,9 +1,6 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"regexp"
 	"strings"
@@ -11,6 +8,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // TestEmitDoesNotAllocate: with the writer idle, Emit of an event with

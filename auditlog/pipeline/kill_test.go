@@ -1,10 +1,6 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"bufio"
 	"context"
 	"crypto/ed25519"
@@ -18,6 +14,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 const killChildEnv = "AUDITLOG_KILL_CHILD_SPOOL"

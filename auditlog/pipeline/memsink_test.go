@@ -1,11 +1,11 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // memSink keeps what it is given; fail, when set, decides per call

@@ -1,13 +1,6 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -17,6 +10,13 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func newTestPipeline(t *testing.T, dir string, key []byte, sinks ...Sink) *Pipeline {

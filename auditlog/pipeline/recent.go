@@ -1,10 +1,10 @@
 package pipeline
 
 import (
+	"sync/atomic"
+
 	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/secevent"
-
-	"sync/atomic"
 )
 
 // recentRing holds the newest durable records with their decoded events,

@@ -1,9 +1,9 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"context"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // Sink stores records. Write must be idempotent by (Instance, Seq): the

@@ -1,12 +1,6 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"reflect"
 	"strings"
@@ -15,6 +9,12 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // One event read back from the zap log and from the JSONL file is the

@@ -1,10 +1,6 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/diskio"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/diskio"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // The spool is the pipeline's write-ahead log: a directory of segment

@@ -1,12 +1,12 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // The spool's frame parser reads files a crash may have torn.

@@ -1,13 +1,13 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // spoolReader reads one sink's way through the spool, never past what the

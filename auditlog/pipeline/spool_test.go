@@ -1,12 +1,6 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"crypto/ed25519"
 	"os"
@@ -14,6 +8,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func lastSegment(t *testing.T, dir string) string {

@@ -1,17 +1,17 @@
 package pipeline
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // After the last event of a burst the pipeline stays idle, yet the newest

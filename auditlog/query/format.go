@@ -1,16 +1,16 @@
 package query
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // Output formats for query results (the CLI's default table and --json,

@@ -1,14 +1,14 @@
 package query
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func TestWriteEvents(t *testing.T) {

@@ -1,10 +1,10 @@
 package query
 
 import (
+	"testing"
+
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 	"github.com/ocomms/ocomms-edge/secevent"
-
-	"testing"
 )
 
 func FuzzDecodeCursor(f *testing.F) {

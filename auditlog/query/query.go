@@ -1,9 +1,6 @@
 package query
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"encoding/base64"
 	"errors"
@@ -13,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // Query limits.
@@ -33,7 +33,7 @@ type cursorKey struct {
 	seq  uint64
 }
 
-// less reports whether a sorts after b in newest-first order.
+// Less reports whether a sorts after b in newest-first order.
 func (a cursorKey) Less(b cursorKey) bool {
 	if a.T != b.T {
 		return a.T < b.T
@@ -90,7 +90,7 @@ type matcher struct {
 	After  *cursorKey
 }
 
-// compileFilter validates f and fills its defaults.
+// CompileFilter validates f and fills its defaults.
 func CompileFilter(f Filter) (*matcher, error) {
 	if f.Limit <= 0 {
 		f.Limit = DefaultQueryLimit
@@ -138,12 +138,12 @@ func ParseIPFilter(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// inWindow applies Since (inclusive) and Until (exclusive).
+// InWindow applies Since (inclusive) and Until (exclusive).
 func InWindow(t, since, until time.Time) bool {
 	return (since.IsZero() || !t.Before(since)) && (until.IsZero() || t.Before(until))
 }
 
-// match reports whether e passes every filter.
+// Match reports whether e passes every filter.
 func (m *matcher) Match(e *secevent.Event) bool {
 	f := &m.F
 	if !InWindow(e.Time, f.Since, f.Until) {
@@ -187,7 +187,7 @@ func IpIn(ip string, p netip.Prefix) bool {
 	return err == nil && p.Contains(a.Unmap())
 }
 
-// topK keeps the newest limit+1 events seen.
+// TopK keeps the newest limit+1 events seen.
 type TopK struct {
 	Limit int
 	evs   []secevent.Event // sorted newest first
@@ -215,7 +215,7 @@ func (t *TopK) Page() Page {
 	return Page{Events: evs, Next: EncodeCursor(evs[len(evs)-1])}
 }
 
-// aggregate builds pivot rows.
+// Aggregate builds pivot rows.
 type Aggregate map[string]*Pivot
 
 func (a Aggregate) Add(value string, e *secevent.Event) {
@@ -236,7 +236,7 @@ func (a Aggregate) Add(value string, e *secevent.Event) {
 	}
 }
 
-// rows returns the pivots, most events first.
+// Rows returns the pivots, most events first.
 func (a Aggregate) Rows() []Pivot {
 	out := make([]Pivot, 0, len(a))
 	for _, p := range a {
@@ -251,7 +251,7 @@ func (a Aggregate) Rows() []Pivot {
 	return out
 }
 
-// accountOf is the account an event is about: its email, else its user
+// AccountOf is the account an event is about: its email, else its user
 // id, else its user name.
 func AccountOf(e *secevent.Event) string {
 	return record.FirstNonEmpty(e.UserEmail, e.UserID, e.UserName)

@@ -1,10 +1,10 @@
 package query
 
 import (
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // Filter selects events for an investigation. Empty fields match all.

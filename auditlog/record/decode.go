@@ -1,11 +1,11 @@
 package record
 
 import (
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // ecsDoc mirrors the canonical encoding for decoding.

@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// docTime reads the leading @timestamp of a canonical document
+// DocTime reads the leading @timestamp of a canonical document
 // (2006-01-02T15:04:05.000000Z at a fixed offset); zero when the document
 // does not start with one.
 func DocTime(data []byte) time.Time {

@@ -1,8 +1,6 @@
 package record
 
 import (
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"errors"
 	"fmt"
 	"net/netip"
@@ -11,9 +9,11 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
-// timeLayout is @timestamp: UTC, exactly six fractional digits.
+// TimeLayout is @timestamp: UTC, exactly six fractional digits.
 const TimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // Field length caps. Values beyond them are cut at a UTF-8 boundary so a
@@ -49,7 +49,7 @@ func appendEvent(b []byte, e secevent.Event) ([]byte, error) {
 	return AppendSanitized(b, Sanitize(e)), nil
 }
 
-// encodable checks what Sanitize cannot repair.
+// Encodable checks what Sanitize cannot repair.
 func Encodable(e *secevent.Event) error {
 	if e.Action == "" {
 		return errNoAction
@@ -60,7 +60,7 @@ func Encodable(e *secevent.Event) error {
 	return nil
 }
 
-// appendSanitized encodes an event Sanitize has already cleaned.
+// AppendSanitized encodes an event Sanitize has already cleaned.
 func AppendSanitized(b []byte, e secevent.Event) []byte {
 	kind, cat, typ, _ := secevent.ECSClass(e.Action)
 
@@ -205,7 +205,7 @@ func AppendSanitized(b []byte, e secevent.Event) []byte {
 	return b
 }
 
-// related returns related.ip and related.user: every address and every
+// Related returns related.ip and related.user: every address and every
 // user identifier the event names, de-duplicated, in a fixed order.
 func Related(e secevent.Event) (ips, users []string) {
 	return relatedInto(e, nil)
@@ -248,7 +248,7 @@ func Sanitize(e secevent.Event) secevent.Event {
 	return e
 }
 
-// sanitizeFields is Sanitize without the labels: it allocates only for a
+// SanitizeFields is Sanitize without the labels: it allocates only for a
 // value it has to change.
 func SanitizeFields(e secevent.Event) secevent.Event {
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
@@ -285,7 +285,7 @@ func SanitizeFields(e secevent.Event) secevent.Event {
 	return e
 }
 
-// sanitizedLabels returns a copy of labels without secret-looking or
+// SanitizedLabels returns a copy of labels without secret-looking or
 // malformed names, values cleaned, at most maxLabels of them (nil when
 // none is left).
 func SanitizedLabels(labels map[string]string) map[string]string {
@@ -347,7 +347,7 @@ func labelKeyOK(k string) bool {
 	return true
 }
 
-// clean makes s valid UTF-8 and at most max bytes, cut at a rune boundary.
+// Clean makes s valid UTF-8 and at most max bytes, cut at a rune boundary.
 func Clean(s string, max int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
@@ -383,7 +383,7 @@ func appendStrings(b []byte, ss []string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. s is valid UTF-8 (Sanitize
+// AppendString appends s as a JSON string. s is valid UTF-8 (Sanitize
 // made it so); only '"', '\\' and control characters are escaped, so the
 // bytes are the same on every run and in every sink.
 func AppendString(b []byte, s string) []byte {

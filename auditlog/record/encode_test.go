@@ -1,10 +1,6 @@
 package record_test
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -15,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -1,14 +1,13 @@
 package record_test
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"encoding/json"
 	"slices"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 

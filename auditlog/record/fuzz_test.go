@@ -1,14 +1,14 @@
 package record_test
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func FuzzUnmarshalEvent(f *testing.F) {

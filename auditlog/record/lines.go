@@ -11,7 +11,7 @@ import (
 // readers pools the line readers (256 KiB each) the scans use.
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
 
-// scanLines calls fn for every line of rd (without the newline); the slice
+// ScanLines calls fn for every line of rd (without the newline); the slice
 // is only valid during the call.
 func ScanLines(rd io.Reader, fn func(n int, line []byte) error) error {
 	br := readers.Get().(*bufio.Reader)

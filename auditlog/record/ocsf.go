@@ -1,11 +1,11 @@
 package record
 
 import (
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // OCSFVersion is the OCSF schema release the projection follows.

@@ -1,10 +1,10 @@
 package record
 
 import (
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"crypto/sha256"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // Record is one event as stored: Data is the exact canonical JSON bytes the

@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 )
 
-// newUUID returns a random (version 4) UUID from crypto/rand.
+// NewUUID returns a random (version 4) UUID from crypto/rand.
 func NewUUID() string {
 	var u [16]byte
 	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails (Go 1.24+)

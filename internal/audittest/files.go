@@ -3,8 +3,6 @@
 package audittest
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -12,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 

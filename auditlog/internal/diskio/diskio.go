@@ -6,7 +6,7 @@ import (
 	"os"
 )
 
-// privateDir creates dir with mode 0700, or tightens an existing directory
+// PrivateDir creates dir with mode 0700, or tightens an existing directory
 // that group or others may enter to 0700: audit files, the spool and the
 // signing key live there. It returns the mode it replaced (0 when nothing
 // changed), for the caller to log. When the directory cannot be tightened
@@ -32,7 +32,7 @@ func PrivateDir(dir string) (fs.FileMode, error) {
 	return perm, nil
 }
 
-// syncDir fsyncs a directory so a rename or create in it is durable.
+// SyncDir fsyncs a directory so a rename or create in it is durable.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

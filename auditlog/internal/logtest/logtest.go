@@ -1,15 +1,15 @@
 package logtest
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func TestKey(t testing.TB) ed25519.PrivateKey {
@@ -21,7 +21,7 @@ func TestKey(t testing.TB) ed25519.PrivateKey {
 	return k
 }
 
-// sampleEvent returns a realistic event for action a, varied by i.
+// SampleEvent returns a realistic event for action a, varied by i.
 func SampleEvent(a secevent.Action, i int) secevent.Event {
 	e := secevent.Event{
 		Action:    a,
@@ -88,7 +88,7 @@ func (c *fakeClock) AdvanceDay() {
 	c.t = c.t.Add(24 * time.Hour)
 }
 
-// goldenEvent is sampleEvent with the pipeline's fields fixed.
+// GoldenEvent is sampleEvent with the pipeline's fields fixed.
 func GoldenEvent(a secevent.Action) secevent.Event {
 	e := SampleEvent(a, 7)
 	e.ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -106,7 +106,7 @@ func Ids(evs []secevent.Event) []string {
 	return out
 }
 
-// buildRecords makes n chained records for instance inst, spread over
+// BuildRecords makes n chained records for instance inst, spread over
 // days UTC days from start.
 func BuildRecords(inst string, n int, start time.Time, days int) []record.Record {
 	recs := make([]record.Record, 0, n)
@@ -128,7 +128,7 @@ func BuildRecords(inst string, n int, start time.Time, days int) []record.Record
 	return recs
 }
 
-// normCP compares checkpoints by what is signed and stored.
+// NormCP compares checkpoints by what is signed and stored.
 func NormCP(cp record.Checkpoint) record.Checkpoint {
 	cp.Time = cp.Time.UTC().Truncate(time.Microsecond)
 	cp.Instance = record.Clean(cp.Instance, record.MaxShort)

@@ -1,14 +1,14 @@
 package jsonl
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"bytes"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 func FuzzJSONLLine(f *testing.F) {

@@ -1,10 +1,6 @@
 package jsonl
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/diskio"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -18,6 +14,10 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/diskio"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // DefaultRetentionDays is how long JSONL day files are kept.

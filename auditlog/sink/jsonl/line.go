@@ -1,14 +1,14 @@
 package jsonl
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // A JSONL record line keeps the exact hashed bytes verbatim under "doc":
@@ -36,7 +36,7 @@ const (
 	lineCheckpoint
 )
 
-// appendRecordLine appends r as a JSONL line (with the newline).
+// AppendRecordLine appends r as a JSONL line (with the newline).
 func AppendRecordLine(b []byte, r *record.Record) []byte {
 	b = append(b, linePrefix...)
 	b = append(b, r.Instance...)
@@ -51,7 +51,7 @@ func AppendRecordLine(b []byte, r *record.Record) []byte {
 	return append(b, "}\n"...)
 }
 
-// appendCheckpointLine appends cp as a JSONL line (with the newline).
+// AppendCheckpointLine appends cp as a JSONL line (with the newline).
 func AppendCheckpointLine(b []byte, cp record.Checkpoint) []byte {
 	b = append(b, cpPrefix...)
 	b = chain.AppendCheckpointJSON(b, cp)
@@ -60,7 +60,7 @@ func AppendCheckpointLine(b []byte, cp record.Checkpoint) []byte {
 
 var errBadLine = errors.New("malformed audit JSONL line")
 
-// parseLine parses one JSONL line (without its newline). For a record
+// ParseLine parses one JSONL line (without its newline). For a record
 // line, r.Data aliases line. The record's Time is read from the document's
 // leading @timestamp when present.
 func ParseLine(line []byte) (lineKind, record.Record, record.Checkpoint, error) {

@@ -1,10 +1,6 @@
 package jsonl
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"bytes"
 	"context"
 	"fmt"
@@ -12,6 +8,10 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // scanEvents decodes the records, in files that can hold events at or

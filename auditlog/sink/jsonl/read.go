@@ -1,13 +1,13 @@
 package jsonl
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"bytes"
 	"context"
 	"fmt"
 	"os"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // ReadRecords implements ChainReader: every record line, day files oldest

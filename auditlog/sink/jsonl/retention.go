@@ -1,15 +1,15 @@
 package jsonl
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/diskio"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"errors"
 	"fmt"
 	"os"
 
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/diskio"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // Retain applies the retention policy now: day files more than

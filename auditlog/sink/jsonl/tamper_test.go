@@ -1,10 +1,6 @@
 package jsonl
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -16,6 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // chainFixture is a JSONL store held in memory, file by file, so a trial

@@ -1,14 +1,14 @@
 package jsonl
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 )
 
 // A store two instances share holds two chains signed with two keys: each

@@ -1,13 +1,6 @@
 package jsonl
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
-
-	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -17,6 +10,12 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // The zap log (as Caddy writes it, JSON) anchors a JSONL store whose

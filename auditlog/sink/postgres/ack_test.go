@@ -1,9 +1,6 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
-
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -11,6 +8,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 )
 
 // pgConflictCount is the number of rows kept in audit_conflicts.

@@ -1,11 +1,11 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-
 	"context"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/query"
 )
 
 // TestPGLoadSyntheticMatchesMigrate checks the benchmark's bulk load: the

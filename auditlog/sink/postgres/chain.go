@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -14,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // ReadRecords streams every stored record ordered by instance then seq

@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // pgChainSQL reads every chain in order. The columns come back in binary

@@ -1,9 +1,6 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -15,6 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // TestPostgresColumnCheckBinaryForms: the chain read compares the indexed

@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // pgScanAgrees fails t when pgScanColumns claims an answer encoding/json

@@ -1,9 +1,6 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
-
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -12,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 )
 
 // pgLossSeconds is how long each loss scenario produces events:

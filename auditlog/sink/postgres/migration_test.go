@@ -1,12 +1,12 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-
 	"context"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/query"
 )
 
 // TestPostgresMigratesVersion1 upgrades a database holding events at

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 

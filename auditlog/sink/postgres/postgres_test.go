@@ -1,10 +1,6 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -12,6 +8,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // TestPostgresWriteIsIdempotent writes a batch, replays it (and an

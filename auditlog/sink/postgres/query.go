@@ -1,9 +1,6 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +11,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // MaxPivotRows caps the rows the Postgres sink returns from

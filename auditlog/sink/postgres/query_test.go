@@ -1,16 +1,16 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/query"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"errors"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // pgQueryFixture stores 2,000 synthetic events across three days from two

@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 // RetentionCut says where dropping old partitions cuts one chain: every

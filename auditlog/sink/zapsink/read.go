@@ -1,15 +1,15 @@
 package zapsink
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // zapCheckpointLine is a checkpoint entry as Caddy's JSON log encoder

@@ -1,9 +1,6 @@
 package zapsink
 
 import (
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/secevent"
-
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -12,8 +9,10 @@ import (
 	"sync"
 
 	"go.uber.org/zap"
-
 	"go.uber.org/zap/zapcore"
+
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // ZapLoggerName is the logger name audit events are written under.
