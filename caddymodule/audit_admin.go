@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
 func init() {
@@ -109,7 +110,7 @@ type auditPageJSON struct {
 func pageJSON(p query.Page) (auditPageJSON, error) {
 	out := auditPageJSON{Events: make([]json.RawMessage, 0, len(p.Events)), Next: p.Next}
 	for _, e := range p.Events {
-		doc, err := marshalAuditEvent(e)
+		doc, err := record.MarshalEvent(e)
 		if err != nil {
 			return out, fmt.Errorf("encoding event %s: %w", e.ID, err)
 		}

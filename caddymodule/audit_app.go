@@ -39,7 +39,7 @@ func (a *App) provisionAudit(ctx caddy.Context, repl *caddy.Replacer) error {
 		if err != nil {
 			return err
 		}
-		_ = pg.sink.Close()
+		_ = pg.Close()
 	}
 	return subscribeCertEvents(ctx, a.audit.hub)
 }

@@ -253,7 +253,7 @@ func queryThroughAdmin(ctx context.Context, out io.Writer, f queryFlags) error {
 	}
 	events := make([]secevent.Event, 0, len(pj.Events))
 	for _, doc := range pj.Events {
-		e, err := unmarshalAuditEvent(doc)
+		e, err := record.UnmarshalEvent(doc)
 		if err != nil {
 			return fmt.Errorf("admin API: event: %w", err)
 		}
@@ -437,7 +437,7 @@ func trustedKeysFromFlags(pubFiles, instances []string) (chain.TrustedKeys, erro
 		if err != nil {
 			return keys, fmt.Errorf("reading the public key: %w", err)
 		}
-		pub, err := parseAuditPublicKey(raw)
+		pub, err := chain.ParsePublicKey(raw)
 		if err != nil {
 			return keys, fmt.Errorf("public key %s: %w", file, err)
 		}

@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,8 +12,8 @@ import (
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 	"github.com/ocomms/ocomms-edge/auditlog/query"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/postgres"
 	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -89,8 +88,8 @@ func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, e
 			closeAll()
 			return nil, auditStore{}, err
 		}
-		sinks = append(sinks, pg.sink)
-		store.querier, store.chain, store.name = pg.querier, pg.chain, "postgres"
+		sinks = append(sinks, pg)
+		store.querier, store.chain, store.name = pg, pg, "postgres"
 	}
 	p, err := pipeline.NewPipeline(pipeline.Config{
 		Instance:           s.Instance,
@@ -112,33 +111,23 @@ func openAudit(s auditSettings, logger *zap.Logger) (auditBackend, auditStore, e
 	return p, store, nil
 }
 
-// postgresParts is what the Postgres sink provides.
-type postgresParts struct {
-	sink    pipeline.Sink
-	querier query.Querier
-	chain   chain.ChainReader
-}
-
-// openPostgresSink builds the Postgres sink without connecting; key signs
-// its retention checkpoints (nil: read-only use, nothing is dropped). It
-// is set by audit_postgres.go.
-var openPostgresSink = func(s auditSettings, key ed25519.PrivateKey, logger *zap.Logger) (postgresParts, error) {
-	return postgresParts{}, errors.New("audit postgres: this build has no PostgreSQL sink")
-}
-
-// marshalAuditEvent is an event's canonical ECS document.
-func marshalAuditEvent(e secevent.Event) (json.RawMessage, error) {
-	return record.MarshalEvent(e)
-}
-
-// unmarshalAuditEvent decodes an ECS document.
-func unmarshalAuditEvent(doc []byte) (secevent.Event, error) {
-	return record.UnmarshalEvent(doc)
-}
-
-// parseAuditPublicKey reads a public key file (PEM or base64).
-func parseAuditPublicKey(raw []byte) (ed25519.PublicKey, error) {
-	return chain.ParsePublicKey(raw)
+// openPostgresSink builds the Postgres sink (pgx pool, no connection yet:
+// the sink dials, creates and migrates its schema on first write). key
+// signs the retention checkpoints written before partitions are dropped;
+// nil (read-only use) drops nothing.
+func openPostgresSink(s auditSettings, key ed25519.PrivateKey, logger *zap.Logger) (*postgres.PostgresSink, error) {
+	return postgres.NewPostgresSink(context.Background(), postgres.PostgresConfig{
+		URL:                        s.PostgresURL,
+		InsecureAllowPlaintext:     s.PGInsecure,
+		InsecureAllowUnverifiedTLS: s.PGUnverified,
+		RetentionDays:              s.PGRetentionDays,
+		PartitionsAhead:            s.PGPartitionsAhead,
+		BatchSize:                  s.PGBatchSize,
+		MaxConns:                   int32(s.PGMaxConns),
+		WriteTimeout:               s.PGWriteTimeout,
+		SigningKey:                 key,
+		Logger:                     logger,
+	})
 }
 
 // openOfflineStore opens a store for the CLI: the JSONL files in dir, or
@@ -149,7 +138,7 @@ func openOfflineStore(ctx context.Context, dir, pgURL string) (auditStore, func(
 		if err != nil {
 			return auditStore{}, nil, err
 		}
-		return auditStore{querier: pg.querier, chain: pg.chain, name: "postgres"}, func() { _ = pg.sink.Close() }, nil
+		return auditStore{querier: pg, chain: pg, name: "postgres"}, func() { _ = pg.Close() }, nil
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return auditStore{}, nil, fmt.Errorf("audit JSONL directory: %w", err)
