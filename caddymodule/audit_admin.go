@@ -80,11 +80,11 @@ func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
 		return errNoQuerier
 	}
 	q := r.URL.Query()
-	f, err := auditQuery{
+	f, err := query.Params{
 		User: q.Get("user"), Email: q.Get("email"), IP: q.Get("ip"), Type: q.Get("type"),
 		Outcome: q.Get("outcome"), Since: q.Get("since"), Until: q.Get("until"),
 		After: q.Get("after"), Limit: q.Get("limit"),
-	}.filter(time.Now())
+	}.Filter(time.Now())
 	if err != nil {
 		return badRequest(err)
 	}
@@ -139,10 +139,10 @@ func pivotsJSON(ps []query.Pivot) []pivotJSON {
 // window reads since/until.
 func window(get func(string) string) (since, until time.Time, err error) {
 	now := time.Now()
-	if since, err = parseWhen(get("since"), now); err != nil {
+	if since, err = query.ParseWhen(get("since"), now); err != nil {
 		return since, until, badRequest(fmt.Errorf("since: %w", err))
 	}
-	if until, err = parseWhen(get("until"), now); err != nil {
+	if until, err = query.ParseWhen(get("until"), now); err != nil {
 		return since, until, badRequest(fmt.Errorf("until: %w", err))
 	}
 	return since, until, nil
@@ -157,7 +157,7 @@ func auditAdminAccountsFromIP(w http.ResponseWriter, r *http.Request) error {
 		return errNoQuerier
 	}
 	ip := r.URL.Query().Get("ip")
-	if err := checkIPOrCIDR(ip); err != nil {
+	if err := query.CheckIPOrCIDR(ip); err != nil {
 		return badRequest(err)
 	}
 	since, until, err := window(r.URL.Query().Get)

@@ -61,7 +61,7 @@ func (s *storeFlags) open(ctx context.Context) (auditStore, func(), error) {
 
 type queryFlags struct {
 	storeFlags
-	q              auditQuery
+	q              query.Params
 	failedSignins  string
 	accountsFromIP string
 	ipsForAccount  string
@@ -139,17 +139,17 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 	if st.querier == nil {
 		return fmt.Errorf("the %s store cannot answer queries in this build", st.name)
 	}
-	since, err := parseWhen(f.q.Since, time.Now())
+	since, err := query.ParseWhen(f.q.Since, time.Now())
 	if err != nil {
 		return fmt.Errorf("--since: %w", err)
 	}
-	until, err := parseWhen(f.q.Until, time.Now())
+	until, err := query.ParseWhen(f.q.Until, time.Now())
 	if err != nil {
 		return fmt.Errorf("--until: %w", err)
 	}
 	switch {
 	case f.accountsFromIP != "":
-		if err := checkIPOrCIDR(f.accountsFromIP); err != nil {
+		if err := query.CheckIPOrCIDR(f.accountsFromIP); err != nil {
 			return err
 		}
 		ps, err := st.querier.AccountsFromIP(ctx, f.accountsFromIP, since, until)
@@ -164,7 +164,7 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 		}
 		return printPivots(out, "IP", ps, f.asJSON)
 	}
-	filter, err := f.q.filter(time.Now())
+	filter, err := f.q.Filter(time.Now())
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package caddymodule
+package query
 
 import (
 	"fmt"
@@ -8,22 +8,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog/query"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
-// auditQuery is an investigation as the admin API and the CLI take it:
+// Params is an investigation as the admin API and the CLI take it:
 // every field is the raw text of a query parameter or flag.
-type auditQuery struct {
+type Params struct {
 	User, Email, IP, Type, Outcome, Since, Until, After, Limit string
 }
 
-// filter checks q and turns it into an auditlog.Filter. Times are RFC 3339
+// Filter checks q and turns it into a Filter. Times are RFC 3339
 // or a duration back from now ("24h", "7d").
-func (q auditQuery) filter(now time.Time) (query.Filter, error) {
-	f := query.Filter{UserID: q.User, Email: strings.ToLower(q.Email), After: q.After}
+func (q Params) Filter(now time.Time) (Filter, error) {
+	f := Filter{UserID: q.User, Email: strings.ToLower(q.Email), After: q.After}
 	if q.IP != "" {
-		if err := checkIPOrCIDR(q.IP); err != nil {
+		if err := CheckIPOrCIDR(q.IP); err != nil {
 			return f, err
 		}
 		f.IP = q.IP
@@ -44,10 +43,10 @@ func (q auditQuery) filter(now time.Time) (query.Filter, error) {
 		return f, fmt.Errorf("outcome %q: use success, failure or unknown", q.Outcome)
 	}
 	var err error
-	if f.Since, err = parseWhen(q.Since, now); err != nil {
+	if f.Since, err = ParseWhen(q.Since, now); err != nil {
 		return f, fmt.Errorf("since: %w", err)
 	}
-	if f.Until, err = parseWhen(q.Until, now); err != nil {
+	if f.Until, err = ParseWhen(q.Until, now); err != nil {
 		return f, fmt.Errorf("until: %w", err)
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
@@ -63,8 +62,8 @@ func (q auditQuery) filter(now time.Time) (query.Filter, error) {
 	return f, nil
 }
 
-// parseWhen reads RFC 3339 or a duration ago; "" is the zero time.
-func parseWhen(s string, now time.Time) (time.Time, error) {
+// ParseWhen reads RFC 3339 or a duration ago; "" is the zero time.
+func ParseWhen(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -97,7 +96,8 @@ func parseAgo(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func checkIPOrCIDR(s string) error {
+// CheckIPOrCIDR checks that s is an IP address or a CIDR prefix.
+func CheckIPOrCIDR(s string) error {
 	if _, err := netip.ParseAddr(s); err == nil {
 		return nil
 	}

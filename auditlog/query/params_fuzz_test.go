@@ -1,17 +1,17 @@
-package caddymodule
+package query
 
 import (
 	"testing"
 	"time"
 )
 
-// FuzzAuditQueryFilter: whatever the admin API's query parameters hold,
+// FuzzParamsFilter: whatever the admin API's query parameters hold,
 // parsing never panics and a filter it accepts is in bounds.
-func FuzzAuditQueryFilter(f *testing.F) {
+func FuzzParamsFilter(f *testing.F) {
 	f.Add("u1", "a@b.test", "203.0.113.0/24", "sign_in_failed,admin_action", "failure", "7d", "2026-12-01T00:00:00Z", "c", "50")
 	f.Add("", "", "::1", "", "", "24h", "", "", "")
 	f.Fuzz(func(t *testing.T, user, email, ip, typ, outcome, since, until, after, limit string) {
-		fl, err := auditQuery{user, email, ip, typ, outcome, since, until, after, limit}.filter(time.Unix(1_800_000_000, 0))
+		fl, err := Params{user, email, ip, typ, outcome, since, until, after, limit}.Filter(time.Unix(1_800_000_000, 0))
 		if err != nil {
 			return
 		}
