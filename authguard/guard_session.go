@@ -12,7 +12,7 @@ import (
 )
 
 // SessionLookup names the user behind a Cookie header by asking the app
-// (auditlog.SessionResolver: better-auth's get-session, cached). A cookie
+// (adminaction.SessionResolver: better-auth's get-session, cached). A cookie
 // that names no session gives the zero Session and no error. Forget drops
 // a cached answer.
 type SessionLookup interface {

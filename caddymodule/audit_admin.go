@@ -11,6 +11,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog/query"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 )
 
 func init() {
@@ -49,17 +50,17 @@ func (AuditAdmin) Routes() []caddy.AdminRoute {
 }
 
 // auditAdminStore returns the running store, or the API error to answer.
-func auditAdminStore(r *http.Request, methods ...string) (auditStore, error) {
+func auditAdminStore(r *http.Request, methods ...string) (setup.Store, error) {
 	ok := false
 	for _, m := range methods {
 		ok = ok || r.Method == m
 	}
 	if !ok {
-		return auditStore{}, caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
+		return setup.Store{}, caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
 	}
 	p := activeAudit()
 	if p == nil {
-		return auditStore{}, caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("the audit log is not running")}
+		return setup.Store{}, caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("the audit log is not running")}
 	}
 	return p.store, nil
 }
@@ -76,7 +77,7 @@ func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if st.querier == nil {
+	if st.Querier == nil {
 		return errNoQuerier
 	}
 	q := r.URL.Query()
@@ -88,7 +89,7 @@ func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest(err)
 	}
-	page, err := st.querier.Query(r.Context(), f)
+	page, err := st.Querier.Query(r.Context(), f)
 	if err != nil {
 		return badRequest(fmt.Errorf("query: %w", err))
 	}
@@ -153,7 +154,7 @@ func auditAdminAccountsFromIP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if st.querier == nil {
+	if st.Querier == nil {
 		return errNoQuerier
 	}
 	ip := r.URL.Query().Get("ip")
@@ -164,7 +165,7 @@ func auditAdminAccountsFromIP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ps, err := st.querier.AccountsFromIP(r.Context(), ip, since, until)
+	ps, err := st.Querier.AccountsFromIP(r.Context(), ip, since, until)
 	if err != nil {
 		return badRequest(fmt.Errorf("accounts from ip: %w", err))
 	}
@@ -176,7 +177,7 @@ func auditAdminIPsForAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if st.querier == nil {
+	if st.Querier == nil {
 		return errNoQuerier
 	}
 	account := r.URL.Query().Get("account")
@@ -187,7 +188,7 @@ func auditAdminIPsForAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ps, err := st.querier.IPsForAccount(r.Context(), account, since, until)
+	ps, err := st.Querier.IPsForAccount(r.Context(), account, since, until)
 	if err != nil {
 		return badRequest(fmt.Errorf("ips for account: %w", err))
 	}
@@ -199,14 +200,14 @@ func auditAdminVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if st.chain == nil {
+	if st.Chain == nil {
 		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("this store cannot be verified")}
 	}
-	res, err := verifyAuditStore(r.Context(), st.chain, st.ownChain())
+	res, err := setup.Verify(r.Context(), st.Chain, st.OwnChain())
 	if err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("verify: %w", err)}
 	}
-	res.Store = st.name
+	res.Store = st.Name
 	return writeAuditJSON(w, res)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/auditlog/query"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -48,15 +49,15 @@ func (s *storeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.postgres, "postgres", "", "PostgreSQL URL instead of the JSONL files (sslmode=verify-full off loopback)")
 }
 
-func (s *storeFlags) open(ctx context.Context) (auditStore, func(), error) {
+func (s *storeFlags) open(ctx context.Context) (setup.Store, func(), error) {
 	if s.jsonl != "" && s.postgres != "" {
-		return auditStore{}, nil, errors.New("give --jsonl or --postgres, not both")
+		return setup.Store{}, nil, errors.New("give --jsonl or --postgres, not both")
 	}
 	dir := s.jsonl
 	if dir == "" && s.postgres == "" {
 		dir = filepath.Join(caddy.AppDataDir(), "ocomms-audit")
 	}
-	return openOfflineStore(ctx, dir, s.postgres)
+	return setup.OpenOffline(ctx, dir, s.postgres)
 }
 
 type queryFlags struct {
@@ -136,8 +137,8 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 		return err
 	}
 	defer closeStore()
-	if st.querier == nil {
-		return fmt.Errorf("the %s store cannot answer queries in this build", st.name)
+	if st.Querier == nil {
+		return fmt.Errorf("the %s store cannot answer queries in this build", st.Name)
 	}
 	since, err := query.ParseWhen(f.q.Since, time.Now())
 	if err != nil {
@@ -152,13 +153,13 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 		if err := query.CheckIPOrCIDR(f.accountsFromIP); err != nil {
 			return err
 		}
-		ps, err := st.querier.AccountsFromIP(ctx, f.accountsFromIP, since, until)
+		ps, err := st.Querier.AccountsFromIP(ctx, f.accountsFromIP, since, until)
 		if err != nil {
 			return fmt.Errorf("accounts from %s: %w", f.accountsFromIP, err)
 		}
 		return printPivots(out, "ACCOUNT", ps, f.asJSON)
 	case f.ipsForAccount != "":
-		ps, err := st.querier.IPsForAccount(ctx, f.ipsForAccount, since, until)
+		ps, err := st.Querier.IPsForAccount(ctx, f.ipsForAccount, since, until)
 		if err != nil {
 			return fmt.Errorf("addresses of %s: %w", f.ipsForAccount, err)
 		}
@@ -168,7 +169,7 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 	if err != nil {
 		return err
 	}
-	page, err := st.querier.Query(ctx, filter)
+	page, err := st.Querier.Query(ctx, filter)
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
@@ -268,7 +269,7 @@ func printJSON(out io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// printEvents writes auditlog's readable table (values quoted so logged
+// printEvents writes the query package's readable table (values quoted so logged
 // input cannot forge rows), newest first as the store gave it, and the
 // cursor of the next page.
 func printEvents(out io.Writer, events []secevent.Event, next string) error {
@@ -334,7 +335,7 @@ names the first bad sequence number.
 				return err
 			}
 			defer closeStore()
-			reader := st.chain
+			reader := st.Chain
 			if len(anchors) > 0 && reader != nil {
 				var extra []record.Checkpoint
 				for _, a := range anchors {
@@ -346,18 +347,18 @@ names the first bad sequence number.
 				}
 				reader = chain.WithCheckpoints(reader, extra)
 			}
-			res, err := verifyAuditStore(ctx, reader, keys)
+			res, err := setup.Verify(ctx, reader, keys)
 			if err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
-			res.Store = st.name
+			res.Store = st.Name
 			out := cmd.OutOrStdout()
 			if asJSON {
 				if err := printJSON(out, res); err != nil {
 					return err
 				}
 			} else if res.OK {
-				fmt.Fprintf(out, "OK: %d records, %d checkpoints verified (%s)\n", res.Records, res.Checkpoints, st.name)
+				fmt.Fprintf(out, "OK: %d records, %d checkpoints verified (%s)\n", res.Records, res.Checkpoints, st.Name)
 			}
 			if !res.OK {
 				return fmt.Errorf("TAMPERED: first bad seq %d (instance %s): %s", res.FirstBadSeq, res.Instance, res.Problem)

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -87,7 +88,7 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res auditVerifyResult
+	var res setup.VerifyResult
 	json.NewDecoder(resp.Body).Decode(&res)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !res.OK || res.Records < 6 || res.Store != "jsonl" {

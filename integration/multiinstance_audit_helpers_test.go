@@ -164,7 +164,7 @@ func (n *instance) publicKey(t *testing.T) (string, []byte) {
 
 // verifyAudit checks every instance's chain after the cluster stopped:
 // its JSONL files with `ocomms audit verify` and its own key; its chain in
-// the shared PostgreSQL with auditlog.VerifyTrusted and that key alone;
+// the shared PostgreSQL with chain.VerifyTrusted and that key alone;
 // and the whole database with `ocomms audit verify --postgres` and every
 // instance's key bound to its chain, as an operator checks it. One key
 // for the whole database must not pass.

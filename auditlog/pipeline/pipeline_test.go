@@ -55,7 +55,8 @@ func TestPipelineDeliversEverySinkInOrder(t *testing.T) {
 	key := logtest.TestKey(t)
 	mem := newMemSink("mem")
 	core, logs := observer.New(zap.InfoLevel)
-	jl, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: t.TempDir()})
+	jlDir := t.TempDir()
+	jl, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: jlDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestPipelineDeliversEverySinkInOrder(t *testing.T) {
 		}
 	}
 	// The JSONL store verifies with the pipeline's key.
-	jr, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: jl.Cfg.Dir})
+	jr, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: jlDir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package query owns the investigator's view of the audit log: Filter,
 // Page, Pivot and the Querier interface every store answers, cursors,
-// the in-memory matcher file-based stores share, FailedSignIns, and the
+// the in-memory Matcher file-based stores share, FailedSignIns, and the
 // table/ECS/OCSF writers of the CLI and admin API (including verification
 // reports).
 //

@@ -24,19 +24,19 @@ const (
 // ErrBadCursor is returned for a cursor that was not made by a Query.
 var ErrBadCursor = errors.New("audit query: malformed cursor")
 
-// cursorKey is the keyset position of an event: newest first by time,
+// CursorKey is the keyset position of an event: newest first by time,
 // then instance, then seq (both descending), so pages stay stable while
 // events are appended.
-type cursorKey struct {
-	T    int64 // µs since epoch
-	inst string
-	seq  uint64
+type CursorKey struct {
+	Micros int64 // µs since epoch
+	inst   string
+	seq    uint64
 }
 
 // Less reports whether a sorts after b in newest-first order.
-func (a cursorKey) Less(b cursorKey) bool {
-	if a.T != b.T {
-		return a.T < b.T
+func (a CursorKey) Less(b CursorKey) bool {
+	if a.Micros != b.Micros {
+		return a.Micros < b.Micros
 	}
 	if a.inst != b.inst {
 		return a.inst < b.inst
@@ -44,14 +44,15 @@ func (a cursorKey) Less(b cursorKey) bool {
 	return a.seq < b.seq
 }
 
-func KeyOf(e *secevent.Event) cursorKey {
-	return cursorKey{T: e.Time.UnixMicro(), inst: e.Instance, seq: e.Sequence}
+// KeyOf is the keyset position of e.
+func KeyOf(e *secevent.Event) CursorKey {
+	return CursorKey{Micros: e.Time.UnixMicro(), inst: e.Instance, seq: e.Sequence}
 }
 
 // EncodeCursor makes the opaque cursor that continues after e.
 func EncodeCursor(e secevent.Event) string {
 	k := KeyOf(&e)
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(k.T, 10) + ":" + k.inst + ":" + strconv.FormatUint(k.seq, 10)))
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(k.Micros, 10) + ":" + k.inst + ":" + strconv.FormatUint(k.seq, 10)))
 }
 
 // DecodeCursor reads a cursor back into its time, instance and seq.
@@ -60,45 +61,46 @@ func DecodeCursor(c string) (t time.Time, instance string, seq uint64, err error
 	if err != nil {
 		return time.Time{}, "", 0, err
 	}
-	return time.UnixMicro(k.T).UTC(), k.inst, k.seq, nil
+	return time.UnixMicro(k.Micros).UTC(), k.inst, k.seq, nil
 }
 
-func decodeCursor(c string) (cursorKey, error) {
+func decodeCursor(c string) (CursorKey, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return cursorKey{}, ErrBadCursor
+		return CursorKey{}, ErrBadCursor
 	}
 	parts := strings.Split(string(raw), ":")
 	if len(parts) < 3 {
-		return cursorKey{}, ErrBadCursor
+		return CursorKey{}, ErrBadCursor
 	}
 	t, err1 := strconv.ParseInt(parts[0], 10, 64)
 	seq, err2 := strconv.ParseUint(parts[len(parts)-1], 10, 64)
 	inst := strings.Join(parts[1:len(parts)-1], ":")
 	if err1 != nil || err2 != nil || record.ValidInstance(inst) != nil {
-		return cursorKey{}, ErrBadCursor
+		return CursorKey{}, ErrBadCursor
 	}
-	return cursorKey{T: t, inst: inst, seq: seq}, nil
+	return CursorKey{Micros: t, inst: inst, seq: seq}, nil
 }
 
-// matcher is a compiled Filter.
-type matcher struct {
-	F      Filter
+// Matcher is a compiled Filter: what a store that scans events (the JSONL
+// files) tests each one against.
+type Matcher struct {
+	Filter Filter
 	Email  string
 	Prefix netip.Prefix
 	HasIP  bool
-	After  *cursorKey
+	After  *CursorKey
 }
 
 // CompileFilter validates f and fills its defaults.
-func CompileFilter(f Filter) (*matcher, error) {
+func CompileFilter(f Filter) (*Matcher, error) {
 	if f.Limit <= 0 {
 		f.Limit = DefaultQueryLimit
 	}
 	if f.Limit > MaxQueryLimit {
 		f.Limit = MaxQueryLimit
 	}
-	m := &matcher{F: f, Email: strings.ToLower(strings.TrimSpace(f.Email))}
+	m := &Matcher{Filter: f, Email: strings.ToLower(strings.TrimSpace(f.Email))}
 	if f.IP != "" {
 		p, err := ParseIPFilter(f.IP)
 		if err != nil {
@@ -144,8 +146,8 @@ func InWindow(t, since, until time.Time) bool {
 }
 
 // Match reports whether e passes every filter.
-func (m *matcher) Match(e *secevent.Event) bool {
-	f := &m.F
+func (m *Matcher) Match(e *secevent.Event) bool {
+	f := &m.Filter
 	if !InWindow(e.Time, f.Since, f.Until) {
 		return false
 	}
@@ -155,7 +157,7 @@ func (m *matcher) Match(e *secevent.Event) bool {
 	if m.Email != "" && e.UserEmail != m.Email && e.TargetEmail != m.Email {
 		return false
 	}
-	if m.HasIP && !IpIn(e.SourceIP, m.Prefix) {
+	if m.HasIP && !IPIn(e.SourceIP, m.Prefix) {
 		return false
 	}
 	if len(f.Actions) > 0 {
@@ -179,7 +181,8 @@ func (m *matcher) Match(e *secevent.Event) bool {
 	return true
 }
 
-func IpIn(ip string, p netip.Prefix) bool {
+// IPIn reports whether ip is an address inside p.
+func IPIn(ip string, p netip.Prefix) bool {
 	if ip == "" {
 		return false
 	}
@@ -193,6 +196,7 @@ type TopK struct {
 	evs   []secevent.Event // sorted newest first
 }
 
+// Add offers e to the top set.
 func (t *TopK) Add(e secevent.Event) {
 	k := KeyOf(&e)
 	if len(t.evs) == t.Limit+1 && !KeyOf(&t.evs[len(t.evs)-1]).Less(k) {
@@ -207,6 +211,7 @@ func (t *TopK) Add(e secevent.Event) {
 	}
 }
 
+// Page is the kept events as a page, with the cursor of the next one.
 func (t *TopK) Page() Page {
 	if len(t.evs) <= t.Limit {
 		return Page{Events: t.evs}
@@ -218,6 +223,7 @@ func (t *TopK) Page() Page {
 // Aggregate builds pivot rows.
 type Aggregate map[string]*Pivot
 
+// Add counts e under value.
 func (a Aggregate) Add(value string, e *secevent.Event) {
 	p := a[value]
 	if p == nil {

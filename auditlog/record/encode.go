@@ -361,6 +361,7 @@ func Clean(s string, max int) string {
 	return s
 }
 
+// SortedKeys returns the keys of m in order.
 func SortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -19,10 +19,13 @@ func ValidInstance(s string) error {
 	return nil
 }
 
+// InstanceByte reports whether c may appear in an instance name.
 func InstanceByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' || c == ':'
 }
 
+// SanitizeInstance replaces every byte an instance name may not hold
+// with '-'.
 func SanitizeInstance(s string) string {
 	b := []byte(s)
 	for i, c := range b {

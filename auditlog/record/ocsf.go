@@ -251,6 +251,7 @@ func ocsfUser(id, email, name string) map[string]any {
 	return u
 }
 
+// FirstNonEmpty returns the first non-empty string of ss, or "".
 func FirstNonEmpty(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
+// TestKey returns a fresh Ed25519 signing key.
 func TestKey(t testing.TB) ed25519.PrivateKey {
 	t.Helper()
 	_, k, err := ed25519.GenerateKey(rand.Reader)
@@ -54,6 +55,7 @@ func SampleEvent(a secevent.Action, i int) secevent.Event {
 	return e
 }
 
+// WaitFor polls cond until it holds, failing t after a generous bound.
 func WaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -65,24 +67,27 @@ func WaitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// fakeClock is a settable clock for the pipeline and stores.
-type fakeClock struct {
+// FakeClock is a settable clock for the pipeline and stores.
+type FakeClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func TestClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+// TestClock returns a FakeClock at a fixed instant.
+func TestClock() *FakeClock {
+	return &FakeClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
 }
 
-func (c *fakeClock) Now() time.Time {
+// Now returns the clock's time.
+func (c *FakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(time.Millisecond)
 	return c.t
 }
 
-func (c *fakeClock) AdvanceDay() {
+// AdvanceDay moves the clock one day on.
+func (c *FakeClock) AdvanceDay() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(24 * time.Hour)
@@ -98,7 +103,8 @@ func GoldenEvent(a secevent.Action) secevent.Event {
 	return e
 }
 
-func Ids(evs []secevent.Event) []string {
+// IDs lists the event ids of evs, in order.
+func IDs(evs []secevent.Event) []string {
 	out := make([]string, len(evs))
 	for i, e := range evs {
 		out[i] = e.ID

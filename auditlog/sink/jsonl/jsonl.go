@@ -56,7 +56,7 @@ var errReadOnly = errors.New("audit jsonl: store opened read-only")
 // back or a replay arrives after midnight). Records already stored, by
 // (instance, seq), are skipped, so replays never duplicate.
 type JSONL struct {
-	Cfg JSONLConfig
+	cfg JSONLConfig
 	log *zap.Logger
 
 	mu       sync.Mutex
@@ -95,7 +95,7 @@ func OpenJSONL(cfg JSONLConfig) (*JSONL, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	j := &JSONL{Cfg: cfg, log: cfg.Logger, last: map[string]uint64{}, lastHash: map[string][32]byte{}, lastCP: map[string]uint64{}, known: map[string]bool{}}
+	j := &JSONL{cfg: cfg, log: cfg.Logger, last: map[string]uint64{}, lastHash: map[string][32]byte{}, lastCP: map[string]uint64{}, known: map[string]bool{}}
 	if cfg.ReadOnly {
 		if _, err := j.days(); err != nil {
 			return nil, err
@@ -131,8 +131,8 @@ func OpenJSONL(cfg JSONLConfig) (*JSONL, error) {
 func (j *JSONL) useSigningKey(k ed25519.PrivateKey) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.Cfg.SigningKey == nil {
-		j.Cfg.SigningKey = k
+	if j.cfg.SigningKey == nil {
+		j.cfg.SigningKey = k
 	}
 }
 
@@ -141,11 +141,11 @@ func (j *JSONL) Name() string { return "jsonl" }
 
 func dayFile(day string) string { return jsonlPrefix + day + jsonlSuffix }
 
-func (j *JSONL) path(day string) string { return filepath.Join(j.Cfg.Dir, dayFile(day)) }
+func (j *JSONL) path(day string) string { return filepath.Join(j.cfg.Dir, dayFile(day)) }
 
 // days lists the days that have a file, oldest first.
 func (j *JSONL) days() ([]string, error) {
-	ents, err := os.ReadDir(j.Cfg.Dir)
+	ents, err := os.ReadDir(j.cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("read audit jsonl directory: %w", err)
 	}
@@ -197,7 +197,7 @@ func (j *JSONL) open(day string) error {
 		j.f.Close()
 	}
 	if st.Size() == 0 {
-		if err := diskio.SyncDir(j.Cfg.Dir); err != nil {
+		if err := diskio.SyncDir(j.cfg.Dir); err != nil {
 			f.Close()
 			return fmt.Errorf("sync audit jsonl directory: %w", err)
 		}
@@ -263,7 +263,7 @@ func (j *JSONL) Head(_ context.Context, instance string) (uint64, [32]byte, erro
 func (j *JSONL) Write(_ context.Context, recs []record.Record) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.Cfg.ReadOnly {
+	if j.cfg.ReadOnly {
 		return errReadOnly
 	}
 	if err := j.retainLocked(); err != nil {
@@ -291,7 +291,7 @@ func (j *JSONL) Write(_ context.Context, recs []record.Record) error {
 		}
 		day := r.Time.UTC().Format(dayLayout)
 		if r.Time.IsZero() {
-			day = j.Cfg.Now().UTC().Format(dayLayout)
+			day = j.cfg.Now().UTC().Format(dayLayout)
 		}
 		if j.f == nil || day > j.day {
 			if err := j.commit(buf, pending); err != nil {
@@ -302,7 +302,7 @@ func (j *JSONL) Write(_ context.Context, recs []record.Record) error {
 				return err
 			}
 		}
-		buf = AppendRecordLine(buf, r)
+		buf = appendRecordLine(buf, r)
 		pending[r.Instance] = r
 	}
 	err := j.commit(buf, pending)
@@ -335,7 +335,7 @@ func (j *JSONL) commit(buf []byte, stored map[string]*record.Record) error {
 func (j *JSONL) WriteCheckpoint(_ context.Context, cp record.Checkpoint) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.Cfg.ReadOnly {
+	if j.cfg.ReadOnly {
 		return errReadOnly
 	}
 	if _, err := j.lastSeq(cp.Instance); err != nil {
@@ -349,7 +349,7 @@ func (j *JSONL) WriteCheckpoint(_ context.Context, cp record.Checkpoint) error {
 
 func (j *JSONL) writeCPLocked(cp record.Checkpoint) error {
 	if j.f == nil {
-		day := j.Cfg.Now().UTC().Format(dayLayout)
+		day := j.cfg.Now().UTC().Format(dayLayout)
 		if d := cp.Time.UTC().Format(dayLayout); d > day {
 			day = d
 		}
@@ -357,7 +357,7 @@ func (j *JSONL) writeCPLocked(cp record.Checkpoint) error {
 			return err
 		}
 	}
-	buf := AppendCheckpointLine(nil, cp)
+	buf := appendCheckpointLine(nil, cp)
 	if err := j.commit(buf, nil); err != nil {
 		return err
 	}
@@ -382,7 +382,7 @@ func (j *JSONL) Close() error {
 func (j *JSONL) scanFile(day string, onRec func(record.Record), onCP func(record.Checkpoint)) error {
 	return scanJSONLFile(j.path(day), func(k lineKind, r record.Record, cp record.Checkpoint) error {
 		switch k {
-		case LineRecord:
+		case lineRecord:
 			if onRec != nil {
 				onRec(r)
 			}
@@ -404,7 +404,7 @@ func scanJSONLFile(path string, fn func(lineKind, record.Record, record.Checkpoi
 	}
 	defer f.Close()
 	return record.ScanLines(f, func(n int, line []byte) error {
-		k, r, cp, err := ParseLine(line)
+		k, r, cp, err := parseLine(line)
 		if err != nil {
 			if bad != nil {
 				return bad(n, err)

@@ -73,7 +73,7 @@ func TestJSONLCutsTornLastLine(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	path := filepath.Join(dir, ents[len(ents)-1].Name())
 	// A crash in the middle of an append leaves half a line.
-	half := AppendRecordLine(nil, &recs[20])
+	half := appendRecordLine(nil, &recs[20])
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
 	f.Write(half[:len(half)/2])
 	f.Close()
@@ -252,7 +252,7 @@ func TestJSONLQuery(t *testing.T) {
 		{"user id", query.Filter{UserID: "u_admin"}, func(e secevent.Event) bool { return e.UserID == "u_admin" || e.TargetUser == "u_admin" }},
 		{"single ip", query.Filter{IP: "203.0.113.9"}, func(e secevent.Event) bool { return e.SourceIP == "203.0.113.9" }},
 		{"cidr failures", query.Filter{IP: "203.0.113.0/28", Outcome: secevent.OutcomeFailure}, func(e secevent.Event) bool {
-			return strings.HasPrefix(e.SourceIP, "203.0.113.") && query.IpIn(e.SourceIP, mustPrefix("203.0.113.0/28")) && e.Outcome == secevent.OutcomeFailure
+			return strings.HasPrefix(e.SourceIP, "203.0.113.") && query.IPIn(e.SourceIP, mustPrefix("203.0.113.0/28")) && e.Outcome == secevent.OutcomeFailure
 		}},
 		{"actions in window", query.Filter{Actions: []secevent.Action{secevent.ActionSignInFailed, secevent.ActionAccountLocked}, Since: since, Until: until}, func(e secevent.Event) bool {
 			return (e.Action == secevent.ActionSignInFailed || e.Action == secevent.ActionAccountLocked) && query.InWindow(e.Time, since, until)
@@ -269,7 +269,7 @@ func TestJSONLQuery(t *testing.T) {
 				f := c.f
 				f.Limit = limit
 				got := allPages(t, j, f)
-				if !reflect.DeepEqual(logtest.Ids(got), logtest.Ids(want)) {
+				if !reflect.DeepEqual(logtest.IDs(got), logtest.IDs(want)) {
 					t.Fatalf("limit %d: got %d events, want %d (ids differ)", limit, len(got), len(want))
 				}
 			}
@@ -328,7 +328,7 @@ func TestJSONLQuery(t *testing.T) {
 		return (e.UserEmail == "user7@example.com" || e.TargetEmail == "user7@example.com") && e.Outcome == secevent.OutcomeFailure &&
 			(e.Action == secevent.ActionSignInFailed || e.Action == secevent.ActionSignInRefused)
 	})
-	if len(wantFails) == 0 || !reflect.DeepEqual(logtest.Ids(fails.Events), logtest.Ids(wantFails)) {
+	if len(wantFails) == 0 || !reflect.DeepEqual(logtest.IDs(fails.Events), logtest.IDs(wantFails)) {
 		t.Fatalf("failed sign-ins: %d want %d", len(fails.Events), len(wantFails))
 	}
 }
@@ -377,7 +377,7 @@ func TestJSONLReadOnly(t *testing.T) {
 	writeStore(t, dir, key, recs[:19], 100)
 	ents, _ := os.ReadDir(dir)
 	path := filepath.Join(dir, ents[0].Name())
-	half := AppendRecordLine(nil, &recs[19])
+	half := appendRecordLine(nil, &recs[19])
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
 	f.Write(half[:len(half)/2]) // the edge is in the middle of an append
 	f.Close()

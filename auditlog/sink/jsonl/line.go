@@ -32,12 +32,12 @@ const (
 type lineKind int
 
 const (
-	LineRecord lineKind = iota + 1
+	lineRecord lineKind = iota + 1
 	lineCheckpoint
 )
 
-// AppendRecordLine appends r as a JSONL line (with the newline).
-func AppendRecordLine(b []byte, r *record.Record) []byte {
+// appendRecordLine appends r as a JSONL line (with the newline).
+func appendRecordLine(b []byte, r *record.Record) []byte {
 	b = append(b, linePrefix...)
 	b = append(b, r.Instance...)
 	b = append(b, `","seq":`...)
@@ -51,8 +51,8 @@ func AppendRecordLine(b []byte, r *record.Record) []byte {
 	return append(b, "}\n"...)
 }
 
-// AppendCheckpointLine appends cp as a JSONL line (with the newline).
-func AppendCheckpointLine(b []byte, cp record.Checkpoint) []byte {
+// appendCheckpointLine appends cp as a JSONL line (with the newline).
+func appendCheckpointLine(b []byte, cp record.Checkpoint) []byte {
 	b = append(b, cpPrefix...)
 	b = chain.AppendCheckpointJSON(b, cp)
 	return append(b, "}\n"...)
@@ -60,10 +60,10 @@ func AppendCheckpointLine(b []byte, cp record.Checkpoint) []byte {
 
 var errBadLine = errors.New("malformed audit JSONL line")
 
-// ParseLine parses one JSONL line (without its newline). For a record
+// parseLine parses one JSONL line (without its newline). For a record
 // line, r.Data aliases line. The record's Time is read from the document's
 // leading @timestamp when present.
-func ParseLine(line []byte) (lineKind, record.Record, record.Checkpoint, error) {
+func parseLine(line []byte) (lineKind, record.Record, record.Checkpoint, error) {
 	var r record.Record
 	if bytes.HasPrefix(line, []byte(cpPrefix)) {
 		if len(line) < len(cpPrefix)+1 || line[len(line)-1] != '}' {
@@ -128,7 +128,7 @@ func ParseLine(line []byte) (lineKind, record.Record, record.Checkpoint, error) 
 	}
 	r.Data = p[:len(p)-1]
 	r.Time = record.DocTime(r.Data)
-	return LineRecord, r, record.Checkpoint{}, nil
+	return lineRecord, r, record.Checkpoint{}, nil
 }
 
 // hexVal maps a lower-case hex digit to its value and anything else to

@@ -163,14 +163,14 @@ func (j *JSONL) Query(ctx context.Context, f query.Filter) (query.Page, error) {
 	for _, a := range f.Actions {
 		anyOf = append(anyOf, []byte(`"action":`+string(jsonStr(string(a)))))
 	}
-	top := &query.TopK{Limit: m.F.Limit}
+	top := &query.TopK{Limit: m.Filter.Limit}
 	pre := prefilter(needles, anyOf)
 	if m.HasIP {
 		pre = both(pre, ipPrefilter(m.Prefix))
 	}
 	if m.After != nil {
 		// Keyset: nothing newer than the cursor's time can follow it.
-		until := time.UnixMicro(m.After.T + 1)
+		until := time.UnixMicro(m.After.Micros + 1)
 		if f.Until.IsZero() || until.Before(f.Until) {
 			f.Until = until
 		}
@@ -194,7 +194,7 @@ func (j *JSONL) AccountsFromIP(ctx context.Context, ip string, since, until time
 	}
 	agg := query.Aggregate{}
 	err = j.scanEvents(ctx, since, until, ipPrefilter(p), func(e *secevent.Event) {
-		if !query.InWindow(e.Time, since, until) || !query.IpIn(e.SourceIP, p) {
+		if !query.InWindow(e.Time, since, until) || !query.IPIn(e.SourceIP, p) {
 			return
 		}
 		if a := query.AccountOf(e); a != "" {

@@ -28,7 +28,7 @@ func (j *JSONL) ReadRecords(ctx context.Context, fn func(record.Record) error) e
 		}
 		name := dayFile(d)
 		if err := scanJSONLFile(j.path(d), func(k lineKind, r record.Record, _ record.Checkpoint) error {
-			if k == LineRecord {
+			if k == lineRecord {
 				return fn(r)
 			}
 			return nil
@@ -64,7 +64,7 @@ func (j *JSONL) ReadCheckpoints(ctx context.Context) ([]record.Checkpoint, error
 			if !bytes.HasPrefix(line, []byte(cpPrefix)) {
 				return nil // records are skipped without parsing
 			}
-			if k, _, cp, err := ParseLine(line); err == nil && k == lineCheckpoint {
+			if k, _, cp, err := parseLine(line); err == nil && k == lineCheckpoint {
 				out = append(out, cp)
 			}
 			return nil

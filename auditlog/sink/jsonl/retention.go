@@ -26,16 +26,16 @@ func (j *JSONL) Retain() error {
 }
 
 func (j *JSONL) retainLocked() error {
-	if j.Cfg.RetentionDays < 0 || j.Cfg.ReadOnly {
+	if j.cfg.RetentionDays < 0 || j.cfg.ReadOnly {
 		return nil
 	}
-	now := j.Cfg.Now().UTC()
+	now := j.cfg.Now().UTC()
 	today := now.Format(dayLayout)
 	if j.retDay == today {
 		return nil
 	}
 	j.retDay = today
-	cutoff := now.AddDate(0, 0, -j.Cfg.RetentionDays).Format(dayLayout)
+	cutoff := now.AddDate(0, 0, -j.cfg.RetentionDays).Format(dayLayout)
 	days, err := j.days()
 	if err != nil {
 		return err
@@ -49,7 +49,7 @@ func (j *JSONL) retainLocked() error {
 	if len(victims) == 0 {
 		return nil
 	}
-	if j.Cfg.SigningKey == nil {
+	if j.cfg.SigningKey == nil {
 		return errors.New("audit jsonl retention: no signing key for the retention checkpoint; nothing deleted")
 	}
 	type tail struct {
@@ -80,7 +80,7 @@ func (j *JSONL) retainLocked() error {
 	}
 	for _, inst := range order {
 		t := tails[inst]
-		cp := chain.Sign(record.Checkpoint{Instance: inst, Seq: t.seq + 1, Hash: t.hash, PrevHash: t.hash, Time: now, Retention: true}, j.Cfg.SigningKey)
+		cp := chain.Sign(record.Checkpoint{Instance: inst, Seq: t.seq + 1, Hash: t.hash, PrevHash: t.hash, Time: now, Retention: true}, j.cfg.SigningKey)
 		if err := j.writeCPLocked(cp); err != nil {
 			return fmt.Errorf("audit jsonl retention checkpoint: %w", err)
 		}
@@ -90,7 +90,7 @@ func (j *JSONL) retainLocked() error {
 			return fmt.Errorf("audit jsonl retention: %w", err)
 		}
 	}
-	if err := diskio.SyncDir(j.Cfg.Dir); err != nil {
+	if err := diskio.SyncDir(j.cfg.Dir); err != nil {
 		return fmt.Errorf("audit jsonl retention: %w", err)
 	}
 	j.log.Info("audit jsonl retention", zap.Strings("deleted_days", victims), zap.Int("instances", len(order)))

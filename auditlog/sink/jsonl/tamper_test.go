@@ -113,8 +113,8 @@ func writeFixture(t testing.TB, dir string, files []fixtureFile) {
 
 // lineSeq returns a record line's seq, or 0 for a checkpoint line.
 func lineSeq(line string) uint64 {
-	k, r, _, err := ParseLine([]byte(strings.TrimSuffix(line, "\n")))
-	if err != nil || k != LineRecord {
+	k, r, _, err := parseLine([]byte(strings.TrimSuffix(line, "\n")))
+	if err != nil || k != lineRecord {
 		return 0
 	}
 	return r.Seq
@@ -242,12 +242,12 @@ func TestVerifyTamperTrials(t *testing.T) {
 			files[fi].lines = append(files[fi].lines[:li:li], append([]string{dup}, files[fi].lines[li:]...)...)
 		case 5: // insert a forged record that claims this seq, hashed correctly
 			kind = "insert-forged"
-			_, r, _, _ := ParseLine([]byte(strings.TrimSuffix(files[fi].lines[li], "\n")))
+			_, r, _, _ := parseLine([]byte(strings.TrimSuffix(files[fi].lines[li], "\n")))
 			ev, _ := record.UnmarshalEvent(r.Data)
 			ev.UserEmail = "forged@example.com"
 			data, _ := record.MarshalEvent(ev)
 			forged := record.Record{Instance: r.Instance, Seq: r.Seq, Data: data, PrevHash: r.PrevHash, Hash: record.ChainHash(r.PrevHash, data)}
-			line := string(AppendRecordLine(nil, &forged))
+			line := string(appendRecordLine(nil, &forged))
 			files[fi].lines = append(files[fi].lines[:li:li], append([]string{line}, files[fi].lines[li:]...)...)
 			want = seq
 		case 6: // swap two record lines
@@ -282,7 +282,7 @@ func TestVerifyTamperTrials(t *testing.T) {
 				// Or the records are cut but the checkpoint lines stay.
 				for _, cp := range f.cps {
 					if cp.Seq > seq {
-						files[fi].lines = append(files[fi].lines, string(AppendCheckpointLine(nil, cp)))
+						files[fi].lines = append(files[fi].lines, string(appendCheckpointLine(nil, cp)))
 					}
 				}
 			}
