@@ -9,8 +9,14 @@
 //   - pipeline: Emit, the durable spool, delivery to sinks, stats.
 //   - sink/jsonl, sink/postgres, sink/zapsink: the stores, each with its
 //     own read, query and retention code.
-//   - query: the investigator query model (filters, pages, pivots) and the
-//     table/ECS/OCSF output of the CLI and admin API.
+//   - query: the investigator query model (filters, pages, pivots), the
+//     parsing of the CLI's and admin API's raw parameters, and their
+//     table/ECS/OCSF output.
+//   - setup: settings checks and the assembly of sinks and pipeline (the
+//     one package that knows every sink); the Caddy adapter calls it.
+//
+// What each package must not import is in its doc comment, and
+// TestImportRules (go list -deps) keeps it true.
 //
 // The event producers fill is secevent.Event; producers emit through a
 // secevent.Emitter and never import these packages. Request-side
