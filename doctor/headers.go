@@ -16,7 +16,7 @@ import (
 const hstsMinAge = 31536000
 
 // fixPreset is the fix when most of the policy is missing.
-const fixPreset = "put `ocomms_headers ocomms` in the site block (before reverse_proxy; see README \"ocomms_headers\")"
+const fixPreset = "put `ocomms_headers ocomms` in the site block (before reverse_proxy; see docs/headers.md)"
 
 // headerIssue is one problem with a response's headers.
 type headerIssue struct {

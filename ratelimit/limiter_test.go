@@ -11,11 +11,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-func newLimiter(t *testing.T, clk *fakeClock, zones ...Zone) (*Limiter, *MemoryStore) {
+func newLimiter(t *testing.T, clk *testsupport.Clock, zones ...Zone) (*Limiter, *MemoryStore) {
 	t.Helper()
-	s := NewMemoryStore(0, clk.Now)
+	s := NewMemoryStore(0, clk.UnixNano)
 	l, err := New(Config{Zones: zones, ClientIP: func(r *http.Request) string { return r.Header.Get("Test-Client-IP") }}, s)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +50,7 @@ func decide(t *testing.T, l *Limiter, r *http.Request) *Decision {
 }
 
 func TestIPv6GroupedBySlash64AndIPv4MappedAsIPv4(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "ip", Rate: mustRate("2/1m"), Key: []KeySource{{Kind: KeyClientIP}}})
 	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"} {
 		if d := decide(t, l, signIn(ip, "")); !d.Allowed {
@@ -69,7 +71,7 @@ func TestIPv6GroupedBySlash64AndIPv4MappedAsIPv4(t *testing.T) {
 }
 
 func TestBodyKeyIsLowercasedAndBodyForwardedByteIdentical(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "email", Rate: mustRate("1/1m"), Key: []KeySource{{Kind: KeyBody, Name: "email"}}})
 	body := `{"email":"Alice@Example.TEST" , "password":"x"}`
 	r := signIn("1.1.1.1", body)
@@ -94,7 +96,7 @@ func TestBodyKeyIsLowercasedAndBodyForwardedByteIdentical(t *testing.T) {
 // refused when its body lacks the key field or cannot be read one way;
 // it is never let through uncounted.
 func TestBodyKeyedZoneFailsClosed(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "email", Rate: mustRate("1/1m"), Key: []KeySource{{Kind: KeyBody, Name: "email"}}})
 	for _, tc := range []struct{ ct, body, code string }{
 		{"application/json", `{"password":"no email"}`, "MISSING_FIELD"},
@@ -121,7 +123,7 @@ func TestBodyKeyedZoneFailsClosed(t *testing.T) {
 }
 
 func TestOversizedBodyIsRefused(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "email", Rate: mustRate("1/1m"), Key: []KeySource{{Kind: KeyBody, Name: "email"}}})
 	body := `{"email":"a@b.c","pad":"` + strings.Repeat("x", DefaultMaxBody) + `"}`
 	if d := decide(t, l, signIn("1.1.1.1", body)); d.Allowed || d.Refusal == nil || d.Refusal.Status != http.StatusRequestEntityTooLarge {
@@ -138,7 +140,7 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 }
 
 func TestCountStatusRefundsOtherResponses(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "fail", Rate: mustRate("2/15m"), Key: []KeySource{{Kind: KeyClientIP}}, CountStatus: []int{401}})
 	for i := 0; i < 10; i++ {
 		d := decide(t, l, signIn("1.1.1.1", ""))
@@ -157,7 +159,7 @@ func TestCountStatusRefundsOtherResponses(t *testing.T) {
 }
 
 func TestDeniedResponse(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk,
 		Zone{Name: "signin-ip", Rate: mustRate("1/15m"), Key: []KeySource{{Kind: KeyClientIP}}},
 		Zone{Name: "api", Rate: mustRate("100/1m"), Key: []KeySource{{Kind: KeyClientIP}}})

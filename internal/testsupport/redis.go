@@ -1,4 +1,4 @@
-package edgetest
+package testsupport
 
 import (
 	"context"

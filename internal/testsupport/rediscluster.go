@@ -1,4 +1,4 @@
-package edgetest
+package testsupport
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func StartRedisCluster(t testing.TB, n int) []string {
 		ServiceUnavailable(t, "redis-server", err)
 	}
 	ctx := context.Background()
-	dir := tempDir(t)
+	dir := TempDir(t)
 	addrs := make([]string, n)
 	ports := make([]int, n)
 	bus := make([]int, n)
