@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -67,33 +66,7 @@ func WaitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// FakeClock is a settable clock for the pipeline and stores.
-type FakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// TestClock returns a FakeClock at a fixed instant.
-func TestClock() *FakeClock {
-	return &FakeClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
-}
-
-// Now returns the clock's time.
-func (c *FakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Millisecond)
-	return c.t
-}
-
-// AdvanceDay moves the clock one day on.
-func (c *FakeClock) AdvanceDay() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(24 * time.Hour)
-}
-
-// GoldenEvent is sampleEvent with the pipeline's fields fixed.
+// GoldenEvent is SampleEvent with the pipeline's fields fixed.
 func GoldenEvent(a secevent.Action) secevent.Event {
 	e := SampleEvent(a, 7)
 	e.ID = "0f8fad5b-d9cb-469f-a165-70867728950e"

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -15,6 +16,7 @@ import (
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -27,7 +29,7 @@ func TestZapLogAnchorsJSONL(t *testing.T) {
 	logger := zap.New(zapcore.NewCore(enc, zapcore.AddSync(&logBuf), zap.InfoLevel)).Named(zapsink.ZapLoggerName)
 	dir := t.TempDir()
 	jl, _ := OpenJSONL(JSONLConfig{Dir: dir})
-	now := logtest.TestClock()
+	now := testsupport.NewClockAt(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)).Ticking(time.Millisecond)
 	p, err := pipeline.NewPipeline(pipeline.Config{Instance: "edge-test", SpoolDir: t.TempDir(), SigningKey: key,
 		Sinks: []pipeline.Sink{zapsink.NewZapSink(logger), jl}, CheckpointEvery: 50, Now: now.Now})
 	if err != nil {
@@ -35,7 +37,7 @@ func TestZapLogAnchorsJSONL(t *testing.T) {
 	}
 	for i := 0; i < 400; i++ {
 		if i == 200 {
-			now.AdvanceDay()
+			now.Advance(24 * time.Hour)
 		}
 		p.Emit(logtest.SampleEvent(secevent.ActionSignInFailed, i))
 	}
