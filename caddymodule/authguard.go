@@ -12,6 +12,8 @@ import (
 
 	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
+	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -84,7 +86,7 @@ type AuthGuard struct {
 	Store string `json:"store,omitempty"`
 
 	guard   *authguard.Guard
-	engine  authguard.LockoutEngine
+	engine  lockout.LockoutEngine
 	cleanup []func()
 	logger  *zap.Logger
 }
@@ -195,7 +197,7 @@ func (pc *PasswordConfig) policy() (authguard.PasswordChecker, error) {
 	if pc.Off {
 		return nil, nil
 	}
-	p, err := authguard.NewPasswordPolicy(authguard.PasswordOptions{
+	p, err := password.NewPasswordPolicy(password.PasswordOptions{
 		MinLength: pc.MinLength, MaxLength: pc.MaxLength, Require: pc.Require,
 		MinScore: pc.MinScore, NoStrength: pc.NoStrength, NoBlocklist: pc.NoBlocklist, Words: pc.Words,
 	})

@@ -78,3 +78,36 @@ func (r *Events) Wait(t testing.TB, n int) []secevent.Event {
 // before it fails as hung: generous, so a loaded machine never fails a
 // test that is about outcomes rather than speed.
 const Liveness = 30 * time.Second
+
+// Count returns how many recorded events have action a and, when reason
+// is not empty, that reason.
+func (r *Events) Count(a secevent.Action, reason string) int {
+	n := 0
+	for _, e := range r.All() {
+		if e.Action == a && (reason == "" || e.Reason == reason) {
+			n++
+		}
+	}
+	return n
+}
+
+// Actions returns the actions of the recorded events, in order.
+func (r *Events) Actions() []secevent.Action {
+	all := r.All()
+	out := make([]secevent.Action, len(all))
+	for i, e := range all {
+		out[i] = e.Action
+	}
+	return out
+}
+
+// Last returns the most recent event with action a.
+func (r *Events) Last(a secevent.Action) (secevent.Event, bool) {
+	all := r.All()
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].Action == a {
+			return all[i], true
+		}
+	}
+	return secevent.Event{}, false
+}

@@ -53,6 +53,22 @@ func TestEventsWaitForConcurrentEmitters(t *testing.T) {
 	if n := len(r.Of(secevent.ActionRateLimited)); n != 4 {
 		t.Fatalf("%d rate_limited events, want 4", n)
 	}
+	if n := r.Count(secevent.ActionSignInFailed, ""); n != 4 {
+		t.Fatalf("Count: %d sign_in_failed events, want 4", n)
+	}
+	r.Emit(secevent.Event{Action: secevent.ActionAccountLocked, Reason: "locked"})
+	if r.Count(secevent.ActionAccountLocked, "hard_locked") != 0 || r.Count(secevent.ActionAccountLocked, "locked") != 1 {
+		t.Fatal("Count does not tell reasons apart")
+	}
+	if acts := r.Actions(); len(acts) != 9 || acts[8] != secevent.ActionAccountLocked {
+		t.Fatalf("Actions: %v", acts)
+	}
+	if e, ok := r.Last(secevent.ActionAccountLocked); !ok || e.Reason != "locked" {
+		t.Fatalf("Last: %+v %v", e, ok)
+	}
+	if _, ok := r.Last(secevent.ActionSignOut); ok {
+		t.Fatal("Last found an action never emitted")
+	}
 	r.Reset()
 	if n := len(r.All()); n != 0 {
 		t.Fatalf("%d events after Reset", n)
