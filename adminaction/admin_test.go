@@ -6,12 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/fixtures"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -20,37 +19,6 @@ const fixtureCookie = "better-auth.session_token=<token>.<signature>"
 
 // alice is the user of get-session-with-cookie.
 var alice = Session{UserID: "9BLz3MjANLe9qym81Mpw6RaLZQZJRklA", Email: "alice-mwrp14zd@example.test", Name: "Alice"}
-
-// collector is an Emitter that keeps what it is given.
-type collector struct {
-	mu     sync.Mutex
-	events []secevent.Event
-	got    chan struct{}
-}
-
-func newCollector() *collector { return &collector{got: make(chan struct{}, 100)} }
-
-func (c *collector) Emit(e secevent.Event) {
-	c.mu.Lock()
-	c.events = append(c.events, e)
-	c.mu.Unlock()
-	c.got <- struct{}{}
-}
-
-// wait returns the events once n arrived, failing after a few seconds.
-func (c *collector) wait(t *testing.T, n int) []secevent.Event {
-	t.Helper()
-	for i := 0; i < n; i++ {
-		select {
-		case <-c.got:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("got %d events, want %d", i, n)
-		}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]secevent.Event(nil), c.events...)
-}
 
 // sessionServer answers get-session as recorded: the recorded session for
 // the recorded cookie, JSON null (the bad-signature case) for any other.
@@ -162,7 +130,7 @@ func TestAdminActionsFromFixtures(t *testing.T) {
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			c := fixtures.MustLoad(tc.fixture)
-			col := newCollector()
+			col := testsupport.NewEvents()
 			h := newTestAdmin(t, sess.URL, col).AuditHandler(replay(t, c))
 			req, err := c.Request.NewRequest("http://edge.test")
 			if err != nil {
@@ -174,7 +142,7 @@ func TestAdminActionsFromFixtures(t *testing.T) {
 			if rec.Code != c.Response.Status || !bytes.Equal(rec.Body.Bytes(), c.Response.BodyBytes()) {
 				t.Fatalf("response %d %q changed", rec.Code, rec.Body.Bytes())
 			}
-			events := col.wait(t, 1)
+			events := col.Wait(t, 1)
 			if len(events) != 1 {
 				t.Fatalf("%d events", len(events))
 			}
@@ -221,7 +189,7 @@ func assertNoSecrets(t *testing.T, e secevent.Event) {
 
 func TestServerActionOnAdminPage(t *testing.T) {
 	sess := sessionServer(t, nil)
-	col := newCollector()
+	col := testsupport.NewEvents()
 	var upstream int
 	a := newTestAdmin(t, sess.URL, col, "/admin*", "/*/settings*")
 	h := a.AuditHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +212,7 @@ func TestServerActionOnAdminPage(t *testing.T) {
 		return r
 	}
 	h.ServeHTTP(httptest.NewRecorder(), action("/admin/users", "7f3a9c"))
-	events := col.wait(t, 1)
+	events := col.Wait(t, 1)
 	e := events[0]
 	if e.Labels["resource"] != "server_action" || e.Labels["server_action"] != "7f3a9c" || e.UserID != alice.UserID ||
 		e.Outcome != secevent.OutcomeSuccess || e.Status != 200 {
@@ -257,12 +225,12 @@ func TestServerActionOnAdminPage(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), action("/ws1/channels", "7f3a9c"))
 	h.ServeHTTP(httptest.NewRecorder(), action("/admin/users", ""))
 	h.ServeHTTP(httptest.NewRecorder(), action("/ws1/settings/members", "abc"))
-	col.wait(t, 1)
+	all := col.Wait(t, 2)
 	if upstream != 4 {
 		t.Errorf("upstream saw %d requests", upstream)
 	}
-	if len(col.events) != 2 || col.events[1].Path != "/ws1/settings/members" {
-		t.Errorf("events %+v", col.events)
+	if len(all) != 2 || all[1].Path != "/ws1/settings/members" {
+		t.Errorf("events %+v", all)
 	}
 }
 
@@ -305,7 +273,7 @@ func TestAdminPathsMatch(t *testing.T) {
 }
 
 func TestAdminBodyRestoredAndBounded(t *testing.T) {
-	col := newCollector()
+	col := testsupport.NewEvents()
 	a := newTestAdmin(t, "", col)
 	big := `{"organizationId":"org1","pad":"` + strings.Repeat("x", DefaultAdminMaxBody) + `"}`
 	for _, tc := range []struct {
@@ -340,10 +308,8 @@ func TestAdminBodyRestoredAndBounded(t *testing.T) {
 			if string(got) != tc.body || gotLen != wantLen {
 				t.Fatalf("upstream got %d bytes (length %d), want %d (length %d)", len(got), gotLen, len(tc.body), wantLen)
 			}
-			e := col.wait(t, 1)
-			col.mu.Lock()
-			col.events = nil
-			col.mu.Unlock()
+			e := col.Wait(t, 1)
+			col.Reset()
 			if e[len(e)-1].Labels["organization_id"] != tc.wantOrg {
 				t.Errorf("organization %q, want %q", e[len(e)-1].Labels["organization_id"], tc.wantOrg)
 			}
@@ -352,12 +318,12 @@ func TestAdminBodyRestoredAndBounded(t *testing.T) {
 }
 
 func TestAdminQueryTargetAndNoQueryInPath(t *testing.T) {
-	col := newCollector()
+	col := testsupport.NewEvents()
 	a := newTestAdmin(t, "", col)
 	h := a.AuditHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	r := httptest.NewRequest("GET", "/api/admin/audit-logs?organizationId=o9&token=s3cret&userId=u1", nil)
 	h.ServeHTTP(httptest.NewRecorder(), r)
-	e := col.wait(t, 1)[0]
+	e := col.Wait(t, 1)[0]
 	if e.Path != "/api/admin/audit-logs" || e.TargetUser != "u1" || e.Labels["organization_id"] != "o9" {
 		t.Errorf("event %+v", e)
 	}
@@ -372,12 +338,12 @@ func TestAdminQueryTargetAndNoQueryInPath(t *testing.T) {
 }
 
 func TestNonAdminRequestUntouched(t *testing.T) {
-	col := newCollector()
+	col := testsupport.NewEvents()
 	a := newTestAdmin(t, "", col)
 	if p := a.Begin(httptest.NewRequest("POST", "/api/auth/sign-in/email", strings.NewReader("{}"))); p != nil {
 		t.Fatal("sign-in recognised as an admin action")
 	}
-	if len(col.events) != 0 {
+	if len(col.All()) != 0 {
 		t.Fatal("event emitted")
 	}
 }
@@ -388,14 +354,14 @@ func TestAdminActorWithoutUser(t *testing.T) {
 		{sess.URL, "better-auth.session_token=forged.sig", "no_session"},
 		{"http://127.0.0.1:1", fixtureCookie, "unresolved"},
 	} {
-		col := newCollector()
+		col := testsupport.NewEvents()
 		h := newTestAdmin(t, tc.url, col).AuditHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusUnauthorized)
 		}))
 		r := httptest.NewRequest("POST", "/api/auth/organization/create", strings.NewReader(`{"name":"x"}`))
 		r.Header.Set("Cookie", tc.cookie)
 		h.ServeHTTP(httptest.NewRecorder(), r)
-		e := col.wait(t, 1)[0]
+		e := col.Wait(t, 1)[0]
 		if e.UserID != "" || e.Labels["actor"] != tc.want || e.Outcome != secevent.OutcomeFailure {
 			t.Errorf("%s: %+v", tc.want, e)
 		}
