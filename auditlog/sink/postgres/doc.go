@@ -4,6 +4,6 @@
 // and retention with signed retention checkpoints.
 //
 // It is the only audit package that imports pgx. It imports record, chain,
-// query and pipeline (for the pipeline's Config and HeadReader) and must
-// not import another sink or Caddy.
+// query and pipeline (only to assert that it implements pipeline.Sink and
+// pipeline.HeadReader), and must not import another sink or Caddy.
 package postgres

@@ -2,6 +2,6 @@
 // OCSF) fields, for Caddy's log pipeline, and reads the signed checkpoints
 // back out of such a log so it can anchor verification.
 //
-// It imports record and secevent. It must not import the pipeline,
-// another sink, a database driver or Caddy.
+// It imports record, chain (to parse checkpoint hashes) and secevent. It
+// must not import the pipeline, another sink, a database driver or Caddy.
 package zapsink
