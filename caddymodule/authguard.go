@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -219,12 +218,6 @@ func (ag *AuthGuard) Cleanup() error {
 	}
 	ag.cleanup = nil
 	return nil
-}
-
-// clientAddr returns Caddy's trusted client IP as an address.
-func clientAddr(r *http.Request) netip.Addr {
-	a, _ := netip.ParseAddr(clientIP(r))
-	return a.Unmap()
 }
 
 // guardEmitter is where the guard's audit events go: the ocomms app's

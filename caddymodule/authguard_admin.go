@@ -202,16 +202,5 @@ func serveLockoutUnlock(w http.ResponseWriter, r *http.Request) error {
 	return writeAdminJSON(w, res)
 }
 
-func methodNotAllowed(w http.ResponseWriter, allow string) error {
-	w.Header().Set("Allow", allow)
-	return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed: use %s", allow)}
-}
-
-func writeAdminJSON(w http.ResponseWriter, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	return json.NewEncoder(w).Encode(v)
-}
-
 // Interface guard
 var _ caddy.AdminRouter = LockoutAdmin{}

@@ -44,7 +44,7 @@ func evaluateHeaders(h http.Header, https bool) []headerIssue {
 		var problems []string
 		safe := false
 		for _, p := range csp {
-			if prob := p.scriptProblem(); prob == "" {
+			if prob := scriptProblem(p); prob == "" {
 				safe = true
 			} else {
 				problems = append(problems, prob)
@@ -66,7 +66,7 @@ func evaluateHeaders(h http.Header, https bool) []headerIssue {
 	xfo := strings.ToUpper(strings.TrimSpace(h.Get("X-Frame-Options")))
 	frameAncestors := false
 	for _, p := range csp {
-		if _, ok := p["frame-ancestors"]; ok {
+		if _, ok := p.Get("frame-ancestors"); ok {
 			frameAncestors = true
 		}
 	}

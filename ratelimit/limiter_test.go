@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,6 +24,25 @@ func newLimiter(t *testing.T, clk *testsupport.Clock, zones ...Zone) (*Limiter, 
 		t.Fatal(err)
 	}
 	return l, s
+}
+
+// peerIP is the tests' ClientIP: the TCP peer, as a plain net/http server
+// with no proxy in front would pass it.
+func peerIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// TestNewNeedsClientIP: the package never works a client address out
+// itself, so a limiter without one is refused.
+func TestNewNeedsClientIP(t *testing.T) {
+	zones, _ := Preset("ocomms")
+	if _, err := New(Config{Zones: zones}, NewMemoryStore(0, nil)); err == nil || !strings.Contains(err.Error(), "no ClientIP") {
+		t.Fatalf("New without ClientIP: error %v, want one naming ClientIP", err)
+	}
 }
 
 func mustRate(s string) Rate {
@@ -264,7 +284,7 @@ func TestDecideAllocatesNothing(t *testing.T) {
 		t.Skip("the race detector makes sync.Pool drop items")
 	}
 	zones, _ := Preset("ocomms")
-	l, err := New(Config{Zones: zones, Hasher: NewHasher([]byte("secret"))}, NewMemoryStore(0, nil))
+	l, err := New(Config{Zones: zones, ClientIP: peerIP, Hasher: NewHasher([]byte("secret"))}, NewMemoryStore(0, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,6 +112,10 @@ func (e *Edge) Load(t testing.TB, caddyfile string, extra ...string) {
 	if err := caddy.Load(cfg, true); err != nil {
 		t.Fatalf("loading caddy config: %v\n%s", err, cfg)
 	}
+	// A reload shuts the old servers down, closing their idle connections;
+	// drop the client's too, so that its next request does not reuse one
+	// the server is closing (a POST is not retried: it would fail with EOF).
+	e.Client.CloseIdleConnections()
 	e.waitListening(t)
 }
 

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
@@ -119,4 +120,18 @@ func (c *RedisConfig) acquire() (redis.UniversalClient, error) {
 
 func (c *RedisConfig) release() {
 	_, _ = redisClients.Delete(c.key)
+}
+
+func init() {
+	// go-redis logs connection troubles (failed dials during an outage) to
+	// stderr through a process-wide logger; send them to Caddy's log.
+	redis.SetLogger(redisLogger{})
+}
+
+// redisLogger writes go-redis's messages as warnings on the ocomms.redis
+// logger. They name addresses, never passwords.
+type redisLogger struct{}
+
+func (redisLogger) Printf(_ context.Context, format string, v ...any) {
+	caddy.Log().Named("ocomms.redis").Warn(fmt.Sprintf(format, v...))
 }
