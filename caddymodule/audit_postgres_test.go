@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/secevent"
@@ -55,7 +56,7 @@ func TestAuditPostgresThroughCaddy(t *testing.T) {
 	if len(page.Events) != 1 {
 		t.Fatalf("admin API over postgres: %d events", len(page.Events))
 	}
-	var res auditVerifyResult
+	var res setup.VerifyResult
 	if st := adminGet(t, ae, "/ocomms/audit/verify", &res); st != 200 || !res.OK || res.Store != "postgres" || res.Records < 2 {
 		t.Fatalf("verify over postgres: %d %+v", st, res)
 	}
