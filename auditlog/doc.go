@@ -16,7 +16,7 @@
 //     one package that knows every sink); the Caddy adapter calls it.
 //
 // What each package must not import is in its doc comment, and
-// TestImportRules (go list -deps) keeps it true.
+// internal/archtest (go list -deps) keeps it true.
 //
 // The event producers fill is secevent.Event; producers emit through a
 // secevent.Emitter and never import these packages. Request-side

@@ -13,7 +13,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/console"
 	"github.com/ocomms/ocomms-edge/doctor"
 )
@@ -86,10 +87,10 @@ type consoleEvents struct{}
 
 func (consoleEvents) Query(ctx context.Context, f console.EventFilter) (console.EventPage, error) {
 	p := activeAudit()
-	if p == nil || p.store.querier == nil {
+	if p == nil || p.store.Querier == nil {
 		return console.EventPage{}, fmt.Errorf("%w: the audit log cannot answer queries", console.ErrUnavailable)
 	}
-	page, err := p.store.querier.Query(ctx, auditlog.Filter{
+	page, err := p.store.Querier.Query(ctx, query.Filter{
 		UserID: f.UserID, Email: f.Email, IP: f.IP, Actions: f.Actions, Outcome: f.Outcome,
 		Since: f.Since, Until: f.Until, Limit: f.Limit, After: f.After,
 	})
@@ -104,20 +105,20 @@ type consoleVerifier struct{}
 
 func (consoleVerifier) Verify(ctx context.Context) (console.VerifyResult, error) {
 	p := activeAudit()
-	if p == nil || p.store.chain == nil {
+	if p == nil || p.store.Chain == nil {
 		return console.VerifyResult{}, fmt.Errorf("%w: this store cannot be verified", console.ErrUnavailable)
 	}
-	res, err := verifyAuditStore(ctx, p.store.chain, p.store.ownChain())
+	res, err := setup.Verify(ctx, p.store.Chain, p.store.OwnChain())
 	if err != nil {
 		return console.VerifyResult{}, err
 	}
 	out := console.VerifyResult{OK: res.OK, Records: int64(res.Records), Checkpoints: int64(res.Checkpoints), Problem: res.Problem}
-	cps, err := p.store.chain.ReadCheckpoints(ctx)
+	cps, err := p.store.Chain.ReadCheckpoints(ctx)
 	if err != nil {
 		return out, fmt.Errorf("reading checkpoints: %w", err)
 	}
 	for _, cp := range cps {
-		if cp.Instance == p.store.instance && cp.Time.After(out.LastCheckpoint) {
+		if cp.Instance == p.store.Instance && cp.Time.After(out.LastCheckpoint) {
 			out.LastCheckpoint = cp.Time
 		}
 	}

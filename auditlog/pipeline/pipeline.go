@@ -291,18 +291,7 @@ func (p *Pipeline) writer() {
 // to the spool, with checkpoints, fsyncs, publishes and collects acked
 // segments. It returns what could not be written.
 func (p *Pipeline) flush(carry []record.Record, final bool) []record.Record {
-	// The next queue is sized from the last batch and allocated outside
-	// the lock, so Emit neither waits for the allocation nor (usually)
-	// pays for growing the slice.
-	size := max(1024, 2*p.lastBatch)
-	next, slab := prefault(make([]record.Record, 0, size)), prefault(make([]secevent.Event, 0, size))
-	p.mu.Lock()
-	batch := p.pending
-	p.pending, p.slab = next, slab
-	// Until written, the batch still counts against QueueSize.
-	p.unwritten.Store(int64(len(batch) + len(carry)))
-	p.mu.Unlock()
-	p.lastBatch = len(batch)
+	batch := p.take(len(carry))
 	p.chain(batch)
 	if len(carry) > 0 {
 		batch = append(carry, batch...)
@@ -336,6 +325,30 @@ func (p *Pipeline) flush(carry []record.Record, final bool) []record.Record {
 	}
 	p.checkpoints.Add(uint64(cps))
 	return nil
+}
+
+// take swaps the queue for a fresh one and returns what was queued. The
+// next queue is sized from the last batch and allocated outside the lock,
+// so Emit neither waits for the allocation nor (usually) pays for growing
+// the slice. An empty queue is kept as it is: an idle tick allocates
+// nothing (a fresh prefaulted queue is hundreds of KiB).
+func (p *Pipeline) take(carried int) []record.Record {
+	p.mu.Lock()
+	idle := len(p.pending) == 0
+	p.mu.Unlock()
+	if idle {
+		return nil
+	}
+	size := max(1024, 2*p.lastBatch)
+	next, slab := prefault(make([]record.Record, 0, size)), prefault(make([]secevent.Event, 0, size))
+	p.mu.Lock()
+	batch := p.pending
+	p.pending, p.slab = next, slab
+	// Until written, the batch still counts against QueueSize.
+	p.unwritten.Store(int64(len(batch) + carried))
+	p.mu.Unlock()
+	p.lastBatch = len(batch)
+	return batch
 }
 
 // chain encodes each queued record and links it to the one before: Data,
