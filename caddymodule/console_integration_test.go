@@ -16,6 +16,7 @@ import (
 	"github.com/ocomms/ocomms-edge/doctor"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // consoleCaddyfile: the demo app behind the auth guard with a lockout and
@@ -146,7 +147,7 @@ func startConsoleEdge(t *testing.T) *consoleEdge {
 	up := httptest.NewServer(demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6}))
 	t.Cleanup(up.Close)
 	app := roleApp(t)
-	port := edgetest.FreePort(t)
+	port := testsupport.FreePort(t)
 	e := edgetest.New(t)
 	e.Load(t, consoleCaddyfile, "{APP}", app.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://"), "{CONSOLE_PORT}", strconv.Itoa(port))
 	return &consoleEdge{Edge: e, local: "http://127.0.0.1:" + strconv.Itoa(port)}
@@ -334,7 +335,7 @@ func TestConsoleHealthShowsRedisDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Caddy")
 	}
-	port := edgetest.FreePort(t)
+	port := testsupport.FreePort(t)
 	e := edgetest.New(t)
 	e.Load(t, `{
 	admin {ADMIN}

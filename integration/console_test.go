@@ -18,6 +18,7 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/nodeapp"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -116,7 +117,7 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	chromium := chromiumPath(t)
 	e := edgetest.New(t)
-	db := edgetest.TempDatabase(t, "ocomms_console")
+	db := testsupport.TempDatabase(t, "ocomms_console")
 	app := nodeapp.Start(t, "console", nodeapp.Options{
 		Args: []string{"server.mjs"},
 		Env:  []string{"DATABASE_URL=" + db, "BA_BASE_URL=" + strings.TrimSuffix(e.URL(""), "/")},
@@ -293,7 +294,7 @@ func runConsoleCheck(t *testing.T, chromium, base, prefix string, env []string) 
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		edgetest.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
+		testsupport.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

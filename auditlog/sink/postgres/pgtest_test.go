@@ -25,7 +25,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // pgBin is where Debian's PostgreSQL 15 server binaries live.
@@ -141,11 +141,11 @@ func pgTemplateDir(cred *syscall.Credential) (string, error) {
 func startPGServer(t testing.TB, settings ...string) *pgServer {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(pgBin, "pg_ctl")); err != nil {
-		edgetest.ServiceUnavailable(t, "PostgreSQL server binaries", err)
+		testsupport.ServiceUnavailable(t, "PostgreSQL server binaries", err)
 	}
 	cred, err := pgCredential()
 	if err != nil {
-		edgetest.ServiceUnavailable(t, "PostgreSQL server binaries", err)
+		testsupport.ServiceUnavailable(t, "PostgreSQL server binaries", err)
 	}
 	tmpl, err := pgTemplateDir(cred)
 	if err != nil {
@@ -158,7 +158,7 @@ func startPGServer(t testing.TB, settings ...string) *pgServer {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := &pgServer{t: t, Port: edgetest.FreePort(t), dir: dir, data: filepath.Join(dir, "data"), cred: cred}
+	s := &pgServer{t: t, Port: testsupport.FreePort(t), dir: dir, data: filepath.Join(dir, "data"), cred: cred}
 	t.Cleanup(func() {
 		s.ctlQuiet("stop", "-m", "immediate")
 		_ = os.RemoveAll(dir)
@@ -328,7 +328,7 @@ func sharedPGURL(t testing.TB) string {
 	admin := "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	c, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		edgetest.ServiceUnavailable(t, "PostgreSQL at 127.0.0.1:5432", err)
+		testsupport.ServiceUnavailable(t, "PostgreSQL at 127.0.0.1:5432", err)
 	}
 	defer c.Close(ctx)
 	name := fmt.Sprintf("ocomms_auditpg_%d_%d", time.Now().UnixNano(), os.Getpid())
