@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // OCSFVersion is the OCSF schema release the projection follows.
@@ -20,26 +22,27 @@ type ocsfClass struct {
 }
 
 var ocsfTable = map[Action]ocsfClass{
-	ActionSignInSucceeded:   {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
-	ActionSignInFailed:      {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
-	ActionSignInRefused:     {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
-	ActionSignOut:           {3002, "Authentication", 3, "Identity & Access Management", 2, "Logoff"},
-	ActionSignUp:            {3001, "Account Change", 3, "Identity & Access Management", 1, "Create"},
-	ActionPasswordChanged:   {3001, "Account Change", 3, "Identity & Access Management", 3, "Password Change"},
-	ActionPasswordRejected:  {3001, "Account Change", 3, "Identity & Access Management", 3, "Password Change"},
-	ActionPasswordReset:     {3001, "Account Change", 3, "Identity & Access Management", 4, "Password Reset"},
-	ActionAccountLocked:     {3001, "Account Change", 3, "Identity & Access Management", 9, "Lock"},
-	ActionAccountUnlocked:   {3001, "Account Change", 3, "Identity & Access Management", 12, "Unlock"},
-	ActionAdmin:             {6003, "API Activity", 6, "Application Activity", 0, ""},
-	ActionRateLimited:       {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
-	ActionRequestRefused:    {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
-	ActionCSPViolation:      {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
-	ActionCertObtained:      {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
-	ActionCertRenewed:       {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
-	ActionCertFailed:        {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
-	ActionConfigLoaded:      {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
-	ActionAuditCheckpoint:   {6002, "Application Lifecycle", 6, "Application Activity", 99, "Other"},
-	ActionAuditRetentionCut: {6002, "Application Lifecycle", 6, "Application Activity", 99, "Other"},
+	ActionSignInSucceeded:       {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
+	ActionSignInFailed:          {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
+	ActionSignInRefused:         {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
+	ActionSignOut:               {3002, "Authentication", 3, "Identity & Access Management", 2, "Logoff"},
+	ActionSignUp:                {3001, "Account Change", 3, "Identity & Access Management", 1, "Create"},
+	ActionPasswordChanged:       {3001, "Account Change", 3, "Identity & Access Management", 3, "Password Change"},
+	ActionPasswordRejected:      {3001, "Account Change", 3, "Identity & Access Management", 3, "Password Change"},
+	ActionPasswordReset:         {3001, "Account Change", 3, "Identity & Access Management", 4, "Password Reset"},
+	ActionAccountLocked:         {3001, "Account Change", 3, "Identity & Access Management", 9, "Lock"},
+	ActionAccountUnlocked:       {3001, "Account Change", 3, "Identity & Access Management", 12, "Unlock"},
+	ActionAdmin:                 {6003, "API Activity", 6, "Application Activity", 0, ""},
+	ActionRateLimited:           {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
+	ActionRequestRefused:        {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
+	secevent.ActionAccessDenied: {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
+	ActionCSPViolation:          {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
+	ActionCertObtained:          {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
+	ActionCertRenewed:           {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
+	ActionCertFailed:            {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
+	ActionConfigLoaded:          {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
+	ActionAuditCheckpoint:       {6002, "Application Lifecycle", 6, "Application Activity", 99, "Other"},
+	ActionAuditRetentionCut:     {6002, "Application Lifecycle", 6, "Application Activity", 99, "Other"},
 }
 
 // httpActivity is OCSF 4002's activity_id for an HTTP method.
@@ -212,7 +215,7 @@ func OCSF(e Event) map[string]any {
 		if _, ok := out["http_request"]; !ok {
 			out["http_request"] = map[string]any{}
 		}
-		if e.Action == ActionRateLimited {
+		if e.Action == ActionRateLimited || e.Action == secevent.ActionAccessDenied {
 			out["action_id"], out["action"] = 2, "Denied"
 			out["disposition_id"], out["disposition"] = 2, "Blocked"
 		} else {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func testKey(t testing.TB) ed25519.PrivateKey {
@@ -98,6 +100,9 @@ func sampleEvent(a Action, i int) Event {
 		e.Labels = map[string]string{"resource": "user"}
 	case ActionRateLimited:
 		e.Outcome, e.Status, e.Labels = OutcomeFailure, 429, map[string]string{"zone": "sign_in"}
+	case secevent.ActionAccessDenied:
+		e.Outcome, e.Status, e.Path, e.UserEmail = OutcomeFailure, 403, "/api/admin/export", ""
+		e.Reason, e.Labels = "IP_NOT_ALLOWED", map[string]string{"by": "ip_allow", "rule": "admin_api"}
 	case ActionAccountLocked:
 		e.Labels = map[string]string{"failures": "5", "lock_until": "2026-12-01T08:00:00Z"}
 	case ActionAccountUnlocked:
