@@ -7,6 +7,9 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 // before push, the route-dispatching directives and reverse_proxy:
 //
 //	ocomms_headers     policy on the response before anything can fail
+//	ocomms_ip_allow    admin requests from outside the allowlist refused
+//	                   first (with the security headers), before anything
+//	                   reads their body or counts them
 //	ocomms_auth_guard  before the limiter: a locked account always gets the
 //	                   lock answer with its unlock path, never the generic
 //	                   rate-limit 429 of a zone on the same path; its own
@@ -22,6 +25,7 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 // not depend on file order.
 func init() {
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_headers", httpcaddyfile.Before, "push")
+	httpcaddyfile.RegisterDirectiveOrder("ocomms_ip_allow", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_auth_guard", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_rate_limit", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_audit", httpcaddyfile.Before, "push")
