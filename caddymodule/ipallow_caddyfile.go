@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"strings"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -38,11 +40,11 @@ func (a *IPAllow) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		switch d.Val() {
 		case "allow":
-			for _, arg := range d.RemainingArgs() {
-				if _, err := ipallow.ParseList(arg); err != nil {
+			for _, entry := range splitList(d.RemainingArgs()) {
+				if _, err := ipallow.ParseEntry(entry); err != nil {
 					return d.Errf("%v", err)
 				}
-				a.Allow = append(a.Allow, arg)
+				a.Allow = append(a.Allow, entry)
 			}
 		case "preset":
 			if a.Preset != "" {
@@ -71,6 +73,21 @@ func (a *IPAllow) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
+}
+
+// splitList splits arguments on commas as well (an environment variable
+// such as "10.0.0.0/8, 192.0.2.1" arrives as one or several tokens),
+// dropping empty entries.
+func splitList(args []string) []string {
+	var out []string
+	for _, a := range args {
+		for _, f := range strings.Split(a, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 // Interface guard

@@ -41,11 +41,11 @@ func (o *Origin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		switch d.Val() {
 		case "allow":
-			for _, arg := range d.RemainingArgs() {
-				if _, err := origin.New(origin.Config{Allowed: []string{arg}, ClientIP: trustedClientAddr}); err != nil {
+			for _, entry := range splitList(d.RemainingArgs()) {
+				if _, err := origin.ParseAllowed(entry); err != nil {
 					return d.Errf("allow: %v", err)
 				}
-				o.Allow = append(o.Allow, arg)
+				o.Allow = append(o.Allow, entry)
 			}
 		case "socketio_path":
 			if !d.AllArgs(&o.SocketIOPath) {
