@@ -87,7 +87,8 @@ type Event struct {
 	// rate_limited, "lock_until", "failures", "unlock_by" ("expiry",
 	// "reset", "admin", "device"), "device_trusted", "directive" for CSP
 	// violations, "subjects" for certificates, "resource" for admin
-	// actions. Values are strings; no secrets.
+	// actions, "by" (ip_allow, origin), "rule" and "origin" for
+	// access_denied. Values are strings; no secrets.
 	Labels map[string]string
 
 	// Instance and Sequence are filled by the pipeline: the chain this
