@@ -3,6 +3,7 @@ package origin
 import (
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -324,6 +325,25 @@ func TestWriterPassesFlushAndUnwrap(t *testing.T) {
 	_ = p.Serve(rec, req("GET", "/socket.io/?transport=polling"), next)
 	if !rec.Flushed || rec.Header().Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("flushed %v, headers %v", rec.Flushed, rec.Header())
+	}
+}
+
+// TestWriterReadFrom: a body copied with ReadFrom gets its headers
+// settled first and arrives whole.
+func TestWriterReadFrom(t *testing.T) {
+	p, _, _ := newPolicy(t, Config{})
+	rec := httptest.NewRecorder()
+	next := nextFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		n, err := w.(io.ReaderFrom).ReadFrom(strings.NewReader("streamed body"))
+		if err != nil || n != 13 {
+			t.Errorf("ReadFrom %d %v", n, err)
+		}
+		return nil
+	})
+	_ = p.Serve(rec, req("GET", "/file"), next)
+	if rec.Body.String() != "streamed body" || rec.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("body %q, headers %v", rec.Body, rec.Header())
 	}
 }
 

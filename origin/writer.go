@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"io"
 	"net/http"
 	"strings"
 )
@@ -75,6 +76,23 @@ func (f *filterWriter) Write(b []byte) (int, error) {
 	}
 	return f.ResponseWriter.Write(b)
 }
+
+// ReadFrom settles the headers and hands the copy to the underlying
+// writer, keeping its fast paths (sendfile).
+func (f *filterWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !f.done {
+		f.settle()
+		f.done = true
+	}
+	if rf, ok := f.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{f.ResponseWriter}, r)
+}
+
+// writerOnly hides every method but Write, so io.Copy cannot loop back
+// into ReadFrom.
+type writerOnly struct{ io.Writer }
 
 // Flush settles the headers (a flush sends them) and flushes.
 func (f *filterWriter) Flush() {
