@@ -112,6 +112,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseRate -fuzztime $(FUZZTIME) ./ratelimit/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./reqbody/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMediaType$$' -fuzztime $(FUZZTIME) ./reqbody/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseEntry$$' -fuzztime $(FUZZTIME) ./ipallow/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./origin/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzDeviceCookie$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzRecoveryCookie$$' -fuzztime $(FUZZTIME) ./authguard/
