@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -39,13 +40,29 @@ type IPAllow struct {
 	// everything below it). Default: none.
 	Paths []string `json:"paths,omitempty"`
 
-	// ActionPages adds page patterns whose Next.js server actions (POST
-	// with a Next-Action header) are administrative: "*" is one segment,
+	// ActionPages adds page patterns whose Next.js server actions are
+	// administrative: any request but GET, HEAD and OPTIONS to such a
+	// page (a POST with a Next-Action header, or a form POST naming an
+	// action) is refused from outside the list. "*" is one segment,
 	// a trailing "*" a prefix. Default: none.
 	ActionPages []string `json:"server_action_pages,omitempty"`
 
-	// Without preset, paths and server_action_pages, every request the
-	// handler sees (after its matcher) is administrative.
+	// ActionManifest is the path of the running app build's
+	// .next/server/server-reference-manifest.json (a volume shared with
+	// the app): the ids of the server actions named ActionNames are read
+	// from it at load, and a POST carrying one of them in Next-Action is
+	// administrative on whatever page it is posted to. {env.*} is
+	// expanded. Default: none.
+	ActionManifest string `json:"server_action_manifest,omitempty"`
+
+	// ActionNames are the exported names of the administrative server
+	// actions looked up in ActionManifest. Default: OComms' (see
+	// ipallow.AdminServerActions: adminUnlockUser).
+	ActionNames []string `json:"server_action_names,omitempty"`
+
+	// Without preset, paths, server_action_pages and
+	// server_action_manifest, every request the handler sees (after its
+	// matcher) is administrative.
 
 	guard *ipallow.Guard
 }
@@ -76,6 +93,16 @@ func (a *IPAllow) Provision(ctx caddy.Context) error {
 		}
 		rules = p.Merge(rules)
 	}
+	if a.ActionManifest != "" {
+		ids, err := a.actionIDs()
+		if err != nil {
+			return fmt.Errorf("ocomms_ip_allow: %w", err)
+		}
+		if len(ids) == 0 {
+			logger.Warn("no administrative server action found in the manifest", zap.Strings("names", a.actionNames()))
+		}
+		rules.ActionIDs = ids
+	}
 	a.guard, err = ipallow.New(ipallow.Config{
 		Allow:    list,
 		Rules:    rules,
@@ -93,6 +120,28 @@ func (a *IPAllow) Provision(ctx caddy.Context) error {
 		logger.Warn("admin IP allowlist lets every address in", zap.Stringers("entries", every))
 	}
 	return nil
+}
+
+// actionNames are the names looked up in the manifest.
+func (a *IPAllow) actionNames() []string {
+	if len(a.ActionNames) > 0 {
+		return a.ActionNames
+	}
+	return ipallow.AdminActionNames()
+}
+
+// actionIDs reads the administrative action ids from the manifest.
+func (a *IPAllow) actionIDs() ([]string, error) {
+	path := caddy.NewReplacer().ReplaceAll(a.ActionManifest, "")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("server_action_manifest: %w (point it at the app build's .next/server/server-reference-manifest.json)", err)
+	}
+	ids, err := ipallow.ActionIDsFromManifest(data, a.actionNames())
+	if err != nil {
+		return nil, fmt.Errorf("server_action_manifest %s: %w", path, err)
+	}
+	return ids, nil
 }
 
 // ServeHTTP refuses administrative requests from outside the list.

@@ -27,6 +27,8 @@ func parseIPAllowCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //	    preset              ocomms
 //	    path                <prefix...>
 //	    server_action_pages <pattern...>
+//	    server_action_manifest <path>          # the app build's server-reference-manifest.json
+//	    server_action_names <name...>          # default: OComms' admin actions
 //	}
 //
 // Without preset, path and server_action_pages, every request the
@@ -68,6 +70,16 @@ func (a *IPAllow) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			a.ActionPages = append(a.ActionPages, args...)
+		case "server_action_manifest":
+			if !d.AllArgs(&a.ActionManifest) {
+				return d.ArgErr()
+			}
+		case "server_action_names":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			a.ActionNames = append(a.ActionNames, args...)
 		default:
 			return d.Errf("unrecognized ocomms_ip_allow subdirective %q", d.Val())
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -171,4 +172,33 @@ func deniedCount(by, rule string) float64 {
 		return -1
 	}
 	return m.GetCounter().GetValue()
+}
+
+// TestIPAllowServerActionManifestThroughCaddy: with the app build's
+// manifest, adminUnlockUser's id posted to any page is refused from
+// outside the list; other actions pass.
+func TestIPAllowServerActionManifestThroughCaddy(t *testing.T) {
+	up, hits := accessUpstream(t)
+	e := edgetest.New(t)
+	manifest, err := os.ReadFile(filepath.Join("..", "ipallow", "testdata", "server-reference-manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.WriteFile(t, "manifest.json", string(manifest))
+	cfg := strings.Replace(ipAllowCaddyfile, "\t\tpreset ocomms\n", "\t\tpreset ocomms\n\t\tserver_action_manifest {DIR}/manifest.json\n", 1)
+	e.Load(t, cfg, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"), "{ALLOW}", "10.0.0.0/8", "{TRUSTED}", "192.0.2.250/32")
+	const unlock = "40a7c3e9f1d2b4a6c8e0f1a3b5c7d9e1f3a5b7c9d1"
+	if resp, _ := ipAllowGet(t, e, "POST", "/acme/channels/general", "Next-Action", unlock); resp.StatusCode != 403 {
+		t.Fatalf("adminUnlockUser posted to a channel page: %d", resp.StatusCode)
+	}
+	if resp, body := ipAllowGet(t, e, "POST", "/acme/channels/general", "Next-Action", "60115d384e51c166e529e3fe573d745003693eb36c"); resp.StatusCode != 200 || body != "app" {
+		t.Fatalf("getChannels: %d %s", resp.StatusCode, body)
+	}
+	if hits.Load() != 1 {
+		t.Fatalf("app saw %d requests, want 1", hits.Load())
+	}
+	if err := e.TryLoad(t, strings.Replace(cfg, "{DIR}/manifest.json", "{DIR}/missing.json", 1), "{UPSTREAM}", "127.0.0.1:1",
+		"{ALLOW}", "10.0.0.0/8", "{TRUSTED}", "192.0.2.250/32"); err == nil || !strings.Contains(err.Error(), "server_action_manifest") {
+		t.Fatalf("a missing manifest: %v", err)
+	}
 }

@@ -8,9 +8,12 @@ import (
 )
 
 // Rules say which requests are administrative. A request matches when its
-// path is one of Paths or below it, or when it is a Next.js server action
-// (a POST carrying a Next-Action header) on a page matching one of
-// ActionPages. Paths are compared ignoring case, after cleaning "//",
+// path is one of Paths or below it, or when it may invoke a Next.js server
+// action on a page matching one of ActionPages: any request to such a
+// page other than GET, HEAD and OPTIONS. (Next.js runs an action for a
+// POST carrying a Next-Action header, and also for a form POST,
+// multipart or urlencoded, naming the action in a $ACTION_ID_ field, which
+// any client can send; pages themselves are only ever fetched.) Paths are compared ignoring case, after cleaning "//",
 // "/./", "/../" and backslashes, so no spelling the app's router might
 // still route slips past. Empty Rules match every request (the handler's
 // matcher then says what is protected).
@@ -22,6 +25,11 @@ type Rules struct {
 	// administrative: "*" is one path segment, and a trailing "*" on the
 	// last segment makes it a prefix (/*/settings/members*).
 	ActionPages []string
+	// ActionIDs are server action ids (Next-Action values, from the
+	// build's manifest: ActionIDsFromManifest) that are administrative on
+	// whatever page they are posted to: Next.js forwards an action posted
+	// to another page to a worker that has it.
+	ActionIDs []string
 }
 
 // AdminServerActions are OComms' server actions that only administrators
@@ -53,11 +61,14 @@ func (r Rules) Merge(o Rules) Rules {
 	return Rules{
 		Paths:       append(append([]string(nil), r.Paths...), o.Paths...),
 		ActionPages: append(append([]string(nil), r.ActionPages...), o.ActionPages...),
+		ActionIDs:   append(append([]string(nil), r.ActionIDs...), o.ActionIDs...),
 	}
 }
 
 // Empty reports whether r has no rule (so every request matches).
-func (r Rules) Empty() bool { return len(r.Paths) == 0 && len(r.ActionPages) == 0 }
+func (r Rules) Empty() bool {
+	return len(r.Paths) == 0 && len(r.ActionPages) == 0 && len(r.ActionIDs) == 0
+}
 
 // validate checks every path and pattern starts with "/".
 func (r Rules) validate() error {
@@ -81,13 +92,14 @@ type compiled struct {
 	paths     []string
 	pages     [][]string
 	pageNames []string
+	actionIDs []string
 }
 
 func (r Rules) compile() (compiled, error) {
 	if err := r.validate(); err != nil {
 		return compiled{}, err
 	}
-	c := compiled{all: r.Empty()}
+	c := compiled{all: r.Empty(), actionIDs: r.ActionIDs}
 	for _, p := range r.Paths {
 		c.paths = append(c.paths, strings.TrimRight(p, "/"))
 	}
@@ -107,7 +119,7 @@ const (
 
 // match returns the kind of rule r matches and the rule's text, or ""
 // when none does. The common case (a clean path outside every rule, no
-// Next-Action header) does not allocate.
+// page path) does not allocate.
 func (c *compiled) match(r *http.Request) (kind, rule string) {
 	if c.all {
 		return RuleAll, ""
@@ -121,7 +133,16 @@ func (c *compiled) match(r *http.Request) (kind, rule string) {
 			return RulePath, prefix
 		}
 	}
-	if len(c.pages) > 0 && r.Method == http.MethodPost && r.Header.Get("Next-Action") != "" {
+	if len(c.actionIDs) > 0 && r.Method == http.MethodPost {
+		if id := r.Header.Get("Next-Action"); id != "" {
+			for _, a := range c.actionIDs {
+				if id == a {
+					return RuleServerAction, a
+				}
+			}
+		}
+	}
+	if len(c.pages) > 0 && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
 		for i, segs := range c.pages {
 			if pageMatch(segs, p) {
 				return RuleServerAction, c.pageNames[i]
