@@ -116,6 +116,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME) ./authguard/password/
 	$(GO) test -run '^$$' -fuzz '^FuzzDeviceCookie$$' -fuzztime $(FUZZTIME) ./authguard/lockout/
 	$(GO) test -run '^$$' -fuzz '^FuzzRecoveryCookie$$' -fuzztime $(FUZZTIME) ./authguard/lockout/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseEntry$$' -fuzztime $(FUZZTIME) ./ipallow/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./origin/
 	$(GO) test -run '^$$' -fuzz '^FuzzGuard$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzNewSessionCookie$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzLockTemplate$$' -fuzztime $(FUZZTIME) ./authguard/

@@ -25,7 +25,7 @@ var errDoctorFailed = errors.New("doctor: at least one check failed")
 // doctorFlags are the command line of `caddy ocomms doctor`.
 type doctorFlags struct {
 	url, httpURL, admin, redis, postgres, appDB, resolve string
-	unlockURL                                            string
+	unlockURL, betterAuthURL, betterAuthTrusted          string
 	cacerts, only                                        []string
 	json, provoke429                                     bool
 	timeout, total                                       time.Duration
@@ -46,13 +46,17 @@ Checks: HTTP→HTTPS redirect; CSP (no 'unsafe-inline'/'unsafe-eval' in
 script-src), HSTS ≥ 1 year, frame protection, nosniff, Referrer-Policy and
 Permissions-Policy on /, on a 404 and (with --provoke-429) on a 429; the served
 certificate's chain, expiry and renewal; the admin API's upstreams and audit
-queue; that the page the lock answer offers (unlock_url) exists; Redis reachability, latency and TLS; PostgreSQL TLS and verification;
+queue; that the page the lock answer offers (unlock_url) exists; the admin IP
+allowlist (off, or open to 0.0.0.0/0 or ::/0), trusted proxies so wide or lax
+that a client can choose its address, and whether BETTER_AUTH_URL and
+BETTER_AUTH_TRUSTED_ORIGINS agree with the edge's allowed origins; Redis reachability, latency and TLS; PostgreSQL TLS and verification;
 and whether the app's DATABASE_URL and its server enforce TLS (SEC-05).
 
 Secrets are never printed. Pass database and Redis URLs through the
 environment rather than flags where you can (flags show in ps):
 --redis defaults to $OCOMMS_REDIS_URL, --postgres to $OCOMMS_POSTGRES_URL,
---app-database-url to $OCOMMS_APP_DATABASE_URL and --url to https://<first name in $OCOMMS_SITE>.`,
+--app-database-url to $OCOMMS_APP_DATABASE_URL, --better-auth-url to $BETTER_AUTH_URL,
+--better-auth-trusted-origins to $BETTER_AUTH_TRUSTED_ORIGINS and --url to https://<first name in $OCOMMS_SITE>.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runDoctor(c, f)
@@ -69,6 +73,8 @@ environment rather than flags where you can (flags show in ps):
 	fl.StringVar(&f.appDB, "app-database-url", "", "the OComms app's DATABASE_URL, to check SEC-05 (default: $OCOMMS_APP_DATABASE_URL)")
 	fl.StringSliceVar(&f.cacerts, "cacert", nil, "PEM file of extra trusted roots (a local or private CA); repeatable")
 	fl.StringVar(&f.unlockURL, "unlock-url", "", "the lock answer's unlock page to check (default: every ocomms_auth_guard's unlock_url, from the admin API)")
+	fl.StringVar(&f.betterAuthURL, "better-auth-url", "", "the app's BETTER_AUTH_URL, compared with the edge's allowed origins (default: $BETTER_AUTH_URL)")
+	fl.StringVar(&f.betterAuthTrusted, "better-auth-trusted-origins", "", "the app's BETTER_AUTH_TRUSTED_ORIGINS, each expected among the edge's allowed origins (default: $BETTER_AUTH_TRUSTED_ORIGINS)")
 	fl.StringVar(&f.resolve, "resolve", "", "connect to this address for the site's host (e.g. 127.0.0.1 inside the container)")
 	fl.StringSliceVar(&f.only, "only", nil, "run only these groups: "+strings.Join(doctor.Groups, ","))
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with every check")
@@ -104,19 +110,23 @@ func runDoctor(c *cobra.Command, f doctorFlags) error {
 	fromEnv("redis", &f.redis, "OCOMMS_REDIS_URL")
 	fromEnv("postgres", &f.postgres, "OCOMMS_POSTGRES_URL")
 	fromEnv("app-database-url", &f.appDB, "OCOMMS_APP_DATABASE_URL")
+	fromEnv("better-auth-url", &f.betterAuthURL, "BETTER_AUTH_URL")
+	fromEnv("better-auth-trusted-origins", &f.betterAuthTrusted, "BETTER_AUTH_TRUSTED_ORIGINS")
 	opts := doctor.Options{
-		URL:            f.url,
-		HTTPURL:        f.httpURL,
-		Admin:          f.admin,
-		AdminRequired:  c.Flags().Changed("admin"),
-		RedisURL:       f.redis,
-		PostgresURL:    f.postgres,
-		AppDatabaseURL: f.appDB,
-		UnlockURL:      f.unlockURL,
-		Resolve:        f.resolve,
-		Only:           f.only,
-		Provoke429:     f.provoke429,
-		Timeout:        f.timeout,
+		URL:                      f.url,
+		HTTPURL:                  f.httpURL,
+		Admin:                    f.admin,
+		AdminRequired:            c.Flags().Changed("admin"),
+		RedisURL:                 f.redis,
+		PostgresURL:              f.postgres,
+		AppDatabaseURL:           f.appDB,
+		UnlockURL:                f.unlockURL,
+		BetterAuthURL:            f.betterAuthURL,
+		BetterAuthTrustedOrigins: f.betterAuthTrusted,
+		Resolve:                  f.resolve,
+		Only:                     f.only,
+		Provoke429:               f.provoke429,
+		Timeout:                  f.timeout,
 	}
 	if len(f.cacerts) > 0 {
 		pool, err := rootsWith(f.cacerts)

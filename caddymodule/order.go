@@ -7,6 +7,12 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 // before push, the route-dispatching directives and reverse_proxy:
 //
 //	ocomms_headers     policy on the response before anything can fail
+//	ocomms_ip_allow    admin requests from outside the allowlist refused
+//	                   first (with the security headers), before anything
+//	                   reads their body or counts them
+//	ocomms_origin      foreign origins refused (Socket.IO, cookie-carrying
+//	                   unsafe methods), CORS preflights answered, before
+//	                   the guard and the limiter count anything
 //	ocomms_auth_guard  before the limiter: a locked account always gets the
 //	                   lock answer with its unlock path, never the generic
 //	                   rate-limit 429 of a zone on the same path; its own
@@ -24,6 +30,8 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 // not depend on file order.
 func init() {
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_headers", httpcaddyfile.Before, "push")
+	httpcaddyfile.RegisterDirectiveOrder("ocomms_ip_allow", httpcaddyfile.Before, "push")
+	httpcaddyfile.RegisterDirectiveOrder("ocomms_origin", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_auth_guard", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_rate_limit", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_audit", httpcaddyfile.Before, "push")

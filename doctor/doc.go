@@ -1,8 +1,10 @@
 // Package doctor checks a running OComms edge deployment from the outside,
 // the way a browser, the app and an operator see it: the HTTP→HTTPS
 // redirect, the security headers on normal, error and rate-limited
-// responses, the served certificate, the admin API, Redis, PostgreSQL and
-// whether the app's own database connection enforces TLS (SEC-05).
+// responses, the served certificate, the admin API, the access rules (the
+// admin IP allowlist, trusted proxies, allowed origins against
+// BETTER_AUTH_URL), Redis, PostgreSQL and whether the app's own database
+// connection enforces TLS (SEC-05).
 //
 // It works at the net/http, crypto/tls, Redis and PostgreSQL protocol
 // level and imports nothing from Caddy; `caddy ocomms doctor` (package

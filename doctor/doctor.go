@@ -154,12 +154,18 @@ type Options struct {
 	// Only restricts the run to these groups of checks (see Groups);
 	// empty runs all.
 	Only []string
+	// BetterAuthURL is the app's BETTER_AUTH_URL, compared with the site's
+	// origin and the edge's allowed origins. Empty: not compared.
+	BetterAuthURL string
+	// BetterAuthTrustedOrigins is the app's BETTER_AUTH_TRUSTED_ORIGINS
+	// (comma-separated): each should be an origin the edge allows.
+	BetterAuthTrustedOrigins string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
 
 // Groups are the names Options.Only accepts, in the order checks run.
-var Groups = []string{"redirect", "headers", "tls", "admin", "unlock", "redis", "postgres", "app-db"}
+var Groups = []string{"redirect", "headers", "tls", "admin", "unlock", "access", "redis", "postgres", "app-db"}
 
 // withDefaults fills in zero fields.
 func (o Options) withDefaults() Options {
@@ -256,6 +262,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if want("unlock") {
 		add(checkUnlock(ctx, opts, s)...)
+	}
+	if want("access") {
+		add(checkAccess(ctx, opts, s)...)
 	}
 	if want("redis") {
 		add(checkRedis(ctx, opts))

@@ -58,6 +58,9 @@ func startAuthDiffEnv(t *testing.T) *authDiffEnv {
 	t.Setenv("OCOMMS_HTTPS_PORT", strconv.Itoa(e.HTTPSPort))
 	t.Setenv("OCOMMS_UPSTREAM", ba.Addr())
 	t.Setenv("OCOMMS_TRUSTED_PROXIES", "127.0.0.1/32")
+	// The cases carry better-auth's own URL as Origin (rawConn), as a
+	// browser on that origin would: it is an allowed origin of the site.
+	t.Setenv("OCOMMS_ALLOWED_ORIGINS", ba.URL())
 	t.Setenv("OCOMMS_AUDIT_FILE", auditDir)
 	t.Setenv("OCOMMS_SECRET", "authdiff-test-secret-0123456789")
 	t.Setenv("OCOMMS_REDIS_URL", "")

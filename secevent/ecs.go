@@ -29,6 +29,7 @@ var ecsTable = map[Action]ecsClass{
 	ActionAccountUnlocked:   {"event", []string{"iam"}, []string{"user", "change"}},
 	ActionRateLimited:       {"event", []string{"network"}, []string{"denied"}},
 	ActionRequestRefused:    {"event", []string{"network"}, []string{"denied"}},
+	ActionAccessDenied:      {"event", []string{"network"}, []string{"access", "denied"}},
 	ActionCSPViolation:      {"event", []string{"web"}, []string{"info"}},
 	ActionAdmin:             {"event", []string{"iam"}, []string{"admin"}},
 	ActionCertObtained:      {"event", []string{"configuration"}, []string{"creation"}},
@@ -47,6 +48,7 @@ func Actions() []Action {
 		ActionAccountLocked, ActionAccountUnlocked, ActionRateLimited, ActionRequestRefused, ActionCSPViolation,
 		ActionAdmin, ActionCertObtained, ActionCertRenewed, ActionCertFailed,
 		ActionConfigLoaded, ActionAuditCheckpoint, ActionAuditRetentionCut,
+		ActionAccessDenied,
 	}
 }
 

@@ -22,6 +22,7 @@ const (
 	ActionSignInRefused     Action = "sign_in_refused" // refused by the guard while locked or throttled
 	ActionRateLimited       Action = "rate_limited"
 	ActionRequestRefused    Action = "request_refused" // refused by the edge: a body it cannot read one way, or without the field it keys on
+	ActionAccessDenied      Action = "access_denied"   // refused by an access rule: a client address outside an allowlist, a foreign Origin
 	ActionCSPViolation      Action = "csp_violation"
 	ActionAdmin             Action = "admin_action"
 	ActionCertObtained      Action = "certificate_obtained"
@@ -86,7 +87,8 @@ type Event struct {
 	// rate_limited, "lock_until", "failures", "unlock_by" ("expiry",
 	// "reset", "admin", "device"), "device_trusted", "directive" for CSP
 	// violations, "subjects" for certificates, "resource" for admin
-	// actions. Values are strings; no secrets.
+	// actions, "by" (ip_allow, origin), "rule" and "origin" for
+	// access_denied. Values are strings; no secrets.
 	Labels map[string]string
 
 	// Instance and Sequence are filled by the pipeline: the chain this

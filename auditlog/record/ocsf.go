@@ -35,6 +35,7 @@ var ocsfTable = map[secevent.Action]ocsfClass{
 	secevent.ActionAdmin:             {6003, "API Activity", 6, "Application Activity", 0, ""},
 	secevent.ActionRateLimited:       {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
 	secevent.ActionRequestRefused:    {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
+	secevent.ActionAccessDenied:      {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
 	secevent.ActionCSPViolation:      {4002, "HTTP Activity", 4, "Network Activity", 0, ""},
 	secevent.ActionCertObtained:      {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
 	secevent.ActionCertRenewed:       {6002, "Application Lifecycle", 6, "Application Activity", 8, "Update"},
@@ -214,7 +215,7 @@ func OCSF(e secevent.Event) map[string]any {
 		if _, ok := out["http_request"]; !ok {
 			out["http_request"] = map[string]any{}
 		}
-		if e.Action == secevent.ActionRateLimited {
+		if e.Action == secevent.ActionRateLimited || e.Action == secevent.ActionAccessDenied {
 			out["action_id"], out["action"] = 2, "Denied"
 			out["disposition_id"], out["disposition"] = 2, "Blocked"
 		} else {

@@ -45,6 +45,9 @@ func SampleEvent(a secevent.Action, i int) secevent.Event {
 		e.Labels = map[string]string{"failures": "5", "lock_until": "2026-12-01T08:00:00Z"}
 	case secevent.ActionAccountUnlocked:
 		e.TargetEmail, e.UserID, e.Labels = e.UserEmail, "u_admin", map[string]string{"unlock_by": "admin"}
+	case secevent.ActionAccessDenied:
+		e.Outcome, e.Status, e.Path, e.UserEmail = secevent.OutcomeFailure, 403, "/api/admin/export", ""
+		e.Reason, e.Labels = "IP_NOT_ALLOWED", map[string]string{"by": "ip_allow", "rule": "admin_api"}
 	case secevent.ActionCSPViolation:
 		e.UserEmail, e.Labels = "", map[string]string{"directive": "script-src"}
 	case secevent.ActionCertObtained, secevent.ActionCertRenewed, secevent.ActionConfigLoaded:
