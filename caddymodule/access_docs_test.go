@@ -20,7 +20,10 @@ func TestIPAllowAndOriginDocsAdapt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			blocks, lines := caddyfileBlocks(string(raw))
+			blocks, lines, err := caddyfileBlocks(string(raw))
+			if err != nil {
+				t.Fatalf("%s: %v", doc, err)
+			}
 			if len(blocks) < 2 {
 				t.Fatalf("%s: %d caddyfile examples", doc, len(blocks))
 			}
