@@ -23,6 +23,10 @@ const (
 	ActionAccountLocked     = secevent.ActionAccountLocked
 	ActionAccountUnlocked   = secevent.ActionAccountUnlocked
 	ActionSignInRefused     = secevent.ActionSignInRefused
+	ActionMFASucceeded      = secevent.ActionMFASucceeded
+	ActionMFAFailed         = secevent.ActionMFAFailed
+	ActionMFALocked         = secevent.ActionMFALocked
+	ActionMFARefused        = secevent.ActionMFARefused
 	ActionRateLimited       = secevent.ActionRateLimited
 	ActionRequestRefused    = secevent.ActionRequestRefused
 	ActionCSPViolation      = secevent.ActionCSPViolation

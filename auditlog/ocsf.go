@@ -24,6 +24,10 @@ var ocsfTable = map[Action]ocsfClass{
 	ActionSignInFailed:      {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
 	ActionSignInRefused:     {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
 	ActionSignOut:           {3002, "Authentication", 3, "Identity & Access Management", 2, "Logoff"},
+	ActionMFASucceeded:      {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
+	ActionMFAFailed:         {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
+	ActionMFARefused:        {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
+	ActionMFALocked:         {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
 	ActionSignUp:            {3001, "Account Change", 3, "Identity & Access Management", 1, "Create"},
 	ActionPasswordChanged:   {3001, "Account Change", 3, "Identity & Access Management", 3, "Password Change"},
 	ActionPasswordRejected:  {3001, "Account Change", 3, "Identity & Access Management", 3, "Password Change"},
@@ -98,7 +102,7 @@ func OCSF(e Event) map[string]any {
 	}
 	severity, severityName := 1, "Informational"
 	switch {
-	case e.Action == ActionAccountLocked || e.Action == ActionRateLimited || e.Action == ActionCertFailed:
+	case e.Action == ActionAccountLocked || e.Action == ActionMFALocked || e.Action == ActionRateLimited || e.Action == ActionCertFailed:
 		severity, severityName = 3, "Medium"
 	case e.Outcome == OutcomeFailure || e.Action == ActionCSPViolation:
 		severity, severityName = 2, "Low"
@@ -177,6 +181,9 @@ func OCSF(e Event) map[string]any {
 		out["service"] = map[string]any{"name": "ocomms"}
 		out["auth_protocol_id"] = 99
 		out["auth_protocol"] = "better-auth"
+		if isMFA(e) {
+			out["is_mfa"] = true
+		}
 	case 3001:
 		// The account changed is the target for admin-driven changes,
 		// otherwise the acting user.
@@ -228,6 +235,16 @@ func OCSF(e Event) map[string]any {
 		}
 	}
 	return out
+}
+
+// isMFA reports whether an authentication event is a second factor: the
+// mfa_* actions, and a sign-in whose session came with the second factor.
+func isMFA(e Event) bool {
+	switch e.Action {
+	case ActionMFASucceeded, ActionMFAFailed, ActionMFALocked, ActionMFARefused:
+		return true
+	}
+	return e.Action == ActionSignInSucceeded && e.Labels["method"] == "two_factor"
 }
 
 func ocsfUser(id, email, name string) map[string]any {

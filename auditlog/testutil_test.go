@@ -104,6 +104,19 @@ func sampleEvent(a Action, i int) Event {
 		e.TargetEmail, e.UserID, e.Labels = e.UserEmail, "u_admin", map[string]string{"unlock_by": "admin"}
 	case ActionCSPViolation:
 		e.UserEmail, e.Labels = "", map[string]string{"directive": "script-src"}
+	case ActionMFASucceeded:
+		e.UserEmail, e.Path = "", "/api/auth/two-factor/verify-totp"
+		e.Labels = map[string]string{"method": "totp", "account_key": "00112233445566778899aabbccddeeff"}
+	case ActionMFAFailed, ActionMFARefused, ActionMFALocked:
+		e.UserEmail, e.Path, e.Outcome = "", "/api/auth/two-factor/verify-totp", OutcomeFailure
+		e.Status, e.Reason = 401, "INVALID_CODE"
+		e.Labels = map[string]string{"method": "totp", "account_key": "00112233445566778899aabbccddeeff", "failures": "5"}
+		if a == ActionMFALocked {
+			e.Labels["lock_until"] = "2026-12-01T08:30:15Z"
+		}
+		if a == ActionMFARefused {
+			e.Status, e.Reason = 429, "TWO_FACTOR_LOCKED"
+		}
 	case ActionCertObtained, ActionCertRenewed, ActionConfigLoaded:
 		e.UserEmail, e.SourceIP, e.Method, e.Path, e.Status, e.UserAgent = "", "", "", "", 0, ""
 		e.Labels = map[string]string{"subjects": "chat.example.com"}
