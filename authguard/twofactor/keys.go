@@ -21,7 +21,7 @@ type Store interface {
 // keyer derives the guard's keys from the secret, each use under its own
 // label, so that no key is the secret itself or another use's key.
 type keyer struct {
-	pending, session, ip []byte
+	pending, session, ip, account []byte
 }
 
 func newKeyer(secret []byte) keyer {
@@ -30,7 +30,7 @@ func newKeyer(secret []byte) keyer {
 		m.Write([]byte("ocomms-edge two-factor v1 " + label))
 		return m.Sum(nil)
 	}
-	return keyer{pending: derive("pending"), session: derive("session"), ip: derive("ip")}
+	return keyer{pending: derive("pending"), session: derive("session"), ip: derive("ip"), account: derive("account")}
 }
 
 func mac(key []byte, v []byte) string {
@@ -79,3 +79,9 @@ func validAccount(acct string) error {
 	}
 	return nil
 }
+
+// AccountKey is the key of an account named by its email, as better-auth
+// looks it up (the caller lower-cases it as JavaScript does). The guard
+// uses the lockout's key instead when it has a lockout, so that both name
+// an account alike.
+func (l *Limiter) AccountKey(email string) string { return mac(l.keys.account, []byte(email)) }
