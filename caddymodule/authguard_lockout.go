@@ -120,6 +120,9 @@ func (ag *AuthGuard) provisionLockout(app *App, cfg *authguard.GuardConfig) erro
 	}
 	cfg.Lockout = engine
 	ag.engine = engine
+	if err := ag.provisionTwoFactor(opts.Store, opts.Secret, cfg); err != nil {
+		return err
+	}
 	ag.cleanup = append(ag.cleanup, registerEngine(ag, engine))
 	return nil
 }
