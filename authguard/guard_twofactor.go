@@ -193,13 +193,15 @@ func ClassifyTwoFactor(status int, body []byte) (twofactor.Outcome, string) {
 }
 
 // notePendingTwoFactor remembers which account a pending two-factor
-// sign-in belongs to, when a sign-in's answer is twoFactorRedirect and
-// sets the two-factor cookie: the verify requests carry only the cookie.
-// It runs before the answer goes out, so the record exists before the
-// client can send a code.
-func (g *Guard) notePendingTwoFactor(r *http.Request, email string, h http.Header, answer AnswerBody) {
+// sign-in belongs to, when a sign-in's 200 answer sets the two-factor
+// cookie (better-auth does only with twoFactorRedirect; the body may not
+// have been read here, since the answer also sets and clears the session
+// cookie): the verify requests carry only the cookie. It runs before the
+// answer goes out, so the record exists before the client can send a
+// code.
+func (g *Guard) notePendingTwoFactor(r *http.Request, email string, status int, h http.Header) {
 	tf := g.cfg.TwoFactor
-	if tf == nil || !answer.TwoFactorRedirect {
+	if tf == nil || status != http.StatusOK {
 		return
 	}
 	c := setTwoFactorCookie(h)

@@ -57,6 +57,10 @@ func (g *Guard) writeTwoFactorRefusal(w http.ResponseWriter, adm twofactor.Admis
 		apierror.Write(w, http.StatusUnauthorized, CodeTwoFactorSignInAgain,
 			"Too many wrong codes for this sign-in. Sign in again with your password.", 0)
 		return http.StatusUnauthorized
+	case twofactor.ReasonThrottled:
+		apierror.Write(w, http.StatusTooManyRequests, CodeTooManyAttempts,
+			"Too many wrong codes. Try again in "+wait+".", secs)
+		return http.StatusTooManyRequests
 	case twofactor.ReasonSendRate:
 		apierror.Write(w, http.StatusTooManyRequests, CodeTooManyOTPRequests,
 			"Too many codes were requested. Try again in "+wait+".", secs)

@@ -103,12 +103,15 @@ type tfRig struct {
 	events *recordedEvents
 }
 
-func newTFRig(t *testing.T) *tfRig {
+func newTFRig(t *testing.T, delays ...time.Duration) *tfRig {
 	t.Helper()
+	if delays == nil {
+		delays = []time.Duration{}
+	}
 	rig := &tfRig{app: &tfApp{pending: map[string]bool{}}, events: &recordedEvents{},
 		store: &failingStore{LockStore: NewMemoryLockStore(MemoryLockStoreOptions{})}}
 	tf, err := twofactor.New(twofactor.Options{Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Store: TwoFactorStore(rig.store), Delays: []time.Duration{}})
+		Store: TwoFactorStore(rig.store), Delays: delays})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,5 +329,21 @@ func TestTwoFactorSessionSubject(t *testing.T) {
 		if w.Code != want {
 			t.Fatalf("attempt %d: %d %s", i+1, w.Code, w.Body)
 		}
+	}
+}
+
+// TestTwoFactorProgressiveRefusal: after the second wrong code the next
+// must wait (429 TOO_MANY_ATTEMPTS with Retry-After), unforwarded.
+func TestTwoFactorProgressiveRefusal(t *testing.T) {
+	rig := newTFRig(t, 0, time.Minute)
+	p := rig.signIn(t, "slow@example.test")
+	rig.post(t, "/two-factor/verify-totp", `{"code":"000000"}`, p)
+	if w := rig.post(t, "/two-factor/verify-totp", `{"code":"000001"}`, p); w.Code != 401 {
+		t.Fatalf("second code: %d %s", w.Code, w.Body)
+	}
+	hits := rig.app.hits.Load()
+	w := rig.post(t, "/two-factor/verify-totp", `{"code":"123456"}`, p)
+	if w.Code != 429 || code(t, w) != CodeTooManyAttempts || w.Header().Get("Retry-After") != "60" || rig.app.hits.Load() != hits {
+		t.Fatalf("third code at once: %d %v %s", w.Code, w.Header(), w.Body)
 	}
 }

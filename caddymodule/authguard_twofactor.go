@@ -23,6 +23,9 @@ type TwoFactorConfig struct {
 	MaxFailures int `json:"max_failures,omitempty"`
 	// Locks: lock durations, escalating; the last repeats.
 	Locks []caddy.Duration `json:"locks,omitempty"`
+	// Delays: waits after the 1st, 2nd… consecutive wrong code before
+	// the next (progressive refusal before the lock).
+	Delays []caddy.Duration `json:"delays,omitempty"`
 	// DailyCap: wrong codes per account per rolling 24 h (at most 33).
 	DailyCap int `json:"daily_cap,omitempty"`
 	// PendingMaxFailures: wrong codes per pending two-factor sign-in.
@@ -56,7 +59,7 @@ func (ag *AuthGuard) provisionTwoFactor(store authguard.LockStore, secret []byte
 	}
 	tf, err := twofactor.New(twofactor.Options{
 		Secret: secret, Store: authguard.TwoFactorStore(store),
-		MaxFailures: tc.MaxFailures, Locks: durs(tc.Locks), DailyCap: tc.DailyCap,
+		MaxFailures: tc.MaxFailures, Locks: durs(tc.Locks), Delays: durs(tc.Delays), DailyCap: tc.DailyCap,
 		PendingMaxFailures: tc.PendingMaxFailures,
 		BackupMaxFailures:  tc.BackupMaxFailures, BackupLocks: durs(tc.BackupLocks), BackupDailyCap: tc.BackupDailyCap,
 		SendOTP: tc.SendOTP, SendOTPPerIP: tc.SendOTPPerIP, SendOTPWindow: time.Duration(tc.SendOTPWindow),
@@ -74,6 +77,7 @@ func (ag *AuthGuard) provisionTwoFactor(store authguard.LockStore, secret []byte
 //	two_factor {
 //	    max_failures         <n>             # default 5
 //	    locks                <duration...>   # default 1h 4h 24h
+//	    delays               <duration...>   # default 0s 5s 15s 30s; 0s: none
 //	    daily_cap            <n>             # default 20, at most 33
 //	    pending_max_failures <n>             # default 3
 //	    backup_max_failures  <n>             # default 5
@@ -96,7 +100,7 @@ func parseTwoFactorBlock(d *caddyfile.Dispenser) (*TwoFactorConfig, error) {
 		"max_failures": &tc.MaxFailures, "daily_cap": &tc.DailyCap, "pending_max_failures": &tc.PendingMaxFailures,
 		"backup_max_failures": &tc.BackupMaxFailures, "backup_daily_cap": &tc.BackupDailyCap, "send_otp_ip_rate": &tc.SendOTPPerIP,
 	}
-	lists := map[string]*[]caddy.Duration{"locks": &tc.Locks, "backup_locks": &tc.BackupLocks}
+	lists := map[string]*[]caddy.Duration{"locks": &tc.Locks, "backup_locks": &tc.BackupLocks, "delays": &tc.Delays}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
 		if p, ok := ints[name]; ok {
@@ -120,7 +124,7 @@ func parseTwoFactorBlock(d *caddyfile.Dispenser) (*TwoFactorConfig, error) {
 			}
 			for _, a := range args {
 				dur, err := caddy.ParseDuration(a)
-				if err != nil || dur < time.Second {
+				if err != nil || dur < 0 || (dur < time.Second && name != "delays") {
 					return nil, d.Errf("%s %q: want durations such as 1h 4h 24h", name, a)
 				}
 				*p = append(*p, caddy.Duration(dur))

@@ -17,6 +17,7 @@ func TestTwoFactorCaddyfile(t *testing.T) {
 		two_factor {
 			max_failures 4
 			locks 30m 2h
+			delays 0s 10s
 			daily_cap 33
 			pending_max_failures 2
 			backup_max_failures 3
@@ -30,7 +31,7 @@ func TestTwoFactorCaddyfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc := ag.TwoFactor
-	if tc == nil || tc.MaxFailures != 4 || len(tc.Locks) != 2 || tc.Locks[1] != caddy.Duration(2*time.Hour) || tc.DailyCap != 33 ||
+	if tc == nil || tc.MaxFailures != 4 || len(tc.Locks) != 2 || tc.Locks[1] != caddy.Duration(2*time.Hour) || len(tc.Delays) != 2 || tc.DailyCap != 33 ||
 		tc.PendingMaxFailures != 2 || tc.BackupMaxFailures != 3 || tc.BackupDailyCap != 6 || len(tc.BackupLocks) != 1 ||
 		tc.SendOTP != 2 || tc.SendOTPWindow != caddy.Duration(15*time.Minute) || tc.SendOTPPerIP != 8 {
 		t.Fatalf("parsed %+v", tc)
