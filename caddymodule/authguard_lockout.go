@@ -123,7 +123,7 @@ func (ag *AuthGuard) provisionLockout(app *App, cfg *authguard.GuardConfig) erro
 	if err := ag.provisionTwoFactor(opts.Store, opts.Secret, cfg); err != nil {
 		return err
 	}
-	ag.cleanup = append(ag.cleanup, registerEngine(ag, engine))
+	ag.cleanup = append(ag.cleanup, registerEngine(ag, withTwoFactorUnlock(engine, cfg.TwoFactor)))
 	return nil
 }
 

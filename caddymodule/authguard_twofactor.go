@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -149,4 +151,37 @@ func parseTwoFactorBlock(d *caddyfile.Dispenser) (*TwoFactorConfig, error) {
 		tc.SendOTP, tc.SendOTPWindow = n, caddy.Duration(dur)
 	}
 	return tc, nil
+}
+
+// twoFactorUnlocking is the lockout engine the admin API unlocks through:
+// an admin unlock (by email or by key) also clears the account's
+// two-factor locks and daily tally.
+type twoFactorUnlocking struct {
+	*authguard.Lockout
+	tf *twofactor.Limiter
+}
+
+// withTwoFactorUnlock returns the engine for the admin API.
+func withTwoFactorUnlock(e *authguard.Lockout, tf *twofactor.Limiter) authguard.LockoutEngine {
+	if tf == nil {
+		return e
+	}
+	return twoFactorUnlocking{Lockout: e, tf: tf}
+}
+
+// Unlock clears the account's sign-in lockout and two-factor state.
+func (u twoFactorUnlocking) Unlock(ctx context.Context, email string) (bool, error) {
+	had, err := u.Lockout.Unlock(ctx, email)
+	had2, err2 := u.tf.Unlock(ctx, u.Lockout.AccountKey(email))
+	return had || had2, errors.Join(err, err2)
+}
+
+// UnlockKey is Unlock by account key.
+func (u twoFactorUnlocking) UnlockKey(ctx context.Context, key string) (bool, error) {
+	had, err := u.Lockout.UnlockKey(ctx, key)
+	if err != nil {
+		return had, err // not an account key, or the store failed
+	}
+	had2, err2 := u.tf.Unlock(ctx, key)
+	return had || had2, err2
 }

@@ -105,7 +105,8 @@ func wrongTOTP(t *testing.T, secret string, i int) string {
 // clears; the locked verify is answered at the edge (better-auth never
 // sees it) with how to recover; a backup code recovers; verify requests
 // without the two-factor cookie, or with one better-auth never issued,
-// are refused at the edge; audit events for each.
+// are refused at the edge; an admin unlock clears a lock; audit events
+// for each.
 func TestBetterAuthTwoFactorGuardThroughCaddy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Caddy and better-auth")
@@ -222,11 +223,38 @@ func TestBetterAuthTwoFactorGuardThroughCaddy(t *testing.T) {
 	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
 	expect("after recovery", 200, "", true, st, c, r)
 
+	// Locked again; an admin unlock (the lockout's admin API) clears it.
+	p = signIn()
+	for i := range 3 {
+		verify("verify-totp", wrongTOTP(t, secret, 30+i), p)
+	}
+	p = signIn()
+	for i := range 2 {
+		verify("verify-totp", wrongTOTP(t, secret, 40+i), p)
+	}
+	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
+	expect("locked again", 429, "TWO_FACTOR_LOCKED", false, st, c, r)
+	raw, _ := json.Marshal(UnlockRequest{Email: strings.ToUpper(email)})
+	areq, _ := http.NewRequest(http.MethodPost, "http://"+e.AdminAddr+"/ocomms/lockouts/unlock", strings.NewReader(string(raw)))
+	areq.Header.Set("Content-Type", "application/json")
+	aresp, err := http.DefaultClient.Do(areq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abody, _ := io.ReadAll(aresp.Body)
+	aresp.Body.Close()
+	var res UnlockResult
+	if aresp.StatusCode != 200 || json.Unmarshal(abody, &res) != nil || !res.Unlocked {
+		t.Fatalf("admin unlock: %d %s", aresp.StatusCode, abody)
+	}
+	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
+	expect("after the admin unlock", 200, "", true, st, c, r)
+
 	// The audit trail.
-	failed := waitAudit(t, b.dir, 7, ofAction(secevent.ActionMFAFailed))
-	locked := waitAudit(t, b.dir, 1, ofAction(secevent.ActionMFALocked))[0]
-	refused := waitAudit(t, b.dir, 2, ofAction(secevent.ActionMFARefused))
-	ok := waitAudit(t, b.dir, 3, ofAction(secevent.ActionMFASucceeded))
+	failed := waitAudit(t, b.dir, 12, ofAction(secevent.ActionMFAFailed))
+	locked := waitAudit(t, b.dir, 2, ofAction(secevent.ActionMFALocked))[0]
+	refused := waitAudit(t, b.dir, 3, ofAction(secevent.ActionMFARefused))
+	ok := waitAudit(t, b.dir, 4, ofAction(secevent.ActionMFASucceeded))
 	acct := failed[0].Labels["account_key"]
 	if acct == "" || locked.Labels["account_key"] != acct || locked.Labels["failures"] != "5" || locked.Labels["lock_until"] == "" ||
 		failed[0].Reason != "INVALID_CODE" || failed[0].Labels["method"] != "totp" || failed[0].SourceIP != "127.0.0.1" {
