@@ -256,6 +256,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if want("unlock") {
 		add(checkUnlock(ctx, opts, s)...)
+		add(checkTwoFactor(ctx, opts)...)
 	}
 	if want("redis") {
 		add(checkRedis(ctx, opts))
