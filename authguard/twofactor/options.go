@@ -46,12 +46,10 @@ type Options struct {
 	// (never stored in clear). Required, at least 16 bytes; the same on
 	// every instance sharing a store.
 	Secret []byte
-	// Store keeps the records. Required.
+	// Store keeps the records. Required. Every decision is made at the
+	// store's clock (the memory store's, or the Redis server's), so
+	// instances sharing a store agree.
 	Store Store
-	// Clock is the time source for reservation ids only; the stores have
-	// their own clocks. Default time.Now.
-	Clock func() time.Time
-
 	// MaxFailures is how many consecutive wrong codes (TOTP or OTP) an
 	// account gets before it is locked. Default 5.
 	MaxFailures int
@@ -144,9 +142,6 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Store == nil {
 		return o, errors.New("two-factor guard: a store is required")
-	}
-	if o.Clock == nil {
-		o.Clock = time.Now
 	}
 	for _, v := range []struct {
 		p *int
