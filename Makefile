@@ -65,9 +65,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./headers/
 	$(GO) test -run '^$$' -bench 'MemoryTake|MemoryBytesPerKey|RedisTake|DecideSignIn|DecideAPI' -benchmem ./ratelimit/
 	$(GO) test -run '^$$' -bench 'RedisTakeConcurrent' -benchtime 3s ./ratelimit/
-	$(GO) test -run '^$$' -bench 'BenchmarkCheckPassword$$|ScoreLength|Blocklist' -benchtime 200x -benchmem ./authguard/
-	$(GO) test -run '^$$' -bench 'CheckPasswordConcurrent' -benchtime 4000x -count 2 ./authguard/
-	$(GO) test -run '^$$' -bench 'Lockout' -benchtime 3000x -count 3 -benchmem ./authguard/
+	$(GO) test -run '^$$' -bench 'BenchmarkCheckPassword$$|ScoreLength|Blocklist' -benchtime 200x -benchmem ./authguard/password/
+	$(GO) test -run '^$$' -bench 'CheckPasswordConcurrent' -benchtime 4000x -count 2 ./authguard/password/
+	$(GO) test -run '^$$' -bench 'Lockout' -benchtime 3000x -count 3 -benchmem ./authguard/lockout/
 	$(GO) test -run '^$$' -bench 'NonAuthPath|SignIn$$' -benchmem ./authguard/
 	$(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./certstore/
 	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/
@@ -112,9 +112,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseRate -fuzztime $(FUZZTIME) ./ratelimit/
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./reqbody/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMediaType$$' -fuzztime $(FUZZTIME) ./reqbody/
-	$(GO) test -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME) ./authguard/
-	$(GO) test -run '^$$' -fuzz '^FuzzDeviceCookie$$' -fuzztime $(FUZZTIME) ./authguard/
-	$(GO) test -run '^$$' -fuzz '^FuzzRecoveryCookie$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckPassword$$' -fuzztime $(FUZZTIME) ./authguard/password/
+	$(GO) test -run '^$$' -fuzz '^FuzzDeviceCookie$$' -fuzztime $(FUZZTIME) ./authguard/lockout/
+	$(GO) test -run '^$$' -fuzz '^FuzzRecoveryCookie$$' -fuzztime $(FUZZTIME) ./authguard/lockout/
 	$(GO) test -run '^$$' -fuzz '^FuzzGuard$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzNewSessionCookie$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzLockTemplate$$' -fuzztime $(FUZZTIME) ./authguard/

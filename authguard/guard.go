@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/twofactor"
 	"github.com/ocomms/ocomms-edge/reqbody"
 	"github.com/ocomms/ocomms-edge/secevent"
@@ -51,8 +52,8 @@ type GuardConfig struct {
 	// Passwords checks new passwords on sign-up, change-password and
 	// reset-password. Nil: no password policy.
 	Passwords PasswordChecker
-	// Lockout is the account lockout. Nil: no lockout.
-	Lockout LockoutEngine
+	// Lockout is the account lockout (a *lockout.Lockout). Nil: no lockout.
+	Lockout lockout.LockoutEngine
 	// TwoFactor guards better-auth's two-factor endpoints against code
 	// guessing (guard_twofactor.go). Nil: they pass unguarded.
 	TwoFactor *twofactor.Limiter

@@ -8,6 +8,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"github.com/ocomms/ocomms-edge/reqbody"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -49,11 +51,11 @@ func (g *Guard) decided(d Decision) {
 
 func refusalDecision(reason string) Decision {
 	switch reason {
-	case ReasonThrottled:
+	case lockout.ReasonThrottled:
 		return DecisionRefusedThrottled
-	case ReasonHardLocked:
+	case lockout.ReasonHardLocked:
 		return DecisionRefusedHardLock
-	case ReasonSpray:
+	case lockout.ReasonSpray:
 		return DecisionRefusedSpray
 	}
 	return DecisionRefusedLocked
@@ -92,8 +94,8 @@ func (g *Guard) send(e secevent.Event) {
 // emitSignIn records the outcome of a forwarded sign-in. The audit log is
 // its record (mirrored to Caddy's log as ocomms.audit); the guard's own
 // lines about decisions are debug-level, so no sign-in is logged twice.
-func (g *Guard) emitSignIn(r *http.Request, email string, status int, out AttemptOutcome, answer AnswerBody, adm Admission, res Settlement) {
-	email = jsToLower(email)
+func (g *Guard) emitSignIn(r *http.Request, email string, status int, out lockout.AttemptOutcome, answer AnswerBody, adm lockout.Admission, res lockout.Settlement) {
+	email = jscase.ToLower(email)
 	e := secevent.Event{UserEmail: email, Status: status, Reason: answer.Code, UserID: answer.User.ID}
 	labels := map[string]string{}
 	if adm.Trusted {
@@ -101,7 +103,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 	}
 	msg, d := "sign-in not counted", DecisionSignInNotCounted
 	switch out {
-	case OutcomeSuccess:
+	case lockout.OutcomeSuccess:
 		e.Action, e.Outcome, msg, d = secevent.ActionSignInSucceeded, secevent.OutcomeSuccess, "sign-in succeeded", DecisionSignInSucceeded
 		labels["method"] = "password"
 		if answer.TwoFactorRedirect {
@@ -109,7 +111,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 			// factor (its own sign_in_succeeded, method two_factor).
 			labels["two_factor"] = "pending"
 		}
-	case OutcomeFailure:
+	case lockout.OutcomeFailure:
 		e.Action, e.Outcome, msg, d = secevent.ActionSignInFailed, secevent.OutcomeFailure, "sign-in failed", DecisionSignInFailed
 		labels["failures"] = strconv.Itoa(res.Failures)
 	}
@@ -119,7 +121,7 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 			zap.Int("status", status), zap.String("code", answer.Code),
 			zap.Bool("device_trusted", adm.Trusted), zap.Bool("recovery", adm.Recovery), zap.Int("failures", res.Failures))
 	}
-	if out == OutcomeNotCounted {
+	if out == lockout.OutcomeNotCounted {
 		return
 	}
 	if len(labels) > 0 {
@@ -140,10 +142,10 @@ func (g *Guard) emitSignIn(r *http.Request, email string, status int, out Attemp
 
 // logRefused logs a sign-in the lockout refused; the engine emits its
 // sign_in_refused event.
-func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
+func (g *Guard) logRefused(r *http.Request, email string, adm lockout.Admission) {
 	g.decided(refusalDecision(adm.Reason))
 	if c := g.log.Check(zapcore.DebugLevel, "sign-in refused"); c != nil {
-		c.Write(zap.String("email", jsToLower(email)), zap.String("client_ip", g.clientIP(r).String()),
+		c.Write(zap.String("email", jscase.ToLower(email)), zap.String("client_ip", g.clientIP(r).String()),
 			zap.String("reason", adm.Reason), zap.Duration("retry_after", adm.RetryAfter.Round(time.Second)))
 	}
 }
@@ -153,14 +155,14 @@ func (g *Guard) logRefused(r *http.Request, email string, adm Admission) {
 func (g *Guard) emitStoreRefused(r *http.Request, email string) {
 	g.decided(DecisionStoreError)
 	g.emit(r, secevent.Event{Action: secevent.ActionSignInRefused, Outcome: secevent.OutcomeFailure,
-		UserEmail: jsToLower(email), Reason: "store_error", Status: http.StatusServiceUnavailable})
+		UserEmail: jscase.ToLower(email), Reason: "store_error", Status: http.StatusServiceUnavailable})
 }
 
 // emitPasswordRejected records a rejected new password by its reason code
 // only.
 func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
 	g.decided(DecisionPasswordRejected)
-	email = jsToLower(email)
+	email = jscase.ToLower(email)
 	g.emit(r, secevent.Event{Action: secevent.ActionPasswordRejected, Outcome: secevent.OutcomeFailure,
 		UserEmail: email, Reason: code, Status: http.StatusBadRequest})
 	if c := g.log.Check(zapcore.DebugLevel, "password rejected"); c != nil {
@@ -170,13 +172,13 @@ func (g *Guard) emitPasswordRejected(r *http.Request, email, code string) {
 }
 
 // emitPasswordSet records the app's answer to a sign-up, change or reset.
-func (g *Guard) emitPasswordSet(r *http.Request, kind passwordSet, email string, status int, out AttemptOutcome, answer AnswerBody) {
-	email = jsToLower(email)
+func (g *Guard) emitPasswordSet(r *http.Request, kind passwordSet, email string, status int, out lockout.AttemptOutcome, answer AnswerBody) {
+	email = jscase.ToLower(email)
 	e := secevent.Event{Action: kind.action(), UserEmail: email, UserID: answer.User.ID, Status: status, Reason: answer.Code}
 	switch {
 	case status == http.StatusOK:
 		e.Outcome = secevent.OutcomeSuccess
-	case kind == passwordChange && out == OutcomeFailure:
+	case kind == passwordChange && out == lockout.OutcomeFailure:
 		e.Outcome = secevent.OutcomeFailure
 	default:
 		return // the app refused for reasons of its own: nothing happened

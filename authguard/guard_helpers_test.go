@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
+	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -44,59 +47,59 @@ func newFakeEngine() *fakeEngine {
 
 var errStoreDown = errors.New("store down")
 
-func (e *fakeEngine) Begin(_ context.Context, a SignInAttempt) (Admission, error) {
+func (e *fakeEngine) Begin(_ context.Context, a lockout.SignInAttempt) (lockout.Admission, error) {
 	if e.fail.Load() {
-		return Admission{}, errStoreDown
+		return lockout.Admission{}, errStoreDown
 	}
 	if e.spray.Load() {
-		return Admission{Reason: ReasonSpray, RetryAfter: 10 * time.Minute}, nil
+		return lockout.Admission{Reason: lockout.ReasonSpray, RetryAfter: 10 * time.Minute}, nil
 	}
-	key := jsToLower(a.Email)
+	key := jscase.ToLower(a.Email)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.hard[key] {
-		return Admission{Reason: ReasonHardLocked}, nil
+		return lockout.Admission{Reason: lockout.ReasonHardLocked}, nil
 	}
 	if a.RecoveryCookie == "recovery-ok" {
 		e.reserved[key]++
-		return Admission{Admit: true, Recovery: true}, nil
+		return lockout.Admission{Admit: true, Recovery: true}, nil
 	}
 	if a.DeviceCookie == "device-"+key {
 		e.reserved[key]++
-		return Admission{Admit: true, Trusted: true}, nil
+		return lockout.Admission{Admit: true, Trusted: true}, nil
 	}
 	if e.failures[key]+e.reserved[key] >= e.threshold {
 		if e.failures[key] >= e.threshold {
-			return Admission{Reason: ReasonLocked, RetryAfter: e.lockFor - 1500*time.Millisecond}, nil
+			return lockout.Admission{Reason: lockout.ReasonLocked, RetryAfter: e.lockFor - 1500*time.Millisecond}, nil
 		}
-		return Admission{Reason: ReasonThrottled, RetryAfter: 2 * time.Second}, nil
+		return lockout.Admission{Reason: lockout.ReasonThrottled, RetryAfter: 2 * time.Second}, nil
 	}
 	e.reserved[key]++
-	return Admission{Admit: true}, nil
+	return lockout.Admission{Admit: true}, nil
 }
 
-func (e *fakeEngine) Settle(_ context.Context, a SignInAttempt, adm Admission, out AttemptOutcome) (Settlement, error) {
+func (e *fakeEngine) Settle(_ context.Context, a lockout.SignInAttempt, adm lockout.Admission, out lockout.AttemptOutcome) (lockout.Settlement, error) {
 	e.settled.Add(1)
-	key := jsToLower(a.Email)
+	key := jscase.ToLower(a.Email)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.reserved[key]--
 	if e.fail.Load() {
-		return Settlement{}, errStoreDown
+		return lockout.Settlement{}, errStoreDown
 	}
-	var s Settlement
+	var s lockout.Settlement
 	switch out {
-	case OutcomeFailure:
+	case lockout.OutcomeFailure:
 		e.failures[key]++
 		if e.failures[key] == e.threshold {
 			s.Locked, s.LockedTill = true, time.Now().Add(e.lockFor)
 		}
-	case OutcomeSuccess:
+	case lockout.OutcomeSuccess:
 		e.failures[key] = 0
-		s.Cookies = append(s.Cookies, &http.Cookie{Name: DeviceCookieName, Value: "device-" + key, Path: "/", Secure: true, HttpOnly: true})
+		s.Cookies = append(s.Cookies, &http.Cookie{Name: lockout.DeviceCookieName, Value: "device-" + key, Path: "/", Secure: true, HttpOnly: true})
 	}
 	if adm.Recovery {
-		s.Cookies = append(s.Cookies, &http.Cookie{Name: RecoveryCookieName, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true})
+		s.Cookies = append(s.Cookies, &http.Cookie{Name: lockout.RecoveryCookieName, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true})
 	}
 	s.Failures = e.failures[key]
 	return s, nil
@@ -104,24 +107,24 @@ func (e *fakeEngine) Settle(_ context.Context, a SignInAttempt, adm Admission, o
 
 func (e *fakeEngine) GrantRecovery(context.Context) (*http.Cookie, error) {
 	e.grants.Add(1)
-	return &http.Cookie{Name: RecoveryCookieName, Value: "recovery-ok", Path: "/", Secure: true, HttpOnly: true}, nil
+	return &http.Cookie{Name: lockout.RecoveryCookieName, Value: "recovery-ok", Path: "/", Secure: true, HttpOnly: true}, nil
 }
 
 func (e *fakeEngine) Unlock(_ context.Context, email string) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	_, ok := e.failures[jsToLower(email)]
-	delete(e.failures, jsToLower(email))
+	_, ok := e.failures[jscase.ToLower(email)]
+	delete(e.failures, jscase.ToLower(email))
 	return ok, nil
 }
 
-func (e *fakeEngine) List(context.Context) ([]LockoutEntry, error) { return nil, nil }
+func (e *fakeEngine) List(context.Context) ([]lockout.LockoutEntry, error) { return nil, nil }
 
 // acceptAll is a password checker that admits every password, and
 // refuseAll one that refuses every password.
-type checkerFunc func(string, []string) *Refusal
+type checkerFunc func(string, []string) *password.Refusal
 
-func (f checkerFunc) CheckPassword(p string, c []string) *Refusal { return f(p, c) }
+func (f checkerFunc) CheckPassword(p string, c []string) *password.Refusal { return f(p, c) }
 
 // recordedEvents collects emitted events.
 type recordedEvents struct {
@@ -229,9 +232,9 @@ func newTestGuard(t testing.TB, mod func(*GuardConfig)) *testGuard {
 	tg := &testGuard{engine: newFakeEngine(), up: newUpstream(nil), events: &recordedEvents{}}
 	cfg := GuardConfig{
 		ClientIP: func(*http.Request) netip.Addr { return netip.MustParseAddr("192.0.2.7") },
-		Passwords: checkerFunc(func(p string, _ []string) *Refusal {
+		Passwords: checkerFunc(func(p string, _ []string) *password.Refusal {
 			if len(p) < 15 {
-				return refuse(http.StatusBadRequest, "PASSWORD_TOO_SHORT", "Use at least 15 characters.")
+				return &password.Refusal{Status: http.StatusBadRequest, Code: "PASSWORD_TOO_SHORT", Message: "Use at least 15 characters."}
 			}
 			return nil
 		}),

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -15,7 +16,7 @@ import (
 func newRealGuard(t *testing.T) *testGuard {
 	t.Helper()
 	events := &recordedEvents{}
-	engine, err := NewLockout(LockoutOptions{Secret: []byte("guard-test-secret-0123456789"), Events: events})
+	engine, err := lockout.NewLockout(lockout.LockoutOptions{Secret: []byte("guard-test-secret-0123456789"), Events: events})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestRealEngineLocksAndAnswersAlike(t *testing.T) {
 func TestRealEngineDeviceCookieAndRecovery(t *testing.T) {
 	tg := newRealGuard(t)
 	ok := tg.signIn(t, demoupstream.DemoEmail, demoPassword)
-	device := cookieNamed(ok, DeviceCookieName)
+	device := cookieNamed(ok, lockout.DeviceCookieName)
 	if ok.Code != 200 || device == nil || !device.HttpOnly || !device.Secure {
 		t.Fatalf("success: %d, device cookie %v", ok.Code, device)
 	}
@@ -84,7 +85,7 @@ func TestRealEngineDeviceCookieAndRecovery(t *testing.T) {
 	const newPassword = "violet tractor summer ocean"
 	reset := tg.do(t, http.MethodPost, "/api/auth/reset-password", "application/json",
 		`{"newPassword":"`+newPassword+`","token":"`+app.LastResetToken(demoupstream.DemoEmail)+`"}`)
-	recovery := cookieNamed(reset, RecoveryCookieName)
+	recovery := cookieNamed(reset, lockout.RecoveryCookieName)
 	if reset.Code != 200 || recovery == nil {
 		t.Fatalf("reset: %d %v", reset.Code, reset.Header())
 	}
@@ -92,7 +93,7 @@ func TestRealEngineDeviceCookieAndRecovery(t *testing.T) {
 	if w.Code != 200 {
 		t.Fatalf("recovery sign-in: %d %s", w.Code, w.Body)
 	}
-	if c := cookieNamed(w, RecoveryCookieName); c == nil || c.MaxAge >= 0 {
+	if c := cookieNamed(w, lockout.RecoveryCookieName); c == nil || c.MaxAge >= 0 {
 		t.Fatalf("used recovery cookie not expired: %v", w.Header().Values("Set-Cookie"))
 	}
 	if w := tg.signIn(t, demoupstream.DemoEmail, newPassword); w.Code != 200 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/internal/apierror"
 	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 	"github.com/ocomms/ocomms-edge/reqbody"
@@ -64,7 +65,7 @@ func (g *Guard) servePasswordSet(w http.ResponseWriter, r *http.Request, body *r
 		}
 	}
 	var answer AnswerBody
-	var outcome AttemptOutcome
+	var outcome lockout.AttemptOutcome
 	ow := &outcomeWriter{ResponseWriter: w, capture: true}
 	if kind == passwordChange {
 		ow.needBody = func(status int, h http.Header) bool { return needsBody(status, h, false) }
@@ -82,14 +83,7 @@ func (g *Guard) servePasswordSet(w http.ResponseWriter, r *http.Request, body *r
 			}
 		}
 	}
-	err := next.ServeHTTP(ow, r)
-	if ferr := ow.finish(); err == nil {
-		err = ferr
-	}
-	status := ow.status
-	if !ow.wroteHeader {
-		status = errorStatus(err)
-	}
+	status, err := ow.done(next.ServeHTTP(ow, r))
 	if answer.User.ID == "" && len(ow.buf) > 0 && status == http.StatusOK {
 		answer = parseAnswer(ow.buf)
 	}
@@ -105,7 +99,7 @@ func (g *Guard) beginSessionCheck(w http.ResponseWriter, r *http.Request) (*sign
 	if session == "" {
 		return nil, false, nil // the app answers 401
 	}
-	attempt := SignInAttempt{Session: session, IP: g.clientIP(r)}
+	attempt := lockout.SignInAttempt{Session: session, IP: g.clientIP(r)}
 	adm, err := g.cfg.Lockout.Begin(r.Context(), attempt)
 	if err != nil {
 		g.logStoreError(r, "begin_session", err)

@@ -21,7 +21,7 @@ type SessionLookup interface {
 }
 
 // accountKeyer is implemented by a lockout that can name an email's
-// account key (*Lockout).
+// account key (*lockout.Lockout).
 type accountKeyer interface {
 	AccountKey(email string) string
 }
@@ -89,12 +89,9 @@ func (g *Guard) watchSessionSignIn(w http.ResponseWriter, r *http.Request, rel, 
 			issued, replaces = newSessionCookie(h, before, time.Now()), before != ""
 		}
 	}
-	err := g.serveAuth(ow, r, rel, next)
-	if ferr := ow.finish(); err == nil {
-		err = ferr
-	}
+	status, err := ow.done(g.serveAuth(ow, r, rel, next))
 	if issued != "" {
-		g.emitSessionSignIn(r, method, ow.status, issued, replaces)
+		g.emitSessionSignIn(r, method, status, issued, replaces)
 	}
 	return err
 }
@@ -200,11 +197,7 @@ func (g *Guard) serveSignOut(w http.ResponseWriter, r *http.Request, next NextHa
 		defer g.cfg.Sessions.Forget(cookie)
 	}
 	ow := &outcomeWriter{ResponseWriter: w}
-	err := next.ServeHTTP(ow, r)
-	status := ow.status
-	if !ow.wroteHeader {
-		status = errorStatus(err)
-	}
+	status, err := ow.done(next.ServeHTTP(ow, r))
 	e := secevent.Event{Action: secevent.ActionSignOut, Status: status}
 	switch {
 	case !asked || (g.cfg.Sessions != nil && lookupErr == nil && !s.Valid()):

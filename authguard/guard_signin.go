@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
@@ -15,11 +16,11 @@ func (g *Guard) serveSignIn(w http.ResponseWriter, r *http.Request, body *reqbod
 	if g.cfg.Lockout == nil {
 		return g.forwardSignIn(w, r, email, nil, next)
 	}
-	attempt := SignInAttempt{
+	attempt := lockout.SignInAttempt{
 		Email:          email,
 		IP:             g.clientIP(r),
-		DeviceCookie:   cookieValue(r, DeviceCookieName),
-		RecoveryCookie: cookieValue(r, RecoveryCookieName),
+		DeviceCookie:   cookieValue(r, lockout.DeviceCookieName),
+		RecoveryCookie: cookieValue(r, lockout.RecoveryCookieName),
 	}
 	adm, err := g.cfg.Lockout.Begin(r.Context(), attempt)
 	if err != nil {
@@ -45,13 +46,13 @@ func (g *Guard) serveSignIn(w http.ResponseWriter, r *http.Request, body *reqbod
 type signInSettle struct {
 	g       *Guard
 	r       *http.Request
-	attempt SignInAttempt
-	adm     Admission
+	attempt lockout.SignInAttempt
+	adm     lockout.Admission
 	done    bool
-	result  Settlement
+	result  lockout.Settlement
 }
 
-func (s *signInSettle) settle(out AttemptOutcome) Settlement {
+func (s *signInSettle) settle(out lockout.AttemptOutcome) lockout.Settlement {
 	if s.done {
 		return s.result
 	}
@@ -68,16 +69,16 @@ func (s *signInSettle) settle(out AttemptOutcome) Settlement {
 
 func (s *signInSettle) ensure() {
 	if !s.done {
-		s.settle(OutcomeNotCounted)
+		s.settle(lockout.OutcomeNotCounted)
 	}
 }
 
 // forwardSignIn forwards a sign-in and reads the app's answer; s is nil
 // when there is no lockout (or it failed open).
 func (g *Guard) forwardSignIn(w http.ResponseWriter, r *http.Request, email string, s *signInSettle, next NextHandler) error {
-	var outcome AttemptOutcome
+	var outcome lockout.AttemptOutcome
 	var answer AnswerBody
-	var res Settlement
+	var res lockout.Settlement
 	ow := &outcomeWriter{ResponseWriter: w, capture: true}
 	ow.needBody = func(status int, h http.Header) bool { return needsBody(status, h, true) }
 	ow.decide = func(status int, h http.Header, body []byte) {
@@ -92,19 +93,12 @@ func (g *Guard) forwardSignIn(w http.ResponseWriter, r *http.Request, email stri
 			}
 		}
 	}
-	err := next.ServeHTTP(ow, r)
-	if ferr := ow.finish(); err == nil {
-		err = ferr
-	}
-	status := ow.status
-	if !ow.wroteHeader {
-		// Nothing was written: the chain failed; nothing to count.
-		status = errorStatus(err)
-	}
-	if outcome == OutcomeSuccess && answer.User.ID == "" && len(ow.buf) > 0 {
+	// When nothing was written the chain failed: nothing to count.
+	status, err := ow.done(next.ServeHTTP(ow, r))
+	if outcome == lockout.OutcomeSuccess && answer.User.ID == "" && len(ow.buf) > 0 {
 		answer = parseAnswer(ow.buf)
 	}
-	var adm Admission
+	var adm lockout.Admission
 	if s != nil {
 		adm = s.adm
 	}

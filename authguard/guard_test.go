@@ -2,8 +2,6 @@ package authguard
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -143,18 +142,18 @@ func headersEqual(a, b http.Header) bool {
 func TestLockAnswerWording(t *testing.T) {
 	tg := newTestGuard(t, func(c *GuardConfig) { c.UnlockURL = "/reset" })
 	for _, tc := range []struct {
-		adm      Admission
+		adm      lockout.Admission
 		status   int
 		code     string
 		retry    string
 		contains string
 		unlock   bool
 	}{
-		{Admission{Reason: ReasonThrottled, RetryAfter: 1200e6}, 429, CodeAccountTemporarilyLocked, "2", "Try again in 2 seconds, or reset your password", true},
-		{Admission{Reason: ReasonLocked, RetryAfter: 60e9 + 1}, 429, CodeAccountTemporarilyLocked, "120", "Try again in 2 minutes", true},
-		{Admission{Reason: ReasonLocked, RetryAfter: 60e9}, 429, CodeAccountTemporarilyLocked, "60", "Try again in 1 minute,", true},
-		{Admission{Reason: ReasonHardLocked}, 429, CodeAccountLocked, "", "contact an administrator", true},
-		{Admission{Reason: ReasonSpray, RetryAfter: 600e9}, 429, CodeTooManyAttempts, "600", "from your network", false},
+		{lockout.Admission{Reason: lockout.ReasonThrottled, RetryAfter: 1200e6}, 429, CodeAccountTemporarilyLocked, "2", "Try again in 2 seconds, or reset your password", true},
+		{lockout.Admission{Reason: lockout.ReasonLocked, RetryAfter: 60e9 + 1}, 429, CodeAccountTemporarilyLocked, "120", "Try again in 2 minutes", true},
+		{lockout.Admission{Reason: lockout.ReasonLocked, RetryAfter: 60e9}, 429, CodeAccountTemporarilyLocked, "60", "Try again in 1 minute,", true},
+		{lockout.Admission{Reason: lockout.ReasonHardLocked}, 429, CodeAccountLocked, "", "contact an administrator", true},
+		{lockout.Admission{Reason: lockout.ReasonSpray, RetryAfter: 600e9}, 429, CodeTooManyAttempts, "600", "from your network", false},
 	} {
 		w := httptest.NewRecorder()
 		tg.g.writeLockAnswer(w, tc.adm)
@@ -167,7 +166,7 @@ func TestLockAnswerWording(t *testing.T) {
 			!strings.Contains(b["message"].(string), tc.contains) || hasUnlock != tc.unlock || (tc.unlock && b["unlockUrl"] != "/reset") {
 			t.Errorf("%+v: %d %v %s", tc.adm, w.Code, w.Header(), w.Body)
 		}
-		if tc.adm.Reason == ReasonSpray && strings.Contains(w.Body.String(), "account") {
+		if tc.adm.Reason == lockout.ReasonSpray && strings.Contains(w.Body.String(), "account") {
 			t.Errorf("spray answer names the account: %s", w.Body)
 		}
 	}
@@ -182,7 +181,7 @@ func TestSuccessGetsDeviceCookieAndEvent(t *testing.T) {
 	var sawSession, sawDevice bool
 	for _, c := range w.Result().Cookies() {
 		sawSession = sawSession || c.Name == "better-auth.session_token"
-		sawDevice = sawDevice || (c.Name == DeviceCookieName && c.Value == "device-demo@ocomms.test")
+		sawDevice = sawDevice || (c.Name == lockout.DeviceCookieName && c.Value == "device-demo@ocomms.test")
 	}
 	if !sawSession || !sawDevice {
 		t.Fatalf("cookies %v", w.Header().Values("Set-Cookie"))
@@ -200,11 +199,11 @@ func TestFailureCookiesAreAddedToHeldAnswers(t *testing.T) {
 	tg := newTestGuard(t, nil)
 	// A recovery attempt that fails: the engine expires the used recovery
 	// cookie, and the 401 (held to read its code) must carry that.
-	w := tg.signIn(t, demoupstream.DemoEmail, "wrong", &http.Cookie{Name: RecoveryCookieName, Value: "recovery-ok"})
+	w := tg.signIn(t, demoupstream.DemoEmail, "wrong", &http.Cookie{Name: lockout.RecoveryCookieName, Value: "recovery-ok"})
 	if w.Code != 401 {
 		t.Fatalf("status %d", w.Code)
 	}
-	if !strings.Contains(strings.Join(w.Header().Values("Set-Cookie"), "\n"), RecoveryCookieName+"=; Path=/; Max-Age=0") {
+	if !strings.Contains(strings.Join(w.Header().Values("Set-Cookie"), "\n"), lockout.RecoveryCookieName+"=; Path=/; Max-Age=0") {
 		t.Fatalf("Set-Cookie %v", w.Header().Values("Set-Cookie"))
 	}
 	var b struct{ Code string }
@@ -221,7 +220,7 @@ func TestTrustedDeviceGetsThroughALock(t *testing.T) {
 	if w := tg.signIn(t, demoupstream.DemoEmail, demoPassword); w.Code != 429 {
 		t.Fatalf("untrusted: %d", w.Code)
 	}
-	w := tg.signIn(t, demoupstream.DemoEmail, demoPassword, &http.Cookie{Name: DeviceCookieName, Value: "device-demo@ocomms.test"})
+	w := tg.signIn(t, demoupstream.DemoEmail, demoPassword, &http.Cookie{Name: lockout.DeviceCookieName, Value: "device-demo@ocomms.test"})
 	if w.Code != 200 {
 		t.Fatalf("trusted device: %d %s", w.Code, w.Body)
 	}
@@ -270,233 +269,6 @@ func TestConcurrentWrongAttemptsForwardOnlyTheBudget(t *testing.T) {
 	wg.Wait()
 	if n := tg.up.hits.Load(); n != 5 {
 		t.Fatalf("%d of 50 concurrent wrong attempts reached the app, want 5", n)
-	}
-}
-
-func TestPasswordRejectionIsNeverForwarded(t *testing.T) {
-	tg := newTestGuard(t, nil)
-	session, err := tg.up.app.(*demoupstream.Handler).NewSessionCookie(demoupstream.DemoEmail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct{ path, body string }{
-		{"/api/auth/sign-up/email", `{"name":"New","email":"new@ocomms.test","password":"short1"}`},
-		{"/api/auth/change-password", `{"newPassword":"short2","currentPassword":"` + demoPassword + `"}`},
-		{"/api/auth/reset-password", `{"newPassword":"short3","token":"abc"}`},
-	} {
-		w := tg.do(t, http.MethodPost, tc.path, "application/json", tc.body, session)
-		var b struct{ Code, Message, Error string }
-		if w.Code != 400 || json.Unmarshal(w.Body.Bytes(), &b) != nil || b.Code != "PASSWORD_TOO_SHORT" || b.Message == "" || b.Error != b.Message {
-			t.Errorf("%s: %d %s", tc.path, w.Code, w.Body)
-		}
-	}
-	if tg.up.hits.Load() != 0 {
-		t.Fatalf("%d rejected passwords reached the app", tg.up.hits.Load())
-	}
-	for _, e := range tg.events.events {
-		if e.Action != secevent.ActionPasswordRejected || e.Reason != "PASSWORD_TOO_SHORT" {
-			t.Errorf("event %+v", e)
-		}
-		if strings.Contains(e.Reason+e.UserEmail+e.Path, "short") {
-			t.Errorf("event carries the password: %+v", e)
-		}
-	}
-}
-
-func TestSignUpContextAndEvent(t *testing.T) {
-	var got []string
-	tg := newTestGuard(t, func(c *GuardConfig) {
-		c.Passwords = checkerFunc(func(_ string, ctx []string) *Refusal { got = ctx; return nil })
-	})
-	w := tg.do(t, http.MethodPost, "/api/auth/sign-up/email", "application/x-www-form-urlencoded",
-		"name=Ann+Lee&email=Ann%40ocomms.test&password=four+random+words+here")
-	if w.Code != 200 {
-		t.Fatalf("sign-up %d %s", w.Code, w.Body)
-	}
-	if !slices.Equal(got, []string{"Ann@ocomms.test", "Ann Lee"}) {
-		t.Fatalf("context %q", got)
-	}
-	if e, ok := tg.events.last(secevent.ActionSignUp); !ok || e.UserEmail != "ann@ocomms.test" || e.UserID == "" {
-		t.Fatalf("sign_up event %+v", e)
-	}
-}
-
-func TestResetGrantsRecoveryAndChangeIsRecorded(t *testing.T) {
-	tg := newTestGuard(t, nil)
-	app := tg.up.app.(*demoupstream.Handler)
-	tg.do(t, http.MethodPost, "/api/auth/request-password-reset", "application/json", `{"email":"`+demoupstream.DemoEmail+`"}`)
-	token := app.LastResetToken(demoupstream.DemoEmail)
-	if token == "" {
-		t.Fatal("no reset token")
-	}
-	bad := tg.do(t, http.MethodPost, "/api/auth/reset-password", "application/json", `{"newPassword":"a new long passphrase here","token":"wrong"}`)
-	if bad.Code != 400 || len(bad.Header().Values("Set-Cookie")) != 0 {
-		t.Fatalf("bad token: %d %v", bad.Code, bad.Header())
-	}
-	w := tg.do(t, http.MethodPost, "/api/auth/reset-password", "application/json", `{"newPassword":"a new long passphrase here","token":"`+token+`"}`)
-	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Set-Cookie"), RecoveryCookieName+"=recovery-ok") {
-		t.Fatalf("reset: %d %v", w.Code, w.Header())
-	}
-	if _, ok := tg.events.last(secevent.ActionPasswordReset); !ok || tg.engine.grants.Load() != 1 {
-		t.Fatalf("events %v grants %d", tg.events.actions(), tg.engine.grants.Load())
-	}
-	session, _ := app.NewSessionCookie(demoupstream.DemoEmail)
-	wrong := tg.do(t, http.MethodPost, "/api/auth/change-password", "application/json", `{"newPassword":"another long passphrase","currentPassword":"nope"}`, session)
-	if wrong.Code != 400 {
-		t.Fatalf("change with a wrong current password: %d %s", wrong.Code, wrong.Body)
-	}
-	if e, ok := tg.events.last(secevent.ActionPasswordChanged); !ok || e.Outcome != secevent.OutcomeFailure || e.Reason != CodeInvalidPassword {
-		t.Fatalf("password_changed failure event %+v", e)
-	}
-	ok := tg.do(t, http.MethodPost, "/api/auth/change-password", "application/json", `{"newPassword":"another long passphrase","currentPassword":"a new long passphrase here"}`, session)
-	if ok.Code != 200 {
-		t.Fatalf("change: %d %s", ok.Code, ok.Body)
-	}
-	if e, _ := tg.events.last(secevent.ActionPasswordChanged); e.Outcome != secevent.OutcomeSuccess || e.UserID == "" {
-		t.Fatalf("password_changed event %+v", e)
-	}
-	out := tg.do(t, http.MethodPost, "/api/auth/sign-out", "application/json", `{}`, session)
-	if out.Code != 200 {
-		t.Fatalf("sign-out %d", out.Code)
-	}
-	if _, ok := tg.events.last(secevent.ActionSignOut); !ok {
-		t.Fatalf("no sign_out event: %v", tg.events.actions())
-	}
-}
-
-func TestBodiesForwardedByteIdentical(t *testing.T) {
-	tg := newTestGuard(t, nil)
-	for _, tc := range []struct{ ct, body, forwardedAs string }{
-		{"application/json", "{ \"email\" : \"demo@ocomms.test\",\n\"password\":\"x\\u0041\" }  ", "application/json"},
-		{"Application/JSON; charset=UTF-8", `{"email":"demo@ocomms.test","password":"x"}`, "application/json"},
-		{"application/x-www-form-urlencoded", "email=demo%40ocomms.test&password=a%20b+c", "application/x-www-form-urlencoded"},
-		{"application/x-www-form-urlencoded;charset=utf-8", "email=demo%40ocomms.test&password=x", "application/x-www-form-urlencoded"},
-	} {
-		tg.do(t, http.MethodPost, "/api/auth/sign-in/email", tc.ct, tc.body)
-		sum := sha256.Sum256([]byte(tc.body))
-		if got := tg.up.lastBody(); got != hex.EncodeToString(sum[:]) {
-			t.Errorf("%q: the app got different bytes", tc.body)
-		}
-		if got := tg.up.lastContentType(); got != tc.forwardedAs {
-			t.Errorf("%q: forwarded as %q, want the canonical %q", tc.ct, got, tc.forwardedAs)
-		}
-	}
-}
-
-func TestBodyRefusals(t *testing.T) {
-	tg := newTestGuard(t, func(c *GuardConfig) { c.MaxBody = 100 })
-	var reasons []string
-	tg.g.cfg.OnBodyRefused = func(reason string) { reasons = append(reasons, reason) }
-	multipart := "--XYZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nvictim@b.test\r\n--XYZ--\r\n"
-	cases := []struct {
-		path, ct, body string
-		status         int
-		code           string
-	}{
-		{"/sign-in/email", "application/json", `{"email":"a@b.test","password":"` + strings.Repeat("x", 100) + `"}`, 413, "PAYLOAD_TOO_LARGE"},
-		{"/sign-in/email", "text/plain", `x`, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"/sign-in/email", "application/vnd.x+json", `{"email":"a@b.test","password":"p"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"/sign-in/email", "application/x-www-form-urlencoded, multipart/form-data; boundary=XYZ", multipart, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"/sign-in/email", "APPL\xC4\xB0CATION/JSON, application/x-www-form-urlencoded", `{"a":"&email=x@y.z&"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"/sign-in/email", "application/x-www-form-urlencoded, application/json", `{"email":"a@b.test"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"/sign-in/email", "", `{"email":"a@b.test","password":"p"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"/sign-in/email", "application/json", `{"email":"a@b.test","email":"c@d.test"}`, 400, "AMBIGUOUS_BODY"},
-		{"/sign-in/email", "application/json", `{"password":"weak","Password":"strong"}`, 400, "AMBIGUOUS_BODY"},
-		{"/sign-in/email", "application/json", `{"email":`, 400, "INVALID_BODY"},
-		{"/sign-in/email", "application/json", `{"password":"x"}`, 400, "MISSING_FIELD"},
-		{"/sign-in/email", "application/json", `{"email":["a@b.test"],"password":"x"}`, 400, "MISSING_FIELD"},
-		{"/sign-in/email", "application/x-www-form-urlencoded", `password=x`, 400, "MISSING_FIELD"},
-		{"/sign-up/email", "application/json", `{"email":"a@b.test","name":"A"}`, 400, "MISSING_FIELD"},
-		{"/sign-up/email", "application/json", `{"password":"a long passphrase ok","name":"A"}`, 400, "MISSING_FIELD"},
-		{"/request-password-reset", "application/json", `{"redirectTo":"/x"}`, 400, "MISSING_FIELD"},
-		{"/forget-password", "application/json", `{"email":5}`, 400, "MISSING_FIELD"},
-		{"/request-password-reset", "application/x-www-form-urlencoded", `email=a%40b.test`, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"/reset-password", "application/json", `{"newPassword":"a long passphrase ok"}`, 400, "MISSING_FIELD"},
-		{"/reset-password", "application/json", `{"token":"t"}`, 400, "MISSING_FIELD"},
-		{"/change-password", "application/json", `{"newPassword":"a long passphrase ok","currentPassword":"x"}`, 400, "MISSING_FIELD"},
-		{"/change-password", "application/x-www-form-urlencoded", "newPassword=x", 415, "UNSUPPORTED_MEDIA_TYPE"},
-	}
-	for _, tc := range cases {
-		w := tg.do(t, http.MethodPost, "/api/auth"+tc.path, tc.ct, tc.body)
-		var b struct{ Code, Message, Error string }
-		if w.Code != tc.status || json.Unmarshal(w.Body.Bytes(), &b) != nil || b.Code != tc.code || b.Message == "" || b.Error == "" {
-			t.Errorf("%s %q %q: %d %s, want %d %s", tc.path, tc.ct, tc.body, w.Code, w.Body, tc.status, tc.code)
-		}
-	}
-	if tg.up.hits.Load() != 0 {
-		t.Fatalf("%d refused bodies reached the app", tg.up.hits.Load())
-	}
-	if len(reasons) != len(cases) {
-		t.Fatalf("%d refusals counted, want %d", len(reasons), len(cases))
-	}
-	var refused int
-	for _, e := range tg.events.all() {
-		if e.Action != secevent.ActionRequestRefused {
-			continue
-		}
-		refused++
-		if e.Labels["by"] != "auth_guard" || e.Labels["refusal"] == "" || e.Reason == "" || e.SourceIP == "" || e.Path == "" || e.Status < 400 {
-			t.Fatalf("refusal event %+v", e)
-		}
-	}
-	if refused != len(cases) {
-		t.Fatalf("%d request_refused events, want %d", refused, len(cases))
-	}
-}
-
-// TestChangePasswordWithTwoSessionCookiesRefused: a decoy *.session_token
-// cookie beside the real one (on one Cookie line or two) would let the
-// lockout count one session while the app checks another: refused.
-func TestChangePasswordWithTwoSessionCookiesRefused(t *testing.T) {
-	tg := newTestGuard(t, nil)
-	const body = `{"newPassword":"a long passphrase ok","currentPassword":"x"}`
-	for _, cookies := range [][]string{
-		{"decoy.session_token=x1; better-auth.session_token=real"},
-		{"decoy.session_token=x1", "better-auth.session_token=real"},
-		{"better-auth.session_token=a; __Secure-better-auth.session_token=b"},
-	} {
-		r := httptest.NewRequest(http.MethodPost, "/api/auth/change-password", strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		for _, c := range cookies {
-			r.Header.Add("Cookie", c)
-		}
-		w := httptest.NewRecorder()
-		_ = tg.g.Serve(w, r, tg.up)
-		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "AMBIGUOUS_BODY") {
-			t.Errorf("%q: %d %s, want 400 AMBIGUOUS_BODY", cookies, w.Code, w.Body)
-		}
-	}
-	if tg.up.hits.Load() != 0 {
-		t.Fatalf("%d requests with two session cookies reached the app", tg.up.hits.Load())
-	}
-}
-
-// TestUnroutedMethodsRefused: a method better-auth does not route (a
-// lower-case "post", WebDAV verbs) is answered by the guard, not forwarded
-// past its rules.
-func TestUnroutedMethodsRefused(t *testing.T) {
-	tg := newTestGuard(t, nil)
-	for _, m := range []string{"Post", "post", "PROPFIND", "CONNECTX"} {
-		w := tg.do(t, m, "/api/auth/sign-in/email", "application/json", `{"email":"a@b.test","password":"x"}`)
-		if w.Code != http.StatusMethodNotAllowed || !strings.Contains(w.Body.String(), "METHOD_NOT_ALLOWED") {
-			t.Errorf("%s: %d %s, want 405", m, w.Code, w.Body)
-		}
-	}
-	if tg.up.hits.Load() != 0 {
-		t.Fatalf("%d requests with unrouted methods reached the app", tg.up.hits.Load())
-	}
-}
-
-// TestResetTokenInQueryIsEnough: better-auth reads the reset token from the
-// body or the query; either one is the field the guard keys on.
-func TestResetTokenInQueryIsEnough(t *testing.T) {
-	tg := newTestGuard(t, nil)
-	w := tg.do(t, http.MethodPost, "/api/auth/reset-password?token=abc", "application/json", `{"newPassword":"a long passphrase ok"}`)
-	if w.Code == http.StatusBadRequest && strings.Contains(w.Body.String(), "MISSING_FIELD") {
-		t.Fatalf("reset with the token in the query refused: %s", w.Body)
-	}
-	if tg.up.hits.Load() != 1 {
-		t.Fatalf("app hits %d, want 1", tg.up.hits.Load())
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ocomms/ocomms-edge/authguard/twofactor"
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"github.com/ocomms/ocomms-edge/reqbody"
 )
 
@@ -24,16 +25,6 @@ const (
 // twoFactorCookieSuffix ends the name of better-auth's two-factor cookie:
 // "<prefix>.two_factor", with __Secure- when the app's base URL is https.
 const twoFactorCookieSuffix = ".two_factor"
-
-// TwoFactorStore adapts a lockout store to the two-factor guard's Store,
-// so that both keep their records in one place.
-func TwoFactorStore(s LockStore) twofactor.Store { return twoFactorStore{s} }
-
-type twoFactorStore struct{ s LockStore }
-
-func (t twoFactorStore) Update(ctx context.Context, key string, fn func(time.Time, []byte) ([]byte, time.Duration)) error {
-	return t.s.Update(ctx, key, UpdateFunc(fn))
-}
 
 // twoFactorSubject reads who a two-factor request is for: the two-factor
 // cookie (the pending sign-in), else the session cookie (enabling
@@ -156,14 +147,7 @@ func (g *Guard) forwardTwoFactor(w http.ResponseWriter, r *http.Request, method 
 		out, code = ClassifyTwoFactor(status, body)
 		settle(out)
 	}
-	err := next.ServeHTTP(ow, r)
-	if ferr := ow.finish(); err == nil {
-		err = ferr
-	}
-	status := ow.status
-	if !ow.wroteHeader {
-		status = errorStatus(err)
-	}
+	status, err := ow.done(next.ServeHTTP(ow, r))
 	g.emitTwoFactor(r, method, status, code, out, adm, res)
 	return err
 }
@@ -239,5 +223,5 @@ func (g *Guard) twoFactorAccount(email string) string {
 	if g.keyer != nil {
 		return g.keyer.AccountKey(email)
 	}
-	return g.cfg.TwoFactor.AccountKey(jsToLower(email))
+	return g.cfg.TwoFactor.AccountKey(jscase.ToLower(email))
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/twofactor"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -85,11 +86,11 @@ func (a *tfApp) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 
 // failingStore fails every update while down is set.
 type failingStore struct {
-	LockStore
+	lockout.LockStore
 	down atomic.Bool
 }
 
-func (f *failingStore) Update(ctx context.Context, key string, fn UpdateFunc) error {
+func (f *failingStore) Update(ctx context.Context, key string, fn lockout.UpdateFunc) error {
 	if f.down.Load() {
 		return errors.New("store down")
 	}
@@ -109,9 +110,9 @@ func newTFRig(t *testing.T, delays ...time.Duration) *tfRig {
 		delays = []time.Duration{}
 	}
 	rig := &tfRig{app: &tfApp{pending: map[string]bool{}}, events: &recordedEvents{},
-		store: &failingStore{LockStore: NewMemoryLockStore(MemoryLockStoreOptions{})}}
+		store: &failingStore{LockStore: lockout.NewMemoryLockStore(lockout.MemoryLockStoreOptions{})}}
 	tf, err := twofactor.New(twofactor.Options{Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Store: TwoFactorStore(rig.store), Delays: delays})
+		Store: twofactor.FromLockStore(rig.store), Delays: delays})
 	if err != nil {
 		t.Fatal(err)
 	}

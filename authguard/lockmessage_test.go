@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 )
 
-func lockAnswer(t *testing.T, g *Guard, adm Admission) map[string]any {
+func lockAnswer(t *testing.T, g *Guard, adm lockout.Admission) map[string]any {
 	t.Helper()
 	w := httptest.NewRecorder()
 	g.writeLockAnswer(w, adm)
@@ -24,12 +26,12 @@ func lockAnswer(t *testing.T, g *Guard, adm Admission) map[string]any {
 // when unlock_url is set.
 func TestLockAnswerAdminMode(t *testing.T) {
 	tg := newTestGuard(t, func(c *GuardConfig) { c.UnlockMode = UnlockModeAdmin; c.UnlockURL = "/forgot-password" })
-	b := lockAnswer(t, tg.g, Admission{Reason: ReasonLocked, RetryAfter: 15 * time.Minute})
+	b := lockAnswer(t, tg.g, lockout.Admission{Reason: lockout.ReasonLocked, RetryAfter: 15 * time.Minute})
 	want := "Too many failed sign-in attempts. Try again in 15 minutes, or contact an administrator to unlock your account now."
 	if _, has := b["unlockUrl"]; has || b["message"] != want || b["error"] != want || b["code"] != CodeAccountTemporarilyLocked {
 		t.Fatalf("locked: %v", b)
 	}
-	b = lockAnswer(t, tg.g, Admission{Reason: ReasonHardLocked})
+	b = lockAnswer(t, tg.g, lockout.Admission{Reason: lockout.ReasonHardLocked})
 	if _, has := b["unlockUrl"]; has || b["message"] != DefaultHardLockMessageAdmin || strings.Contains(b["message"].(string), "eset") {
 		t.Fatalf("hard locked: %v", b)
 	}
@@ -50,15 +52,15 @@ func TestLockAnswerTemplates(t *testing.T) {
 		c.HardLockMessage = "Locked. Ask #help."
 		c.UnlockURL = "/help"
 	})
-	b := lockAnswer(t, tg.g, Admission{Reason: ReasonLocked, RetryAfter: 29*time.Minute + time.Second})
+	b := lockAnswer(t, tg.g, lockout.Admission{Reason: lockout.ReasonLocked, RetryAfter: 29*time.Minute + time.Second})
 	if b["message"] != "Locked for 30 min (30 minutes). Ask #help." || b["unlockUrl"] != "/help" || b["retryAfter"] != 1800.0 {
 		t.Fatalf("locked: %v", b)
 	}
-	b = lockAnswer(t, tg.g, Admission{Reason: ReasonThrottled, RetryAfter: 2 * time.Second})
+	b = lockAnswer(t, tg.g, lockout.Admission{Reason: lockout.ReasonThrottled, RetryAfter: 2 * time.Second})
 	if b["message"] != "Locked for 1 min (2 seconds). Ask #help." {
 		t.Fatalf("throttled: %v", b)
 	}
-	if b = lockAnswer(t, tg.g, Admission{Reason: ReasonHardLocked}); b["message"] != "Locked. Ask #help." {
+	if b = lockAnswer(t, tg.g, lockout.Admission{Reason: lockout.ReasonHardLocked}); b["message"] != "Locked. Ask #help." {
 		t.Fatalf("hard: %v", b)
 	}
 }

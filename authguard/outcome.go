@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 )
 
 // Codes of better-auth 1.4 answers the guard reads.
@@ -65,37 +67,37 @@ func parseAnswer(body []byte) AnswerBody {
 //
 // body is the start of the response body (JSON answers are small); it may
 // be nil when the status alone decides.
-func ClassifySignIn(status int, h http.Header, body []byte) (AttemptOutcome, AnswerBody) {
+func ClassifySignIn(status int, h http.Header, body []byte) (lockout.AttemptOutcome, AnswerBody) {
 	a := parseAnswer(body)
 	switch status {
 	case http.StatusUnauthorized:
 		if a.Code == CodeInvalidCredentials {
-			return OutcomeFailure, a
+			return lockout.OutcomeFailure, a
 		}
 	case http.StatusOK:
 		if setsSessionCookie(h) || a.TwoFactorRedirect {
-			return OutcomeSuccess, a
+			return lockout.OutcomeSuccess, a
 		}
 	case http.StatusForbidden:
 		if a.Code == CodeEmailNotVerified || a.Code == CodeBannedUser {
-			return OutcomeSuccess, a
+			return lockout.OutcomeSuccess, a
 		}
 	}
-	return OutcomeNotCounted, a
+	return lockout.OutcomeNotCounted, a
 }
 
 // ClassifyChangePassword reads the answer to POST /change-password: 400
 // INVALID_PASSWORD is a wrong current password (a failure), 200 a right
 // one; the rest is not counted.
-func ClassifyChangePassword(status int, body []byte) (AttemptOutcome, AnswerBody) {
+func ClassifyChangePassword(status int, body []byte) (lockout.AttemptOutcome, AnswerBody) {
 	a := parseAnswer(body)
 	switch {
 	case status == http.StatusBadRequest && a.Code == CodeInvalidPassword:
-		return OutcomeFailure, a
+		return lockout.OutcomeFailure, a
 	case status == http.StatusOK:
-		return OutcomeSuccess, a
+		return lockout.OutcomeSuccess, a
 	}
-	return OutcomeNotCounted, a
+	return lockout.OutcomeNotCounted, a
 }
 
 // answerBodyLimit is the most of a response body the guard holds back to

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/internal/fixtures"
 )
 
@@ -22,24 +23,24 @@ func TestClassifySignIn(t *testing.T) {
 		status int
 		h      http.Header
 		body   string
-		want   AttemptOutcome
+		want   lockout.AttemptOutcome
 	}{
-		{"wrong password or unknown email", 401, jsonH, `{"code":"INVALID_EMAIL_OR_PASSWORD","message":"Invalid email or password"}`, OutcomeFailure},
-		{"bare 401", 401, jsonH, ``, OutcomeNotCounted},
-		{"session cookie", 200, session, `{"redirect":false}`, OutcomeSuccess},
-		{"secure session cookie", 200, secure, ``, OutcomeSuccess},
-		{"two factor", 200, jsonH, `{"twoFactorRedirect":true}`, OutcomeSuccess},
-		{"200 without a session", 200, cleared, `{}`, OutcomeNotCounted},
-		{"email not verified", 403, jsonH, `{"code":"EMAIL_NOT_VERIFIED","message":"Email not verified"}`, OutcomeSuccess},
-		{"banned", 403, jsonH, `{"code":"BANNED_USER","message":"You have been banned from this application"}`, OutcomeSuccess},
-		{"invalid origin", 403, jsonH, `{"code":"INVALID_ORIGIN","message":"Invalid origin"}`, OutcomeNotCounted},
-		{"invalid email", 400, jsonH, `{"code":"INVALID_EMAIL","message":"Invalid email"}`, OutcomeNotCounted},
-		{"validation", 400, jsonH, `{"code":"VALIDATION_ERROR","message":"[body.password] …"}`, OutcomeNotCounted},
-		{"415", 415, jsonH, `{"code":"UNSUPPORTED_MEDIA_TYPE"}`, OutcomeNotCounted},
-		{"422", 422, jsonH, `{"code":"USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"}`, OutcomeNotCounted},
-		{"429", 429, http.Header{"X-Retry-After": {"10"}}, `{"message":"Too many requests. Please try again later."}`, OutcomeNotCounted},
-		{"500", 500, http.Header{}, ``, OutcomeNotCounted},
-		{"code in a 500", 500, jsonH, `{"code":"INVALID_EMAIL_OR_PASSWORD"}`, OutcomeNotCounted},
+		{"wrong password or unknown email", 401, jsonH, `{"code":"INVALID_EMAIL_OR_PASSWORD","message":"Invalid email or password"}`, lockout.OutcomeFailure},
+		{"bare 401", 401, jsonH, ``, lockout.OutcomeNotCounted},
+		{"session cookie", 200, session, `{"redirect":false}`, lockout.OutcomeSuccess},
+		{"secure session cookie", 200, secure, ``, lockout.OutcomeSuccess},
+		{"two factor", 200, jsonH, `{"twoFactorRedirect":true}`, lockout.OutcomeSuccess},
+		{"200 without a session", 200, cleared, `{}`, lockout.OutcomeNotCounted},
+		{"email not verified", 403, jsonH, `{"code":"EMAIL_NOT_VERIFIED","message":"Email not verified"}`, lockout.OutcomeSuccess},
+		{"banned", 403, jsonH, `{"code":"BANNED_USER","message":"You have been banned from this application"}`, lockout.OutcomeSuccess},
+		{"invalid origin", 403, jsonH, `{"code":"INVALID_ORIGIN","message":"Invalid origin"}`, lockout.OutcomeNotCounted},
+		{"invalid email", 400, jsonH, `{"code":"INVALID_EMAIL","message":"Invalid email"}`, lockout.OutcomeNotCounted},
+		{"validation", 400, jsonH, `{"code":"VALIDATION_ERROR","message":"[body.password] …"}`, lockout.OutcomeNotCounted},
+		{"415", 415, jsonH, `{"code":"UNSUPPORTED_MEDIA_TYPE"}`, lockout.OutcomeNotCounted},
+		{"422", 422, jsonH, `{"code":"USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"}`, lockout.OutcomeNotCounted},
+		{"429", 429, http.Header{"X-Retry-After": {"10"}}, `{"message":"Too many requests. Please try again later."}`, lockout.OutcomeNotCounted},
+		{"500", 500, http.Header{}, ``, lockout.OutcomeNotCounted},
+		{"code in a 500", 500, jsonH, `{"code":"INVALID_EMAIL_OR_PASSWORD"}`, lockout.OutcomeNotCounted},
 	} {
 		if got, _ := ClassifySignIn(tc.status, tc.h, []byte(tc.body)); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
@@ -54,17 +55,17 @@ func TestClassifyFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]AttemptOutcome{
-		"sign-in-success": OutcomeSuccess, "sign-in-form-urlencoded": OutcomeSuccess,
-		"sign-in-untrusted-origin-no-fetch-metadata": OutcomeSuccess, "sign-in-remember-me-false": OutcomeSuccess,
-		"sign-in-success-https-baseurl": OutcomeSuccess,
-		"sign-in-wrong-password":        OutcomeFailure, "sign-in-unknown-email": OutcomeFailure,
-		"rate-limit-rotated-xff-not-limited": OutcomeFailure, "rate-limit-no-client-ip-not-limited": OutcomeFailure,
-		"change-password-wrong-current": OutcomeFailure, "change-password-success": OutcomeSuccess,
+	want := map[string]lockout.AttemptOutcome{
+		"sign-in-success": lockout.OutcomeSuccess, "sign-in-form-urlencoded": lockout.OutcomeSuccess,
+		"sign-in-untrusted-origin-no-fetch-metadata": lockout.OutcomeSuccess, "sign-in-remember-me-false": lockout.OutcomeSuccess,
+		"sign-in-success-https-baseurl": lockout.OutcomeSuccess,
+		"sign-in-wrong-password":        lockout.OutcomeFailure, "sign-in-unknown-email": lockout.OutcomeFailure,
+		"rate-limit-rotated-xff-not-limited": lockout.OutcomeFailure, "rate-limit-no-client-ip-not-limited": lockout.OutcomeFailure,
+		"change-password-wrong-current": lockout.OutcomeFailure, "change-password-success": lockout.OutcomeSuccess,
 	}
 	n := 0
 	for _, c := range cases {
-		var got AttemptOutcome
+		var got lockout.AttemptOutcome
 		switch {
 		case c.Request.Method == "POST" && strings.HasSuffix(c.Request.Path, "/sign-in/email"):
 			got, _ = ClassifySignIn(c.Response.Status, c.Response.Header(), c.Response.BodyBytes())

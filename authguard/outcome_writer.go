@@ -90,6 +90,20 @@ func (w *outcomeWriter) release() error {
 // finish is called once the next handler returned: a held answer goes out.
 func (w *outcomeWriter) finish() error { return w.release() }
 
+// done is called with the error the next handler returned: it finishes
+// the answer and returns the status the client got (the one the chain's
+// error will be answered with when nothing was written) and the first
+// error.
+func (w *outcomeWriter) done(err error) (int, error) {
+	if ferr := w.finish(); err == nil {
+		err = ferr
+	}
+	if !w.wroteHeader {
+		return errorStatus(err), err
+	}
+	return w.status, err
+}
+
 // ReadFrom keeps the underlying writer's fast path when nothing is held or
 // captured.
 func (w *outcomeWriter) ReadFrom(r io.Reader) (int64, error) {

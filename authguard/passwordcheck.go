@@ -1,5 +1,7 @@
 package authguard
 
+import "github.com/ocomms/ocomms-edge/authguard/password"
+
 // PasswordChecker decides whether a new password may be set. The guard
 // calls it on sign-up (`password`), change-password and reset-password
 // (`newPassword`) before anything is forwarded. context holds words the
@@ -9,5 +11,7 @@ package authguard
 // a message a person can act on) rejects it. It must never log or keep the
 // password.
 type PasswordChecker interface {
-	CheckPassword(password string, context []string) *Refusal
+	CheckPassword(password string, context []string) *password.Refusal
 }
+
+var _ PasswordChecker = (*password.PasswordPolicy)(nil)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
+	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/internal/apierror"
 	"github.com/ocomms/ocomms-edge/internal/ratelimitfields"
 )
@@ -20,7 +22,7 @@ const (
 )
 
 // writeRefusal answers a refused body or password with the refusal.
-func writeRefusal(w http.ResponseWriter, r *Refusal) {
+func writeRefusal(w http.ResponseWriter, r *password.Refusal) {
 	apierror.Write(w, r.Status, r.Code, r.Message, 0)
 }
 
@@ -63,18 +65,18 @@ func plural(n int64, unit string) string {
 // wait, never on whether the account exists: the engine counts and locks
 // any email string alike, so an existing and a non-existent account get
 // the same bytes.
-func (g *Guard) writeLockAnswer(w http.ResponseWriter, adm Admission) {
+func (g *Guard) writeLockAnswer(w http.ResponseWriter, adm lockout.Admission) {
 	var b lockBody
 	status := http.StatusTooManyRequests
 	ratelimitfields.Set(w.Header(), adm.Limit)
 	switch adm.Reason {
-	case ReasonSpray:
+	case lockout.ReasonSpray:
 		// Per-IP: name no account and offer no unlock path.
 		secs, wait := roundWait(adm.RetryAfter)
 		apierror.Write(w, status, CodeTooManyAttempts,
 			"Too many failed sign-in attempts from your network. Try again in "+wait+".", secs)
 		return
-	case ReasonHardLocked:
+	case lockout.ReasonHardLocked:
 		b = lockBody{Code: CodeAccountLocked, Message: g.msgs.hardLock.expand(0, "")}
 	default: // locked, throttled
 		secs, wait := roundWait(adm.RetryAfter)

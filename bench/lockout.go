@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 )
 
 // lockoutResult is the sign-in decision of the lockout engine on the
@@ -33,15 +33,15 @@ func measureLockout(ctx context.Context, redisURL string, n int) lockoutResult {
 	opts.ContextTimeoutEnabled = true
 	c := redis.NewClient(opts)
 	defer c.Close()
-	store := authguard.NewRedisLockStore(c, authguard.RedisLockStoreOptions{Prefix: "bench:lk:", Timeout: time.Second})
-	l, err := authguard.NewLockout(authguard.LockoutOptions{Secret: []byte("bench-secret-not-for-production"), Store: store})
+	store := lockout.NewRedisLockStore(c, lockout.RedisLockStoreOptions{Prefix: "bench:lk:", Timeout: time.Second})
+	l, err := lockout.NewLockout(lockout.LockoutOptions{Secret: []byte("bench-secret-not-for-production"), Store: store})
 	if err != nil {
 		return lockoutResult{err: err.Error()}
 	}
 	lat := make([]time.Duration, 0, n)
 	before := store.Scripts()
 	for i := 0; i < n && ctx.Err() == nil; i++ {
-		a := authguard.SignInAttempt{Email: fmt.Sprintf("lockout%d@bench.test", i%64), IP: netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)})}
+		a := lockout.SignInAttempt{Email: fmt.Sprintf("lockout%d@bench.test", i%64), IP: netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)})}
 		start := time.Now()
 		adm, err := l.Begin(ctx, a)
 		if err != nil {
@@ -50,7 +50,7 @@ func measureLockout(ctx context.Context, redisURL string, n int) lockoutResult {
 		if adm.Admit {
 			// Not counted: the accounts never lock, every sign-in is a
 			// full decision on both records.
-			if _, err := l.Settle(ctx, a, adm, authguard.OutcomeNotCounted); err != nil {
+			if _, err := l.Settle(ctx, a, adm, lockout.OutcomeNotCounted); err != nil {
 				return lockoutResult{err: err.Error()}
 			}
 		}

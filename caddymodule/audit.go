@@ -94,25 +94,9 @@ func (h *Audit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	if p == nil {
 		return next.ServeHTTP(w, r)
 	}
-	sw := newStatusRecorder(w)
-	err := next.ServeHTTP(sw, r)
-	p.Done(handlerStatus(sw.status, err))
+	status, err := forwardRecordingStatus(w, r, next)
+	p.Done(status)
 	return err
-}
-
-// handlerStatus is the status a client sees: the one written, the one an
-// error carries (handle_errors writes it later), or 200.
-func handlerStatus(written int, err error) int {
-	if err != nil {
-		if he, ok := err.(caddyhttp.HandlerError); ok && he.StatusCode != 0 {
-			return he.StatusCode
-		}
-		return http.StatusInternalServerError
-	}
-	if written == 0 {
-		return http.StatusOK
-	}
-	return written
 }
 
 // Interface guards

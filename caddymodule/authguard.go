@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog"
 	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
+	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -88,7 +89,7 @@ type AuthGuard struct {
 	Store string `json:"store,omitempty"`
 
 	guard   *authguard.Guard
-	engine  authguard.LockoutEngine
+	engine  lockout.LockoutEngine
 	cleanup []func()
 	logger  *zap.Logger
 }
@@ -199,7 +200,7 @@ func (pc *PasswordConfig) policy() (authguard.PasswordChecker, error) {
 	if pc.Off {
 		return nil, nil
 	}
-	p, err := authguard.NewPasswordPolicy(authguard.PasswordOptions{
+	p, err := password.NewPasswordPolicy(password.PasswordOptions{
 		MinLength: pc.MinLength, MaxLength: pc.MaxLength, Require: pc.Require,
 		MinScore: pc.MinScore, NoStrength: pc.NoStrength, NoBlocklist: pc.NoBlocklist, Words: pc.Words,
 	})
@@ -221,12 +222,6 @@ func (ag *AuthGuard) Cleanup() error {
 	}
 	ag.cleanup = nil
 	return nil
-}
-
-// clientAddr returns Caddy's trusted client IP as an address.
-func clientAddr(r *http.Request) netip.Addr {
-	a, _ := netip.ParseAddr(clientIP(r))
-	return a.Unmap()
 }
 
 // guardEmitter is where the guard's audit events go: the ocomms app's

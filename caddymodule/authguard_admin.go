@@ -15,7 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 )
 
 func init() {
@@ -28,11 +28,11 @@ func init() {
 // so listing dedupes by account key and unlocking asks every engine.
 var runningEngines = struct {
 	sync.Mutex
-	m map[*AuthGuard]authguard.LockoutEngine
-}{m: map[*AuthGuard]authguard.LockoutEngine{}}
+	m map[*AuthGuard]lockout.LockoutEngine
+}{m: map[*AuthGuard]lockout.LockoutEngine{}}
 
 // registerEngine records ag's engine and returns its release.
-func registerEngine(ag *AuthGuard, e authguard.LockoutEngine) func() {
+func registerEngine(ag *AuthGuard, e lockout.LockoutEngine) func() {
 	runningEngines.Lock()
 	runningEngines.m[ag] = e
 	runningEngines.Unlock()
@@ -43,10 +43,10 @@ func registerEngine(ag *AuthGuard, e authguard.LockoutEngine) func() {
 	}
 }
 
-func engines() []authguard.LockoutEngine {
+func engines() []lockout.LockoutEngine {
 	runningEngines.Lock()
 	defer runningEngines.Unlock()
-	out := make([]authguard.LockoutEngine, 0, len(runningEngines.m))
+	out := make([]lockout.LockoutEngine, 0, len(runningEngines.m))
 	for _, e := range runningEngines.m {
 		out = append(out, e)
 	}
@@ -146,7 +146,7 @@ func serveLockoutList(w http.ResponseWriter, r *http.Request) error {
 	return writeAdminJSON(w, out)
 }
 
-func listEntry(le authguard.LockoutEntry) LockoutListEntry {
+func listEntry(le lockout.LockoutEntry) LockoutListEntry {
 	out := LockoutListEntry{Key: le.Key, Failures: le.Failures, HardLocked: le.HardLocked}
 	if !le.LockedUntil.IsZero() {
 		t := le.LockedUntil.UTC()
@@ -200,17 +200,6 @@ func serveLockoutUnlock(w http.ResponseWriter, r *http.Request) error {
 		zap.String("email", strings.ToLower(req.Email)), zap.String("key", req.Key), zap.Bool("had_state", res.Unlocked),
 		zap.String("remote_addr", r.RemoteAddr))
 	return writeAdminJSON(w, res)
-}
-
-func methodNotAllowed(w http.ResponseWriter, allow string) error {
-	w.Header().Set("Allow", allow)
-	return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed: use %s", allow)}
-}
-
-func writeAdminJSON(w http.ResponseWriter, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	return json.NewEncoder(w).Encode(v)
 }
 
 // Interface guard

@@ -1,15 +1,11 @@
 package caddymodule
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
-	"strings"
 
-	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 )
 
@@ -98,42 +94,3 @@ unlock clears one account by email, as a password reset would.`,
 
 // accountKey is what an account key looks like (an email never does).
 var accountKey = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-// printAnswered names the edge process whose admin API answered: with
-// several edges on one admin address (SO_REUSEPORT) the kernel picks one
-// per connection, and each has its own memory state.
-func printAnswered(w io.Writer, instance string) {
-	if instance == "" {
-		instance = "unknown (an edge without the " + InstanceHeader + " header)"
-	}
-	fmt.Fprintf(w, "answered by edge %s\n", instance)
-}
-
-// adminCall sends one request to the running Caddy's admin API and returns
-// the body of a 2xx answer and the edge instance that answered.
-func adminCall(address, config, adapter, method, uri string, body []byte) ([]byte, string, error) {
-	addr, err := caddycmd.DetermineAdminAPIAddress(address, nil, config, adapter)
-	if err != nil {
-		return nil, "", fmt.Errorf("finding the admin API address: %w", err)
-	}
-	var rd io.Reader
-	h := http.Header{}
-	if body != nil {
-		rd = bytes.NewReader(body)
-		h.Set("Content-Type", "application/json")
-	}
-	resp, err := caddycmd.AdminAPIRequest(addr, method, uri, h, rd)
-	if err != nil {
-		return nil, "", fmt.Errorf("calling the admin API at %s: %w", addr, err)
-	}
-	defer resp.Body.Close()
-	answered := resp.Header.Get(InstanceHeader)
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, answered, fmt.Errorf("reading the admin API's answer: %w", err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, answered, fmt.Errorf("admin API %s %s (edge %s): %s: %s", method, uri, answered, resp.Status, strings.TrimSpace(string(raw)))
-	}
-	return raw, answered, nil
-}

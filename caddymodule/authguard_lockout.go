@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 )
 
 // LockoutConfig is the account lockout in JSON. Zero values take the
@@ -62,7 +63,7 @@ func (ag *AuthGuard) provisionLockout(app *App, cfg *authguard.GuardConfig) erro
 	if lc.Off {
 		return nil
 	}
-	opts := authguard.LockoutOptions{
+	opts := lockout.LockoutOptions{
 		Secret:           app.secret,
 		Events:           cfg.Events,
 		FreeFailures:     lc.Threshold,
@@ -98,7 +99,7 @@ func (ag *AuthGuard) provisionLockout(app *App, cfg *authguard.GuardConfig) erro
 			return fmt.Errorf("redis client: %w", err)
 		}
 		ag.cleanup = append(ag.cleanup, app.Redis.release)
-		opts.Store = authguard.NewRedisLockStore(client, authguard.RedisLockStoreOptions{Timeout: time.Duration(lc.Timeout)})
+		opts.Store = lockout.NewRedisLockStore(client, lockout.RedisLockStoreOptions{Timeout: time.Duration(lc.Timeout)})
 	} else {
 		mem, release, err := acquireLockMemory()
 		if err != nil {
@@ -114,7 +115,7 @@ func (ag *AuthGuard) provisionLockout(app *App, cfg *authguard.GuardConfig) erro
 	if len(opts.Secret) < 16 {
 		return fmt.Errorf("the ocomms secret is %d bytes: the lockout needs at least 16 (32 random bytes are best)", len(opts.Secret))
 	}
-	engine, err := authguard.NewLockout(opts)
+	engine, err := lockout.NewLockout(opts)
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func (ag *AuthGuard) provisionLockout(app *App, cfg *authguard.GuardConfig) erro
 var lockMemory = caddy.NewUsagePool()
 
 type pooledLockMemory struct {
-	store  *authguard.MemoryLockStore
+	store  *lockout.MemoryLockStore
 	secret []byte
 }
 
@@ -148,7 +149,7 @@ func acquireLockMemory() (*pooledLockMemory, func(), error) {
 		if _, err := rand.Read(secret); err != nil {
 			return nil, fmt.Errorf("random key: %w", err)
 		}
-		return &pooledLockMemory{store: authguard.NewMemoryLockStore(authguard.MemoryLockStoreOptions{}), secret: secret}, nil
+		return &pooledLockMemory{store: lockout.NewMemoryLockStore(lockout.MemoryLockStoreOptions{}), secret: secret}, nil
 	})
 	if err != nil {
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/twofactor"
 )
 
@@ -44,7 +45,7 @@ type TwoFactorConfig struct {
 }
 
 // provisionTwoFactor builds the two-factor guard over the lockout's store.
-func (ag *AuthGuard) provisionTwoFactor(store authguard.LockStore, secret []byte, cfg *authguard.GuardConfig) error {
+func (ag *AuthGuard) provisionTwoFactor(store lockout.LockStore, secret []byte, cfg *authguard.GuardConfig) error {
 	tc := ag.TwoFactor
 	if tc == nil {
 		tc = &TwoFactorConfig{}
@@ -60,7 +61,7 @@ func (ag *AuthGuard) provisionTwoFactor(store authguard.LockStore, secret []byte
 		return out
 	}
 	tf, err := twofactor.New(twofactor.Options{
-		Secret: secret, Store: authguard.TwoFactorStore(store),
+		Secret: secret, Store: twofactor.FromLockStore(store),
 		MaxFailures: tc.MaxFailures, Locks: durs(tc.Locks), Delays: durs(tc.Delays), DailyCap: tc.DailyCap,
 		PendingMaxFailures: tc.PendingMaxFailures,
 		BackupMaxFailures:  tc.BackupMaxFailures, BackupLocks: durs(tc.BackupLocks), BackupDailyCap: tc.BackupDailyCap,
@@ -157,12 +158,12 @@ func parseTwoFactorBlock(d *caddyfile.Dispenser) (*TwoFactorConfig, error) {
 // an admin unlock (by email or by key) also clears the account's
 // two-factor locks and daily tally.
 type twoFactorUnlocking struct {
-	*authguard.Lockout
+	*lockout.Lockout
 	tf *twofactor.Limiter
 }
 
 // withTwoFactorUnlock returns the engine for the admin API.
-func withTwoFactorUnlock(e *authguard.Lockout, tf *twofactor.Limiter) authguard.LockoutEngine {
+func withTwoFactorUnlock(e *lockout.Lockout, tf *twofactor.Limiter) lockout.LockoutEngine {
 	if tf == nil {
 		return e
 	}

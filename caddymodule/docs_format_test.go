@@ -8,19 +8,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/standard" // the directives the snippets use beside ours
 )
 
 // caddyfileBlocks returns the fenced ```caddyfile blocks of a Markdown
 // document with the line each starts on. Blocks fenced ```caddy are
 // syntax synopses (placeholders in <>, alternatives with |, aligned
-// comments), not input, and are left alone.
-func caddyfileBlocks(md string) (blocks []string, lines []int) {
+// comments), not input, and are left alone. A ```caddyfile fence left
+// open is an error: the rest of the page would go unchecked.
+func caddyfileBlocks(md string) (blocks []string, lines []int, err error) {
 	var cur []string
 	in, start := false, 0
 	for i, l := range strings.Split(md, "\n") {
 		switch {
-		case !in && strings.TrimSpace(l) == "```caddyfile":
+		case !in && strings.EqualFold(strings.TrimSpace(l), "```caddyfile"):
 			in, start, cur = true, i+2, nil
 		case in && strings.TrimSpace(l) == "```":
 			in = false
@@ -30,7 +33,53 @@ func caddyfileBlocks(md string) (blocks []string, lines []int) {
 			cur = append(cur, l)
 		}
 	}
-	return blocks, lines
+	if in {
+		return nil, nil, fmt.Errorf("the ```caddyfile block at line %d is never closed", start-1)
+	}
+	return blocks, lines, nil
+}
+
+// docSnippet is one ```caddyfile block of a Markdown page.
+type docSnippet struct {
+	file string // path relative to the repository root, e.g. docs/headers.md
+	line int    // line of the page where the block's first line is
+	text string
+}
+
+// docSnippets collects every ```caddyfile block of README.md (and the
+// other top-level pages) and docs/*.md.
+func docSnippets(t *testing.T) []docSnippet {
+	t.Helper()
+	docs, err := filepath.Glob(filepath.Join("..", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := filepath.Glob(filepath.Join("..", "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, more...)
+	var out []docSnippet
+	for _, doc := range docs {
+		raw, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel("..", doc)
+		blocks, lines, err := caddyfileBlocks(string(raw))
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+		}
+		for i, b := range blocks {
+			out = append(out, docSnippet{file: filepath.ToSlash(rel), line: lines[i], text: b})
+		}
+	}
+	// README, every docs page and their examples: far more than this. Fewer
+	// means the pages moved or the fence changed, and nothing is checked.
+	if len(out) < 20 {
+		t.Fatalf("only %d ```caddyfile blocks found in %v: the docs' runnable snippets are fenced ```caddyfile", len(out), docs)
+	}
+	return out
 }
 
 // fmtDiff is a short line diff of a Caddyfile against `caddy fmt`'s
@@ -57,6 +106,30 @@ func fmtDiff(in []byte) string {
 	return b.String()
 }
 
+// adaptAt runs Caddy's Caddyfile adapter (as `caddy adapt` does, with this
+// package's modules and Caddy's standard ones registered) over a Caddyfile
+// that starts on line `line` of file `name`, so that the adapter's own
+// error messages name the page's line. Adapter warnings fail too, except
+// the formatting one, which TestCaddyfilesFormatted reports with a diff.
+func adaptAt(name string, line int, text string) error {
+	adapter := caddyconfig.GetAdapter("caddyfile")
+	if adapter == nil {
+		return fmt.Errorf("caddyfile adapter not registered")
+	}
+	padded := strings.Repeat("\n", line-1) + text
+	_, warnings, err := adapter.Adapt([]byte(padded), map[string]any{"filename": name})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		if strings.Contains(w.Message, "not formatted") {
+			continue
+		}
+		return fmt.Errorf("adapter warning: %s:%d: %s", w.File, w.Line, w.Message)
+	}
+	return nil
+}
+
 // TestCaddyfilesFormatted is `caddy fmt --diff` over Caddyfile.example and
 // every ```caddyfile snippet of the docs: Caddy logs "Caddyfile input is
 // not formatted" at start for any difference (FormattingDifference is the
@@ -69,41 +142,64 @@ func TestCaddyfilesFormatted(t *testing.T) {
 	if w, diff := caddyfile.FormattingDifference("Caddyfile.example", example); diff {
 		t.Errorf("%s:%d: %s\n%s", w.File, w.Line, w.Message, fmtDiff(example))
 	}
-	docs, err := filepath.Glob(filepath.Join("..", "*.md"))
+	for _, s := range docSnippets(t) {
+		if w, diff := caddyfile.FormattingDifference(s.file, []byte(s.text)); diff {
+			t.Errorf("%s:%d: the caddyfile block is not formatted (at %s:%d):\n%s", s.file, s.line, s.file, s.line+w.Line-1, fmtDiff([]byte(s.text)))
+		}
+	}
+}
+
+// TestCaddyfilesAdapt is `caddy adapt` over Caddyfile.example and every
+// ```caddyfile snippet of README.md and docs/*.md: each must be a complete
+// Caddyfile that the adapter accepts with the edge's modules, so that the
+// documentation cannot drift from the code. A fragment (one directive, one
+// subdirective block) belongs in a site block; a syntax synopsis is fenced
+// ```caddy and is not input. Environment placeholders without a default
+// ({$OCOMMS_X}) adapt to what they are set to here, usually empty, as they
+// would for an operator who did not set them; snippets prefer
+// {$OCOMMS_X:default} or the runtime {env.OCOMMS_X}.
+func TestCaddyfilesAdapt(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("..", "Caddyfile.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	more, _ := filepath.Glob(filepath.Join("..", "docs", "*.md"))
-	docs = append(docs, more...)
-	n := 0
-	for _, doc := range docs {
-		raw, err := os.ReadFile(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		blocks, lines := caddyfileBlocks(string(raw))
-		for i, b := range blocks {
-			n++
-			if w, diff := caddyfile.FormattingDifference(doc, []byte(b)); diff {
-				t.Errorf("%s: the caddyfile block at line %d is not formatted (its line %d):\n%s", filepath.Base(doc), lines[i], w.Line, fmtDiff([]byte(b)))
-			}
-		}
+	if err := adaptAt("Caddyfile.example", 1, string(example)); err != nil {
+		t.Errorf("Caddyfile.example: %v", err)
 	}
-	if n < 3 {
-		t.Fatalf("only %d ```caddyfile blocks found in %v: the docs' runnable snippets are fenced ```caddyfile", n, docs)
+	for _, s := range docSnippets(t) {
+		if err := adaptAt(s.file, s.line, s.text); err != nil {
+			t.Errorf("%s:%d: the caddyfile block does not adapt: %v", s.file, s.line, err)
+		}
 	}
 }
 
 // TestCaddyfileBlocksFound: the extraction sees a block, its start line
-// and nothing of a ```caddy synopsis; and the check can fail.
+// and nothing of a ```caddy synopsis; and both checks can fail.
 func TestCaddyfileBlocksFound(t *testing.T) {
 	md := "x\n```caddy\nsyn   <a>|<b>\n```\n```caddyfile\nlocalhost {\n\trespond ok\n}\n```\n"
-	blocks, lines := caddyfileBlocks(md)
-	if len(blocks) != 1 || lines[0] != 6 || blocks[0] != "localhost {\n\trespond ok\n}\n" {
-		t.Fatalf("blocks %q at %v", blocks, lines)
+	blocks, lines, err := caddyfileBlocks(md)
+	if err != nil || len(blocks) != 1 || lines[0] != 6 || blocks[0] != "localhost {\n\trespond ok\n}\n" {
+		t.Fatalf("blocks %q at %v, %v", blocks, lines, err)
+	}
+	if _, _, err := caddyfileBlocks("```caddyfile\nlocalhost\n"); err == nil {
+		t.Fatal("an unclosed ```caddyfile fence passes")
 	}
 	bad := []byte("localhost {\n    respond ok\n}\n")
 	if _, diff := caddyfile.FormattingDifference("x", bad); !diff || !bytes.Contains([]byte(fmtDiff(bad)), []byte(`"\trespond ok"`)) {
 		t.Fatalf("a space-indented Caddyfile passes: %s", fmtDiff(bad))
+	}
+	if err := adaptAt("docs/x.md", 6, blocks[0]); err != nil {
+		t.Fatalf("a complete site block does not adapt: %v", err)
+	}
+	// A bare directive outside a site block, and a subdirective the
+	// directive does not know, are refused, named by the page's line.
+	for text, want := range map[string]string{
+		"ocomms_headers ocomms\n":                              "docs/x.md:",
+		"localhost {\n\tocomms_headers {\n\t\tcsq x\n\t}\n}\n": "docs/x.md:8",
+	} {
+		err := adaptAt("docs/x.md", 6, text)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("adapting %q: %v, want an error naming %s", text, err, want)
+		}
 	}
 }

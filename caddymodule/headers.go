@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 
@@ -126,81 +125,34 @@ func (h *Headers) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// options translates the JSON config into headers.Options.
+// options translates the JSON config into headers.Options: the
+// Caddyfile's {hostport} back to the package's token, the rest as it is.
 func (h *Headers) options() (headers.Options, error) {
-	preset := h.Preset
-	if preset == "" {
-		preset = "ocomms"
-	}
-	opts, err := headers.Preset(preset)
-	if err != nil {
-		return opts, err
-	}
-	switch h.ReportPath {
-	case "":
-	case "off":
-		opts.ReportPath = ""
-		opts.CSP = opts.CSP.Without("report-uri").Without("report-to")
-	default:
-		opts.CSP = rewriteReportURI(opts.CSP, opts.ReportPath, h.ReportPath)
-		opts.ReportPath = h.ReportPath
-		if opts.ReportGroup == "" {
-			opts.ReportGroup = headers.DefaultReportGroup
-		}
-	}
-	for _, d := range h.CSP {
+	csp := make([]headers.Directive, len(h.CSP))
+	for i, d := range h.CSP {
 		sources := make([]string, len(d.Sources))
-		for i, s := range d.Sources {
-			sources[i] = caddyToken(s)
+		for j, s := range d.Sources {
+			sources[j] = caddyToken(s)
 		}
-		opts.CSP = opts.CSP.With(d.Name, sources...)
+		csp[i] = headers.Directive{Name: d.Name, Sources: sources}
 	}
-	for _, name := range h.CSPRemove {
-		if _, ok := opts.CSP.Get(strings.ToLower(name)); !ok {
-			return opts, fmt.Errorf("csp_remove %s: the %s preset has no such directive", name, preset)
-		}
-		opts.CSP = opts.CSP.Without(name)
+	set := make([]headers.Field, len(h.Set))
+	for i, f := range h.Set {
+		set[i] = headers.Field{Name: f.Name, Value: caddyToken(f.Value)}
 	}
-	opts.CSPReportOnly = h.ReportOnly
-	switch h.HSTS {
-	case "":
-	case "off":
-		opts.HSTS = ""
-	default:
-		opts.HSTS = h.HSTS
-	}
-	for _, f := range h.Set {
-		if f.Value == "" {
-			return opts, fmt.Errorf("set %s: empty value; use unset to stop sending a header", f.Name)
-		}
-		opts.SetHeader(f.Name, caddyToken(f.Value))
-	}
-	for _, name := range h.Unset {
-		opts.SetHeader(name, "")
-	}
-	opts.Remove = append(opts.Remove, h.Remove...)
-	if h.Inject != "" {
-		opts.Inject = headers.InjectMode(h.Inject)
-	}
-	switch h.Cookies {
-	case "":
-	case "harden":
-		opts.HardenCookies = true
-	case "off":
-		opts.HardenCookies = false
-	default:
-		return opts, fmt.Errorf("cookies %q: use harden or off", h.Cookies)
-	}
-	return opts, nil
-}
-
-// rewriteReportURI points a report-uri that named the old endpoint path at
-// the new one.
-func rewriteReportURI(csp headers.CSP, oldPath, newPath string) headers.CSP {
-	if d, ok := csp.Get("report-uri"); ok && len(d.Sources) == 1 && d.Sources[0] == oldPath {
-		return csp.With("report-uri", newPath)
-	}
-	return csp
+	return headers.Overrides{
+		Preset:     h.Preset,
+		ReportPath: h.ReportPath,
+		CSP:        csp,
+		CSPRemove:  h.CSPRemove,
+		ReportOnly: h.ReportOnly,
+		HSTS:       h.HSTS,
+		Set:        set,
+		Unset:      h.Unset,
+		Remove:     h.Remove,
+		Inject:     headers.InjectMode(h.Inject),
+		Cookies:    h.Cookies,
+	}.Options()
 }
 
 // caddyToken maps the Caddyfile's expansion of {hostport} back to the
@@ -238,25 +190,6 @@ func (h *Headers) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	return next.ServeHTTP(rw, r)
-}
-
-// fromTrustedProxy reports whether Caddy found the request's peer in the
-// server's trusted_proxies.
-func fromTrustedProxy(r *http.Request) bool {
-	trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
-	return trusted
-}
-
-// clientIP returns the client IP Caddy resolved with its trusted_proxies
-// rules, falling back to the TCP peer.
-func clientIP(r *http.Request) string {
-	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
-		return ip
-	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }
 
 // Interface guards

@@ -3,31 +3,8 @@ package caddymodule
 import (
 	"errors"
 
+	"github.com/ocomms/ocomms-edge/reqbody"
 	"github.com/prometheus/client_golang/prometheus"
-)
-
-// Collectors are built once and registered with each config's registry,
-// so they keep counting across reloads. Labels are bounded: zone names
-// come from the config, outcomes from a fixed set; never a client key.
-var (
-	rateLimitDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "ocomms",
-		Subsystem: "rate_limit",
-		Name:      "requests_total",
-		Help:      "Requests decided by a rate-limit zone, by zone and outcome (allowed, denied).",
-	}, []string{"zone", "outcome"})
-	rateLimitStoreFallback = prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: "ocomms",
-		Subsystem: "rate_limit",
-		Name:      "store_fallback",
-		Help:      "1 while the shared rate-limit store is unreachable and zones follow on_store_error.",
-	})
-	rateLimitStoreStateChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "ocomms",
-		Subsystem: "rate_limit",
-		Name:      "store_state_changes_total",
-		Help:      "Times the shared store was given up (open) or resumed (closed).",
-	}, []string{"state"})
 )
 
 // registerCollectors registers collectors with a config's registry,
@@ -46,3 +23,27 @@ func registerCollectors(reg prometheus.Registerer, cs ...prometheus.Collector) e
 	}
 	return nil
 }
+
+// Handlers that refuse requests because of their bodies (the "by" label).
+const (
+	refusedByAuthGuard = "auth_guard"
+	refusedByRateLimit = "rate_limit"
+)
+
+// requestsRefused counts requests the edge answered itself because it
+// could not read their body one way or the body lacked the field a guard
+// or zone keys on. Labels come from fixed sets (the handler, reqbody's
+// reasons), never a key, an account or an address.
+var requestsRefused = func() *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "ocomms",
+		Name:      "requests_refused_total",
+		Help:      "Requests refused before the app because their body could not be read one way or lacked the field the edge keys on, by handler and reason.",
+	}, []string{"by", "reason"})
+	for _, by := range []string{refusedByAuthGuard, refusedByRateLimit} {
+		for _, reason := range reqbody.Reasons() {
+			c.WithLabelValues(by, reason)
+		}
+	}
+	return c
+}()

@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -160,40 +159,17 @@ func (rl *RateLimit) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// zones returns the preset's zones with the configured changes applied.
+// zones translates the configured zones and merges them into the preset.
 func (rl *RateLimit) zones(ctx caddy.Context) ([]ratelimit.Zone, error) {
-	preset := rl.Preset
-	if preset == "" {
-		preset = "ocomms"
-	}
-	zones, err := ratelimit.Preset(preset)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range rl.RemoveZones {
-		i := slices.IndexFunc(zones, func(z ratelimit.Zone) bool { return z.Name == name })
-		if i < 0 {
-			return nil, fmt.Errorf("remove_zone %s: the %s preset has no such zone", name, preset)
-		}
-		zones = slices.Delete(zones, i, i+1)
-	}
-	seen := map[string]bool{}
+	zones := make([]ratelimit.Zone, 0, len(rl.Zones))
 	for _, zc := range rl.Zones {
-		if seen[zc.Name] {
-			return nil, fmt.Errorf("zone %s is defined twice: zone names must be unique", zc.Name)
-		}
-		seen[zc.Name] = true
 		z, err := zc.zone(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if i := slices.IndexFunc(zones, func(p ratelimit.Zone) bool { return p.Name == z.Name }); i >= 0 {
-			zones[i] = z
-		} else {
-			zones = append(zones, z)
-		}
+		zones = append(zones, z)
 	}
-	return zones, nil
+	return ratelimit.Merge(rl.Preset, rl.RemoveZones, zones)
 }
 
 func (zc *ZoneConfig) zone(ctx caddy.Context) (ratelimit.Zone, error) {
@@ -271,17 +247,7 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if !d.NeedsStatus() {
 		return next.ServeHTTP(w, r)
 	}
-	sw := newStatusRecorder(w)
-	err = next.ServeHTTP(sw, r)
-	status := sw.status
-	if err != nil {
-		status = http.StatusInternalServerError
-		if he, ok := err.(caddyhttp.HandlerError); ok && he.StatusCode != 0 {
-			status = he.StatusCode
-		}
-	} else if status == 0 {
-		status = http.StatusOK
-	}
+	status, err := forwardRecordingStatus(w, r, next)
 	if ferr := rl.limiter.Finish(r.Context(), d, status); ferr != nil {
 		rl.logger.Warn("rate limit refund failed", zap.Error(ferr))
 	}
@@ -309,34 +275,6 @@ func (rl *RateLimit) Cleanup() error {
 	}
 	rl.cleanup = nil
 	return nil
-}
-
-// statusRecorder remembers the status written through it.
-type statusRecorder struct {
-	*caddyhttp.ResponseWriterWrapper
-	status int
-	rww    caddyhttp.ResponseWriterWrapper
-}
-
-// newStatusRecorder wraps w in one allocation.
-func newStatusRecorder(w http.ResponseWriter) *statusRecorder {
-	s := &statusRecorder{rww: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
-	s.ResponseWriterWrapper = &s.rww
-	return s
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 && code >= 200 {
-		s.status = code
-	}
-	s.ResponseWriterWrapper.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriterWrapper.Write(b)
 }
 
 // Interface guards

@@ -141,11 +141,7 @@ func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // overshootBounds computes each approximate zone's overshoot bound from
 // the preset and the configured zones, for the adapted JSON.
 func (rl *RateLimit) overshootBounds() (map[string]int64, error) {
-	preset := rl.Preset
-	if preset == "" {
-		preset = "ocomms"
-	}
-	zones, err := ratelimit.Preset(preset)
+	zones, err := ratelimit.Preset(rl.Preset) // "" is ocomms
 	if err != nil {
 		return nil, err
 	}
@@ -273,34 +269,5 @@ func parseZone(d *caddyfile.Dispenser) (*ZoneConfig, error) {
 	return zc, nil
 }
 
-// intArg reads the one whole-number argument of the current subdirective.
-func intArg(d *caddyfile.Dispenser) (int, error) {
-	name := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return 0, d.ArgErr()
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, d.Errf("%s %q: want a whole number", name, v)
-	}
-	return n, nil
-}
-
 // Interface guard
 var _ caddyfile.Unmarshaler = (*RateLimit)(nil)
-
-// positiveDuration reads one positive duration argument; example is shown
-// in the error.
-func positiveDuration(d *caddyfile.Dispenser, example string) (caddy.Duration, error) {
-	name := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return 0, d.ArgErr()
-	}
-	dur, err := caddy.ParseDuration(v)
-	if err != nil || dur <= 0 {
-		return 0, d.Errf("%s %q: want a duration such as %s", name, v, example)
-	}
-	return caddy.Duration(dur), nil
-}

@@ -2,8 +2,10 @@ package caddymodule
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/ocomms/ocomms-edge/ratelimit"
 )
@@ -54,4 +56,46 @@ func (rl *RateLimit) provisionStore(app *App, zones []ratelimit.Zone) error {
 		return fmt.Errorf("store redis: no Redis configured; add `ocomms { redis <url> }` to the global options")
 	}
 	return rl.provisionRedisStore(app, zones, mem)
+}
+
+// provisionRedisStore puts the zones on the shared Redis, behind a
+// resilient store that follows each zone's on_store_error (falling back to
+// mem for "local") while Redis fails, with one log line and a metric per
+// change.
+func (rl *RateLimit) provisionRedisStore(app *App, zones []ratelimit.Zone, mem *ratelimit.MemoryStore) error {
+	client, err := app.Redis.acquire()
+	if err != nil {
+		return fmt.Errorf("redis client: %w", err)
+	}
+	rl.cleanup = append(rl.cleanup, app.Redis.release)
+	if len(app.secret) == 0 {
+		rl.logger.Warn("ocomms secret is empty: client keys in Redis are hashed without a key; set `secret {env.OCOMMS_SECRET}` in the ocomms global option, the same on every instance")
+	}
+	policies := make(map[string]ratelimit.ErrorPolicy, len(zones))
+	for _, z := range zones {
+		policies[z.Name] = z.OnStoreError
+	}
+	primary := ratelimit.NewRedisStore(client, ratelimit.RedisOptions{
+		Timeout: time.Duration(rl.Timeout), SyncInterval: time.Duration(rl.SyncInterval), MaxKeys: rl.MaxKeys,
+	})
+	logger := rl.logger
+	store := ratelimit.NewResilientStore(primary, mem, ratelimit.ResilientOptions{
+		Policy:       func(zone string) ratelimit.ErrorPolicy { return policies[zone] },
+		LocalDivisor: int64(rl.Instances),
+		OnStateChange: func(open bool, err error) {
+			if open {
+				rateLimitStoreFallback.Set(1)
+				rateLimitStoreStateChanges.WithLabelValues("open").Inc()
+				logger.Error("rate limit store unreachable: zones follow on_store_error until it answers", zap.Error(err))
+				return
+			}
+			rateLimitStoreFallback.Set(0)
+			rateLimitStoreStateChanges.WithLabelValues("closed").Inc()
+			logger.Info("rate limit store answers again: shared limits resumed")
+		},
+	})
+	store.Start()
+	rl.cleanup = append(rl.cleanup, store.Close)
+	rl.store = store
+	return nil
 }

@@ -6,31 +6,31 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // Helpers for the storage tests: the shared Redis on 6379 (never flushed:
 // each test owns a unique prefix and deletes its keys), and a small Redis
 // Cluster of test-owned redis-server processes.
 
-const sharedRedisAddr = edgetest.SharedRedisAddr
+const sharedRedisAddr = testsupport.SharedRedisAddr
 
 // sharedRedis returns a client of the shared Redis, or ends the test as
 // ServiceUnavailable.
-func sharedRedis(t testing.TB) *redis.Client { return edgetest.SharedRedis(t) }
+func sharedRedis(t testing.TB) *redis.Client { return testsupport.SharedRedis(t) }
 
 // testPrefix returns a prefix no other test uses; every key under it (all
 // share the {prefix} hash tag, so one node holds them) is deleted when the
 // test ends.
 func testPrefix(t testing.TB, c redis.UniversalClient) string {
-	return edgetest.RedisTestPrefix(t, c, "certstoretest")
+	return testsupport.RedisTestPrefix(t, c, "certstoretest")
 }
 
 // startCluster starts a Redis Cluster of n masters the test owns and
 // returns a cluster client of it.
 func startCluster(t testing.TB, n int) *redis.ClusterClient {
 	t.Helper()
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: edgetest.StartRedisCluster(t, n), ContextTimeoutEnabled: true})
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: testsupport.StartRedisCluster(t, n), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	return c
 }

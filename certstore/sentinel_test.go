@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // startRedisProc starts a test-owned redis-server with args, killed at
@@ -20,9 +20,9 @@ import (
 func startRedisProc(t *testing.T, args ...string) int {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		edgetest.ServiceUnavailable(t, "redis-server", err)
+		testsupport.ServiceUnavailable(t, "redis-server", err)
 	}
-	port := edgetest.FreePort(t)
+	port := testsupport.FreePort(t)
 	dir := t.TempDir()
 	base := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir, "--logfile", ""}
 	if len(args) > 0 && filepath.Ext(args[0]) == ".conf" {
@@ -31,7 +31,7 @@ func startRedisProc(t *testing.T, args ...string) int {
 	}
 	cmd := exec.Command("redis-server", append(base, args...)...)
 	if err := cmd.Start(); err != nil {
-		edgetest.ServiceUnavailable(t, "redis-server", err)
+		testsupport.ServiceUnavailable(t, "redis-server", err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})

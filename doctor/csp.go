@@ -1,36 +1,21 @@
 package doctor
 
-import "strings"
+import (
+	"strings"
 
-// cspPolicy is one parsed Content-Security-Policy: directive name → sources.
-type cspPolicy map[string][]string
+	"github.com/ocomms/ocomms-edge/headers"
+)
 
-// parseCSP parses one policy. Directive names are lower-cased; the first
-// occurrence of a directive wins, as in browsers.
-func parseCSP(v string) cspPolicy {
-	p := cspPolicy{}
-	for _, part := range strings.Split(v, ";") {
-		fields := strings.Fields(part)
-		if len(fields) == 0 {
-			continue
-		}
-		name := strings.ToLower(fields[0])
-		if _, dup := p[name]; dup {
-			continue
-		}
-		p[name] = fields[1:]
-	}
-	return p
-}
-
-// parseCSPHeaders parses every policy sent: several headers, or several
-// policies in one header separated by commas, are all enforced.
-func parseCSPHeaders(values []string) []cspPolicy {
-	var out []cspPolicy
+// parseCSPHeaders parses every policy sent (with headers.ParseCSP):
+// several headers, or several policies in one header separated by commas,
+// are all enforced. Within one policy the first occurrence of a directive
+// wins, as in browsers (headers.CSP.Get).
+func parseCSPHeaders(values []string) []headers.CSP {
+	var out []headers.CSP
 	for _, v := range values {
 		for _, one := range strings.Split(v, ",") {
 			if strings.TrimSpace(one) != "" {
-				out = append(out, parseCSP(one))
+				out = append(out, headers.ParseCSP(one))
 			}
 		}
 	}
@@ -39,12 +24,12 @@ func parseCSPHeaders(values []string) []cspPolicy {
 
 // scriptSources returns the sources governing scripts: script-src, else
 // default-src; ok is false when neither is set (scripts unrestricted).
-func (p cspPolicy) scriptSources() (srcs []string, directive string, ok bool) {
-	if s, ok := p["script-src"]; ok {
-		return s, "script-src", true
+func scriptSources(p headers.CSP) (srcs []string, directive string, ok bool) {
+	if d, ok := p.Get("script-src"); ok {
+		return d.Sources, "script-src", true
 	}
-	if s, ok := p["default-src"]; ok {
-		return s, "default-src", true
+	if d, ok := p.Get("default-src"); ok {
+		return d.Sources, "default-src", true
 	}
 	return nil, "", false
 }
@@ -61,8 +46,8 @@ func has(sources []string, token string) bool {
 
 // scriptProblem says what is wrong with the policy's script sources, or ""
 // when scripts are restricted with nothing unsafe.
-func (p cspPolicy) scriptProblem() string {
-	srcs, dir, ok := p.scriptSources()
+func scriptProblem(p headers.CSP) string {
+	srcs, dir, ok := scriptSources(p)
 	if !ok {
 		return "no script-src or default-src: any script may run"
 	}

@@ -6,7 +6,9 @@
 //
 // It works at the net/http, crypto/tls, Redis and PostgreSQL protocol
 // level and imports nothing from Caddy; `caddy ocomms doctor` (package
-// caddymodule) is a thin command-line adapter over Run.
+// caddymodule) is a thin command-line adapter over Run. It reads a CSP
+// with headers.ParseCSP, so the edge and the doctor agree on what a policy
+// says.
 //
 // Every check produces one Result with a Status and, for anything but a
 // pass, a Fix saying what to change. Secrets are never reported: URLs are

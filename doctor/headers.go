@@ -16,7 +16,7 @@ import (
 const hstsMinAge = 31536000
 
 // fixPreset is the fix when most of the policy is missing.
-const fixPreset = "put `ocomms_headers ocomms` in the site block (before reverse_proxy; see README \"ocomms_headers\")"
+const fixPreset = "put `ocomms_headers ocomms` in the site block (before reverse_proxy; see docs/headers.md)"
 
 // headerIssue is one problem with a response's headers.
 type headerIssue struct {
@@ -44,7 +44,7 @@ func evaluateHeaders(h http.Header, https bool) []headerIssue {
 		var problems []string
 		safe := false
 		for _, p := range csp {
-			if prob := p.scriptProblem(); prob == "" {
+			if prob := scriptProblem(p); prob == "" {
 				safe = true
 			} else {
 				problems = append(problems, prob)
@@ -66,7 +66,7 @@ func evaluateHeaders(h http.Header, https bool) []headerIssue {
 	xfo := strings.ToUpper(strings.TrimSpace(h.Get("X-Frame-Options")))
 	frameAncestors := false
 	for _, p := range csp {
-		if _, ok := p["frame-ancestors"]; ok {
+		if _, ok := p.Get("frame-ancestors"); ok {
 			frameAncestors = true
 		}
 	}

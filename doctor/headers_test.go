@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/headers"
 )
 
 // ocommsHeaders is what the ocomms preset sends (with a sample nonce).
@@ -97,8 +99,8 @@ func TestHSTSMaxAge(t *testing.T) {
 }
 
 func TestParseCSPFirstDirectiveWins(t *testing.T) {
-	p := parseCSP("Script-Src 'nonce-x'; script-src 'unsafe-inline'")
-	if got := p.scriptProblem(); got != "" {
+	p := headers.ParseCSP("Script-Src 'nonce-x'; script-src 'unsafe-inline'")
+	if got := scriptProblem(p); got != "" {
 		t.Fatalf("first script-src should win, got problem %q", got)
 	}
 	if got := parseCSPHeaders([]string{"script-src *, img-src 'self'"}); len(got) != 2 {

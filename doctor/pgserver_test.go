@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/doctor/doctortest"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // pgBin is where Debian installs the PostgreSQL 15 server programs.
@@ -34,18 +34,18 @@ type tlsPostgres struct {
 func startTLSPostgres(t *testing.T, hba ...string) *tlsPostgres {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(pgBin, "initdb")); err != nil {
-		edgetest.ServiceUnavailable(t, "postgresql-15 server binaries", err)
+		testsupport.ServiceUnavailable(t, "postgresql-15 server binaries", err)
 	}
 	dir, err := os.MkdirTemp("", "ocomms-doctor-pg-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	p := &tlsPostgres{Port: edgetest.FreePort(t), Password: "pw-" + randomToken(8), CA: doctortest.NewCA(t), data: filepath.Join(dir, "data")}
+	p := &tlsPostgres{Port: testsupport.FreePort(t), Password: "pw-" + randomToken(8), CA: doctortest.NewCA(t), data: filepath.Join(dir, "data")}
 	if os.Geteuid() == 0 { // initdb refuses to run as root
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			edgetest.ServiceUnavailable(t, "a postgres system user (initdb cannot run as root)", err)
+			testsupport.ServiceUnavailable(t, "a postgres system user (initdb cannot run as root)", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/doctor/doctortest"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // TestRedisCheckTLS runs a test-owned redis-server with only a TLS port:
@@ -16,7 +16,7 @@ import (
 // roots, with the password kept out of the output.
 func TestRedisCheckTLS(t *testing.T) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		edgetest.ServiceUnavailable(t, "redis-server", err)
+		testsupport.ServiceUnavailable(t, "redis-server", err)
 	}
 	dir := t.TempDir()
 	ca := doctortest.NewCA(t)

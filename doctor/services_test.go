@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // sharedRedis is the machine's Redis; sharedPostgres its PostgreSQL
@@ -24,13 +24,13 @@ func requireTCP(t *testing.T, service, addr string) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
-		edgetest.ServiceUnavailable(t, service, err)
+		testsupport.ServiceUnavailable(t, service, err)
 	}
 	c.Close()
 }
 
 // closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) string { return strconv.Itoa(edgetest.FreePort(t)) }
+func closedPort(t *testing.T) string { return strconv.Itoa(testsupport.FreePort(t)) }
 
 func TestRedisCheckSharedLoopback(t *testing.T) {
 	requireTCP(t, "redis", "127.0.0.1:6379")
@@ -58,7 +58,7 @@ func TestRedisCheckClosedPort(t *testing.T) {
 // through a non-loopback address of this machine.
 func TestRedisCheckPlaintextOffLoopback(t *testing.T) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		edgetest.ServiceUnavailable(t, "redis-server", err)
+		testsupport.ServiceUnavailable(t, "redis-server", err)
 	}
 	ip := nonLoopbackIP(t)
 	port := closedPort(t)

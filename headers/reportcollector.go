@@ -55,8 +55,10 @@ type ReportCollector struct {
 	// OnViolation receives each new (not duplicate) violation with the
 	// client IP that sent it.
 	onViolation func(v Violation, clientIP string)
-	// ClientIP returns the client address to limit by; the default is the
-	// TCP peer. The Caddy adapter supplies Caddy's trusted client_ip.
+	// ClientIP returns the trusted client address to limit by; the Caddy
+	// adapter supplies Caddy's client_ip. The package never works an
+	// address out itself: with none, every report shares one client's
+	// budget.
 	ClientIP func(*http.Request) string
 	now      func() time.Time
 
@@ -106,7 +108,7 @@ func (c *ReportCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "CSP reports are sent with POST.", 0)
 		return
 	}
-	ip := r.RemoteAddr
+	ip := ""
 	if c.ClientIP != nil {
 		ip = c.ClientIP(r)
 	}

@@ -122,16 +122,18 @@ func TestThreeInstancesShareOneExactLimit(t *testing.T) {
 	srv := edgetest.StartRedis(t)
 	// 1,000 simultaneous requests saturate this 2-core machine (three
 	// edges, Redis, the upstream and the client share it): decisions wait
-	// for CPU longer than the 50ms default. This test is about exactness
-	// across instances, so it gives Redis the time; the fallback on
-	// timeouts is proven by the outage test and the ratelimit package.
-	edges := startCluster(t, 3, srv.URL(), "timeout 2s")
+	// for CPU longer than the 50ms default, and how long depends on what
+	// else the machine runs. This test is about exactness across
+	// instances, not speed, so it gives Redis all the time a decision can
+	// need (no deadline can fall back under load); the fallback on timeouts
+	// is proven by the outage test and the ratelimit package.
+	edges := startCluster(t, 3, srv.URL(), "timeout 30s")
 	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer rc.Close()
 	before := scriptCalls(t, rc)
 
 	const attempts = 1000
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}, Timeout: 30 * time.Second}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}, Timeout: 120 * time.Second}
 	var admitted, refused, other atomic.Int64
 	var wg sync.WaitGroup
 	start := make(chan struct{})

@@ -4,13 +4,9 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
-
-// fakeClock is a settable clock for the memory store.
-type fakeClock struct{ now int64 }
-
-func (c *fakeClock) Now() int64              { return c.now }
-func (c *fakeClock) Advance(d time.Duration) { c.now += int64(d) }
 
 func take(t *testing.T, s Store, checks ...Check) (bool, []Outcome) {
 	t.Helper()
@@ -34,8 +30,8 @@ func check(zone string, key byte, rate string, burst int64) Check {
 }
 
 func TestGCRABurstThenOnePerInterval(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
-	s := NewMemoryStore(0, clk.Now)
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
+	s := NewMemoryStore(0, clk.UnixNano)
 	c := check("login", 1, "5/15m", 0) // interval 3m, burst 5
 	for i := 0; i < 5; i++ {
 		ok, out := take(t, s, c)
@@ -62,8 +58,8 @@ func TestGCRABurstThenOnePerInterval(t *testing.T) {
 }
 
 func TestGCRABurstSmallerThanCount(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
-	s := NewMemoryStore(0, clk.Now)
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
+	s := NewMemoryStore(0, clk.UnixNano)
 	c := check("api", 1, "60/1m", 2)
 	if ok, _ := take(t, s, c); !ok {
 		t.Fatal("first denied")
@@ -77,8 +73,8 @@ func TestGCRABurstSmallerThanCount(t *testing.T) {
 }
 
 func TestTakeIsAllOrNothing(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
-	s := NewMemoryStore(0, clk.Now)
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
+	s := NewMemoryStore(0, clk.UnixNano)
 	wide, narrow := check("ip", 1, "100/1m", 0), check("email", 2, "1/1m", 0)
 	if ok, _ := take(t, s, narrow); !ok {
 		t.Fatal("narrow zone denied its first request")
@@ -94,8 +90,8 @@ func TestTakeIsAllOrNothing(t *testing.T) {
 }
 
 func TestRefundRestoresBudget(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
-	s := NewMemoryStore(0, clk.Now)
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
+	s := NewMemoryStore(0, clk.UnixNano)
 	c := check("login", 1, "2/1m", 0)
 	take(t, s, c)
 	take(t, s, c)
@@ -142,10 +138,10 @@ func TestParseRate(t *testing.T) {
 }
 
 func TestMemoryStoreBoundedAndEvictsIdleFirst(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
-	s := NewMemoryStore(memShards*4, clk.Now) // 4 keys per shard
-	slow := check("z", 0, "1/1h", 0)          // stays active for an hour
-	fast := check("z", 0, "1000/1s", 0)       // idle again after 1ms
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
+	s := NewMemoryStore(memShards*4, clk.UnixNano) // 4 keys per shard
+	slow := check("z", 0, "1/1h", 0)               // stays active for an hour
+	fast := check("z", 0, "1000/1s", 0)            // idle again after 1ms
 	key := func(i int, tag byte) KeyHash { return KeyHash{byte(i), byte(i >> 8), tag} }
 	// Every shard (i % 64) gets two slow and two fast keys: full.
 	for i := 0; i < memShards*4; i++ {

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -17,8 +18,9 @@ const DefaultMaxBody = reqbody.DefaultMaxBody
 type Config struct {
 	// Zones are the limits, decided together for each request.
 	Zones []Zone
-	// ClientIP returns the client address to key on. The Caddy adapter
-	// passes Caddy's trusted client_ip. Default: the TCP peer.
+	// ClientIP returns the trusted client address to key on. Required: the
+	// package never works an address out itself; the Caddy adapter passes
+	// Caddy's client_ip.
 	ClientIP func(*http.Request) string
 	// Hasher hashes key material. Default: a Hasher with an empty secret.
 	Hasher *Hasher
@@ -58,7 +60,7 @@ func New(cfg Config, store Store) (*Limiter, error) {
 		zones[i] = z
 	}
 	if cfg.ClientIP == nil {
-		cfg.ClientIP = peerIP
+		return nil, errors.New("no ClientIP: pass the trusted client address (Caddy's client_ip)")
 	}
 	if cfg.Hasher == nil {
 		cfg.Hasher = NewHasher(nil)
@@ -229,24 +231,6 @@ func (l *Limiter) Finish(ctx context.Context, d *Decision, status int) error {
 
 // AdmittedHeaders reports whether admitted responses get RateLimit headers.
 func (l *Limiter) AdmittedHeaders() bool { return l.cfg.AdmittedHeaders }
-
-// peerIP is the default ClientIP: the TCP peer's address.
-func peerIP(r *http.Request) string {
-	host := r.RemoteAddr
-	for i := len(host) - 1; i >= 0; i-- {
-		if host[i] == ':' {
-			host = host[:i]
-			break
-		}
-		if host[i] == ']' {
-			break
-		}
-	}
-	if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
-		host = host[1 : len(host)-1]
-	}
-	return host
-}
 
 // NeedsStatus reports whether the decision must learn the response status
 // (some matching zone counts only certain statuses) before it is final.

@@ -6,21 +6,43 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-func newLimiter(t *testing.T, clk *fakeClock, zones ...Zone) (*Limiter, *MemoryStore) {
+func newLimiter(t *testing.T, clk *testsupport.Clock, zones ...Zone) (*Limiter, *MemoryStore) {
 	t.Helper()
-	s := NewMemoryStore(0, clk.Now)
+	s := NewMemoryStore(0, clk.UnixNano)
 	l, err := New(Config{Zones: zones, ClientIP: func(r *http.Request) string { return r.Header.Get("Test-Client-IP") }}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l, s
+}
+
+// peerIP is the tests' ClientIP: the TCP peer, as a plain net/http server
+// with no proxy in front would pass it.
+func peerIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// TestNewNeedsClientIP: the package never works a client address out
+// itself, so a limiter without one is refused.
+func TestNewNeedsClientIP(t *testing.T) {
+	zones, _ := Preset("ocomms")
+	if _, err := New(Config{Zones: zones}, NewMemoryStore(0, nil)); err == nil || !strings.Contains(err.Error(), "no ClientIP") {
+		t.Fatalf("New without ClientIP: error %v, want one naming ClientIP", err)
+	}
 }
 
 func mustRate(s string) Rate {
@@ -48,7 +70,7 @@ func decide(t *testing.T, l *Limiter, r *http.Request) *Decision {
 }
 
 func TestIPv6GroupedBySlash64AndIPv4MappedAsIPv4(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "ip", Rate: mustRate("2/1m"), Key: []KeySource{{Kind: KeyClientIP}}})
 	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"} {
 		if d := decide(t, l, signIn(ip, "")); !d.Allowed {
@@ -69,7 +91,7 @@ func TestIPv6GroupedBySlash64AndIPv4MappedAsIPv4(t *testing.T) {
 }
 
 func TestBodyKeyIsLowercasedAndBodyForwardedByteIdentical(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "email", Rate: mustRate("1/1m"), Key: []KeySource{{Kind: KeyBody, Name: "email"}}})
 	body := `{"email":"Alice@Example.TEST" , "password":"x"}`
 	r := signIn("1.1.1.1", body)
@@ -94,7 +116,7 @@ func TestBodyKeyIsLowercasedAndBodyForwardedByteIdentical(t *testing.T) {
 // refused when its body lacks the key field or cannot be read one way;
 // it is never let through uncounted.
 func TestBodyKeyedZoneFailsClosed(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "email", Rate: mustRate("1/1m"), Key: []KeySource{{Kind: KeyBody, Name: "email"}}})
 	for _, tc := range []struct{ ct, body, code string }{
 		{"application/json", `{"password":"no email"}`, "MISSING_FIELD"},
@@ -121,7 +143,7 @@ func TestBodyKeyedZoneFailsClosed(t *testing.T) {
 }
 
 func TestOversizedBodyIsRefused(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "email", Rate: mustRate("1/1m"), Key: []KeySource{{Kind: KeyBody, Name: "email"}}})
 	body := `{"email":"a@b.c","pad":"` + strings.Repeat("x", DefaultMaxBody) + `"}`
 	if d := decide(t, l, signIn("1.1.1.1", body)); d.Allowed || d.Refusal == nil || d.Refusal.Status != http.StatusRequestEntityTooLarge {
@@ -138,7 +160,7 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 }
 
 func TestCountStatusRefundsOtherResponses(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk, Zone{Name: "fail", Rate: mustRate("2/15m"), Key: []KeySource{{Kind: KeyClientIP}}, CountStatus: []int{401}})
 	for i := 0; i < 10; i++ {
 		d := decide(t, l, signIn("1.1.1.1", ""))
@@ -157,7 +179,7 @@ func TestCountStatusRefundsOtherResponses(t *testing.T) {
 }
 
 func TestDeniedResponse(t *testing.T) {
-	clk := &fakeClock{now: 1e18}
+	clk := testsupport.NewClockAt(time.Unix(0, 1e18))
 	l, _ := newLimiter(t, clk,
 		Zone{Name: "signin-ip", Rate: mustRate("1/15m"), Key: []KeySource{{Kind: KeyClientIP}}},
 		Zone{Name: "api", Rate: mustRate("100/1m"), Key: []KeySource{{Kind: KeyClientIP}}})
@@ -262,7 +284,7 @@ func TestDecideAllocatesNothing(t *testing.T) {
 		t.Skip("the race detector makes sync.Pool drop items")
 	}
 	zones, _ := Preset("ocomms")
-	l, err := New(Config{Zones: zones, Hasher: NewHasher([]byte("secret"))}, NewMemoryStore(0, nil))
+	l, err := New(Config{Zones: zones, ClientIP: peerIP, Hasher: NewHasher([]byte("secret"))}, NewMemoryStore(0, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func BenchmarkDecideSignIn(b *testing.B) {
 	l, err := New(Config{Zones: []Zone{
 		{Name: "ip", Rate: mustRate("1000000/1s"), Key: []KeySource{{Kind: KeyClientIP}}},
 		{Name: "email", Rate: mustRate("1000000/1s"), Key: []KeySource{{Kind: KeyBody, Name: "email"}}},
-	}}, NewMemoryStore(0, nil))
+	}, ClientIP: peerIP}, NewMemoryStore(0, nil))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 // address per request, as in the end-to-end benchmark.
 func BenchmarkDecideAPI(b *testing.B) {
 	zones, _ := Preset("ocomms")
-	l, err := New(Config{Zones: zones, Hasher: NewHasher([]byte("bench-secret"))}, NewMemoryStore(0, nil))
+	l, err := New(Config{Zones: zones, ClientIP: peerIP, Hasher: NewHasher([]byte("bench-secret"))}, NewMemoryStore(0, nil))
 	if err != nil {
 		b.Fatal(err)
 	}

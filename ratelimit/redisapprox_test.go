@@ -225,7 +225,7 @@ func TestRedisApproximateOutageFallsBack(t *testing.T) {
 	srv.Kill()
 	// A refused connection opens the breaker at once, a timeout on the
 	// fifth in a row (in between, each decision follows the policy).
-	if !waitFor(10*time.Second, func() bool {
+	if !waitFor(liveness, func() bool {
 		rs.TakeWithSource(context.Background(), []Check{chk}, out)
 		return rs.Open()
 	}) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // redisTake calls s.Take and fails the test on an error.
@@ -281,7 +281,7 @@ func TestRedisRefundAndExpiry(t *testing.T) {
 
 	short := rlCheck("short", 1, 100*time.Millisecond, 1)
 	redisTake(t, rs, short)
-	if !waitFor(2*time.Second, func() bool { return c.Exists(ctx, rs.key(short)).Val() == 0 }) {
+	if !waitFor(liveness, func() bool { return c.Exists(ctx, rs.key(short)).Val() == 0 }) {
 		t.Fatal("an idle key did not expire")
 	}
 }
@@ -378,7 +378,7 @@ func TestRedisStalledTimeout(t *testing.T) {
 // a denial in one slot leaves the others uncharged, and Refund works across
 // slots.
 func TestRedisCluster(t *testing.T) {
-	nodes := edgetest.StartRedisCluster(t, 3)
+	nodes := testsupport.StartRedisCluster(t, 3)
 	ctx := context.Background()
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0]}, ContextTimeoutEnabled: true})
 	defer cc.Close()

@@ -16,23 +16,23 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // Shared helpers for the Redis store tests: the shared Redis on 6379 (never
 // flushed or stopped), redis-server processes a test starts and kills
 // itself, a stalling TCP listener and a small Redis Cluster.
 
-const sharedRedisAddr = edgetest.SharedRedisAddr
+const sharedRedisAddr = testsupport.SharedRedisAddr
 
 // sharedRedis returns a client of the shared Redis, or ends the test as
 // ServiceUnavailable.
-func sharedRedis(t testing.TB) *redis.Client { return edgetest.SharedRedis(t) }
+func sharedRedis(t testing.TB) *redis.Client { return testsupport.SharedRedis(t) }
 
 // testPrefix returns a key prefix no other test uses and deletes its keys
 // when the test ends.
 func testPrefix(t testing.TB, c redis.UniversalClient) string {
-	return edgetest.RedisTestPrefix(t, c, "rltest") + ":"
+	return testsupport.RedisTestPrefix(t, c, "rltest") + ":"
 }
 
 // scanKeys lists the keys starting with prefix (on every master of a
@@ -83,9 +83,9 @@ type redisProc struct {
 func startRedisServer(t testing.TB, extra ...string) *redisProc {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		edgetest.ServiceUnavailable(t, "redis-server", err)
+		testsupport.ServiceUnavailable(t, "redis-server", err)
 	}
-	p := &redisProc{t: t, port: edgetest.FreePort(t), dir: t.TempDir()}
+	p := &redisProc{t: t, port: testsupport.FreePort(t), dir: t.TempDir()}
 	p.args = append([]string{
 		"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no",
@@ -104,7 +104,7 @@ func (p *redisProc) start() {
 	p.t.Helper()
 	cmd := exec.Command("redis-server", p.args...)
 	if err := cmd.Start(); err != nil {
-		edgetest.ServiceUnavailable(p.t, "redis-server", err)
+		testsupport.ServiceUnavailable(p.t, "redis-server", err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
@@ -195,7 +195,7 @@ func pingAddr(addr string) error {
 
 // deadAddr is a loopback address nothing listens on.
 func deadAddr(t testing.TB) string {
-	return "127.0.0.1:" + strconv.Itoa(edgetest.FreePort(t))
+	return "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
 }
 
 // stallListener accepts connections and never reads or answers: a Redis

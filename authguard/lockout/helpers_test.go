@@ -1,0 +1,181 @@
+package lockout
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
+	"github.com/ocomms/ocomms-edge/secevent"
+)
+
+// fakeClock is a settable clock shared by an engine and its store.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+const sharedRedisAddr = testsupport.SharedRedisAddr
+
+// sharedRedis is a client of the shared Redis, or the test ends as
+// ServiceUnavailable. The shared Redis is never flushed or stopped.
+func sharedRedis(t testing.TB) *redis.Client { return testsupport.SharedRedis(t) }
+
+// testPrefix is a key prefix of this test alone; its keys are deleted at
+// the end.
+func testPrefix(t testing.TB, c *redis.Client) string {
+	return testsupport.RedisTestPrefix(t, c, "lktest") + ":"
+}
+
+// storeKind makes a store of one kind on a clock.
+type storeKind struct {
+	name string
+	make func(t testing.TB, clock *fakeClock) LockStore
+}
+
+// storeKinds are the stores every behavioural test runs against.
+var storeKinds = []storeKind{
+	{"memory", func(t testing.TB, clock *fakeClock) LockStore {
+		return NewMemoryLockStore(MemoryLockStoreOptions{Clock: clock.Now})
+	}},
+	{"redis", func(t testing.TB, clock *fakeClock) LockStore {
+		c := sharedRedis(t)
+		return NewRedisLockStore(c, RedisLockStoreOptions{Prefix: testPrefix(t, c), Clock: clock.Now, Timeout: 5 * time.Second})
+	}},
+}
+
+var testSecret = []byte("0123456789abcdef-test-secret")
+
+// eventLog collects emitted events.
+type eventLog struct {
+	mu     sync.Mutex
+	events []secevent.Event
+}
+
+func (l *eventLog) Emit(e secevent.Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+func (l *eventLog) count(action secevent.Action, reason string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.events {
+		if e.Action == action && (reason == "" || e.Reason == reason) {
+			n++
+		}
+	}
+	return n
+}
+
+// rig is an engine on a store and a fake clock.
+type rig struct {
+	t      testing.TB
+	l      *Lockout
+	clock  *fakeClock
+	events *eventLog
+	store  LockStore
+}
+
+func newRig(t testing.TB, kind storeKind, edit ...func(*LockoutOptions)) *rig {
+	t.Helper()
+	clock := newFakeClock()
+	store := kind.make(t, clock)
+	ev := &eventLog{}
+	o := LockoutOptions{Secret: testSecret, Store: store, Clock: clock.Now, Events: ev}
+	for _, e := range edit {
+		e(&o)
+	}
+	l, err := NewLockout(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rig{t: t, l: l, clock: clock, events: ev, store: store}
+}
+
+var (
+	ipA = netip.MustParseAddr("192.0.2.10")
+	ipB = netip.MustParseAddr("198.51.100.7")
+)
+
+// try runs one attempt; when admitted it settles it with out.
+func (r *rig) try(a SignInAttempt, out AttemptOutcome) (Admission, Settlement) {
+	r.t.Helper()
+	ctx := context.Background()
+	adm, err := r.l.Begin(ctx, a)
+	if err != nil {
+		r.t.Fatalf("Begin: %v", err)
+	}
+	if !adm.Admit {
+		return adm, Settlement{}
+	}
+	st, err := r.l.Settle(ctx, a, adm, out)
+	if err != nil {
+		r.t.Fatalf("Settle: %v", err)
+	}
+	return adm, st
+}
+
+// mustAdmit and mustRefuse check one attempt's admission.
+func (r *rig) mustAdmit(a SignInAttempt, out AttemptOutcome) (Admission, Settlement) {
+	r.t.Helper()
+	adm, st := r.try(a, out)
+	if !adm.Admit {
+		r.t.Fatalf("attempt refused (%s, retry after %v), want admitted", adm.Reason, adm.RetryAfter)
+	}
+	return adm, st
+}
+
+func (r *rig) mustRefuse(a SignInAttempt, reason string) Admission {
+	r.t.Helper()
+	adm, _ := r.try(a, OutcomeFailure)
+	if adm.Admit {
+		r.t.Fatalf("attempt admitted, want refused (%s)", reason)
+	}
+	if adm.Reason != reason {
+		r.t.Fatalf("refused as %q (retry after %v), want %q", adm.Reason, adm.RetryAfter, reason)
+	}
+	return adm
+}
+
+// deviceCookie signs in successfully and returns the device cookie value.
+func (r *rig) deviceCookie(email string, ip netip.Addr) string {
+	r.t.Helper()
+	_, st := r.mustAdmit(SignInAttempt{Email: email, IP: ip}, OutcomeSuccess)
+	for _, c := range st.Cookies {
+		if c.Name == DeviceCookieName {
+			return c.Value
+		}
+	}
+	r.t.Fatal("no device cookie on success")
+	return ""
+}
+
+// forEachStore runs a behavioural test against every store.
+func forEachStore(t *testing.T, test func(t *testing.T, kind storeKind)) {
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) { test(t, k) })
+	}
+}

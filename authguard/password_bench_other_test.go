@@ -1,8 +1,0 @@
-//go:build !linux
-
-package authguard
-
-import "time"
-
-// threadCPU is not measured off Linux; the cpu-* metrics read 0.
-func threadCPU() time.Duration { return 0 }

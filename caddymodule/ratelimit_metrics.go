@@ -1,0 +1,27 @@
+package caddymodule
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Collectors are built once and registered with each config's registry,
+// so they keep counting across reloads. Labels are bounded: zone names
+// come from the config, outcomes from a fixed set; never a client key.
+var (
+	rateLimitDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "ocomms",
+		Subsystem: "rate_limit",
+		Name:      "requests_total",
+		Help:      "Requests decided by a rate-limit zone, by zone and outcome (allowed, denied).",
+	}, []string{"zone", "outcome"})
+	rateLimitStoreFallback = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "ocomms",
+		Subsystem: "rate_limit",
+		Name:      "store_fallback",
+		Help:      "1 while the shared rate-limit store is unreachable and zones follow on_store_error.",
+	})
+	rateLimitStoreStateChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "ocomms",
+		Subsystem: "rate_limit",
+		Name:      "store_state_changes_total",
+		Help:      "Times the shared store was given up (open) or resumed (closed).",
+	}, []string{"state"})
+)
