@@ -73,8 +73,9 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/
 	$(GO) test -run '^$$' -bench 'BenchmarkJSONLQuery' -benchtime 10x ./auditlog/
 	$(GO) test -run '^$$' -bench 'BenchmarkAuditNonAdmin' -benchtime 2000000x -benchmem -count 3 ./caddymodule/
+	$(GO) test -run '^$$' -bench 'EdgeVersusStock' -benchtime 20000x -benchmem -count 3 ./caddymodule/
 	# End to end, with the goals table of issue 15 (ratios and lockout round trips; about 10 minutes).
-	$(GO) run ./bench
+	$(GO) run ./cmd/ocomms-bench
 
 ## bench-postgres: the audit PostgreSQL sink: ingest (COPY vs one row per
 ## transaction), the chain read behind verify, and investigator queries
@@ -97,10 +98,10 @@ bench-audit-verify:
 ## bench-e2e: the end-to-end benchmark (four ocomms-caddy processes in front
 ## of one demo upstream, about 3 minutes); markdown to bench-e2e.md.
 bench-e2e:
-	$(GO) run ./bench -o bench-e2e.md
+	$(GO) run ./cmd/ocomms-bench -o bench-e2e.md
 
 bench-e2e-quick:
-	$(GO) run ./bench -quick
+	$(GO) run ./cmd/ocomms-bench -quick
 
 ## fuzz: a short run of every fuzz target.
 fuzz:

@@ -184,6 +184,7 @@ func (h *Headers) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		headers.StripIPClaims(r.Header)
 	}
 	rw := h.policy.Begin(w, r)
+	defer rw.Release() // after Close; nothing below keeps rw once next returns
 	defer rw.Close()
 	if h.policy.IsReportRequest(r) {
 		h.policy.Reports().ServeHTTP(rw, r)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -12,20 +13,36 @@ import (
 type Policy struct {
 	opts Options
 
-	csp             template
-	cspHeader       string // Content-Security-Policy or …-Report-Only
-	needsNonce      bool
-	hsts            string
-	reporting       template // Reporting-Endpoints value, empty if none
-	fieldNames      []string // canonical names of opts.Set, then the dynamic ones
-	fieldValues     []string
+	csp        template
+	cspHeader  string // Content-Security-Policy or …-Report-Only
+	needsNonce bool
+	hsts       string
+	reporting  template // Reporting-Endpoints value, empty if none
+	// names are the response headers the policy sets, in order: the
+	// per-request slots (slotCSP, slotHSTS, slotReporting; "" when not
+	// configured), then the canonical names of opts.Set from firstField.
+	names           []string
+	fieldValues     []string // values of opts.Set, in the order of names[firstField:]
 	removeExact     []string
 	removePrefixes  []string
 	reportPath      string
 	reports         *ReportCollector
+	lastReporting   atomic.Pointer[hostValue] // Reporting-Endpoints of the last host seen
+	writers         sync.Pool                 // *ResponseWriter, see Release
 	injectRefused   atomic.Uint64
 	injectedReplies atomic.Uint64
 }
+
+// The per-request slots of Policy.names; bits of ResponseWriter.slots.
+const (
+	slotCSP = iota
+	slotHSTS
+	slotReporting
+	firstField
+)
+
+// hostValue is a header value expanded for one host.
+type hostValue struct{ host, value string }
 
 // Build validates opts and compiles them into a Policy. collector receives
 // CSP reports posted to opts.ReportPath; it may be nil, in which case a
@@ -41,7 +58,7 @@ func Build(opts Options, collector *ReportCollector) (*Policy, error) {
 		// Without a nonce in the policy there is nothing to inject.
 		opts.Inject = InjectOff
 	}
-	p := &Policy{opts: opts, reportPath: opts.ReportPath}
+	p := &Policy{opts: opts, reportPath: opts.ReportPath, names: make([]string, firstField, firstField+len(opts.Set))}
 	if len(opts.CSP) > 0 {
 		p.csp = compileTemplate(opts.CSP.String())
 		p.needsNonce = opts.CSP.usesNonce()
@@ -49,6 +66,7 @@ func Build(opts Options, collector *ReportCollector) (*Policy, error) {
 		if opts.CSPReportOnly {
 			p.cspHeader = "Content-Security-Policy-Report-Only"
 		}
+		p.names[slotCSP] = p.cspHeader
 	}
 	if opts.HSTS != "" {
 		h, err := ParseHSTS(opts.HSTS)
@@ -56,9 +74,10 @@ func Build(opts Options, collector *ReportCollector) (*Policy, error) {
 			return nil, err
 		}
 		p.hsts = h.String()
+		p.names[slotHSTS] = "Strict-Transport-Security"
 	}
 	for _, f := range opts.Set {
-		p.fieldNames = append(p.fieldNames, http.CanonicalHeaderKey(f.Name))
+		p.names = append(p.names, http.CanonicalHeaderKey(f.Name))
 		p.fieldValues = append(p.fieldValues, f.Value)
 	}
 	for _, name := range opts.Remove {
@@ -73,6 +92,7 @@ func Build(opts Options, collector *ReportCollector) (*Policy, error) {
 	}
 	if opts.ReportPath != "" {
 		p.reporting = compileTemplate(opts.ReportGroup + `="https://` + HostToken + opts.ReportPath + `"`)
+		p.names[slotReporting] = "Reporting-Endpoints"
 		if collector == nil {
 			collector = NewReportCollector(ReportLimits{}, nil)
 		}
@@ -116,35 +136,53 @@ func (p *Policy) Stats() Stats {
 // the response through the returned writer, and Close it when done: it enforces the policy again
 // when the status is written (over whatever the upstream sent), strips
 // fingerprinting headers, hardens cookies and injects the nonce into HTML
-// that needs it.
+// that needs it. Release it after Close to let a later request reuse it.
+//
+// Per request Begin allocates the CSP value (the nonce is a substring of
+// it) and one array behind every header value it sets. The values are not
+// shared between requests: handlers after this one may rewrite a value in
+// place (Caddy's header directive replaces values in the slice it finds).
 func (p *Policy) Begin(w http.ResponseWriter, r *http.Request) *ResponseWriter {
-	rw := &ResponseWriter{ResponseWriter: w, policy: p, tls: r.TLS != nil}
+	rw, _ := p.writers.Get().(*ResponseWriter)
+	if rw == nil {
+		rw = new(ResponseWriter)
+	}
+	*rw = ResponseWriter{ResponseWriter: w, policy: p, tls: r.TLS != nil}
 	host := ""
 	if p.csp.dynamic || p.reporting.dynamic {
 		host = sanitizeHost(r.Host)
 	}
-	if p.needsNonce {
-		rw.nonce = NewNonce()
-	}
 	r.Header.Del("Content-Security-Policy")
 	r.Header.Del("Content-Security-Policy-Report-Only")
-	n := len(p.fieldValues) + 3
-	rw.values = make([]string, 0, n)
-	rw.names = make([]string, 0, n)
+	// One array for this request's values: the response's, then the
+	// request's CSP (its own slot, so rewriting one leaves the other).
+	n := len(p.names)
+	vals := make([]string, n+1)
+	copy(vals[firstField:], p.fieldValues)
 	if p.cspHeader != "" {
-		csp := p.csp.expand(rw.nonce, host)
-		r.Header[p.cspHeader] = []string{csp}
-		rw.add(p.cspHeader, csp)
+		var enc [NonceLen]byte
+		var nonce []byte
+		if p.needsNonce {
+			encodeNonce(&enc)
+			nonce = enc[:]
+		}
+		csp, at := p.csp.expand(nonce, host)
+		if at >= 0 {
+			rw.nonce = csp[at : at+NonceLen]
+		}
+		vals[slotCSP], vals[n] = csp, csp
+		rw.slots |= 1 << slotCSP
+		r.Header[p.cspHeader] = vals[n : n+1 : n+1]
 	}
 	if p.hsts != "" && rw.tls {
-		rw.add("Strict-Transport-Security", p.hsts)
+		vals[slotHSTS] = p.hsts
+		rw.slots |= 1 << slotHSTS
 	}
 	if p.reports != nil && host != "" {
-		rw.add("Reporting-Endpoints", p.reporting.expand("", host))
+		vals[slotReporting] = p.reportingFor(host)
+		rw.slots |= 1 << slotReporting
 	}
-	for i, name := range p.fieldNames {
-		rw.add(name, p.fieldValues[i])
-	}
+	rw.vals = vals
 	if p.needsNonce && mayBeDocument(r) {
 		// A page answered here carries this request's nonce: a 304 would
 		// pair a body stored with another nonce with this policy, so the
@@ -163,11 +201,23 @@ func (p *Policy) Begin(w http.ResponseWriter, r *http.Request) *ResponseWriter {
 	return rw
 }
 
+// reportingFor returns the Reporting-Endpoints value for host, reusing the
+// last one built when the host is the same (a site usually has one).
+func (p *Policy) reportingFor(host string) string {
+	if last := p.lastReporting.Load(); last != nil && last.host == host {
+		return last.value
+	}
+	v, _ := p.reporting.expand(nil, host)
+	p.lastReporting.Store(&hostValue{host: host, value: v})
+	return v
+}
+
 // Middleware returns a net/http handler that serves the report endpoint and
 // applies the policy to every other request before calling next.
 func (p *Policy) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := p.Begin(w, r)
+		// Not released: a handler may keep rw (for its Nonce) past next.
 		defer rw.Close()
 		if p.IsReportRequest(r) {
 			p.reports.ServeHTTP(rw, r)

@@ -25,10 +25,18 @@ type segment struct {
 
 // template is a header value compiled once, expanded per request.
 type template struct {
-	segments []segment
-	size     int // bytes of literal text
-	dynamic  bool
+	segments   []segment
+	size       int // bytes of literal text
+	nonceSlots int // nonce segments
+	hostSlots  int // host segments
+	dynamic    bool
 }
+
+// noncePrefix and nonceSuffix surround a nonce in a source list.
+const (
+	noncePrefix = "'nonce-"
+	nonceSuffix = "'"
+)
 
 func compileTemplate(s string) template {
 	var t template
@@ -51,35 +59,49 @@ func compileTemplate(s string) template {
 			t.size += next
 		}
 		t.segments = append(t.segments, segment{kind: kind})
+		if kind == nonceSegment {
+			t.nonceSlots++
+		} else {
+			t.hostSlots++
+		}
 		t.dynamic = true
 		s = s[next+tokLen:]
 	}
 	return t
 }
 
-// expand writes the value for one request. host must already be sanitized.
-func (t *template) expand(nonce, host string) string {
+// expand writes the value for one request with one allocation (the
+// result): nonce (encoded; nil when the template has no nonce slot) in
+// every nonce slot and host (already sanitized) in every host slot. It
+// returns the value and the offset of the first nonce in it, -1 if none, so
+// that the nonce can be a substring of the value rather than a string of
+// its own.
+func (t *template) expand(nonce []byte, host string) (string, int) {
 	if !t.dynamic {
 		if len(t.segments) == 0 {
-			return ""
+			return "", -1
 		}
-		return t.segments[0].text
+		return t.segments[0].text, -1
 	}
 	var b strings.Builder
-	b.Grow(t.size + 4*(len(nonce)+len(host)))
+	b.Grow(t.size + t.nonceSlots*(len(noncePrefix)+len(nonce)+len(nonceSuffix)) + t.hostSlots*len(host))
+	at := -1
 	for _, seg := range t.segments {
 		switch seg.kind {
 		case literal:
 			b.WriteString(seg.text)
 		case nonceSegment:
-			b.WriteString("'nonce-")
-			b.WriteString(nonce)
-			b.WriteByte('\'')
+			b.WriteString(noncePrefix)
+			if at < 0 {
+				at = b.Len()
+			}
+			b.Write(nonce)
+			b.WriteString(nonceSuffix)
 		case hostSegment:
 			b.WriteString(host)
 		}
 	}
-	return b.String()
+	return b.String(), at
 }
 
 // sanitizeHost returns host if it is a plain host[:port] (letters, digits,

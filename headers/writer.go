@@ -14,10 +14,10 @@ import (
 type ResponseWriter struct {
 	http.ResponseWriter
 	policy      *Policy
-	nonce       string
+	nonce       string // a substring of the CSP value
 	tls         bool
-	names       []string
-	values      []string
+	vals        []string // values of policy.names for this request, then the request's CSP
+	slots       uint8    // which per-request slots of policy.names are set (bit slotCSP, …)
 	wroteHeader bool
 	injector    *nonceInjector
 	holdback    *holdbackWriter
@@ -28,13 +28,6 @@ type ResponseWriter struct {
 
 // Nonce returns this response's CSP nonce ("" when the policy has none).
 func (rw *ResponseWriter) Nonce() string { return rw.nonce }
-
-// add records a header the policy sets on this response. All values share
-// one backing array, allocated once per request.
-func (rw *ResponseWriter) add(name, value string) {
-	rw.names = append(rw.names, name)
-	rw.values = append(rw.values, value)
-}
 
 // enforce sets the policy's headers on h, replacing upstream values, and
 // strips the headers the policy removes. Prefix removal scans the whole
@@ -60,8 +53,11 @@ func (rw *ResponseWriter) enforce(h http.Header, scanPrefixes bool) {
 		delete(h, "Content-Security-Policy")
 		delete(h, "Content-Security-Policy-Report-Only")
 	}
-	for i, name := range rw.names {
-		h[name] = rw.values[i : i+1 : i+1]
+	for i, name := range p.names {
+		if i < firstField && rw.slots&(1<<i) == 0 {
+			continue
+		}
+		h[name] = rw.vals[i : i+1 : i+1]
 	}
 }
 
@@ -144,6 +140,19 @@ func (rw *ResponseWriter) Close() error {
 		return err
 	}
 	return rw.holdback.release()
+}
+
+// Release returns rw to its policy for reuse by a later request. Call it
+// at most once, after Close, when no handler holds rw any more. The header
+// values rw set stay valid (they are never reused). Without Release, rw is
+// garbage collected as usual.
+func (rw *ResponseWriter) Release() {
+	p := rw.policy
+	if p == nil {
+		return
+	}
+	*rw = ResponseWriter{}
+	p.writers.Put(rw)
 }
 
 // Hijack hands the connection over, for protocols such as WebSocket.

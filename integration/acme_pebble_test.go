@@ -27,6 +27,7 @@ import (
 	"github.com/letsencrypt/pebble/v2/va"
 	"github.com/letsencrypt/pebble/v2/wfe"
 	"github.com/miekg/dns"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // Paths of the Pebble WFE that the wrapper around it watches. The wfe package
@@ -62,7 +63,7 @@ type pebbleOptions struct {
 // management API (roots, set-renewal-info) behind a second TLS server.
 type pebble struct {
 	opts pebbleOptions
-	logs *lockedBuffer
+	logs *testsupport.LockedBuffer
 	db   *db.MemoryStore
 	ca   *ca.CAImpl
 	acme *httptest.Server
@@ -102,7 +103,7 @@ func startPebble(t *testing.T, httpPort int, opts pebbleOptions) *pebble {
 	t.Setenv("PEBBLE_WFE_NONCEREJECT", "0")
 	t.Setenv("PEBBLE_AUTHZREUSE", "0")
 
-	logs := &lockedBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	logger := log.New(logs, "pebble ", log.Lmicroseconds)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -390,24 +391,6 @@ func startLoopbackDNS(t *testing.T) string {
 // serialHex is how Pebble keys certificates and orders by serial.
 func serialHex(serial *big.Int) string {
 	return fmt.Sprintf("%x", serial.Bytes())
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // lastLines returns at most n trailing lines of s.

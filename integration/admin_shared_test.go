@@ -1,13 +1,10 @@
 package integration
 
 import (
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
 // TestTwoEdgesOnOneAdminAddress starts two real edge processes given the
@@ -16,24 +13,18 @@ import (
 // names the edge that answered (so "no lock" from the other one is
 // recognisable), and doctor warns that the address is shared.
 func TestTwoEdgesOnOneAdminAddress(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	up := startGuardUpstream(t)
-	admin := "127.0.0.1:" + strconv.Itoa(edgetest.FreePort(t))
-	cfg := strings.NewReplacer("{ADMINPORT}", strings.TrimPrefix(admin, "127.0.0.1:"), "{REDIS}", "",
-		"{STORE}", "memory", "{GUARD}", "", "{UPSTREAM}", up.addr).Replace(guardProcessCaddyfile)
-	env := "OCOMMS_SECRET=guard-process-test-secret"
-	a := startEdgeProcess(t, cfg, env)
+	skipInShort(t, "builds the binary")
+	cfg, admin := guardConfig(t, startGuardUpstream(t), "memory", "", "")
+	a := startEdgeProcess(t, cfg, guardProcessEnv)
 	doctor := func() string {
 		t.Helper()
-		out, _ := exec.Command(edgeBinary(t), "ocomms", "doctor", "--url", a.URL("/"), "--admin", admin, "--only", "admin").CombinedOutput()
-		return string(out)
+		out, _ := ocommsCLI(t, "doctor", "--url", a.URL("/"), "--admin", admin, "--only", "admin")
+		return out
 	}
 	if out := doctor(); !strings.Contains(out, "admin listeners") || strings.Contains(out, "several edges share") {
 		t.Fatalf("doctor with one edge:\n%s", out)
 	}
-	b := startEdgeProcess(t, cfg, env)
+	b := startEdgeProcess(t, cfg, guardProcessEnv)
 	lockDemoUser(t, a) // a lock in edge a's memory only
 
 	idA := "/" + strconv.Itoa(a.cmd.Process.Pid) + "/"
@@ -44,11 +35,10 @@ func TestTwoEdgesOnOneAdminAddress(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("30 s of lockout list never reached both edges: %v", seen)
 		}
-		out, err := exec.Command(edgeBinary(t), "ocomms", "lockout", "list", "--address", admin).CombinedOutput()
+		s, err := ocommsCLI(t, "lockout", "list", "--address", admin)
 		if err != nil {
-			t.Fatalf("lockout list: %v\n%s", err, out)
+			t.Fatalf("lockout list: %v\n%s", err, s)
 		}
-		s := string(out)
 		switch {
 		case strings.Contains(s, "answered by edge ") && strings.Contains(s, idA):
 			if !strings.Contains(s, " 5 ") {

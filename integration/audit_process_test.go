@@ -2,49 +2,18 @@ package integration
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
-
-const auditProcessCaddyfile = `{
-	admin 127.0.0.1:{ADMINPORT}
-	ocomms {
-		audit {
-			jsonl {AUDIT}
-			instance proc-edge
-		}
-	}
-}
-http://127.0.0.1:{PORT} {
-	ocomms_rate_limit none {
-		zone tight {
-			match {
-				path /tight
-			}
-			rate 1/1m
-			key client_ip
-		}
-	}
-	ocomms_audit {
-		session_url http://{UPSTREAM}/api/auth/get-session
-	}
-	reverse_proxy {UPSTREAM}
-}
-`
 
 // TestAuditCommandsAgainstTheBinary runs the built edge, records an admin
 // action and a refusal, then uses `ocomms-caddy ocomms audit query` (through
@@ -52,17 +21,7 @@ http://127.0.0.1:{PORT} {
 // `ocomms audit verify`, whose exit status tells an intact log from an edited
 // one.
 func TestAuditCommandsAgainstTheBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	app := demoupstream.NewHandler(demoupstream.Options{})
-	up := httptest.NewServer(app)
-	t.Cleanup(up.Close)
-	auditDir := filepath.Join(t.TempDir(), "audit")
-	admin := "127.0.0.1:" + strconv.Itoa(edgetest.FreePort(t))
-	cfg := strings.NewReplacer("{ADMINPORT}", strings.TrimPrefix(admin, "127.0.0.1:"), "{AUDIT}", auditDir,
-		"{UPSTREAM}", strings.TrimPrefix(up.URL, "http://")).Replace(auditProcessCaddyfile)
-	p := startEdgeProcess(t, cfg)
+	app, p, admin, auditDir := startAuditEdge(t)
 
 	cookie, err := app.NewSessionCookie(demoupstream.DemoEmail)
 	if err != nil {
@@ -81,44 +40,26 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 			r.Body.Close()
 		}
 	}
-	admins := waitAuditAction(t, auditDir, secevent.ActionAdmin, 1, 10*time.Second)
-	waitAuditAction(t, auditDir, secevent.ActionRateLimited, 1, 10*time.Second)
+	admins := audittest.WaitAuditEvents(t, auditDir, 1, 10*time.Second, audittest.OfAction(secevent.ActionAdmin))
+	audittest.WaitAuditEvents(t, auditDir, 1, 10*time.Second, audittest.OfAction(secevent.ActionRateLimited))
 	if admins[0].UserEmail != demoupstream.DemoEmail || admins[0].SourceIP != "127.0.0.1" {
 		t.Fatalf("admin event %+v", admins[0])
 	}
 
-	cli := func(args ...string) (string, error) {
-		out, err := exec.Command(edgeBinary(t), append([]string{"ocomms", "audit"}, args...)...).CombinedOutput()
-		return string(out), err
-	}
+	cli := func(args ...string) (string, error) { return ocommsCLI(t, append([]string{"audit"}, args...)...) }
 	out, err := cli("query", "--address", admin, "--type", "admin_action")
 	if err != nil || !strings.Contains(out, demoupstream.DemoEmail) || !strings.Contains(out, "1 events") {
 		t.Fatalf("query --address: %v\n%s", err, out)
 	}
 
 	// Stop the edge (SIGTERM: a clean shutdown flushes the pipeline).
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("edge did not stop on SIGTERM")
-	}
+	p.terminate(t)
 
 	out, err = cli("query", "--jsonl", auditDir, "--ip", "127.0.0.1", "--type", "rate_limited,admin_action")
 	if err != nil || !strings.Contains(out, "rate_limited") || !strings.Contains(out, "admin_action") || !strings.Contains(out, "2 events") {
 		t.Fatalf("offline query: %v\n%s", err, out)
 	}
-	key, err := auditlog.LoadOrCreateSigningKey(filepath.Join(auditDir, "checkpoint.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemKey, _ := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
-	pub := filepath.Join(t.TempDir(), "audit.pub")
-	os.WriteFile(pub, pemKey, 0o644)
+	pub := audittest.PublicKeyFile(t, auditDir)
 	if out, err := cli("verify", "--jsonl", auditDir, "--public-key", pub); err != nil || !strings.Contains(out, "OK:") {
 		t.Fatalf("verify of an intact log: %v\n%s", err, out)
 	}
@@ -160,5 +101,72 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 	out, err = cli("verify", "--jsonl", auditDir, "--public-key", pub, "--anchor", p.log)
 	if err == nil || !strings.Contains(out, "TAMPERED") {
 		t.Fatalf("verify --anchor missed a cut tail: %v\n%s", err, out)
+	}
+}
+
+// TestAuditTailSignedWhenIdleAgainstTheBinary: the README promises a signed
+// checkpoint ≤ 1 s after the last record even when no further event comes.
+// The edge records a refusal, stays idle, and is SIGKILLed 1.5 s later (no
+// clean close, so no closing checkpoint). Then:
+//   - dropping the last record line but leaving the checkpoints fails
+//     `verify` (records end before the newest checkpoint's seq);
+//   - cutting the record together with the checkpoints after it fails
+//     `verify --anchor` (Caddy's log mirror holds the checkpoint).
+func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
+	_, p, _, auditDir := startAuditEdge(t)
+
+	// Two refusals: the second comes right after the first, inside the
+	// checkpoint interval, so only the idle checkpoint can cover it.
+	for i := 0; i < 3; i++ {
+		if r, err := http.Get(p.URL("/tight")); err == nil {
+			r.Body.Close()
+		}
+	}
+	audittest.WaitAuditEvents(t, auditDir, 2, 10*time.Second, audittest.OfAction(secevent.ActionRateLimited))
+	time.Sleep(1500 * time.Millisecond)
+	p.kill(t)
+
+	pub := audittest.PublicKeyFile(t, auditDir)
+	verify := func(extra ...string) (string, error) {
+		return ocommsCLI(t, append([]string{"audit", "verify", "--jsonl", auditDir, "--public-key", pub}, extra...)...)
+	}
+	if out, err := verify("--anchor", p.log); err != nil || !strings.Contains(out, "OK:") {
+		t.Fatalf("verify of the intact log after the kill: %v\n%s", err, out)
+	}
+
+	files, _ := filepath.Glob(filepath.Join(auditDir, "audit-*.jsonl"))
+	if len(files) != 1 {
+		t.Fatalf("day files: %v", files)
+	}
+	orig, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(orig, []byte("\n"))
+	lastRecord := -1
+	for i, l := range lines {
+		if bytes.HasPrefix(l, []byte(`{"instance":`)) {
+			lastRecord = i
+		}
+	}
+	if lastRecord < 0 || lastRecord == len(lines)-1 || !bytes.Contains(bytes.Join(lines[lastRecord+1:], nil), []byte(`"checkpoint"`)) {
+		t.Fatalf("the last record has no checkpoint after it 1.5 s after the last event:\n%s", orig)
+	}
+
+	// The last record line removed, its checkpoint kept.
+	cut := append(append([][]byte{}, lines[:lastRecord]...), lines[lastRecord+1:]...)
+	if err := os.WriteFile(files[0], bytes.Join(cut, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := verify(); err == nil || !strings.Contains(out, "truncated") {
+		t.Fatalf("verify passed a log whose records end before its newest checkpoint: %v\n%s", err, out)
+	}
+
+	// The tail cut with its checkpoints: only the log mirror remembers.
+	if err := os.WriteFile(files[0], bytes.Join(lines[:lastRecord], nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := verify("--anchor", p.log); err == nil || !strings.Contains(out, "TAMPERED") {
+		t.Fatalf("verify --anchor missed the cut tail: %v\n%s", err, out)
 	}
 }

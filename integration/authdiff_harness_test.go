@@ -49,9 +49,7 @@ const (
 // shows how much of each zone's budget is left.
 func startAuthDiffEnv(t *testing.T) *authDiffEnv {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts better-auth and Caddy")
-	}
+	skipInShort(t, "starts better-auth and Caddy")
 	ba := nodeapp.StartBetterAuth(t, "BA_FAST_HASH=1", "BA_LOG=off")
 	e := edgetest.New(t)
 	auditDir := filepath.Join(e.Dir, "audit")

@@ -6,14 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // guardProcessCaddyfile is one edge process with the auth guard; {STORE}
@@ -57,18 +55,38 @@ func startGuardUpstream(t *testing.T) *guardUpstream {
 	return u
 }
 
-// startGuardProcess runs an edge process; it returns the process and its
-// admin address.
-func startGuardProcess(t *testing.T, up *guardUpstream, store, redisURL, guard string) (*edgeProcess, string) {
+// guardProcessEnv is the environment of a guard edge process.
+const guardProcessEnv = "OCOMMS_SECRET=guard-process-test-secret"
+
+// guardConfig fills guardProcessCaddyfile for an edge in front of up on
+// the lockout store (on redisURL when not empty) with guard's options and
+// a free admin address; it returns the Caddyfile and the admin address.
+func guardConfig(t *testing.T, up *guardUpstream, store, redisURL, guard string) (cfg, admin string) {
 	t.Helper()
-	admin := "127.0.0.1:" + strconv.Itoa(edgetest.FreePort(t))
+	admin, adminPort := freeAdminAddr(t)
 	redisLine := ""
 	if redisURL != "" {
 		redisLine = "redis " + redisURL
 	}
-	cfg := strings.NewReplacer("{ADMINPORT}", strings.TrimPrefix(admin, "127.0.0.1:"), "{REDIS}", redisLine,
+	cfg = strings.NewReplacer("{ADMINPORT}", adminPort, "{REDIS}", redisLine,
 		"{STORE}", store, "{GUARD}", guard, "{UPSTREAM}", up.addr).Replace(guardProcessCaddyfile)
-	return startEdgeProcess(t, cfg, "OCOMMS_SECRET=guard-process-test-secret"), admin
+	return cfg, admin
+}
+
+// startGuardProcess runs an edge process; it returns the process and its
+// admin address.
+func startGuardProcess(t *testing.T, up *guardUpstream, store, redisURL, guard string) (*edgeProcess, string) {
+	t.Helper()
+	cfg, admin := guardConfig(t, up, store, redisURL, guard)
+	return startEdgeProcess(t, cfg, guardProcessEnv), admin
+}
+
+// startGuardOnRedis starts the counting demo app and a redis-server of the
+// test's own for guard edge processes (which it leaves to the test).
+func startGuardOnRedis(t *testing.T) (*guardUpstream, *testsupport.RedisServer) {
+	t.Helper()
+	skipInShort(t, "builds the binary")
+	return startGuardUpstream(t), testsupport.StartRedis(t)
 }
 
 // signInAt posts a JSON sign-in to an edge process.
@@ -96,20 +114,11 @@ func lockDemoUser(t *testing.T, p *edgeProcess) {
 	}
 }
 
-func stopProcess(p *edgeProcess) {
-	_ = p.cmd.Process.Kill()
-	_, _ = p.cmd.Process.Wait()
-}
-
 func TestAuthGuardRedisLockSurvivesEdgeRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	rs := edgetest.StartRedis(t)
-	up := startGuardUpstream(t)
+	up, rs := startGuardOnRedis(t)
 	first, _ := startGuardProcess(t, up, "redis", rs.URL(), "")
 	lockDemoUser(t, first)
-	stopProcess(first)
+	first.kill(t)
 	second, admin := startGuardProcess(t, up, "redis", rs.URL(), "")
 	hits := up.auth.Load()
 	s, b := signInAt(t, second, demoupstream.DemoEmail, demoupstream.DefaultPassword)
@@ -137,7 +146,7 @@ func TestAuthGuardRedisLockSurvivesEdgeRestart(t *testing.T) {
 	// above was real.
 	mem, _ := startGuardProcess(t, up, "memory", "", "")
 	lockDemoUser(t, mem)
-	stopProcess(mem)
+	mem.kill(t)
 	mem2, _ := startGuardProcess(t, up, "memory", "", "")
 	if s, b := signInAt(t, mem2, demoupstream.DemoEmail, demoupstream.DefaultPassword); s != 200 {
 		t.Fatalf("memory store after restart: %d %s", s, b)
@@ -145,11 +154,7 @@ func TestAuthGuardRedisLockSurvivesEdgeRestart(t *testing.T) {
 }
 
 func TestAuthGuardKilledRedisFailsClosed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	rs := edgetest.StartRedis(t)
-	up := startGuardUpstream(t)
+	up, rs := startGuardOnRedis(t)
 	closed, _ := startGuardProcess(t, up, "redis", rs.URL(), "")
 	open, _ := startGuardProcess(t, up, "redis", rs.URL(), "on_store_error open")
 	if s, _ := signInAt(t, closed, demoupstream.DemoEmail, demoupstream.DefaultPassword); s != 200 {
@@ -183,19 +188,17 @@ func TestAuthGuardKilledRedisFailsClosed(t *testing.T) {
 }
 
 func TestAuthGuardLockoutCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	skipInShort(t, "builds the binary")
 	up := startGuardUpstream(t)
 	p, admin := startGuardProcess(t, up, "memory", "", "")
 	lockDemoUser(t, p)
 	run := func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command(edgeBinary(t), append([]string{"ocomms", "lockout"}, args...)...).CombinedOutput()
+		out, err := ocommsCLI(t, append([]string{"lockout"}, args...)...)
 		if err != nil {
 			t.Fatalf("ocomms lockout %v: %v\n%s", args, err, out)
 		}
-		return string(out)
+		return out
 	}
 	list := run("list", "--address", admin)
 	if !strings.Contains(list, "FAILURES") || !strings.Contains(list, " 5 ") || strings.Contains(list, "demo@") {
@@ -224,8 +227,9 @@ func TestAuthGuardLockoutCommand(t *testing.T) {
 		t.Fatalf("after the CLI unlock by key: %d %s", s, b)
 	}
 	// A stopped edge is a clear error, not a hang.
-	out, err := exec.Command(edgeBinary(t), "ocomms", "lockout", "list", "--address", "127.0.0.1:"+strconv.Itoa(edgetest.FreePort(t))).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "admin API") {
+	nothing, _ := freeAdminAddr(t)
+	out, err := ocommsCLI(t, "lockout", "list", "--address", nothing)
+	if err == nil || !strings.Contains(out, "admin API") {
 		t.Fatalf("against nothing: %v %s", err, out)
 	}
 }

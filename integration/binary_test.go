@@ -10,8 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 var (
@@ -39,6 +42,30 @@ func edgeBinary(t *testing.T) string {
 	return binaryPath
 }
 
+// skipInShort skips t in -short mode; why says what the test would start.
+func skipInShort(t *testing.T, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+}
+
+// ocommsCLI runs `ocomms-caddy ocomms args...` and returns its combined
+// output.
+func ocommsCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command(edgeBinary(t), append([]string{"ocomms"}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// freeAdminAddr returns a free loopback address for an edge's admin API
+// and its port, for a Caddyfile's {ADMINPORT}.
+func freeAdminAddr(t *testing.T) (addr, port string) {
+	t.Helper()
+	port = strconv.Itoa(testsupport.FreePort(t))
+	return "127.0.0.1:" + port, port
+}
+
 // edgeProcess is one ocomms-caddy process started by a test.
 type edgeProcess struct {
 	Port int
@@ -53,12 +80,7 @@ func startEdgeProcess(t *testing.T, caddyfile string, env ...string) *edgeProces
 	t.Helper()
 	dir := t.TempDir()
 	p := &edgeProcess{log: filepath.Join(dir, "caddy.log")}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	p.Port = testsupport.FreePort(t)
 	cfgPath := filepath.Join(dir, "Caddyfile")
 	cfg := []byte(strings.ReplaceAll(caddyfile, "{PORT}", strconv.Itoa(p.Port)))
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
@@ -93,6 +115,32 @@ func startEdgeProcess(t *testing.T, caddyfile string, env ...string) *edgeProces
 			t.Fatalf("edge process did not listen on %d: %v\n%s", p.Port, err, tail(p.log, 30))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// kill ends the process at once with SIGKILL: no clean shutdown, no
+// closing checkpoint, no Unlock.
+func (p *edgeProcess) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("killing the edge on %d: %v", p.Port, err)
+	}
+	_ = p.cmd.Wait()
+}
+
+// terminate stops the process with SIGTERM (a clean shutdown, which
+// flushes the audit pipeline) and waits for it to exit.
+func (p *edgeProcess) terminate(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("edge did not stop on SIGTERM")
 	}
 }
 

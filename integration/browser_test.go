@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // chromiumPath finds Debian's Chromium, or ends the test as a missing
@@ -24,7 +24,7 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	edgetest.ServiceUnavailable(t, "Chromium", errors.New("no chromium on PATH (apt-get install chromium)"))
+	testsupport.ServiceUnavailable(t, "Chromium", errors.New("no chromium on PATH (apt-get install chromium)"))
 	return ""
 }
 
@@ -65,9 +65,7 @@ var (
 // scripts with no CSP violation, while a control page with one inline
 // script lacking the nonce must show exactly that script blocked.
 func TestBrowserRunsAppScriptsWithZeroViolations(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy and Chromium")
-	}
+	skipInShort(t, "starts Caddy and Chromium")
 	chromium := chromiumPath(t)
 	e, _ := startExample(t, "log {\n\t\toutput file {DIR}/caddy.log\n\t\tformat json\n\t\tlevel WARN\n\t}")
 

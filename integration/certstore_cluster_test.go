@@ -28,21 +28,7 @@ func TestSharedStorageOneOrder(t *testing.T) {
 		}
 	}()
 
-	a := c.startEdge("a")
-	select {
-	case <-held:
-	case <-time.After(issueTimeout):
-		t.Fatalf("a never reached the challenge\n%s", tail(a.log, 30))
-	}
-	if !c.lockHeld() {
-		t.Fatal("a is mid-order but the issuance lock is not in Redis")
-	}
-	b := c.startEdge("b")
-	b.waitEvent(t, "acquiring lock", c.host, issueTimeout)
-	time.Sleep(500 * time.Millisecond) // b polls the lock meanwhile
-	if evs := b.events("lock acquired", c.host); len(evs) > 0 {
-		t.Fatal("b acquired the issuance lock while a held it")
-	}
+	a, b := c.holderAndWaiter(t, held, 500*time.Millisecond)
 	close(release)
 
 	roots := rootPool(c.pebble.Root(t))
@@ -79,20 +65,7 @@ func TestSharedStorageHolderKilledMidOrder(t *testing.T) {
 	held := holdFirstChallenge(c.pebble, release)
 	defer close(release)
 
-	a := c.startEdge("a")
-	select {
-	case <-held:
-	case <-time.After(issueTimeout):
-		t.Fatalf("a never reached the challenge\n%s", tail(a.log, 30))
-	}
-	if !c.lockHeld() {
-		t.Fatal("a is mid-order but the issuance lock is not in Redis")
-	}
-	b := c.startEdge("b")
-	b.waitEvent(t, "acquiring lock", c.host, issueTimeout)
-	if evs := b.events("lock acquired", c.host); len(evs) > 0 {
-		t.Fatal("b acquired the issuance lock while a held it")
-	}
+	a, b := c.holderAndWaiter(t, held, 0)
 	a.kill(t)
 	killed := time.Now()
 
@@ -130,4 +103,28 @@ func TestSharedStorageHolderKilledMidOrder(t *testing.T) {
 	if err := c.allSealed(); err != nil {
 		t.Errorf("shared storage: %v", err)
 	}
+}
+
+// holderAndWaiter starts edge a and waits until it holds the issuance lock
+// mid-order (held is closed when it reaches the challenge), then starts
+// edge b and waits until b asks for the lock; after b has polled it for
+// watch, b must not have acquired it.
+func (c *certCluster) holderAndWaiter(t *testing.T, held <-chan struct{}, watch time.Duration) (a, b *certEdge) {
+	t.Helper()
+	a = c.startEdge("a")
+	select {
+	case <-held:
+	case <-time.After(issueTimeout):
+		t.Fatalf("a never reached the challenge\n%s", tail(a.log, 30))
+	}
+	if !c.lockHeld() {
+		t.Fatal("a is mid-order but the issuance lock is not in Redis")
+	}
+	b = c.startEdge("b")
+	b.waitEvent(t, "acquiring lock", c.host, issueTimeout)
+	time.Sleep(watch) // b polls the lock meanwhile
+	if evs := b.events("lock acquired", c.host); len(evs) > 0 {
+		t.Fatal("b acquired the issuance lock while a held it")
+	}
+	return a, b
 }

@@ -24,7 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ocomms/ocomms-edge/certstore"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // certstoreCaddyfile is one edge process of several sharing certificates
@@ -44,16 +44,7 @@ const certstoreCaddyfile = `{
 	}
 }
 
-{HOST} {
-	tls {
-		issuer acme {
-			dir {ACME_DIR}
-			trusted_roots {ACME_ROOT}
-			profile {ACME_PROFILE}
-			disable_tlsalpn_challenge
-		}
-	}
-	respond "hello from {NAME}"
+` + pebbleSiteTLS + `	respond "hello from {NAME}"
 }
 `
 
@@ -61,7 +52,7 @@ const certstoreCaddyfile = `{
 // Pebble's VA validates through.
 type certCluster struct {
 	t      *testing.T
-	redis  *edgetest.RedisServer
+	redis  *testsupport.RedisServer
 	pebble *pebble
 	front  *frontProxy
 	host   string
@@ -75,7 +66,7 @@ func newCertCluster(t *testing.T, ttl time.Duration) *certCluster {
 	skipShort(t)
 	edgeBinary(t) // build first: minutes on a cold cache, before the clocks start
 	c := &certCluster{t: t, ttl: ttl, host: uniqueHost("shared")}
-	c.redis = edgetest.StartRedis(t)
+	c.redis = testsupport.StartRedis(t)
 	c.front = startFrontProxy(t)
 	c.pebble = startPebble(t, c.front.Port, pebbleOptions{})
 	var b [8]byte
@@ -91,7 +82,7 @@ func newCertCluster(t *testing.T, ttl time.Duration) *certCluster {
 // behind the front door (after the ones started before).
 func (c *certCluster) startEdge(name string) *certEdge {
 	c.t.Helper()
-	httpsPort := edgetest.FreePort(c.t)
+	httpsPort := testsupport.FreePort(c.t)
 	cfg := strings.NewReplacer(
 		"{HTTPS_PORT}", strconv.Itoa(httpsPort),
 		"{PREFIX}", c.prefix,
@@ -180,15 +171,6 @@ type certEdge struct {
 	*edgeProcess
 	name      string
 	httpsPort int
-}
-
-// kill ends the process with SIGKILL: no cleanup, no Unlock.
-func (e *certEdge) kill(t *testing.T) {
-	t.Helper()
-	if err := e.cmd.Process.Kill(); err != nil {
-		t.Fatalf("killing %s: %v", e.name, err)
-	}
-	_ = e.cmd.Wait()
 }
 
 // serve returns the leaf e serves for host once it verifies against

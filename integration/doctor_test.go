@@ -2,31 +2,25 @@ package integration
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // TestDoctorExitCodes runs `ocomms-caddy ocomms doctor` as operators and
 // Docker's HEALTHCHECK do: exit 1 when a check fails, 0 when none does.
 func TestDoctorExitCodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := edgeBinary(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := l.Addr().String()
-	l.Close()
+	skipInShort(t, "builds the binary")
+	closed := "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
 
-	out, err := exec.Command(bin, "ocomms", "doctor", "--url", "https://"+closed, "--only", "tls", "--admin=").CombinedOutput()
+	out, err := ocommsCLI(t, "doctor", "--url", "https://"+closed, "--only", "tls", "--admin=")
 	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "FAIL  tls chain") {
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(out, "FAIL  tls chain") {
 		t.Fatalf("closed port: err %v, output:\n%s", err, out)
 	}
 
@@ -43,8 +37,8 @@ func TestDoctorExitCodes(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	out, err = exec.Command(bin, "ocomms", "doctor", "--url", srv.URL, "--only", "headers", "--admin=").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "OK: 2 passed") {
+	out, err = ocommsCLI(t, "doctor", "--url", srv.URL, "--only", "headers", "--admin=")
+	if err != nil || !strings.Contains(out, "OK: 2 passed") {
 		t.Fatalf("strict server: err %v, output:\n%s", err, out)
 	}
 }

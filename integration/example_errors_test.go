@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // protoClients are clients of the edge that speak HTTP/1.1 only and HTTP/2.
@@ -59,9 +60,7 @@ func checkEdgeError(t *testing.T, what string, resp *http.Response, status int, 
 // the client announced the length (refused before reading) or streams it
 // chunked (refused while the proxy reads it).
 func TestExampleOversizedBodyGetsJSONAndHeaders(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	e, _ := startExample(t)
 	for proto, c := range protoClients() {
 		for _, announced := range []bool{true, false} {
@@ -86,9 +85,7 @@ func TestExampleOversizedBodyGetsJSONAndHeaders(t *testing.T) {
 // `Expect: 100-continue` until the server answers: every case must read the
 // 413 JSON, none a reset connection.
 func TestExampleOversizedBodyWithCurl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("no curl on PATH")
@@ -115,9 +112,7 @@ func TestExampleOversizedBodyWithCurl(t *testing.T) {
 // 200; a TLS handshake for another name, or without SNI, gets no
 // certificate at all.
 func TestExampleUnknownHostGets421(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	e, _ := startExample(t)
 	for proto, c := range protoClients() {
 		req, _ := http.NewRequest(http.MethodGet, e.URL("/"), nil)
@@ -164,14 +159,12 @@ func TestExampleUnknownHostGets421(t *testing.T) {
 // With the app down, reverse_proxy's 502 is answered by handle_errors: the
 // JSON error shape and the full header set, no Server field.
 func TestExampleAppDownGets502JSON(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	e := edgetest.New(t)
 	t.Setenv("OCOMMS_SITE", "localhost")
 	t.Setenv("OCOMMS_HTTP_PORT", strconv.Itoa(e.HTTPPort))
 	t.Setenv("OCOMMS_HTTPS_PORT", strconv.Itoa(e.HTTPSPort))
-	t.Setenv("OCOMMS_UPSTREAM", "127.0.0.1:"+strconv.Itoa(edgetest.FreePort(t))) // nothing listens
+	t.Setenv("OCOMMS_UPSTREAM", "127.0.0.1:"+strconv.Itoa(testsupport.FreePort(t))) // nothing listens
 	e.Load(t, strings.Replace(exampleCaddyfile(t), "{\n", "{\n\tadmin {ADMIN}\n\tstorage file_system {DIR}/storage\n", 1))
 	for proto, c := range protoClients() {
 		resp, err := c.Get(e.URL("/api/channels"))

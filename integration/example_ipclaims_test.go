@@ -26,9 +26,7 @@ var spoofedClaims = []string{
 // address into any header the app might read: ocomms_headers strips the
 // claims, reverse_proxy sets X-Forwarded-For and X-Real-IP from client_ip.
 func TestExampleStripsSpoofedIPClaims(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	e, _ := startExample(t)
 	resp := e.Get(t, demoupstream.EchoPath, spoofedClaims...)
 	var echo demoupstream.Echo
@@ -49,9 +47,7 @@ func TestExampleStripsSpoofedIPClaims(t *testing.T) {
 // proxy vouches for the claims: they reach the app, and the client IP is
 // the one the proxy named in X-Forwarded-For.
 func TestExampleKeepsIPClaimsFromTrustedProxy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	t.Setenv("OCOMMS_TRUSTED_PROXIES", "127.0.0.1/32")
 	e, _ := startExample(t)
 	resp := e.Get(t, demoupstream.EchoPath, spoofedClaims...)

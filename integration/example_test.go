@@ -62,9 +62,7 @@ func startExampleFor(t *testing.T, upstream string, extraGlobals ...string) *edg
 var nonceRE = regexp.MustCompile(`'nonce-([A-Za-z0-9_-]+)'`)
 
 func TestExampleCaddyfileAdaptsAndValidatesWithTheBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	skipInShort(t, "builds the binary")
 	bin := edgeBinary(t)
 	for _, args := range [][]string{
 		{"validate", "--config", "../Caddyfile.example", "--adapter", "caddyfile"},
@@ -87,9 +85,7 @@ func TestExampleCaddyfileAdaptsAndValidatesWithTheBinary(t *testing.T) {
 }
 
 func TestExampleThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	skipInShort(t, "starts Caddy")
 	e, _ := startExample(t)
 
 	t.Run("dynamic page gets the nonce from Next-style rendering", func(t *testing.T) {

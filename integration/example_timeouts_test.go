@@ -35,9 +35,7 @@ const socketIOIdle = 65 * time.Second
 //   - a client that trickles a body one byte every 2 s, never stalling
 //     long, cut at read_body (60 s; by default never).
 func TestExampleTimeouts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy and Node, runs for a minute")
-	}
+	skipInShort(t, "starts Caddy and Node, runs for a minute")
 	app := nodeapp.Start(t, "socketio", nodeapp.Options{Args: []string{"server.mjs"}})
 	e := edgetest.New(t)
 	t.Setenv("OCOMMS_SITE", "localhost")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,14 +15,15 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ocomms/ocomms-edge/auditlog"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // clusterDatabase creates a database of the test's own on the shared
 // PostgreSQL (loopback, so plaintext is allowed) and drops it at the end.
 func clusterDatabase(t *testing.T) string {
-	return edgetest.TempDatabase(t, "cluster")
+	return testsupport.TempDatabase(t, "cluster")
 }
 
 // auditCounts is the number of stored events per instance and action.
@@ -77,7 +79,7 @@ func (c *cluster) jsonlCounts(t *testing.T) auditCounts {
 	t.Helper()
 	out := auditCounts{}
 	for _, n := range c.Nodes {
-		for _, e := range readAuditEvents(t, n.AuditDir) {
+		for _, e := range audittest.ReadAuditEvents(t, n.AuditDir) {
 			out.add(e.Instance, e.Action, 1)
 		}
 	}
@@ -136,13 +138,6 @@ func (c *cluster) stopAll(t *testing.T) {
 			t.Fatalf("%s did not stop on SIGTERM", n.Name)
 		}
 	}
-}
-
-// ocommsCLI runs `ocomms-caddy ocomms <args>`.
-func ocommsCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	out, err := exec.Command(edgeBinary(t), append([]string{"ocomms"}, args...)...).CombinedOutput()
-	return string(out), err
 }
 
 // publicKey writes n's checkpoint verification key to a file with
@@ -213,4 +208,24 @@ func (c *cluster) verifyAudit(t *testing.T) {
 	if out, err := ocommsCLI(t, "audit", "verify", "--postgres", c.PGURL, "--public-key", strings.SplitN(bound[1], "=", 2)[1]); err == nil {
 		t.Fatalf("verify --postgres with one instance's key passed a database of %d chains:\n%s", len(c.Nodes), out)
 	}
+}
+
+// checkAuditOnce waits until both stores hold want (events of each action
+// per instance), stops every instance, checks that each store holds exactly
+// want (every event stored once) and verifies the logs.
+func (c *cluster) checkAuditOnce(t *testing.T, want map[secevent.Action]map[string]int) {
+	t.Helper()
+	for act, per := range want {
+		c.waitAuditCount(t, "PostgreSQL", c.pgCounts, act, per)
+		c.waitAuditCount(t, "JSONL", c.jsonlCounts, act, per)
+	}
+	c.stopAll(t)
+	for store, counts := range map[string]auditCounts{"PostgreSQL": c.pgCounts(t), "JSONL": c.jsonlCounts(t)} {
+		for act, per := range want {
+			if got := perInstance(counts, act); !reflect.DeepEqual(got, per) {
+				t.Errorf("%s: %s per instance %v, want exactly %v", store, act, got, per)
+			}
+		}
+	}
+	c.verifyAudit(t)
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // multiCaddyfile is one of several edge instances that act as one edge:
@@ -99,7 +99,7 @@ type instance struct {
 // cluster is several edge processes in front of one app on one Redis.
 type cluster struct {
 	App   *countingApp
-	Redis *edgetest.RedisServer
+	Redis *testsupport.RedisServer
 	Nodes []*instance
 	PGURL string // the audit database, "" without Postgres
 }
@@ -127,10 +127,8 @@ func auditBlock(name, dir string, pg bool) string {
 // startMultiCluster starts one instance per name on a fresh redis-server.
 func startMultiCluster(t *testing.T, opts clusterOptions, names ...string) *cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary, starts edge processes and redis-server")
-	}
-	c := &cluster{Redis: edgetest.StartRedis(t), App: startCountingApp(t)}
+	skipInShort(t, "builds the binary, starts edge processes and redis-server")
+	c := &cluster{Redis: testsupport.StartRedis(t), App: startCountingApp(t)}
 	if opts.Postgres {
 		c.PGURL = clusterDatabase(t)
 	}
@@ -138,7 +136,7 @@ func startMultiCluster(t *testing.T, opts clusterOptions, names ...string) *clus
 		opts.LoadLimit = 1000
 	}
 	for _, name := range names {
-		admin := edgetest.FreePort(t)
+		admin := testsupport.FreePort(t)
 		dir := filepath.Join(t.TempDir(), "audit-"+name)
 		cfg := strings.NewReplacer("{ADMINPORT}", strconv.Itoa(admin), "{AUDIT}", auditBlock(name, dir, opts.Postgres),
 			"{LOADLIMIT}", strconv.Itoa(opts.LoadLimit), "{UPSTREAM}", c.App.addr).Replace(multiCaddyfile)

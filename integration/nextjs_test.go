@@ -19,6 +19,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/nodeapp"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // The real Next.js 16 app in testapps/nextjs (App Router: dynamic,
@@ -31,7 +32,7 @@ func startNextApp(t *testing.T) *nodeapp.App {
 	t.Helper()
 	dir := nodeapp.Dir("nextjs")
 	if _, err := os.Stat(filepath.Join(dir, ".next", "BUILD_ID")); err != nil {
-		edgetest.ServiceUnavailable(t, "the built Next.js test app", fmt.Errorf("run `make testapps`: %w", err))
+		testsupport.ServiceUnavailable(t, "the built Next.js test app", fmt.Errorf("run `make testapps`: %w", err))
 	}
 	return nodeapp.Start(t, "nextjs", nodeapp.Options{
 		Args: []string{"node_modules/next/dist/bin/next", "start", "--hostname", "127.0.0.1"},
@@ -105,9 +106,7 @@ func direct(t *testing.T, app *nodeapp.App, path string, header ...string) *http
 }
 
 func TestNextAppThroughTheExampleEdge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Next.js and Caddy")
-	}
+	skipInShort(t, "starts Next.js and Caddy")
 	app := startNextApp(t)
 	e := startExampleFor(t, app.Addr())
 
@@ -285,7 +284,7 @@ func runBrowserCheck(t *testing.T, chromium, base string) browserReport {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		edgetest.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
+		testsupport.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -311,9 +310,7 @@ func runBrowserCheck(t *testing.T, chromium, base string) browserReport {
 // hydrated page everywhere, while the control page's one un-nonced inline
 // script is the one violation, seen by the page and reported to the edge.
 func TestNextAppInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Next.js, Caddy and Chromium")
-	}
+	skipInShort(t, "starts Next.js, Caddy and Chromium")
 	chromium := chromiumPath(t)
 	app := startNextApp(t)
 	e := startExampleFor(t, app.Addr(), "log {\n\t\toutput file {DIR}/caddy.log\n\t\tformat json\n\t\tlevel WARN\n\t}")

@@ -16,12 +16,12 @@ import (
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-// clusterCaddyfile is one edge instance of several sharing one Redis. The
-// sign-in zone refuses when Redis cannot decide (deny): it must never admit
-// more than its limit. {TIMEOUT} may raise the decision timeout.
-const clusterCaddyfile = `{
+// redisEdgeGlobals is the global options of an edge process sharing one
+// Redis (OCOMMS_REDIS_URL) with others.
+const redisEdgeGlobals = `{
 	admin off
 	auto_https off
 	persist_config off
@@ -30,7 +30,12 @@ const clusterCaddyfile = `{
 		secret {env.OCOMMS_SECRET}
 	}
 }
-http://127.0.0.1:{PORT} {
+`
+
+// clusterCaddyfile is one edge instance of several sharing one Redis. The
+// sign-in zone refuses when Redis cannot decide (deny): it must never admit
+// more than its limit. {TIMEOUT} may raise the decision timeout.
+const clusterCaddyfile = redisEdgeGlobals + `http://127.0.0.1:{PORT} {
 	ocomms_headers
 	ocomms_rate_limit none {
 		{TIMEOUT}
@@ -62,18 +67,44 @@ http://127.0.0.1:{PORT} {
 }
 `
 
-// startCluster starts n edge processes on redisURL; timeout is a
-// Caddyfile timeout line for ocomms_rate_limit, or "" for the default.
-func startCluster(t *testing.T, n int, redisURL, timeout string) []*edgeProcess {
+// clusterUpstream starts the demo app for a cluster test and returns its
+// host:port, for a Caddyfile's {UPSTREAM}.
+func clusterUpstream(t *testing.T) string {
 	t.Helper()
 	up := httptest.NewServer(demoupstream.New(demoupstream.Options{}))
 	t.Cleanup(up.Close)
-	cfg := strings.NewReplacer("{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"), "{TIMEOUT}", timeout).Replace(clusterCaddyfile)
+	return strings.TrimPrefix(up.URL, "http://")
+}
+
+// startEdges starts n edge processes on cfg sharing the Redis at
+// redisURL, with secret as OCOMMS_SECRET.
+func startEdges(t *testing.T, n int, cfg, redisURL, secret string) []*edgeProcess {
+	t.Helper()
 	var edges []*edgeProcess
 	for i := 0; i < n; i++ {
-		edges = append(edges, startEdgeProcess(t, cfg, "OCOMMS_REDIS_URL="+redisURL, "OCOMMS_SECRET=cluster-test-secret"))
+		edges = append(edges, startEdgeProcess(t, cfg, "OCOMMS_REDIS_URL="+redisURL, "OCOMMS_SECRET="+secret))
 	}
 	return edges
+}
+
+// startCluster skips in -short mode, starts a redis-server of the test's
+// own and n edge processes on clusterCaddyfile sharing it; timeout is a
+// Caddyfile timeout line for ocomms_rate_limit, or "" for the default. It
+// returns the server, the edges and a client of the server.
+func startCluster(t *testing.T, n int, timeout string) (*testsupport.RedisServer, []*edgeProcess, *redis.Client) {
+	t.Helper()
+	skipInShort(t, "starts edge processes and redis-server")
+	srv := testsupport.StartRedis(t)
+	cfg := strings.NewReplacer("{UPSTREAM}", clusterUpstream(t), "{TIMEOUT}", timeout).Replace(clusterCaddyfile)
+	edges := startEdges(t, n, cfg, srv.URL(), "cluster-test-secret")
+	return srv, edges, redisClient(t, srv)
+}
+
+// redisClient returns a client of srv, closed when the test ends.
+func redisClient(t *testing.T, srv *testsupport.RedisServer) *redis.Client {
+	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { rc.Close() })
+	return rc
 }
 
 // scriptStats reads how many scripts Redis ran to completion (EVALSHA and
@@ -116,10 +147,6 @@ func scriptCalls(t *testing.T, rc *redis.Client) int64 {
 }
 
 func TestThreeInstancesShareOneExactLimit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts edge processes and redis-server")
-	}
-	srv := edgetest.StartRedis(t)
 	// 1,000 simultaneous requests saturate this 2-core machine (three
 	// edges, Redis, the upstream and the client share it): decisions wait
 	// for CPU longer than the 50ms default, and how long depends on what
@@ -127,9 +154,7 @@ func TestThreeInstancesShareOneExactLimit(t *testing.T) {
 	// instances, not speed, so it gives Redis all the time a decision can
 	// need (no deadline can fall back under load); the fallback on timeouts
 	// is proven by the outage test and the ratelimit package.
-	edges := startCluster(t, 3, srv.URL(), "timeout 30s")
-	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	defer rc.Close()
+	_, edges, rc := startCluster(t, 3, "timeout 30s")
 	before := scriptCalls(t, rc)
 
 	const attempts = 1000
@@ -181,13 +206,7 @@ func TestThreeInstancesShareOneExactLimit(t *testing.T) {
 }
 
 func TestOneRedisRoundTripPerRequest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an edge process and redis-server")
-	}
-	srv := edgetest.StartRedis(t)
-	edges := startCluster(t, 1, srv.URL(), "")
-	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	defer rc.Close()
+	_, edges, rc := startCluster(t, 1, "")
 	before := scriptCalls(t, rc)
 	const requests = 300
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -230,13 +249,7 @@ func TestOneRedisRoundTripPerRequest(t *testing.T) {
 }
 
 func TestRedisOutageMidLoadGivesNo5xxAndSharingResumes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts edge processes and redis-server")
-	}
-	srv := edgetest.StartRedis(t)
-	edges := startCluster(t, 2, srv.URL(), "")
-	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	defer rc.Close()
+	srv, edges, rc := startCluster(t, 2, "")
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 50}, Timeout: 10 * time.Second}
 	var ok, fiveXX, errs atomic.Int64
@@ -272,8 +285,7 @@ func TestRedisOutageMidLoadGivesNo5xxAndSharingResumes(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	duringOutage := ok.Load() - outageStart
 	srv.Start()
-	rc2 := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	defer rc2.Close()
+	rc2 := redisClient(t, srv)
 	restarted := time.Now()
 	waitUntil(t, 2*time.Second, "limiter decisions reaching the restarted Redis", func() bool { return scriptCalls(t, rc2) > 10 })
 	resumedAfter := time.Since(restarted)
@@ -287,6 +299,118 @@ func TestRedisOutageMidLoadGivesNo5xxAndSharingResumes(t *testing.T) {
 	}
 	t.Logf("%d requests ok, %d of them during the 1.5 s outage; shared limiting resumed %v after Redis restarted; 0 5xx",
 		ok.Load(), duringOutage, resumedAfter.Round(time.Millisecond))
+}
+
+// approxCaddyfile is one of three edge instances with an exact and an
+// approximate zone of 100 per day (nothing comes back during the test),
+// keyed on a header so each key is one client.
+const approxCaddyfile = redisEdgeGlobals + `http://127.0.0.1:{PORT} {
+	ocomms_rate_limit none {
+		timeout 2s
+		instances 3
+		zone exact {
+			match {
+				path /api/exact
+			}
+			rate 100/24h
+			key header X-User
+		}
+		zone approx {
+			match {
+				path /api/approx
+			}
+			rate 100/24h
+			key header X-User
+			mode approximate
+			lease 5
+		}
+	}
+	reverse_proxy {UPSTREAM}
+}
+`
+
+// TestThreeInstancesApproximateOvershoot sends 1,000 concurrent requests
+// per key (ten times the limit of 100) through three edge processes on
+// one Redis: the exact zone admits exactly 100 per key; the approximate
+// zone (lease 5) at least 100 and at most 100 + 3 × 5, the bound the
+// adapter states, with far fewer scripts than requests.
+func TestThreeInstancesApproximateOvershoot(t *testing.T) {
+	skipInShort(t, "starts edge processes and redis-server")
+	srv := testsupport.StartRedis(t)
+	cfg := strings.ReplaceAll(approxCaddyfile, "{UPSTREAM}", clusterUpstream(t))
+	adapted, err := edgetest.AdaptRaw(strings.ReplaceAll(cfg, "{PORT}", "8080"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit, perKey, keys, bound = 100, 1000, 3, 15
+	if !strings.Contains(string(adapted), `"overshoot_bound":{"approx":15}`) {
+		t.Fatalf("adapted config does not state the bound of 15: %s", adapted)
+	}
+	edges := startEdges(t, 3, cfg, srv.URL(), "approx-test-secret")
+	rc := redisClient(t, srv)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+	run := func(path string) ([]int64, int64) {
+		before := scriptCalls(t, rc)
+		admitted := make([]atomic.Int64, keys)
+		var other atomic.Int64
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		// 16 workers per key, each request to the next instance.
+		for k := 0; k < keys; k++ {
+			for w := 0; w < 16; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					for i := w; i < perKey; i += 16 {
+						req, _ := http.NewRequest(http.MethodGet, edges[i%3].URL(path), nil)
+						req.Header.Set("X-User", fmt.Sprintf("%s-user-%d", path, k))
+						resp, err := client.Do(req)
+						if err != nil {
+							other.Add(1)
+							continue
+						}
+						resp.Body.Close()
+						switch resp.StatusCode {
+						case http.StatusTooManyRequests:
+						case http.StatusOK, http.StatusNotFound:
+							admitted[k].Add(1)
+						default:
+							other.Add(1)
+						}
+					}
+				}()
+			}
+		}
+		close(start)
+		wg.Wait()
+		if other.Load() != 0 {
+			t.Fatalf("%s: %d requests failed or got an unexpected status", path, other.Load())
+		}
+		res := make([]int64, keys)
+		for k := range res {
+			res[k] = admitted[k].Load()
+		}
+		return res, scriptCalls(t, rc) - before
+	}
+	exact, exactScripts := run("/api/exact")
+	approx, approxScripts := run("/api/approx")
+	t.Logf("admitted per key of %d requests: exact %v (%d scripts), approximate %v (%d scripts); limit %d, bound +%d",
+		perKey, exact, exactScripts, approx, approxScripts, limit, bound)
+	for k := 0; k < keys; k++ {
+		if exact[k] != limit {
+			t.Errorf("exact zone, key %d: %d admitted, want exactly %d", k, exact[k], limit)
+		}
+		if approx[k] < limit || approx[k] > limit+bound {
+			t.Errorf("approximate zone, key %d: %d admitted, want %d to %d", k, approx[k], limit, limit+bound)
+		}
+	}
+	if exactScripts != keys*perKey {
+		t.Errorf("exact zone: %d scripts for %d requests, want one each", exactScripts, keys*perKey)
+	}
+	if approxScripts >= exactScripts/2 {
+		t.Errorf("approximate zone: %d scripts for %d requests, want far fewer than the exact zone's %d", approxScripts, keys*perKey, exactScripts)
+	}
 }
 
 // countLines counts the lines of a file that contain substr.

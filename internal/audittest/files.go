@@ -1,5 +1,7 @@
 // Package audittest reads what an edge under test wrote to its audit JSONL
-// files. It is separate from edgetest, which auditlog's own tests import.
+// files: the events (now, or once they have come) and the checkpoint
+// verification key. It is separate from edgetest, which auditlog's own
+// tests import; it must not import Caddy.
 package audittest
 
 import (

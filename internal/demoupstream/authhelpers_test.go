@@ -33,3 +33,11 @@ func cookieHeader(t *testing.T, h *Handler, rec *httptest.ResponseRecorder) stri
 	t.Helper()
 	return h.SessionCookieName() + "=" + liveSessionCookie(t, h, rec)
 }
+
+// demoSignedIn returns a fresh handler and the Cookie header of the demo
+// user signed in on it.
+func demoSignedIn(t *testing.T) (*Handler, string) {
+	t.Helper()
+	h := NewHandler(Options{})
+	return h, cookieHeader(t, h, signInJSON(h, DemoEmail, DefaultPassword))
+}

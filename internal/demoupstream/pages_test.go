@@ -81,17 +81,9 @@ func TestDynamicPageContentAndHeaders(t *testing.T) {
 			t.Errorf("page lacks %s", want)
 		}
 	}
-	wantHeaders := map[string]string{
-		"Content-Type":  "text/html; charset=utf-8",
-		"X-Powered-By":  "Next.js",
-		"Vary":          "RSC, Next-Router-State-Tree, Next-Router-Prefetch",
+	checkPageHeaders(t, rec.Header(), map[string]string{
 		"Cache-Control": "private, no-cache, no-store, max-age=0, must-revalidate",
-	}
-	for k, v := range wantHeaders {
-		if got := rec.Header().Get(k); got != v {
-			t.Errorf("%s = %q, want %q", k, got, v)
-		}
-	}
+	})
 	if rec.Header().Get("x-nextjs-prerender") != "" {
 		t.Error("dynamic page marked as prerendered")
 	}
@@ -112,19 +104,11 @@ func TestPrerenderedPages(t *testing.T) {
 			if !strings.Contains(body, `document.body.dataset.inline="ran"`) || !strings.Contains(body, `integrity="`+MainAppIntegrity()+`"`) {
 				t.Errorf("page lacks the inline script or the SRI chunk: %s", body)
 			}
-			wantHeaders := map[string]string{
+			checkPageHeaders(t, rec.Header(), map[string]string{
 				"x-nextjs-prerender": "1",
 				"x-nextjs-cache":     "HIT",
 				"Cache-Control":      "s-maxage=31536000",
-				"Content-Type":       "text/html; charset=utf-8",
-				"X-Powered-By":       "Next.js",
-				"Vary":               "RSC, Next-Router-State-Tree, Next-Router-Prefetch",
-			}
-			for k, v := range wantHeaders {
-				if got := rec.Header().Get(k); got != v {
-					t.Errorf("%s = %q, want %q", k, got, v)
-				}
-			}
+			})
 		})
 	}
 }
@@ -196,5 +180,25 @@ func TestStreamDelayDefaults(t *testing.T) {
 	}
 	if got := (Options{StreamDelay: -1}).withDefaults().StreamDelay; got >= 0 {
 		t.Errorf("negative StreamDelay became %v", got)
+	}
+}
+
+// checkPageHeaders fails t for every header a Next.js page sends (type,
+// X-Powered-By, Vary) and every one in more that h lacks or carries with
+// another value.
+func checkPageHeaders(t *testing.T, h http.Header, more map[string]string) {
+	t.Helper()
+	want := map[string]string{
+		"Content-Type": "text/html; charset=utf-8",
+		"X-Powered-By": "Next.js",
+		"Vary":         "RSC, Next-Router-State-Tree, Next-Router-Prefetch",
+	}
+	for k, v := range more {
+		want[k] = v
+	}
+	for k, v := range want {
+		if got := h.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
 	}
 }

@@ -10,8 +10,7 @@ import (
 )
 
 func TestChangePassword(t *testing.T) {
-	h := NewHandler(Options{})
-	cookie := cookieHeader(t, h, signInJSON(h, DemoEmail, DefaultPassword))
+	h, cookie := demoSignedIn(t)
 	change := func(body string, extra ...string) *httptest.ResponseRecorder {
 		return authReq(h, http.MethodPost, "/api/auth/change-password", "application/json", body,
 			append([]string{"Cookie", cookie, "Origin", DefaultTrustedOrigin}, extra...)...)

@@ -9,8 +9,7 @@ import (
 )
 
 func TestGetSessionAndSignOut(t *testing.T) {
-	h := NewHandler(Options{})
-	cookie := cookieHeader(t, h, signInJSON(h, DemoEmail, DefaultPassword))
+	h, cookie := demoSignedIn(t)
 	token, _, _ := strings.Cut(strings.TrimPrefix(cookie, h.SessionCookieName()+"="), ".")
 
 	tests := []struct {

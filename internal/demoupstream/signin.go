@@ -65,10 +65,7 @@ func (h *Handler) signIn(c *authCall) {
 		errInvalidCredentials.write(c.w)
 		return
 	}
-	remember, present := boolField(c.body, "rememberMe")
-	dontRemember := present && !remember
-	sess := h.store.createSession(u.ID, clientIP(c.r), c.r.UserAgent(), dontRemember)
-	h.setSessionCookie(c.w, sess.Token, dontRemember)
+	sess := h.startSession(c, u)
 	callback := str(c.body, "callbackURL")
 	writeRecordedJSON(c.w, recSignIn, signInBody{Redirect: callback != "", Token: sess.Token, URL: callback, User: u.view()})
 }
@@ -95,9 +92,17 @@ func (h *Handler) signUp(c *authCall) {
 		errUserExists.write(c.w)
 		return
 	}
+	sess := h.startSession(c, u)
+	writeRecordedJSON(c.w, recSignUp, signUpBody{Token: sess.Token, User: u.view()})
+}
+
+// startSession creates a session for u from the call's client and sets
+// its cookie, as better-auth does after a sign-in or sign-up:
+// "rememberMe": false in the body makes it a short browser-session one.
+func (h *Handler) startSession(c *authCall, u user) session {
 	remember, present := boolField(c.body, "rememberMe")
 	dontRemember := present && !remember
 	sess := h.store.createSession(u.ID, clientIP(c.r), c.r.UserAgent(), dontRemember)
 	h.setSessionCookie(c.w, sess.Token, dontRemember)
-	writeRecordedJSON(c.w, recSignUp, signUpBody{Token: sess.Token, User: u.view()})
+	return sess
 }

@@ -153,26 +153,11 @@ func TestEngineOverlappingPollsCloseTheSession(t *testing.T) {
 	srv := httptest.NewServer(New(Options{PollHold: 3 * time.Second}))
 	defer srv.Close()
 	sid := handshake(t, srv.URL)
-	first := make(chan string, 1)
-	go func() {
-		_, _, b, _ := send(http.MethodGet, pollURL(srv.URL, sid), "", nil)
-		first <- b
-	}()
-	time.Sleep(50 * time.Millisecond)
+	first := holdPoll(srv.URL, sid)
 	if status, _, _ := do(t, http.MethodGet, pollURL(srv.URL, sid), "", nil); status != http.StatusInternalServerError {
 		t.Errorf("overlapping poll: %d, want 500", status)
 	}
-	select {
-	case b := <-first:
-		if b != "6" {
-			t.Errorf("held poll got %q, want noop", b)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("held poll not released")
-	}
-	if status, _, _ := do(t, http.MethodGet, pollURL(srv.URL, sid), "", nil); status != http.StatusBadRequest {
-		t.Errorf("session survived the overlap: %d", status)
-	}
+	expectPollReleased(t, first, srv.URL, sid, "the overlapping poll")
 }
 
 func TestEngineErrors(t *testing.T) {
@@ -222,25 +207,39 @@ func TestCloseReleasesHeldPolls(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	sid := handshake(t, srv.URL)
+	got := holdPoll(srv.URL, sid)
+	h.Close()
+	expectPollReleased(t, got, srv.URL, sid, "Close")
+	if sid2 := handshake(t, srv.URL); sid2 == "" {
+		t.Error("no new sessions after Close")
+	}
+}
+
+// holdPoll starts a long poll of session sid and gives it 50ms to be
+// held; the channel gets the poll's body once it is answered.
+func holdPoll(srvURL, sid string) <-chan string {
 	got := make(chan string, 1)
 	go func() {
-		_, _, b, _ := send(http.MethodGet, pollURL(srv.URL, sid), "", nil)
+		_, _, b, _ := send(http.MethodGet, pollURL(srvURL, sid), "", nil)
 		got <- b
 	}()
 	time.Sleep(50 * time.Millisecond)
-	h.Close()
+	return got
+}
+
+// expectPollReleased fails t unless by (what the test just did) released
+// the held poll with a noop packet within 2 s and closed session sid.
+func expectPollReleased(t *testing.T, held <-chan string, srvURL, sid, by string) {
+	t.Helper()
 	select {
-	case b := <-got:
+	case b := <-held:
 		if b != "6" {
-			t.Errorf("released poll got %q, want noop", b)
+			t.Errorf("poll released by %s got %q, want noop", by, b)
 		}
 	case <-time.After(2 * time.Second):
-		t.Fatal("Close did not release the held poll")
+		t.Fatalf("%s did not release the held poll", by)
 	}
-	if status, _, _ := do(t, http.MethodGet, pollURL(srv.URL, sid), "", nil); status != http.StatusBadRequest {
-		t.Errorf("session alive after Close: %d", status)
-	}
-	if sid2 := handshake(t, srv.URL); sid2 == "" {
-		t.Error("no new sessions after Close")
+	if status, _, _ := do(t, http.MethodGet, pollURL(srvURL, sid), "", nil); status != http.StatusBadRequest {
+		t.Errorf("session alive after %s: %d", by, status)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // BetterAuth is a running testapps/betterauth server: real better-auth
@@ -22,7 +22,7 @@ type BetterAuth struct {
 // BA_TRUSTED_ORIGINS; see server.mjs).
 func StartBetterAuth(t testing.TB, env ...string) *BetterAuth {
 	t.Helper()
-	db := edgetest.TempDatabase(t, "ocomms_ba")
+	db := testsupport.TempDatabase(t, "ocomms_ba")
 	app := Start(t, "betterauth", Options{
 		Args: []string{"server.mjs"},
 		Env:  append([]string{"DATABASE_URL=" + db}, env...),

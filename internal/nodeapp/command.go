@@ -8,21 +8,21 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // installed returns node's path and testapps/<name>, ending the test
-// through edgetest.ServiceUnavailable when node or the folder's packages
+// through testsupport.ServiceUnavailable when node or the folder's packages
 // are missing.
 func installed(t testing.TB, name string) (node, dir string) {
 	t.Helper()
 	dir = Dir(name)
 	node, err := exec.LookPath("node")
 	if err != nil {
-		edgetest.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
+		testsupport.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-		edgetest.ServiceUnavailable(t, "npm packages of testapps/"+name,
+		testsupport.ServiceUnavailable(t, "npm packages of testapps/"+name,
 			fmt.Errorf("run `npm ci` in %s: %w", dir, err))
 	}
 	return node, dir

@@ -6,22 +6,20 @@
 // installed (`npm ci` there; .ci/run does it for CI), start a script with a
 // free port in its environment, wait until it listens, stop it when the test
 // ends. A missing node or missing node_modules ends the test through
-// edgetest.ServiceUnavailable: a skip locally, a failure in CI.
+// testsupport.ServiceUnavailable: a skip locally, a failure in CI.
 package nodeapp
 
 import (
-	"bytes"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // App is a running Node process.
@@ -29,7 +27,7 @@ type App struct {
 	// Port is where it listens on 127.0.0.1.
 	Port int
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *testsupport.LockedBuffer
 }
 
 // Addr is host:port of the app.
@@ -64,8 +62,8 @@ type Options struct {
 func Start(t testing.TB, name string, opt Options) *App {
 	t.Helper()
 	node, dir := installed(t, name)
-	port := edgetest.FreePort(t)
-	out := &lockedBuffer{}
+	port := testsupport.FreePort(t)
+	out := &testsupport.LockedBuffer{}
 	cmd := exec.Command(node, opt.Args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "HOSTNAME=127.0.0.1")
@@ -106,22 +104,4 @@ func Start(t testing.TB, name string, opt Options) *App {
 			t.Fatalf("testapps/%s did not listen on %s within %s:\n%s", name, app.Addr(), ready, out.String())
 		}
 	}
-}
-
-// lockedBuffer collects process output from two goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -74,3 +74,21 @@ func TestEventsWaitForConcurrentEmitters(t *testing.T) {
 		t.Fatalf("%d events after Reset", n)
 	}
 }
+
+func TestLockedBufferKeepsEveryConcurrentWrite(t *testing.T) {
+	var b LockedBuffer
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 100; j++ {
+				_, _ = b.Write([]byte("ab"))
+			}
+		}()
+	}
+	wg.Wait()
+	if got := b.String(); len(got) != 8*100*2 {
+		t.Fatalf("%d bytes written, want %d", len(got), 8*100*2)
+	}
+}

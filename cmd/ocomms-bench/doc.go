@@ -1,4 +1,4 @@
-// Command bench is the end-to-end benchmark of the OComms edge: in one run
+// Command ocomms-bench is the end-to-end benchmark of the OComms edge: in one run
 // on one machine it drives the same load through four ocomms-caddy
 // processes in front of one demo OComms upstream process:
 //
@@ -17,6 +17,6 @@
 // rounds, in a rotating order, to cancel drift; the report gives requests/s
 // as ratios to stock Caddy and the added p50/p99 latency, as markdown.
 //
-//	go run ./bench            # about 2 minutes of measurement
-//	go run ./bench -quick     # a smoke run (seconds)
+//	go run ./cmd/ocomms-bench            # about 2 minutes of measurement
+//	go run ./cmd/ocomms-bench -quick     # a smoke run (seconds)
 package main

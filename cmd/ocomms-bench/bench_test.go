@@ -12,7 +12,7 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
-// TestQuickRun runs `go run ./bench -quick` in process: every
+// TestQuickRun runs `go run ./cmd/ocomms-bench -quick` in process: every
 // configuration answers every scenario and the flood, and the markdown
 // has every table. It asserts nothing about speed.
 func TestQuickRun(t *testing.T) {

@@ -147,3 +147,30 @@ http://127.0.0.1:%d {
 }
 `, admin, c.global, port, site, up)
 }
+
+// selectConfigs keeps the configurations named in list (comma-separated),
+// in their usual order; an empty list keeps all. stock must be among them:
+// every ratio in the report is taken against it.
+func selectConfigs(cfgs []config, list string) ([]config, error) {
+	if list == "" {
+		return cfgs, nil
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		want[strings.TrimSpace(n)] = true
+	}
+	var out []config
+	for _, c := range cfgs {
+		if want[c.name] {
+			out = append(out, c)
+			delete(want, c.name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("-configs: no configuration %q in this build (have stock, stock+header, edge, edge+redis+pg, ratelimit)", n)
+	}
+	if len(out) == 0 || out[0].name != "stock" {
+		return nil, fmt.Errorf("-configs %q: include stock, which every ratio is taken against", list)
+	}
+	return out, nil
+}

@@ -140,7 +140,7 @@ func (r *report) ratios(sc string, cfg int) (med, lo, hi float64) {
 // markdown renders the report.
 func (r *report) markdown() string {
 	var b strings.Builder
-	cmd := "go run ./bench"
+	cmd := "go run ./cmd/ocomms-bench"
 	if r.opts.quick {
 		cmd += " -quick"
 	}

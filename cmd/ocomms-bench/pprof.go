@@ -11,9 +11,11 @@ import (
 )
 
 // profileAll loads each configuration with the api scenario while its
-// admin API records a CPU profile, one configuration at a time, and
-// writes <dir>/<configuration>.pprof. Read them with
-// `go tool pprof -top <binary> <file>`.
+// admin API records a CPU profile and the allocations made meanwhile (a
+// delta of the allocs profile), one configuration at a time, and writes
+// <dir>/<configuration>.pprof and <dir>/<configuration>.allocs.pprof. Read
+// them with `go tool pprof -top <binary> <file>` (for allocations, add
+// -sample_index=alloc_objects).
 func profileAll(ctx context.Context, o options, e *env, cfgs []config, gens []generator, bases []string, logf func(string, ...any)) error {
 	if err := os.MkdirAll(o.pprofDir, 0o755); err != nil {
 		return err
@@ -31,15 +33,28 @@ func profileAll(ctx context.Context, o options, e *env, cfgs []config, gens []ge
 			continue
 		}
 		file := filepath.Join(o.pprofDir, c.name+".pprof")
-		done := make(chan error, 1)
+		allocsFile := filepath.Join(o.pprofDir, c.name+".allocs.pprof")
+		done := make(chan error, 2)
 		go func() {
 			done <- fetchProfile(ctx, "http://"+admin+fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), file)
 		}()
-		measure(ctx, gens[i], bases[i], api, o.concurrency, time.Duration(secs)*time.Second+500*time.Millisecond)
-		if err := <-done; err != nil {
-			return fmt.Errorf("profiling %s: %w", c.name, err)
+		go func() {
+			done <- fetchProfile(ctx, "http://"+admin+fmt.Sprintf("/debug/pprof/allocs?seconds=%d", secs), allocsFile)
+		}()
+		cpu0 := e.cpuOf(c)
+		res := measure(ctx, gens[i], bases[i], api, o.concurrency, time.Duration(secs)*time.Second+500*time.Millisecond)
+		cpu := e.cpuOf(c) - cpu0
+		for range 2 {
+			if err := <-done; err != nil {
+				return fmt.Errorf("profiling %s: %w", c.name, err)
+			}
 		}
-		logf("CPU profile of %s under the api scenario: %s", c.name, file)
+		perReq := time.Duration(0)
+		if res.ops > 0 {
+			perReq = cpu / time.Duration(res.ops)
+		}
+		logf("CPU and allocation profiles of %s under the api scenario: %s, %s (%d requests, %.0f/s, %v CPU per request while profiled)",
+			c.name, file, allocsFile, res.ops, res.rate(), perReq)
 	}
 	return nil
 }

@@ -28,6 +28,8 @@ type options struct {
 	keep          bool   // keep the run directory (Caddyfiles, logs)
 	client        string // load generator: "raw" (minimal HTTP/1.1) or "nethttp"
 	pprofDir      string // write CPU profiles of the api scenario here
+	pprofOnly     bool   // stop after the profiles (no measured rounds)
+	configs       string // comma-separated configuration names to run ("" for all)
 }
 
 // defaults returns the options of a full run, or of -quick.
@@ -50,7 +52,9 @@ func main() {
 	flag.StringVar(&o.postgres, "postgres", o.postgres, "PostgreSQL to create the audit database on (edge+redis+pg)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the run directory with the Caddyfiles and logs")
 	flag.StringVar(&o.client, "client", o.client, `load generator: "raw" (a minimal HTTP/1.1 client, like wrk) or "nethttp" (Go's net/http client)`)
-	flag.StringVar(&o.pprofDir, "pprof", "", "write CPU profiles of every configuration under the api scenario to this directory (an extra unmeasured phase)")
+	flag.StringVar(&o.pprofDir, "pprof", "", "write CPU and allocation profiles of every configuration under the api scenario to this directory (an extra unmeasured phase)")
+	flag.BoolVar(&o.pprofOnly, "pprof-only", false, "with -pprof: stop after the profiles, without the measured rounds")
+	flag.StringVar(&o.configs, "configs", "", "comma-separated configurations to run (default all: stock, stock+header, edge, edge+redis+pg, ratelimit)")
 	out := flag.String("o", "", "also write the markdown report to this file")
 	flag.Parse()
 
@@ -62,6 +66,10 @@ func main() {
 		o.duration = d.duration
 	}
 	o.quick, o.floodEmails = d.quick, d.floodEmails
+	if o.pprofOnly && o.pprofDir == "" {
+		fmt.Fprintln(os.Stderr, "bench: -pprof-only needs -pprof DIR")
+		os.Exit(2)
+	}
 	if o.client != "raw" && o.client != "nethttp" {
 		fmt.Fprintf(os.Stderr, "bench: -client %q: want raw or nethttp\n", o.client)
 		os.Exit(2)
@@ -79,6 +87,9 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
+	}
+	if rep == nil { // -pprof-only
+		return
 	}
 	md := rep.markdown()
 	fmt.Print(md)
@@ -150,6 +161,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfgs, err = selectConfigs(cfgs, o.configs); err != nil {
+		return nil, err
+	}
 	rep := newReport(o, cfgs, e.caddyBin)
 	bases := make([]string, len(cfgs))
 	gens := make([]generator, len(cfgs))
@@ -177,6 +191,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*report, error) {
 	if o.pprofDir != "" {
 		if err := profileAll(ctx, o, e, cfgs, gens, bases, logf); err != nil {
 			return nil, err
+		}
+		if o.pprofOnly {
+			return nil, nil
 		}
 	}
 	for r := 0; r < o.rounds; r++ {
