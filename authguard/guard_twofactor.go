@@ -46,6 +46,13 @@ func twoFactorSubject(r *http.Request) (twofactor.Subject, *reqbody.Refusal) {
 		return s, reqbody.Refuse(http.StatusBadRequest, reqbody.CodeAmbiguousBody, reqbody.ReasonAmbiguous,
 			"The request carries more than one two-factor cookie.")
 	}
+	if rawTwoFactorCookies(r) != n {
+		// A two-factor cookie Go's parser dropped (a byte it refuses) may
+		// still be read by the app, which would then check a code the
+		// guard keyed on something else (a made-up session).
+		return s, reqbody.Refuse(http.StatusBadRequest, reqbody.CodeAmbiguousBody, reqbody.ReasonAmbiguous,
+			"The request carries a two-factor cookie that cannot be read one way.")
+	}
 	if s.Pending != "" {
 		return s, nil
 	}
@@ -60,6 +67,21 @@ func twoFactorSubject(r *http.Request) (twofactor.Subject, *reqbody.Refusal) {
 	}
 	s.Session = v
 	return s, nil
+}
+
+// rawTwoFactorCookies counts the two-factor cookie names in the raw
+// Cookie lines, as a lenient parser would find them.
+func rawTwoFactorCookies(r *http.Request) int {
+	n := 0
+	for _, line := range r.Header.Values("Cookie") {
+		for _, part := range strings.Split(line, ";") {
+			name, _, ok := strings.Cut(part, "=")
+			if ok && strings.HasSuffix(strings.TrimSpace(name), twoFactorCookieSuffix) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // serveTwoFactor guards one POST to a two-factor endpoint: send-otp by

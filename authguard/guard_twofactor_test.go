@@ -190,6 +190,7 @@ func TestTwoFactorFailsClosed(t *testing.T) {
 		{"two cookies one line", "/two-factor/verify-backup-code", []string{good + "; " + good}, 400, "AMBIGUOUS_BODY"},
 		{"unknown cookie", "/two-factor/verify-totp", []string{"better-auth.two_factor=2fa-forged.sig"}, 401, CodeInvalidTwoFactorCookie},
 		{"re-signed cookie", "/two-factor/verify-otp", []string{good + "x"}, 401, CodeInvalidTwoFactorCookie},
+		{"unparsable cookie with a made-up session", "/two-factor/verify-totp", []string{"better-auth.session_token=made-up; better-auth.two_factor=2fa-x\\.sig"}, 400, "AMBIGUOUS_BODY"},
 		{"two sessions", "/two-factor/verify-totp", []string{"better-auth.session_token=a; __Secure-better-auth.session_token=b"}, 400, "AMBIGUOUS_BODY"},
 	} {
 		w := rig.post(t, c.path, `{"code":"123456"}`, c.cookies...)
