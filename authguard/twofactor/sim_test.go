@@ -129,7 +129,7 @@ func runMonth(t *testing.T, strategy attacker, victim bool) {
 	}
 	cap := l.Options().DailyCap
 	p := twofactor.GuessProbability(most)
-	t.Logf("%d guesses in 30 days; at most %d in any 24 h (cap %d): P(guess a TOTP code) per day ≤ 3·%d/10^6 = %.1e", len(guesses), most, cap, most, p)
+	t.Logf("%s: %d guesses in 30 days; at most %d in any 24 h (cap %d): P(guess a TOTP code) per day ≤ 3·%d/10^6 = %.1e", t.Name(), len(guesses), most, cap, most, p)
 	if most > cap {
 		t.Fatalf("%d guesses in 24 h, above the daily cap %d", most, cap)
 	}
