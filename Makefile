@@ -121,6 +121,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzGuard$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzNewSessionCookie$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzLockTemplate$$' -fuzztime $(FUZZTIME) ./authguard/
+	$(GO) test -run '^$$' -fuzz '^FuzzTwoFactorSubject$$' -fuzztime $(FUZZTIME) ./authguard/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./certstore/
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenRecord$$' -fuzztime $(FUZZTIME) ./certstore/
 	$(GO) test -run '^$$' -fuzz '^FuzzStorageCaddyfile$$' -fuzztime $(FUZZTIME) ./caddymodule/

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ocomms/ocomms-edge/authguard/lockout"
+	"github.com/ocomms/ocomms-edge/authguard/twofactor"
 	"github.com/ocomms/ocomms-edge/reqbody"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -53,6 +54,9 @@ type GuardConfig struct {
 	Passwords PasswordChecker
 	// Lockout is the account lockout (a *lockout.Lockout). Nil: no lockout.
 	Lockout lockout.LockoutEngine
+	// TwoFactor guards better-auth's two-factor endpoints against code
+	// guessing (guard_twofactor.go). Nil: they pass unguarded.
+	TwoFactor *twofactor.Limiter
 	// Events receives one audit event per decision. Default: discarded.
 	Events secevent.Emitter
 	// Logger gets one line per decision; never a password, cookie or
@@ -248,6 +252,8 @@ func (g *Guard) serveAuth(w http.ResponseWriter, r *http.Request, rel string, ne
 		return g.servePasswordSet(w, r, body, next, "newPassword", passwordReset)
 	case pathSignOut:
 		return g.serveSignOut(w, r, next)
+	case pathVerifyTOTP, pathVerifyOTP, pathVerifyBackupCode, pathSendOTP:
+		return g.serveTwoFactor(w, r, rel, next)
 	}
 	return next.ServeHTTP(w, r)
 }

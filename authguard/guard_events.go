@@ -29,13 +29,18 @@ const (
 	DecisionStoreError       Decision = "store_error"
 	DecisionPasswordRejected Decision = "password_rejected"
 	DecisionBodyRefused      Decision = "body_refused"
+	// Two-factor verifications (guard_twofactor.go).
+	DecisionTwoFactorSucceeded Decision = "two_factor_succeeded"
+	DecisionTwoFactorFailed    Decision = "two_factor_failed"
+	DecisionTwoFactorRefused   Decision = "two_factor_refused"
 )
 
 // Decisions lists every Decision, for metrics set-up.
 func Decisions() []Decision {
 	return []Decision{DecisionSignInSucceeded, DecisionSignInFailed, DecisionSignInNotCounted,
 		DecisionRefusedThrottled, DecisionRefusedLocked, DecisionRefusedHardLock, DecisionRefusedSpray,
-		DecisionStoreError, DecisionPasswordRejected, DecisionBodyRefused}
+		DecisionStoreError, DecisionPasswordRejected, DecisionBodyRefused,
+		DecisionTwoFactorSucceeded, DecisionTwoFactorFailed, DecisionTwoFactorRefused}
 }
 
 func (g *Guard) decided(d Decision) {

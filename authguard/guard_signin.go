@@ -83,6 +83,7 @@ func (g *Guard) forwardSignIn(w http.ResponseWriter, r *http.Request, email stri
 	ow.needBody = func(status int, h http.Header) bool { return needsBody(status, h, true) }
 	ow.decide = func(status int, h http.Header, body []byte) {
 		outcome, answer = ClassifySignIn(status, h, body)
+		g.notePendingTwoFactor(r, email, status, h)
 		if s != nil {
 			res = s.settle(outcome)
 			for _, c := range res.Cookies {

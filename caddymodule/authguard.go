@@ -78,6 +78,10 @@ type AuthGuard struct {
 	// hard limit of 100).
 	Lockout *LockoutConfig `json:"lockout,omitempty"`
 
+	// TwoFactor guards better-auth's two-factor endpoints against code
+	// guessing (on with the lockout, whose store it shares).
+	TwoFactor *TwoFactorConfig `json:"two_factor,omitempty"`
+
 	// Store is where lockout state lives: memory (kept across reloads) or
 	// redis (kept across restarts and shared by instances; needs
 	// `ocomms { redis … }`). Default: redis when the ocomms global option

@@ -60,6 +60,8 @@ func parseAuthGuardCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //	        reservation_ttl    <duration>   # default 30s
 //	        timeout            <duration>   # Redis, default 200ms
 //	    }
+//	    two_factor off
+//	    two_factor { … }                    # see parseTwoFactorBlock; on with the lockout
 //	}
 func (ag *AuthGuard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
@@ -146,6 +148,12 @@ func (ag *AuthGuard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			ag.Lockout = lc
+		case "two_factor":
+			tc, err := parseTwoFactorBlock(d)
+			if err != nil {
+				return err
+			}
+			ag.TwoFactor = tc
 		default:
 			return d.Errf("unrecognized ocomms_auth_guard subdirective %q", name)
 		}

@@ -121,7 +121,10 @@ func (ag *AuthGuard) provisionLockout(app *App, cfg *authguard.GuardConfig) erro
 	}
 	cfg.Lockout = engine
 	ag.engine = engine
-	ag.cleanup = append(ag.cleanup, registerEngine(ag, engine))
+	if err := ag.provisionTwoFactor(opts.Store, opts.Secret, cfg); err != nil {
+		return err
+	}
+	ag.cleanup = append(ag.cleanup, registerEngine(ag, withTwoFactorUnlock(engine, cfg.TwoFactor)))
 	return nil
 }
 

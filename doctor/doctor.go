@@ -165,7 +165,7 @@ type Options struct {
 }
 
 // Groups are the names Options.Only accepts, in the order checks run.
-var Groups = []string{"redirect", "headers", "tls", "admin", "unlock", "access", "redis", "postgres", "app-db"}
+var Groups = []string{"redirect", "headers", "tls", "admin", "unlock", "two-factor", "access", "redis", "postgres", "app-db"}
 
 // withDefaults fills in zero fields.
 func (o Options) withDefaults() Options {
@@ -262,6 +262,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if want("unlock") {
 		add(checkUnlock(ctx, opts, s)...)
+	}
+	if want("two-factor") {
+		add(checkTwoFactor(ctx, opts)...)
 	}
 	if want("access") {
 		add(checkAccess(ctx, opts, s)...)

@@ -21,6 +21,10 @@ var ecsTable = map[Action]ecsClass{
 	ActionSignInFailed:      {"event", []string{"authentication"}, []string{"start"}},
 	ActionSignInRefused:     {"event", []string{"authentication"}, []string{"start"}},
 	ActionSignOut:           {"event", []string{"authentication"}, []string{"end"}},
+	ActionMFASucceeded:      {"event", []string{"authentication"}, []string{"start"}},
+	ActionMFAFailed:         {"event", []string{"authentication"}, []string{"start"}},
+	ActionMFARefused:        {"event", []string{"authentication"}, []string{"start"}},
+	ActionMFALocked:         {"event", []string{"authentication"}, []string{"info"}},
 	ActionSignUp:            {"event", []string{"iam"}, []string{"user", "creation"}},
 	ActionPasswordChanged:   {"event", []string{"iam"}, []string{"user", "change"}},
 	ActionPasswordReset:     {"event", []string{"iam"}, []string{"user", "change"}},
@@ -48,6 +52,7 @@ func Actions() []Action {
 		ActionAccountLocked, ActionAccountUnlocked, ActionRateLimited, ActionRequestRefused, ActionCSPViolation,
 		ActionAdmin, ActionCertObtained, ActionCertRenewed, ActionCertFailed,
 		ActionConfigLoaded, ActionAuditCheckpoint, ActionAuditRetentionCut,
+		ActionMFASucceeded, ActionMFAFailed, ActionMFALocked, ActionMFARefused,
 		ActionAccessDenied,
 	}
 }

@@ -20,6 +20,10 @@ const (
 	ActionAccountLocked     Action = "account_locked"
 	ActionAccountUnlocked   Action = "account_unlocked"
 	ActionSignInRefused     Action = "sign_in_refused" // refused by the guard while locked or throttled
+	ActionMFASucceeded      Action = "mfa_succeeded"   // a right second factor (TOTP, OTP, backup code)
+	ActionMFAFailed         Action = "mfa_failed"      // a wrong second factor
+	ActionMFALocked         Action = "mfa_locked"      // wrong second factors started a lock
+	ActionMFARefused        Action = "mfa_refused"     // a second factor refused by the guard (locked, capped, unknown pending sign-in)
 	ActionRateLimited       Action = "rate_limited"
 	ActionRequestRefused    Action = "request_refused" // refused by the edge: a body it cannot read one way, or without the field it keys on
 	ActionAccessDenied      Action = "access_denied"   // refused by an access rule: a client address outside an allowlist, a foreign Origin

@@ -26,6 +26,10 @@ var ocsfTable = map[secevent.Action]ocsfClass{
 	secevent.ActionSignInFailed:      {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
 	secevent.ActionSignInRefused:     {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
 	secevent.ActionSignOut:           {3002, "Authentication", 3, "Identity & Access Management", 2, "Logoff"},
+	secevent.ActionMFASucceeded:      {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
+	secevent.ActionMFAFailed:         {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
+	secevent.ActionMFARefused:        {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
+	secevent.ActionMFALocked:         {3002, "Authentication", 3, "Identity & Access Management", 1, "Logon"},
 	secevent.ActionSignUp:            {3001, "Account Change", 3, "Identity & Access Management", 1, "Create"},
 	secevent.ActionPasswordChanged:   {3001, "Account Change", 3, "Identity & Access Management", 3, "Password Change"},
 	secevent.ActionPasswordRejected:  {3001, "Account Change", 3, "Identity & Access Management", 3, "Password Change"},
@@ -101,7 +105,8 @@ func OCSF(e secevent.Event) map[string]any {
 	}
 	severity, severityName := 1, "Informational"
 	switch {
-	case e.Action == secevent.ActionAccountLocked || e.Action == secevent.ActionRateLimited || e.Action == secevent.ActionCertFailed:
+	case e.Action == secevent.ActionAccountLocked || e.Action == secevent.ActionMFALocked ||
+		e.Action == secevent.ActionRateLimited || e.Action == secevent.ActionCertFailed:
 		severity, severityName = 3, "Medium"
 	case e.Outcome == secevent.OutcomeFailure || e.Action == secevent.ActionCSPViolation:
 		severity, severityName = 2, "Low"
@@ -180,6 +185,9 @@ func OCSF(e secevent.Event) map[string]any {
 		out["service"] = map[string]any{"name": "ocomms"}
 		out["auth_protocol_id"] = 99
 		out["auth_protocol"] = "better-auth"
+		if isMFA(e) {
+			out["is_mfa"] = true
+		}
 	case 3001:
 		// The account changed is the target for admin-driven changes,
 		// otherwise the acting user.
@@ -231,6 +239,16 @@ func OCSF(e secevent.Event) map[string]any {
 		}
 	}
 	return out
+}
+
+// isMFA reports whether an authentication event is a second factor: the
+// mfa_* actions, and a sign-in whose session came with the second factor.
+func isMFA(e secevent.Event) bool {
+	switch e.Action {
+	case secevent.ActionMFASucceeded, secevent.ActionMFAFailed, secevent.ActionMFALocked, secevent.ActionMFARefused:
+		return true
+	}
+	return e.Action == secevent.ActionSignInSucceeded && e.Labels["method"] == "two_factor"
 }
 
 func ocsfUser(id, email, name string) map[string]any {

@@ -50,6 +50,19 @@ func SampleEvent(a secevent.Action, i int) secevent.Event {
 		e.Reason, e.Labels = "IP_NOT_ALLOWED", map[string]string{"by": "ip_allow", "rule": "admin_api"}
 	case secevent.ActionCSPViolation:
 		e.UserEmail, e.Labels = "", map[string]string{"directive": "script-src"}
+	case secevent.ActionMFASucceeded:
+		e.UserEmail, e.Path = "", "/api/auth/two-factor/verify-totp"
+		e.Labels = map[string]string{"method": "totp", "account_key": "00112233445566778899aabbccddeeff"}
+	case secevent.ActionMFAFailed, secevent.ActionMFARefused, secevent.ActionMFALocked:
+		e.UserEmail, e.Path, e.Outcome = "", "/api/auth/two-factor/verify-totp", secevent.OutcomeFailure
+		e.Status, e.Reason = 401, "INVALID_CODE"
+		e.Labels = map[string]string{"method": "totp", "account_key": "00112233445566778899aabbccddeeff", "failures": "5"}
+		if a == secevent.ActionMFALocked {
+			e.Labels["lock_until"] = "2026-12-01T08:30:15Z"
+		}
+		if a == secevent.ActionMFARefused {
+			e.Status, e.Reason = 429, "TWO_FACTOR_LOCKED"
+		}
 	case secevent.ActionCertObtained, secevent.ActionCertRenewed, secevent.ActionConfigLoaded:
 		e.UserEmail, e.SourceIP, e.Method, e.Path, e.Status, e.UserAgent = "", "", "", "", 0, ""
 		e.Labels = map[string]string{"subjects": "chat.example.com"}
