@@ -17,19 +17,23 @@ import (
 // preset sets, with a fixed CSP (no nonce), as one would write it by hand:
 // the stock+header configuration of cmd/ocomms-bench.
 func stockHeaderBlock(b testing.TB) string {
+	return "header {\n" + presetHeaderFields(b) + "\t\t-Server\n\t\t-X-Powered-By\n\t}"
+}
+
+// presetHeaderFields are the header directive's lines setting the ocomms
+// preset's fields, with a fixed CSP (no nonce).
+func presetHeaderFields(b testing.TB) string {
 	o, err := headers.Preset("ocomms")
 	if err != nil {
 		b.Fatal(err)
 	}
 	csp := strings.NewReplacer(headers.NonceToken, "'nonce-Zm9vYmFyYmF6cXV4cXV1eA'", headers.HostToken, "127.0.0.1").Replace(o.CSP.String())
 	var s strings.Builder
-	s.WriteString("header {\n")
 	fmt.Fprintf(&s, "\t\tContent-Security-Policy %q\n", csp)
 	fmt.Fprintf(&s, "\t\tStrict-Transport-Security %q\n", o.HSTS)
 	for _, f := range o.Set {
 		fmt.Fprintf(&s, "\t\t%s %q\n", f.Name, f.Value)
 	}
-	s.WriteString("\t\t-Server\n\t\t-X-Powered-By\n\t}")
 	return s.String()
 }
 
