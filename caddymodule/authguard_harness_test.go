@@ -104,17 +104,7 @@ func (ge *guardEdge) send(t *testing.T, method, path, contentType string, body [
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequest(method, ge.URL(path), rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := ge.Client.Do(req)
+	resp, err := ge.Client.Do(newRequest(t, method, ge.URL(path), contentType, rd, header...))
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

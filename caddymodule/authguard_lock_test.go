@@ -92,9 +92,7 @@ func TestAuthGuardReloadKeepsLock(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		body := signInBody(demoupstream.DemoEmail, demoupstream.DefaultPassword)
-		req, _ := http.NewRequest(http.MethodPost, ge.URL("/api/auth/sign-in/email"), bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := ge.Client.Do(req)
+		resp, err := ge.Client.Do(newRequest(t, http.MethodPost, ge.URL("/api/auth/sign-in/email"), "application/json", bytes.NewReader(body)))
 		if err == nil {
 			raw, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()

@@ -72,6 +72,23 @@ func serve(t testing.TB, h http.Handler) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
+// newRequest makes a request for url with a Content-Type (unless "") and
+// the header pairs given (name, value, …).
+func newRequest(t testing.TB, method, url, contentType string, body io.Reader, header ...string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		header = append([]string{"Content-Type", contentType}, header...)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return req
+}
+
 // signInBody is a JSON email sign-in request body.
 func signInBody(email, password string) []byte {
 	body, _ := json.Marshal(map[string]string{"email": email, "password": password})

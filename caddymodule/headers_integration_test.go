@@ -222,9 +222,7 @@ func TestNonceReachesUpstreamThroughCaddy(t *testing.T) {
 func TestCSPReportEndpointThroughCaddy(t *testing.T) {
 	e := startHeadersEdge(t)
 	body := `{"csp-report":{"document-uri":"https://localhost/","effective-directive":"script-src-elem","blocked-uri":"inline"}}`
-	req, _ := http.NewRequest(http.MethodPost, e.URL("/csp-report"), strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/csp-report")
-	resp, err := e.Client.Do(req)
+	resp, err := e.Client.Do(newRequest(t, http.MethodPost, e.URL("/csp-report"), "application/csp-report", strings.NewReader(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,9 +230,7 @@ func TestCSPReportEndpointThroughCaddy(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("report: status %d, want 204", resp.StatusCode)
 	}
-	req, _ = http.NewRequest(http.MethodPost, e.URL("/csp-report"), strings.NewReader(strings.Repeat("x", 70<<10)))
-	req.Header.Set("Content-Type", "application/csp-report")
-	resp, err = e.Client.Do(req)
+	resp, err = e.Client.Do(newRequest(t, http.MethodPost, e.URL("/csp-report"), "application/csp-report", strings.NewReader(strings.Repeat("x", 70<<10))))
 	if err != nil {
 		t.Fatal(err)
 	}

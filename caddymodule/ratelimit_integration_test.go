@@ -72,9 +72,7 @@ func TestSignInZonesCountOnlyFailures(t *testing.T) {
 	e, _ := startRateLimitEdge(t, "")
 	signIn := func(password string) int {
 		body := signInBody(demoupstream.DemoEmail, password)
-		req, _ := http.NewRequest(http.MethodPost, e.URL("/api/auth/sign-in/email"), bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := e.Client.Do(req)
+		resp, err := e.Client.Do(newRequest(t, http.MethodPost, e.URL("/api/auth/sign-in/email"), "application/json", bytes.NewReader(body)))
 		if err != nil {
 			t.Fatal(err)
 		}
