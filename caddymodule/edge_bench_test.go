@@ -11,6 +11,7 @@ import (
 	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // stockHeaderBlock is Caddy's header directive setting what the ocomms
@@ -56,7 +57,7 @@ func BenchmarkEdgeVersusStock(b *testing.B) {
 	defer app.Close()
 
 	e := edgetest.New(b)
-	ports := map[string]int{"stock": edgetest.FreePort(b), "stock+header": edgetest.FreePort(b), "edge": edgetest.FreePort(b)}
+	ports := map[string]int{"stock": testsupport.FreePort(b), "stock+header": testsupport.FreePort(b), "edge": testsupport.FreePort(b)}
 	upAddr := strings.TrimPrefix(up.URL, "http://")
 	e.Load(b, `{
 	admin off
