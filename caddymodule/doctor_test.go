@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -51,15 +49,7 @@ func startDoctorEdgeWith(t *testing.T, app http.Handler, modules string) (*edget
 // output and error.
 func runDoctorCommand(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := doctorCommand()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	err := cmd.ExecuteContext(ctx)
-	return out.String(), err
+	return runCommand(t, doctorCommand(), args...)
 }
 
 // doctorArgs are the flags pointing the doctor at e.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -52,13 +51,11 @@ func presetHeaderFields(b testing.TB) string {
 // cpu-ns/op (the process's CPU time per request) much less.
 func BenchmarkEdgeVersusStock(b *testing.B) {
 	app := demoupstream.NewHandler(demoupstream.Options{})
-	up := httptest.NewServer(app)
-	defer up.Close()
 	defer app.Close()
 
 	e := edgetest.New(b)
 	ports := map[string]int{"stock": testsupport.FreePort(b), "stock+header": testsupport.FreePort(b), "edge": testsupport.FreePort(b)}
-	upAddr := strings.TrimPrefix(up.URL, "http://")
+	upAddr := serve(b, app) // closed after app, at cleanup
 	e.Load(b, `{
 	admin off
 	http_port {HTTP_PORT}

@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,8 +10,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/spf13/cobra"
 )
 
 // The pieces the Caddy-backed tests of this package share: the global
@@ -138,4 +142,18 @@ func metricValue(t *testing.T, adminAddr, series string) int {
 	}
 	t.Fatalf("no %s in /metrics (status %d)", series, resp.StatusCode)
 	return 0
+}
+
+// runCommand runs a `caddy ocomms` subcommand with args, giving up after
+// two minutes, and returns what it wrote (stdout and stderr) and its error.
+func runCommand(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := cmd.ExecuteContext(ctx)
+	return out.String(), err
 }
