@@ -14,7 +14,7 @@ import (
 // refuses to load, through Caddy.
 
 func TestAuthGuardAdminAPI(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	for i := 0; i < 5; i++ {
 		ge.signIn(t, demoupstream.DemoEmail, "wrong password")
 	}

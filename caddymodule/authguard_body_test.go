@@ -15,7 +15,7 @@ import (
 // policy refuses before the app, and what it forwards is byte-identical.
 
 func TestAuthGuardPasswordRejectionNeverReachesTheApp(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	a := ge.send(t, http.MethodPost, "/api/auth/sign-up/email", "application/json",
 		[]byte(`{"name":"Eve","email":"eve@ocomms.test","password":"short pass"}`))
 	if a.status != 400 || a.code() != "PASSWORD_TOO_SHORT" || ge.up.auth.Load() != 0 {
@@ -33,7 +33,7 @@ func TestAuthGuardPasswordRejectionNeverReachesTheApp(t *testing.T) {
 }
 
 func TestAuthGuardForwardsBodiesByteIdentical(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	for _, tc := range []struct{ ct, body string }{
 		{"application/json", "{ \"email\" :\"demo@ocomms.test\",\n \"password\" : \"x\\u00e9\\ud83d\\ude00\" }\n"},
 		{"application/x-www-form-urlencoded", "email=demo%40ocomms.test&password=a+b%20c&rememberMe=true"},

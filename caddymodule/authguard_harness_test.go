@@ -85,6 +85,13 @@ func startGuardEdge(t *testing.T, guard, global, rateLimit string, opts demoupst
 	return &guardEdge{Edge: e, up: up}
 }
 
+// startDefaultGuardEdge is startGuardEdge with the guard's defaults, no
+// rate limiter and the demo app's defaults.
+func startDefaultGuardEdge(t *testing.T) *guardEdge {
+	t.Helper()
+	return startGuardEdge(t, "", "", "", demoupstream.Options{})
+}
+
 // guardConfig are the placeholders of authGuardCaddyfile for this upstream.
 func (u *countingUpstream) guardConfig(guard, global, rateLimit string) []string {
 	return []string{"{UPSTREAM}", u.addr, "{GUARD}", guard, "{GLOBAL}", global, "{RATELIMIT}", rateLimit}

@@ -20,7 +20,7 @@ import (
 // the rate limiter, and the ways out of a lock.
 
 func TestAuthGuardLocksThroughCaddy(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	failed0, locked0 := ge.decisionCount(t, "sign_in_failed"), ge.decisionCount(t, "refused_locked")
 	for i := 0; i < 5; i++ {
 		if a := ge.signIn(t, demoupstream.DemoEmail, "wrong password"); a.status != 401 {
@@ -57,7 +57,7 @@ func TestAuthGuardLocksThroughCaddy(t *testing.T) {
 }
 
 func TestAuthGuardConcurrentFailuresForwardExactlyFive(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	var wg sync.WaitGroup
 	var refused atomic.Int64
 	for i := 0; i < 50; i++ {
@@ -79,7 +79,7 @@ func TestAuthGuardConcurrentFailuresForwardExactlyFive(t *testing.T) {
 }
 
 func TestAuthGuardReloadKeepsLock(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	for i := 0; i < 5; i++ {
 		ge.signIn(t, demoupstream.DemoEmail, "wrong password")
 	}
@@ -112,7 +112,7 @@ func TestAuthGuardReloadKeepsLock(t *testing.T) {
 }
 
 func TestAuthGuardIgnoresSpoofedForwardedFor(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	// 21 distinct accounts from one client with a new X-Forwarded-For
 	// each time: the spray control sees one IP (the TCP peer, untrusted),
 	// so the 21st account is refused.
@@ -129,7 +129,7 @@ func TestAuthGuardIgnoresSpoofedForwardedFor(t *testing.T) {
 }
 
 func TestAuthGuardNoEnumerationThroughCaddy(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	const unknown = "nobody-at-all@ocomms.test"
 	for _, email := range []string{demoupstream.DemoEmail, unknown} {
 		for i := 0; i < 5; i++ {
@@ -208,7 +208,7 @@ func TestAuthGuardPresetZonesLeaveRoomForTheLock(t *testing.T) {
 }
 
 func TestAuthGuardUnlockPathsThroughCaddy(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	ok := ge.signIn(t, demoupstream.DemoEmail, demoupstream.DefaultPassword)
 	device := cookieFrom(ok, "__Host-ocomms-device")
 	if ok.status != 200 || device == nil || !device.Secure || !device.HttpOnly || device.Path != "/" {

@@ -19,7 +19,7 @@ import (
 // reach the app; a canonical sign-in is forwarded with the canonical
 // Content-Type and the same bytes.
 func TestContentTypeTricksRefusedThroughCaddy(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	before := ge.refusedCount(t, refusedByAuthGuard, "media_type")
 	multipart := "--XYZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n" + demoupstream.DemoEmail +
 		"\r\n--XYZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nwrong\r\n--XYZ--\r\n"
