@@ -1,9 +1,25 @@
-// Package auditlog is the OComms edge's security audit log: one event model
-// with ECS field names (and an OCSF projection), a pipeline whose Emit never
-// blocks the request that calls it, a durable local spool, sinks (zap, daily
-// JSONL files, PostgreSQL), a per-instance hash chain with signed
-// checkpoints, verification and investigator queries.
+// Package auditlog is the root of the OComms edge's security audit log. It
+// holds no code; the log is split along its data flow, one package per
+// step, each readable alone:
 //
-// It works at the net/http level and does not import Caddy. Other edge
-// packages import it only to emit events.
+//   - record: the stored record and checkpoint types, the canonical ECS
+//     encoding the hash chain covers, its decoder and the OCSF projection.
+//   - chain: checkpoint signing, signing keys, and verification of a
+//     stored chain (Verify, VerifyTrusted).
+//   - pipeline: Emit, the durable spool, delivery to sinks, stats.
+//   - sink/jsonl, sink/postgres, sink/zapsink: the stores, each with its
+//     own read, query and retention code.
+//   - query: the investigator query model (filters, pages, pivots), the
+//     parsing of the CLI's and admin API's raw parameters, and their
+//     table/ECS/OCSF output.
+//   - setup: settings checks and the assembly of sinks and pipeline (the
+//     one package that knows every sink); the Caddy adapter calls it.
+//
+// What each package must not import is in its doc comment, and
+// internal/archtest (go list -deps) keeps it true.
+//
+// The event producers fill is secevent.Event; producers emit through a
+// secevent.Emitter and never import these packages. Request-side
+// recognition (admin actions, sessions) lives in adminaction. Nothing here
+// imports Caddy.
 package auditlog

@@ -7,16 +7,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // SessionLookup names the user behind a Cookie header by asking the app
-// (auditlog.SessionResolver: better-auth's get-session, cached). A cookie
+// (adminaction.SessionResolver: better-auth's get-session, cached). A cookie
 // that names no session gives the zero Session and no error. Forget drops
 // a cached answer.
 type SessionLookup interface {
-	Resolve(ctx context.Context, cookie string) (auditlog.Session, error)
+	Resolve(ctx context.Context, cookie string) (adminaction.Session, error)
 	Forget(cookie string)
 }
 
@@ -163,7 +163,7 @@ func (g *Guard) emitSessionSignIn(r *http.Request, method string, status int, co
 
 // withSession names the user of e from a lookup, or says in the "actor"
 // label why it names none.
-func withSession(e secevent.Event, s auditlog.Session, err error, asked bool) secevent.Event {
+func withSession(e secevent.Event, s adminaction.Session, err error, asked bool) secevent.Event {
 	if e.Labels == nil {
 		e.Labels = map[string]string{}
 	}
@@ -186,7 +186,7 @@ func withSession(e secevent.Event, s auditlog.Session, err error, asked bool) se
 // session (no cookie, or a cookie that names none) is a failure with
 // reason no_session, whatever the app answered.
 func (g *Guard) serveSignOut(w http.ResponseWriter, r *http.Request, next NextHandler) error {
-	var s auditlog.Session
+	var s adminaction.Session
 	var lookupErr error
 	asked := sessionCookieValue(r) != ""
 	cookie := r.Header.Get("Cookie")

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/fixtures"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
@@ -96,7 +96,7 @@ func sessionGuard(t *testing.T, lookup bool) *testGuard {
 	tg := newTestGuard(t, func(c *GuardConfig) {
 		c.Lockout = keyedEngine{c.Lockout.(*fakeEngine)}
 		if lookup {
-			r, err := auditlog.NewSessionResolver(auditlog.SessionConfig{URL: srv.URL + "/api/auth/get-session"})
+			r, err := adminaction.NewSessionResolver(adminaction.SessionConfig{URL: srv.URL + "/api/auth/get-session"})
 			if err != nil {
 				t.Fatal(err)
 			}

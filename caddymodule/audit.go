@@ -8,7 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/adminaction"
 )
 
 func init() {
@@ -43,7 +43,7 @@ type Audit struct {
 	// SessionCacheSize bounds the session cache. Default: 10000.
 	SessionCacheSize int `json:"session_cache_size,omitempty"`
 
-	actions *auditlog.AdminActions
+	actions *adminaction.AdminActions
 }
 
 // CaddyModule returns the Caddy module information.
@@ -61,8 +61,8 @@ func (h *Audit) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("ocomms_audit: %w", err)
 	}
-	cfg := auditlog.AdminConfig{
-		Paths:    auditlog.AdminPaths{Pages: h.AdminPaths},
+	cfg := adminaction.AdminConfig{
+		Paths:    adminaction.AdminPaths{Pages: h.AdminPaths},
 		ClientIP: clientIP,
 		Emitter:  em,
 	}
@@ -71,7 +71,7 @@ func (h *Audit) Provision(ctx caddy.Context) error {
 		url = DefaultSessionURL
 	}
 	if url != "off" {
-		cfg.Sessions, err = auditlog.NewSessionResolver(auditlog.SessionConfig{
+		cfg.Sessions, err = adminaction.NewSessionResolver(adminaction.SessionConfig{
 			URL:        url,
 			TTL:        time.Duration(h.SessionCache),
 			MaxEntries: h.SessionCacheSize,
@@ -81,7 +81,7 @@ func (h *Audit) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("ocomms_audit: session_url: %w", err)
 		}
 	}
-	h.actions, err = auditlog.NewAdminActions(cfg)
+	h.actions, err = adminaction.NewAdminActions(cfg)
 	if err != nil {
 		return fmt.Errorf("ocomms_audit: %w", err)
 	}

@@ -9,7 +9,9 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 )
 
 func init() {
@@ -48,17 +50,17 @@ func (AuditAdmin) Routes() []caddy.AdminRoute {
 }
 
 // auditAdminStore returns the running store, or the API error to answer.
-func auditAdminStore(r *http.Request, methods ...string) (auditStore, error) {
+func auditAdminStore(r *http.Request, methods ...string) (setup.Store, error) {
 	ok := false
 	for _, m := range methods {
 		ok = ok || r.Method == m
 	}
 	if !ok {
-		return auditStore{}, caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
+		return setup.Store{}, caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
 	}
 	p := activeAudit()
 	if p == nil {
-		return auditStore{}, caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("the audit log is not running")}
+		return setup.Store{}, caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("the audit log is not running")}
 	}
 	return p.store, nil
 }
@@ -75,19 +77,19 @@ func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if st.querier == nil {
+	if st.Querier == nil {
 		return errNoQuerier
 	}
 	q := r.URL.Query()
-	f, err := auditQuery{
+	f, err := query.Params{
 		User: q.Get("user"), Email: q.Get("email"), IP: q.Get("ip"), Type: q.Get("type"),
 		Outcome: q.Get("outcome"), Since: q.Get("since"), Until: q.Get("until"),
 		After: q.Get("after"), Limit: q.Get("limit"),
-	}.filter(time.Now())
+	}.Filter(time.Now())
 	if err != nil {
 		return badRequest(err)
 	}
-	page, err := st.querier.Query(r.Context(), f)
+	page, err := st.Querier.Query(r.Context(), f)
 	if err != nil {
 		return badRequest(fmt.Errorf("query: %w", err))
 	}
@@ -106,10 +108,10 @@ type auditPageJSON struct {
 	Next   string            `json:"next,omitempty"`
 }
 
-func pageJSON(p auditlog.Page) (auditPageJSON, error) {
+func pageJSON(p query.Page) (auditPageJSON, error) {
 	out := auditPageJSON{Events: make([]json.RawMessage, 0, len(p.Events)), Next: p.Next}
 	for _, e := range p.Events {
-		doc, err := marshalAuditEvent(e)
+		doc, err := record.MarshalEvent(e)
 		if err != nil {
 			return out, fmt.Errorf("encoding event %s: %w", e.ID, err)
 		}
@@ -127,7 +129,7 @@ type pivotJSON struct {
 	Last     time.Time `json:"last"`
 }
 
-func pivotsJSON(ps []auditlog.Pivot) []pivotJSON {
+func pivotsJSON(ps []query.Pivot) []pivotJSON {
 	out := make([]pivotJSON, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, pivotJSON{p.Value, p.Events, p.Failures, p.First.UTC(), p.Last.UTC()})
@@ -138,10 +140,10 @@ func pivotsJSON(ps []auditlog.Pivot) []pivotJSON {
 // window reads since/until.
 func window(get func(string) string) (since, until time.Time, err error) {
 	now := time.Now()
-	if since, err = parseWhen(get("since"), now); err != nil {
+	if since, err = query.ParseWhen(get("since"), now); err != nil {
 		return since, until, badRequest(fmt.Errorf("since: %w", err))
 	}
-	if until, err = parseWhen(get("until"), now); err != nil {
+	if until, err = query.ParseWhen(get("until"), now); err != nil {
 		return since, until, badRequest(fmt.Errorf("until: %w", err))
 	}
 	return since, until, nil
@@ -152,18 +154,18 @@ func auditAdminAccountsFromIP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if st.querier == nil {
+	if st.Querier == nil {
 		return errNoQuerier
 	}
 	ip := r.URL.Query().Get("ip")
-	if err := checkIPOrCIDR(ip); err != nil {
+	if err := query.CheckIPOrCIDR(ip); err != nil {
 		return badRequest(err)
 	}
 	since, until, err := window(r.URL.Query().Get)
 	if err != nil {
 		return err
 	}
-	ps, err := st.querier.AccountsFromIP(r.Context(), ip, since, until)
+	ps, err := st.Querier.AccountsFromIP(r.Context(), ip, since, until)
 	if err != nil {
 		return badRequest(fmt.Errorf("accounts from ip: %w", err))
 	}
@@ -175,7 +177,7 @@ func auditAdminIPsForAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if st.querier == nil {
+	if st.Querier == nil {
 		return errNoQuerier
 	}
 	account := r.URL.Query().Get("account")
@@ -186,7 +188,7 @@ func auditAdminIPsForAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ps, err := st.querier.IPsForAccount(r.Context(), account, since, until)
+	ps, err := st.Querier.IPsForAccount(r.Context(), account, since, until)
 	if err != nil {
 		return badRequest(fmt.Errorf("ips for account: %w", err))
 	}
@@ -198,14 +200,14 @@ func auditAdminVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if st.chain == nil {
+	if st.Chain == nil {
 		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("this store cannot be verified")}
 	}
-	res, err := verifyAuditStore(r.Context(), st.chain, st.ownChain())
+	res, err := setup.Verify(r.Context(), st.Chain, st.OwnChain())
 	if err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("verify: %w", err)}
 	}
-	res.Store = st.name
+	res.Store = st.Name
 	return writeAuditJSON(w, res)
 }
 

@@ -7,12 +7,13 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // appAudit is the ocomms app's audit state.
 type appAudit struct {
-	settings auditSettings
+	settings setup.Settings
 	hub      *auditHub
 	pooled   *pooledAudit
 	logger   *zap.Logger
@@ -35,11 +36,11 @@ func (a *App) provisionAudit(ctx caddy.Context, repl *caddy.Replacer) error {
 	if s.PostgresURL != "" {
 		// Check the URL and its TLS rule now, so that caddy validate
 		// catches them; building the pool dials nothing.
-		pg, err := openPostgresSink(s, nil, zap.NewNop())
+		pg, err := setup.OpenPostgres(s, nil, zap.NewNop())
 		if err != nil {
 			return err
 		}
-		_ = pg.sink.Close()
+		_ = pg.Close()
 	}
 	return subscribeCertEvents(ctx, a.audit.hub)
 }
@@ -58,13 +59,13 @@ func (a *App) startAudit() error {
 	p.Emit(secevent.Event{
 		Action:  secevent.ActionConfigLoaded,
 		Outcome: secevent.OutcomeSuccess,
-		Labels:  map[string]string{"sinks": strings.Join(au.settings.sinks(), ",")},
+		Labels:  map[string]string{"sinks": strings.Join(au.settings.Sinks(), ",")},
 	})
 	au.hub.start(p)
 	activeHub.Store(au.hub)
 	au.logger.Info("audit log started",
 		zap.String("dir", au.settings.Dir), zap.String("instance", au.settings.Instance),
-		zap.Strings("sinks", au.settings.sinks()))
+		zap.Strings("sinks", au.settings.Sinks()))
 	return nil
 }
 
@@ -79,21 +80,6 @@ func (a *App) stopAudit() {
 	activeHub.CompareAndSwap(au.hub, nil)
 	au.pooled = nil
 	releaseAudit(au.settings)
-}
-
-// sinks names the configured sinks.
-func (s auditSettings) sinks() []string {
-	var out []string
-	if !s.LogOff {
-		out = append(out, "zap")
-	}
-	if !s.JSONLOff {
-		out = append(out, "jsonl")
-	}
-	if s.PostgresURL != "" {
-		out = append(out, "postgres")
-	}
-	return out
 }
 
 // auditEmitterFor returns the Emitter of the config's ocomms app (which it

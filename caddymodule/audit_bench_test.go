@@ -7,7 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -15,8 +15,8 @@ import (
 // is not an admin action (the common case: pages, socket.io, sign-in),
 // side by side with the bare next handler. Run with -benchmem.
 func BenchmarkAuditNonAdmin(b *testing.B) {
-	actions, err := auditlog.NewAdminActions(auditlog.AdminConfig{
-		Paths:    auditlog.AdminPaths{Pages: []string{"/admin*", "/*/settings*"}},
+	actions, err := adminaction.NewAdminActions(adminaction.AdminConfig{
+		Paths:    adminaction.AdminPaths{Pages: []string{"/admin*", "/*/settings*"}},
 		ClientIP: clientIP,
 		Emitter:  secevent.Discard,
 	})

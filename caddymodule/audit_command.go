@@ -17,7 +17,11 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/query"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -45,20 +49,20 @@ func (s *storeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.postgres, "postgres", "", "PostgreSQL URL instead of the JSONL files (sslmode=verify-full off loopback)")
 }
 
-func (s *storeFlags) open(ctx context.Context) (auditStore, func(), error) {
+func (s *storeFlags) open(ctx context.Context) (setup.Store, func(), error) {
 	if s.jsonl != "" && s.postgres != "" {
-		return auditStore{}, nil, errors.New("give --jsonl or --postgres, not both")
+		return setup.Store{}, nil, errors.New("give --jsonl or --postgres, not both")
 	}
 	dir := s.jsonl
 	if dir == "" && s.postgres == "" {
 		dir = filepath.Join(caddy.AppDataDir(), "ocomms-audit")
 	}
-	return openOfflineStore(ctx, dir, s.postgres)
+	return setup.OpenOffline(ctx, dir, s.postgres)
 }
 
 type queryFlags struct {
 	storeFlags
-	q              auditQuery
+	q              query.Params
 	failedSignins  string
 	accountsFromIP string
 	ipsForAccount  string
@@ -133,39 +137,39 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 		return err
 	}
 	defer closeStore()
-	if st.querier == nil {
-		return fmt.Errorf("the %s store cannot answer queries in this build", st.name)
+	if st.Querier == nil {
+		return fmt.Errorf("the %s store cannot answer queries in this build", st.Name)
 	}
-	since, err := parseWhen(f.q.Since, time.Now())
+	since, err := query.ParseWhen(f.q.Since, time.Now())
 	if err != nil {
 		return fmt.Errorf("--since: %w", err)
 	}
-	until, err := parseWhen(f.q.Until, time.Now())
+	until, err := query.ParseWhen(f.q.Until, time.Now())
 	if err != nil {
 		return fmt.Errorf("--until: %w", err)
 	}
 	switch {
 	case f.accountsFromIP != "":
-		if err := checkIPOrCIDR(f.accountsFromIP); err != nil {
+		if err := query.CheckIPOrCIDR(f.accountsFromIP); err != nil {
 			return err
 		}
-		ps, err := st.querier.AccountsFromIP(ctx, f.accountsFromIP, since, until)
+		ps, err := st.Querier.AccountsFromIP(ctx, f.accountsFromIP, since, until)
 		if err != nil {
 			return fmt.Errorf("accounts from %s: %w", f.accountsFromIP, err)
 		}
 		return printPivots(out, "ACCOUNT", ps, f.asJSON)
 	case f.ipsForAccount != "":
-		ps, err := st.querier.IPsForAccount(ctx, f.ipsForAccount, since, until)
+		ps, err := st.Querier.IPsForAccount(ctx, f.ipsForAccount, since, until)
 		if err != nil {
 			return fmt.Errorf("addresses of %s: %w", f.ipsForAccount, err)
 		}
 		return printPivots(out, "IP", ps, f.asJSON)
 	}
-	filter, err := f.q.filter(time.Now())
+	filter, err := f.q.Filter(time.Now())
 	if err != nil {
 		return err
 	}
-	page, err := st.querier.Query(ctx, filter)
+	page, err := st.Querier.Query(ctx, filter)
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
@@ -250,7 +254,7 @@ func queryThroughAdmin(ctx context.Context, out io.Writer, f queryFlags) error {
 	}
 	events := make([]secevent.Event, 0, len(pj.Events))
 	for _, doc := range pj.Events {
-		e, err := unmarshalAuditEvent(doc)
+		e, err := record.UnmarshalEvent(doc)
 		if err != nil {
 			return fmt.Errorf("admin API: event: %w", err)
 		}
@@ -265,11 +269,11 @@ func printJSON(out io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// printEvents writes auditlog's readable table (values quoted so logged
+// printEvents writes the query package's readable table (values quoted so logged
 // input cannot forge rows), newest first as the store gave it, and the
 // cursor of the next page.
 func printEvents(out io.Writer, events []secevent.Event, next string) error {
-	if err := auditlog.WriteEvents(out, events, auditlog.FormatTable); err != nil {
+	if err := query.WriteEvents(out, events, query.FormatTable); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "%d events", len(events))
@@ -280,18 +284,18 @@ func printEvents(out io.Writer, events []secevent.Event, next string) error {
 	return nil
 }
 
-func printPivots(out io.Writer, what string, ps []auditlog.Pivot, asJSON bool) error {
+func printPivots(out io.Writer, what string, ps []query.Pivot, asJSON bool) error {
 	if asJSON {
 		return printJSON(out, pivotsJSON(ps))
 	}
-	return auditlog.WritePivots(out, what, ps)
+	return query.WritePivots(out, what, ps)
 }
 
 // pivotsFromJSON turns the admin API's pivot rows back into Pivots.
-func pivotsFromJSON(rows []pivotJSON) []auditlog.Pivot {
-	out := make([]auditlog.Pivot, 0, len(rows))
+func pivotsFromJSON(rows []pivotJSON) []query.Pivot {
+	out := make([]query.Pivot, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, auditlog.Pivot{Value: r.Value, Events: r.Events, Failures: r.Failures, First: r.First, Last: r.Last})
+		out = append(out, query.Pivot{Value: r.Value, Events: r.Events, Failures: r.Failures, First: r.First, Last: r.Last})
 	}
 	return out
 }
@@ -331,9 +335,9 @@ names the first bad sequence number.
 				return err
 			}
 			defer closeStore()
-			chain := st.chain
-			if len(anchors) > 0 && chain != nil {
-				var extra []auditlog.Checkpoint
+			reader := st.Chain
+			if len(anchors) > 0 && reader != nil {
+				var extra []record.Checkpoint
 				for _, a := range anchors {
 					cps, err := readAnchor(a)
 					if err != nil {
@@ -341,20 +345,20 @@ names the first bad sequence number.
 					}
 					extra = append(extra, cps...)
 				}
-				chain = auditlog.WithCheckpoints(chain, extra)
+				reader = chain.WithCheckpoints(reader, extra)
 			}
-			res, err := verifyAuditStore(ctx, chain, keys)
+			res, err := setup.Verify(ctx, reader, keys)
 			if err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
-			res.Store = st.name
+			res.Store = st.Name
 			out := cmd.OutOrStdout()
 			if asJSON {
 				if err := printJSON(out, res); err != nil {
 					return err
 				}
 			} else if res.OK {
-				fmt.Fprintf(out, "OK: %d records, %d checkpoints verified (%s)\n", res.Records, res.Checkpoints, st.name)
+				fmt.Fprintf(out, "OK: %d records, %d checkpoints verified (%s)\n", res.Records, res.Checkpoints, st.Name)
 			}
 			if !res.OK {
 				return fmt.Errorf("TAMPERED: first bad seq %d (instance %s): %s", res.FirstBadSeq, res.Instance, res.Problem)
@@ -388,11 +392,11 @@ It reads an existing key and never creates one.
 			if _, err := os.Stat(keyFile); err != nil {
 				return fmt.Errorf("signing key: %w", err)
 			}
-			key, err := auditlog.LoadOrCreateSigningKey(keyFile)
+			key, err := chain.LoadOrCreateSigningKey(keyFile)
 			if err != nil {
 				return err
 			}
-			pemKey, err := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+			pemKey, err := chain.MarshalPublicKey(key.Public().(ed25519.PublicKey))
 			if err != nil {
 				return err
 			}
@@ -405,13 +409,13 @@ It reads an existing key and never creates one.
 }
 
 // readAnchor reads the checkpoints of a Caddy JSON log file.
-func readAnchor(path string) ([]auditlog.Checkpoint, error) {
+func readAnchor(path string) ([]record.Checkpoint, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("anchor: %w", err)
 	}
 	defer f.Close()
-	cps, err := auditlog.ReadZapCheckpoints(f)
+	cps, err := zapsink.ReadZapCheckpoints(f)
 	if err != nil {
 		return nil, fmt.Errorf("anchor %s: %w", path, err)
 	}
@@ -420,8 +424,8 @@ func readAnchor(path string) ([]auditlog.Checkpoint, error) {
 
 // trustedKeysFromFlags reads the --public-key files: FILE trusts the key for
 // every chain, INSTANCE=FILE for that instance's chain only.
-func trustedKeysFromFlags(pubFiles, instances []string) (auditlog.TrustedKeys, error) {
-	keys := auditlog.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{}, Only: instances}
+func trustedKeysFromFlags(pubFiles, instances []string) (chain.TrustedKeys, error) {
+	keys := chain.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{}, Only: instances}
 	if len(pubFiles) == 0 {
 		return keys, errors.New("--public-key is required: verification trusts only the keys you give")
 	}
@@ -434,7 +438,7 @@ func trustedKeysFromFlags(pubFiles, instances []string) (auditlog.TrustedKeys, e
 		if err != nil {
 			return keys, fmt.Errorf("reading the public key: %w", err)
 		}
-		pub, err := parseAuditPublicKey(raw)
+		pub, err := chain.ParsePublicKey(raw)
 		if err != nil {
 			return keys, fmt.Errorf("public key %s: %w", file, err)
 		}

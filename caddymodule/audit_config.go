@@ -1,16 +1,13 @@
 package caddymodule
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 )
 
 // AuditConfig is the audit part of the ocomms app: where the security
@@ -111,45 +108,17 @@ type AuditPostgresConfig struct {
 	WriteTimeout caddy.Duration `json:"write_timeout,omitempty"`
 }
 
-// auditSettings is an AuditConfig with placeholders resolved and defaults
-// applied: what a pipeline is built from, and (hashed) its pool key.
-type auditSettings struct {
-	Disabled           bool
-	Base               string // default directory
-	Instance           string // "" = the host name (the pipeline picks it)
-	Spool              string
-	SigningKey         string
-	Fsync              time.Duration
-	QueueSize          int
-	CheckpointInterval time.Duration
-	CheckpointEvery    int
-	RetryMax           time.Duration
-	LogFormat          string
-	LogOff             bool
-	JSONLOff           bool
-	Dir                string // JSONL directory
-	RetentionDays      int
-	PostgresURL        string // secret: never logged, never in errors
-	PGInsecure         bool
-	PGUnverified       bool
-	PGRetentionDays    int
-	PGPartitionsAhead  int
-	PGBatchSize        int
-	PGMaxConns         int
-	PGWriteTimeout     time.Duration
-}
-
 // defaultAuditBase is where the audit log lives without configuration.
 func defaultAuditBase() string { return filepath.Join(caddy.AppDataDir(), "ocomms-audit") }
 
 // resolve applies placeholders and defaults. It touches no file and opens
 // no connection.
-func (c *AuditConfig) resolve(repl *caddy.Replacer) (auditSettings, error) {
+func (c *AuditConfig) resolve(repl *caddy.Replacer) (setup.Settings, error) {
 	if c == nil {
 		c = &AuditConfig{}
 	}
 	if c.Disabled {
-		return auditSettings{Disabled: true}, nil
+		return setup.Settings{Disabled: true}, nil
 	}
 	path := func(raw, def string) string {
 		if v := strings.TrimSpace(repl.ReplaceKnown(raw, "")); v != "" {
@@ -157,7 +126,7 @@ func (c *AuditConfig) resolve(repl *caddy.Replacer) (auditSettings, error) {
 		}
 		return def
 	}
-	s := auditSettings{
+	s := setup.Settings{
 		Base:               defaultAuditBase(),
 		Fsync:              time.Duration(c.FsyncInterval),
 		QueueSize:          c.QueueSize,
@@ -172,71 +141,26 @@ func (c *AuditConfig) resolve(repl *caddy.Replacer) (auditSettings, error) {
 	}
 	s.JSONLOff = j.Off
 	s.Dir = path(j.Dir, s.Base)
-	s.RetentionDays = daysOr(j.RetentionDays)
+	s.RetentionDays = setup.Days(j.RetentionDays)
 	if !s.JSONLOff {
 		s.Base = s.Dir // the spool and the key live beside the files
 	}
 	s.Spool = path(c.SpoolDir, filepath.Join(s.Base, "spool"))
 	s.SigningKey = path(c.SigningKeyFile, filepath.Join(s.Base, "checkpoint.key"))
 	s.Instance = strings.TrimSpace(repl.ReplaceKnown(c.Instance, ""))
-	if s.Instance != "" {
-		if err := auditlog.ValidInstance(s.Instance); err != nil {
-			return s, err
-		}
-	}
-	switch c.LogFormat {
-	case "", "ecs":
-		s.LogFormat = "ecs"
-	case "ocsf":
-		s.LogFormat = "ocsf"
-	default:
-		return s, fmt.Errorf("audit log_format %q: use ecs or ocsf", c.LogFormat)
-	}
-	if c.FsyncInterval < 0 || c.CheckpointInterval < 0 || c.RetryMax < 0 || c.QueueSize < 0 || c.CheckpointEvery < 0 {
-		return s, fmt.Errorf("audit durations and sizes must not be negative")
-	}
-	if c.CheckpointInterval > caddy.Duration(time.Second) || c.CheckpointEvery > auditlog.DefaultCheckpointEvery {
-		return s, fmt.Errorf("audit checkpoints must be at most 1s and %d events apart", auditlog.DefaultCheckpointEvery)
-	}
+	s.LogFormat = c.LogFormat
 	if c.Postgres != nil {
 		s.PostgresURL = strings.TrimSpace(repl.ReplaceKnown(c.Postgres.URL, ""))
 		s.PGInsecure = c.Postgres.InsecureAllowPlaintext
 		s.PGUnverified = c.Postgres.InsecureAllowUnverifiedTLS
-		s.PGRetentionDays = daysOr(c.Postgres.RetentionDays)
+		s.PGRetentionDays = setup.Days(c.Postgres.RetentionDays)
 		s.PGPartitionsAhead = c.Postgres.PartitionsAhead
 		s.PGBatchSize = c.Postgres.BatchSize
 		s.PGMaxConns = c.Postgres.MaxConns
 		s.PGWriteTimeout = time.Duration(c.Postgres.WriteTimeout)
-		if s.PGPartitionsAhead < 0 || s.PGBatchSize < 0 || s.PGMaxConns < 0 || s.PGMaxConns > 1000 || s.PGWriteTimeout < 0 {
-			return s, fmt.Errorf("audit postgres: partitions_ahead, batch_size, max_conns (at most 1000) and write_timeout must be positive")
-		}
 	}
-	if s.JSONLOff && s.PostgresURL == "" && s.LogOff {
-		return s, fmt.Errorf("audit: jsonl off, no postgres and log off leave no sink; use 'audit off' to turn the log off")
+	if err := s.Check(); err != nil {
+		return s, err
 	}
 	return s, nil
 }
-
-// daysOr is a retention in days: 0 means the default 90, negative keeps
-// everything.
-func daysOr(n int) int {
-	switch {
-	case n == 0:
-		return auditlog.DefaultRetentionDays
-	case n < 0:
-		return -1
-	}
-	return n
-}
-
-// key is the pool key: a hash, so the Postgres password is not kept in
-// the clear as a map key.
-func (s auditSettings) key() string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%#v", s)))
-	return "audit:" + hex.EncodeToString(sum[:])
-}
-
-// chain names the chain the settings write: the spool directory holds one
-// instance (the pipeline locks it), so two pipelines on one spool must
-// never overlap.
-func (s auditSettings) chain() string { return s.Spool }

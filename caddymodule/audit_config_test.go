@@ -35,7 +35,7 @@ func TestAuditSettingsDefaultsAndPlaceholders(t *testing.T) {
 		s.RetentionDays != -1 || s.PGRetentionDays != 90 || !strings.Contains(s.PostgresURL, "db.internal") {
 		t.Fatalf("placeholders %+v", s)
 	}
-	if strings.Contains(s.key(), "s3cret") {
+	if strings.Contains(s.Key(), "s3cret") {
 		t.Fatal("pool key holds the password")
 	}
 	// Unset variables: the embedded defaults, no Postgres.
@@ -45,7 +45,7 @@ func TestAuditSettingsDefaultsAndPlaceholders(t *testing.T) {
 	}
 	a, _ := (&AuditConfig{}).resolve(repl)
 	b, _ := (&AuditConfig{FsyncInterval: caddy.Duration(50 * time.Millisecond)}).resolve(repl)
-	if a.key() == b.key() || a.chain() != b.chain() {
+	if a.Key() == b.Key() || a.Chain() != b.Chain() {
 		t.Fatal("changed settings must be a new pipeline on the same chain")
 	}
 	for _, c := range []*AuditConfig{

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
@@ -32,7 +32,7 @@ func TestAuditFileModesThroughCaddy(t *testing.T) {
 		}
 	}
 	key := filepath.Join(dir, "checkpoint.key")
-	if _, err := auditlog.LoadOrCreateSigningKey(key); err != nil {
+	if _, err := chain.LoadOrCreateSigningKey(key); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(key, 0o644); err != nil {

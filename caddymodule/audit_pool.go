@@ -10,6 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -44,8 +46,8 @@ type pooledAudit struct {
 	closed   bool
 	chain    string
 	backend  auditBackend
-	store    auditStore
-	settings auditSettings
+	store    setup.Store
+	settings setup.Settings
 	logger   *zap.Logger
 }
 
@@ -93,9 +95,9 @@ func (p *pooledAudit) closeNow() error {
 
 // acquireAudit returns the running audit log for s, opening it when no
 // app holds one; release it with releaseAudit.
-func acquireAudit(s auditSettings, logger *zap.Logger) (*pooledAudit, error) {
-	v, _, err := auditPipelines.LoadOrNew(s.key(), func() (caddy.Destructor, error) {
-		chain := s.chain()
+func acquireAudit(s setup.Settings, logger *zap.Logger) (*pooledAudit, error) {
+	v, _, err := auditPipelines.LoadOrNew(s.Key(), func() (caddy.Destructor, error) {
+		chain := s.Chain()
 		chainOwnersMu.Lock()
 		defer chainOwnersMu.Unlock()
 		if old := chainOwners[chain]; old != nil {
@@ -103,7 +105,7 @@ func acquireAudit(s auditSettings, logger *zap.Logger) (*pooledAudit, error) {
 				logger.Warn("closing the previous audit log", zap.Error(err))
 			}
 		}
-		backend, store, err := openAudit(s, logger)
+		backend, store, err := setup.Open(s, logger)
 		if err != nil {
 			return nil, err
 		}
@@ -117,8 +119,8 @@ func acquireAudit(s auditSettings, logger *zap.Logger) (*pooledAudit, error) {
 	return v.(*pooledAudit), nil
 }
 
-func releaseAudit(s auditSettings) {
-	if _, err := auditPipelines.Delete(s.key()); err != nil {
+func releaseAudit(s setup.Settings) {
+	if _, err := auditPipelines.Delete(s.Key()); err != nil {
 		caddy.Log().Named("ocomms.audit").Error("closing the audit log", zap.Error(err))
 	}
 }
@@ -199,4 +201,12 @@ func (h *auditHub) stop() {
 	h.stopped = true
 	h.target.Store(nil)
 	h.early = nil
+}
+
+// auditBackend is what the app needs from a running audit pipeline
+// (*pipeline.Pipeline; tests substitute a double).
+type auditBackend interface {
+	secevent.Emitter
+	Close(ctx context.Context) error
+	Stats() pipeline.Stats
 }

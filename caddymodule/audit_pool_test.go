@@ -7,7 +7,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -109,4 +109,4 @@ func droppedMetric() float64 {
 }
 
 // Stats implements auditBackend; the test double counts nothing.
-func (m *memBackend) Stats() auditlog.Stats { return auditlog.Stats{} }
+func (m *memBackend) Stats() pipeline.Stats { return pipeline.Stats{} }

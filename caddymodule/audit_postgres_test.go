@@ -13,8 +13,10 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -25,7 +27,7 @@ func TestAuditPostgresThroughCaddy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Caddy")
 	}
-	dbURL := edgetest.TempDatabase(t, "auditwire")
+	dbURL := testsupport.TempDatabase(t, "auditwire")
 	t.Setenv("OCOMMS_TEST_PG_URL", dbURL)
 	app := demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6})
 	up := httptest.NewServer(app)
@@ -55,7 +57,7 @@ func TestAuditPostgresThroughCaddy(t *testing.T) {
 	if len(page.Events) != 1 {
 		t.Fatalf("admin API over postgres: %d events", len(page.Events))
 	}
-	var res auditVerifyResult
+	var res setup.VerifyResult
 	if st := adminGet(t, ae, "/ocomms/audit/verify", &res); st != 200 || !res.OK || res.Store != "postgres" || res.Records < 2 {
 		t.Fatalf("verify over postgres: %d %+v", st, res)
 	}
@@ -92,7 +94,7 @@ func TestAuditPostgresDownOrRefused(t *testing.T) {
 	up := httptest.NewServer(app)
 	t.Cleanup(up.Close)
 	e := edgetest.New(t)
-	down := "postgres://postgres:pw@127.0.0.1:" + itoa(edgetest.FreePort(t)) + "/audit?sslmode=disable"
+	down := "postgres://postgres:pw@127.0.0.1:" + itoa(testsupport.FreePort(t)) + "/audit?sslmode=disable"
 	t.Setenv("OCOMMS_TEST_PG_URL", down)
 	cf := strings.Replace(auditCaddyfile, "instance test-edge", "instance test-edge\n\t\t\tpostgres {env.OCOMMS_TEST_PG_URL}", 1)
 	e.Load(t, cf, "{UPSTREAM}", up.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://"))

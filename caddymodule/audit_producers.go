@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/ratelimit"
 	"github.com/ocomms/ocomms-edge/reqbody"
@@ -54,10 +54,10 @@ func requestRefusedEvent(r *http.Request, ref *reqbody.Refusal, by string) secev
 // and the blocked and document URIs without their queries.
 func cspViolationEvent(v headers.Violation, ip string) secevent.Event {
 	labels := map[string]string{"directive": v.EffectiveDirective}
-	if u := auditlog.StripQuery(v.BlockedURL); u != "" {
+	if u := adminaction.StripQuery(v.BlockedURL); u != "" {
 		labels["blocked_uri"] = u
 	}
-	if u := auditlog.StripQuery(v.DocumentURL); u != "" {
+	if u := adminaction.StripQuery(v.DocumentURL); u != "" {
 		labels["document_uri"] = u
 	}
 	if v.Disposition != "" {

@@ -13,7 +13,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -21,11 +22,11 @@ import (
 // and writes it where verify can read it.
 func writePublicKey(t *testing.T, dir string) string {
 	t.Helper()
-	key, err := auditlog.LoadOrCreateSigningKey(filepath.Join(dir, "checkpoint.key"))
+	key, err := chain.LoadOrCreateSigningKey(filepath.Join(dir, "checkpoint.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pem, err := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+	pem, err := chain.MarshalPublicKey(key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res auditVerifyResult
+	var res setup.VerifyResult
 	json.NewDecoder(resp.Body).Decode(&res)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !res.OK || res.Records < 6 || res.Store != "jsonl" {

@@ -8,7 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 )
 
 // auditStatsJSON is the body of GET /ocomms/audit/stats, read by
@@ -35,7 +35,7 @@ type auditSinkStats struct {
 	LastError    string `json:"last_error,omitempty"`
 }
 
-func statsJSON(st auditlog.Stats) auditStatsJSON {
+func statsJSON(st pipeline.Stats) auditStatsJSON {
 	out := auditStatsJSON{
 		LastSeq: st.LastSeq, DurableSeq: st.DurableSeq, QueueDepth: st.QueueDepth,
 		QueueCapacity: st.QueueCapacity, Backlog: st.Backlog, SpoolBytes: st.SpoolBytes,

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 	"github.com/ocomms/ocomms-edge/doctor"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -38,7 +38,7 @@ func TestAuditStatsThroughAdminMetricsAndDoctor(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// configuration_loaded and rate_limited at least, all delivered.
-	if st.LastSeq < 2 || st.DurableSeq < 2 || st.QueueCapacity != auditlog.DefaultQueueSize || st.Dropped != 0 {
+	if st.LastSeq < 2 || st.DurableSeq < 2 || st.QueueCapacity != pipeline.DefaultQueueSize || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	var names []string

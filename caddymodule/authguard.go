@@ -9,7 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/authguard"
 	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/password"
@@ -181,7 +181,7 @@ func (ag *AuthGuard) sessionLookup(ctx caddy.Context) (authguard.SessionLookup, 
 	if url == "off" {
 		return nil, nil
 	}
-	s, err := auditlog.NewSessionResolver(auditlog.SessionConfig{URL: url, Logger: ag.logger.Named("session")})
+	s, err := adminaction.NewSessionResolver(adminaction.SessionConfig{URL: url, Logger: ag.logger.Named("session")})
 	if err != nil {
 		return nil, fmt.Errorf("session_url: %w", err)
 	}

@@ -15,6 +15,8 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 //	                   the lockout
 //	ocomms_rate_limit  429s carry the security headers
 //	ocomms_audit       records what reached the app
+//	ocomms_console     the operator console at its prefix, after every
+//	                   guard (and an ocomms_ip_allow) in front of it
 //	ocomms_error       (before respond) answers with the JSON error shape,
 //	                   in handle_errors or for unserved host names
 //
@@ -25,6 +27,7 @@ func init() {
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_auth_guard", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_rate_limit", httpcaddyfile.Before, "push")
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_audit", httpcaddyfile.Before, "push")
+	httpcaddyfile.RegisterDirectiveOrder("ocomms_console", httpcaddyfile.Before, "push")
 	// ocomms_error answers, like respond: last among the edge's handlers.
 	httpcaddyfile.RegisterDirectiveOrder("ocomms_error", httpcaddyfile.Before, "respond")
 }

@@ -78,6 +78,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 			skipped("audit queue", "no --admin address"),
 			skipped("reload sockets", "no --admin address"),
 			skipped("admin listeners", "no --admin address"),
+			skipped("console", "no --admin address"),
 		}
 	}
 	var cfg struct {
@@ -111,6 +112,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 			skipped("audit queue", "admin API unreachable"),
 			skipped("reload sockets", "admin API unreachable"),
 			skipped("admin listeners", "admin API unreachable"),
+			skipped("console", "admin API unreachable"),
 		}
 	}
 	issuers := map[string]bool{}
@@ -143,7 +145,7 @@ func checkAdmin(ctx context.Context, opts Options) []Result {
 		detail += "; certificates also loaded by " + strings.Join(loaders, ", ") + " (Caddy does not renew those)"
 	}
 	out := []Result{{Name: "admin api", Status: Pass, Detail: detail, Data: map[string]any{"issuers": list}}}
-	out = append(out, checkUpstreams(ctx, opts), checkAuditStats(ctx, opts), checkReloadSockets(opts), checkAdminShared(ctx, opts))
+	out = append(out, checkUpstreams(ctx, opts), checkAuditStats(ctx, opts), checkReloadSockets(opts), checkAdminShared(ctx, opts), checkConsole(cfg.Apps.HTTP.Servers))
 	return out
 }
 

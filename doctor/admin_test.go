@@ -60,11 +60,14 @@ func TestAuditStatsContract(t *testing.T) {
 
 func TestAdminChecks(t *testing.T) {
 	res := checkAdmin(context.Background(), Options{Admin: fakeAdmin(t, "")}.withDefaults())
-	if len(res) != 5 || res[0].Status != Pass || !strings.Contains(res[0].Detail, "acme https://acme-v02") || res[3].Name != "reload sockets" {
+	if len(res) != 6 || res[0].Status != Pass || !strings.Contains(res[0].Detail, "acme https://acme-v02") || res[3].Name != "reload sockets" {
 		t.Fatalf("admin: %+v", res)
 	}
 	if res[1].Status != Pass || !strings.Contains(res[1].Detail, "app:3000") {
 		t.Fatalf("upstreams: %+v", res[1])
+	}
+	if res[5].Name != "console" || res[5].Status != Pass || !strings.HasPrefix(res[5].Detail, "off") {
+		t.Fatalf("console: %+v", res[5])
 	}
 	// Unreachable: a warning, or a failure when the address was given.
 	down := "127.0.0.1:1"

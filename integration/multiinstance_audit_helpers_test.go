@@ -14,7 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/sink/postgres"
 	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
@@ -158,16 +159,16 @@ func (n *instance) publicKey(t *testing.T) (string, []byte) {
 
 // verifyAudit checks every instance's chain after the cluster stopped:
 // its JSONL files with `ocomms audit verify` and its own key; its chain in
-// the shared PostgreSQL with auditlog.VerifyTrusted and that key alone;
+// the shared PostgreSQL with chain.VerifyTrusted and that key alone;
 // and the whole database with `ocomms audit verify --postgres` and every
 // instance's key bound to its chain, as an operator checks it. One key
 // for the whole database must not pass.
 func (c *cluster) verifyAudit(t *testing.T) {
 	t.Helper()
-	var pg *auditlog.PostgresSink
+	var pg *postgres.PostgresSink
 	if c.PGURL != "" {
 		var err error
-		pg, err = auditlog.NewPostgresSink(context.Background(), auditlog.PostgresConfig{URL: c.PGURL, RetentionDays: -1})
+		pg, err = postgres.NewPostgresSink(context.Background(), postgres.PostgresConfig{URL: c.PGURL, RetentionDays: -1})
 		if err != nil {
 			t.Fatalf("opening the audit database: %v", err)
 		}
@@ -184,12 +185,12 @@ func (c *cluster) verifyAudit(t *testing.T) {
 		if pg == nil {
 			continue
 		}
-		pub, err := auditlog.ParsePublicKey(pemKey)
+		pub, err := chain.ParsePublicKey(pemKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys := auditlog.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{n.Name: {pub}}, Only: []string{n.Name}}
-		rep, err := auditlog.VerifyTrusted(context.Background(), pg, keys)
+		keys := chain.TrustedKeys{ByInstance: map[string][]ed25519.PublicKey{n.Name: {pub}}, Only: []string{n.Name}}
+		rep, err := chain.VerifyTrusted(context.Background(), pg, keys)
 		if err != nil {
 			t.Fatalf("verifying %s's chain in PostgreSQL: %v", n.Name, err)
 		}

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -39,7 +39,7 @@ func ReadAuditEvents(t testing.TB, dir string) []secevent.Event {
 			if !bytes.HasPrefix(line, []byte(`{"instance":`)) || json.Unmarshal(line, &rec) != nil {
 				continue // a checkpoint line, or one still being written
 			}
-			e, err := auditlog.UnmarshalEvent(rec.Doc)
+			e, err := record.UnmarshalEvent(rec.Doc)
 			if err != nil {
 				t.Fatalf("stored record undecodable: %v\n%s", err, line)
 			}

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/auditlog"
+	"github.com/ocomms/ocomms-edge/auditlog/chain"
 )
 
 // PublicKeyFile writes the checkpoint verification key of the audit log in
@@ -15,11 +15,11 @@ import (
 // returns the file's path.
 func PublicKeyFile(t testing.TB, dir string) string {
 	t.Helper()
-	key, err := auditlog.LoadOrCreateSigningKey(filepath.Join(dir, "checkpoint.key"))
+	key, err := chain.LoadOrCreateSigningKey(filepath.Join(dir, "checkpoint.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pemKey, err := auditlog.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+	pemKey, err := chain.MarshalPublicKey(key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}

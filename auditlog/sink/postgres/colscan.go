@@ -1,0 +1,478 @@
+package postgres
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// pgScanColumns is the chain read's fast path for the column fields of a
+// stored record: one pass over data that validates it as JSON and picks
+// out the fields pgColumnsDoc names. ok is true only when the answer is
+// certain to be what the slow path gives: json.Valid(data) holds and
+// json.Unmarshal(data, &d) returns d without error. Anything it does not
+// handle exactly (escapes or invalid UTF-8 in a wanted value, a wanted key
+// twice, a key at a wanted level that is not lower-case ASCII and could
+// match a field case-insensitively, a wanted field of another JSON type
+// or null, a status code that is not a plain integer, deep nesting) gives
+// ok false, and the caller decodes with encoding/json instead.
+func pgScanColumns(data []byte) (d pgColumnsDoc, ok bool) {
+	d, _, ok = pgScanColumnsJSONB(data)
+	return d, ok
+}
+
+// pgScanColumnsJSONB is pgScanColumns that also says, when ok, whether
+// pgJSONBAccepts(data) holds, from what the scan saw: all-ASCII data is
+// valid UTF-8, and data without a backslash holds no \u escape.
+func pgScanColumnsJSONB(data []byte) (d pgColumnsDoc, jsonbOK, ok bool) {
+	s := pgColScanner{data: data}
+	s.ws()
+	if !s.object(pgLevelTop, 0) {
+		return pgColumnsDoc{}, false, false
+	}
+	s.ws()
+	if s.i != len(s.data) {
+		return pgColumnsDoc{}, false, false
+	}
+	total := 0
+	for _, sp := range s.spans[:s.n] {
+		total += sp[1] - sp[0]
+	}
+	var stack [512]byte
+	buf := stack[:0]
+	if total > len(stack) {
+		buf = make([]byte, 0, total)
+	}
+	for _, sp := range s.spans[:s.n] {
+		buf = append(buf, s.data[sp[0]:sp[1]]...)
+	}
+	all, off := string(buf), 0
+	for k, sp := range s.spans[:s.n] {
+		*d.field(s.fields[k]) = all[off : off+sp[1]-sp[0]]
+		off += sp[1] - sp[0]
+	}
+	d.HTTP.Response.StatusCode = s.status
+	switch {
+	case s.nonASCII || s.backslash:
+		jsonbOK = pgJSONBAcceptsValid(data)
+	default:
+		jsonbOK = true
+	}
+	return d, jsonbOK, true
+}
+
+// pgStrPlain marks the bytes a string scan can pass over without a look:
+// not '"', a backslash, a control character or a byte ≥ 0x80.
+var pgStrPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// pgColLevel is the object of pgColumnsDoc being scanned (pgLevelSkip: an
+// object whose fields are not wanted).
+type pgColLevel uint8
+
+const (
+	pgLevelSkip pgColLevel = iota
+	pgLevelTop
+	pgLevelEvent
+	pgLevelHTTP
+	pgLevelResponse
+	pgLevelSource
+	pgLevelUser
+	pgLevelTarget
+)
+
+// pgColMaxDepth bounds nesting; deeper documents take the slow path.
+const pgColMaxDepth = 64
+
+type pgColScanner struct {
+	data []byte
+	i    int
+	// spans are where the wanted strings are in data, their fields in
+	// strs: copied into one string at the end (one allocation a row).
+	spans  [10][2]int
+	fields [10]uint8
+	n      int
+	status int
+	// nonASCII and backslash record whether any byte ≥ 0x80 or any
+	// backslash was seen (the jsonb check's shortcuts).
+	nonASCII, backslash bool
+}
+
+func (s *pgColScanner) ws() {
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// The string fields of pgColumnsDoc, as numbered by pgColField.
+const (
+	pgfTimestamp = iota + 1
+	pgfAction
+	pgfID
+	pgfOutcome
+	pgfSourceIP
+	pgfEmail
+	pgfUserID
+	pgfName
+	pgfTargetEmail
+	pgfTargetID
+)
+
+func (d *pgColumnsDoc) field(f uint8) *string {
+	switch f {
+	case pgfTimestamp:
+		return &d.Timestamp
+	case pgfAction:
+		return &d.Event.Action
+	case pgfID:
+		return &d.Event.ID
+	case pgfOutcome:
+		return &d.Event.Outcome
+	case pgfSourceIP:
+		return &d.Source.IP
+	case pgfEmail:
+		return &d.User.Email
+	case pgfUserID:
+		return &d.User.ID
+	case pgfName:
+		return &d.User.Name
+	case pgfTargetEmail:
+		return &d.User.Target.Email
+	default:
+		return &d.User.Target.ID
+	}
+}
+
+// pgColField says what a key at level is: kind 's' a string field (str
+// numbers it), 'o' an object at level sub, 'n' the status code, 0 not
+// wanted. bit tells repeated keys apart within one object.
+func pgColField(level pgColLevel, key []byte) (kind byte, str uint8, sub pgColLevel, bit uint16) {
+	switch level {
+	case pgLevelTop:
+		switch string(key) {
+		case "@timestamp":
+			return 's', pgfTimestamp, 0, 1
+		case "event":
+			return 'o', 0, pgLevelEvent, 2
+		case "http":
+			return 'o', 0, pgLevelHTTP, 4
+		case "source":
+			return 'o', 0, pgLevelSource, 8
+		case "user":
+			return 'o', 0, pgLevelUser, 16
+		}
+	case pgLevelEvent:
+		switch string(key) {
+		case "action":
+			return 's', pgfAction, 0, 1
+		case "id":
+			return 's', pgfID, 0, 2
+		case "outcome":
+			return 's', pgfOutcome, 0, 4
+		}
+	case pgLevelHTTP:
+		if string(key) == "response" {
+			return 'o', 0, pgLevelResponse, 1
+		}
+	case pgLevelResponse:
+		if string(key) == "status_code" {
+			return 'n', 0, 0, 1
+		}
+	case pgLevelSource:
+		if string(key) == "ip" {
+			return 's', pgfSourceIP, 0, 1
+		}
+	case pgLevelUser:
+		switch string(key) {
+		case "email":
+			return 's', pgfEmail, 0, 1
+		case "id":
+			return 's', pgfUserID, 0, 2
+		case "name":
+			return 's', pgfName, 0, 4
+		case "target":
+			return 'o', 0, pgLevelTarget, 8
+		}
+	case pgLevelTarget:
+		switch string(key) {
+		case "email":
+			return 's', pgfTargetEmail, 0, 1
+		case "id":
+			return 's', pgfTargetID, 0, 2
+		}
+	}
+	return 0, 0, 0, 0
+}
+
+// object scans an object at s.i into d's fields of level.
+func (s *pgColScanner) object(level pgColLevel, depth int) bool {
+	if depth >= pgColMaxDepth || s.i >= len(s.data) || s.data[s.i] != '{' {
+		return false
+	}
+	s.i++
+	s.ws()
+	if s.i < len(s.data) && s.data[s.i] == '}' {
+		s.i++
+		return true
+	}
+	var seen uint16
+	for {
+		start, end, plain, ascii, ok := s.str()
+		if !ok {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.data) || s.data[s.i] != ':' {
+			return false
+		}
+		s.i++
+		s.ws()
+		if level == pgLevelSkip {
+			if !s.value(depth + 1) {
+				return false
+			}
+		} else {
+			key := s.data[start:end]
+			if !plain || !ascii || pgHasUpper(key) {
+				// encoding/json matches keys case-insensitively: leave
+				// anything that might fold onto a field to it.
+				return false
+			}
+			kind, str, sub, bit := pgColField(level, key)
+			if kind != 0 {
+				if seen&bit != 0 {
+					return false // a repeated field: encoding/json merges or overwrites
+				}
+				seen |= bit
+			}
+			switch kind {
+			case 0:
+				if !s.value(depth + 1) {
+					return false
+				}
+			case 's':
+				vs, ve, vplain, vascii, ok := s.str()
+				if !ok || !vplain || !vascii && !utf8.Valid(s.data[vs:ve]) {
+					return false
+				}
+				if s.n == len(s.spans) {
+					return false
+				}
+				s.spans[s.n], s.fields[s.n] = [2]int{vs, ve}, str
+				s.n++
+			case 'o':
+				if !s.object(sub, depth+1) {
+					return false
+				}
+			case 'n':
+				ns := s.i
+				isInt, ok := s.number()
+				if !ok || !isInt || s.i-ns > 18 {
+					return false
+				}
+				n, err := strconv.ParseInt(string(s.data[ns:s.i]), 10, 64)
+				if err != nil {
+					return false
+				}
+				s.status = int(n)
+			}
+		}
+		s.ws()
+		if s.i >= len(s.data) {
+			return false
+		}
+		switch s.data[s.i] {
+		case ',':
+			s.i++
+			s.ws()
+		case '}':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func pgHasUpper(b []byte) bool {
+	for _, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// value scans any JSON value at s.i.
+func (s *pgColScanner) value(depth int) bool {
+	if s.i >= len(s.data) {
+		return false
+	}
+	switch c := s.data[s.i]; {
+	case c == '{':
+		return s.object(pgLevelSkip, depth)
+	case c == '[':
+		return s.array(depth)
+	case c == '"':
+		_, _, _, _, ok := s.str()
+		return ok
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		_, ok := s.number()
+		return ok
+	}
+	return false
+}
+
+func (s *pgColScanner) array(depth int) bool {
+	if depth >= pgColMaxDepth {
+		return false
+	}
+	s.i++ // '['
+	s.ws()
+	if s.i < len(s.data) && s.data[s.i] == ']' {
+		s.i++
+		return true
+	}
+	for {
+		if !s.value(depth + 1) {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.data) {
+			return false
+		}
+		switch s.data[s.i] {
+		case ',':
+			s.i++
+			s.ws()
+		case ']':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (s *pgColScanner) literal(lit string) bool {
+	if len(s.data)-s.i < len(lit) || string(s.data[s.i:s.i+len(lit)]) != lit {
+		return false
+	}
+	s.i += len(lit)
+	return true
+}
+
+// str scans a string at s.i; start and end bound its content, plain is
+// false when it has escapes, ascii false when it has bytes ≥ 0x80.
+func (s *pgColScanner) str() (start, end int, plain, ascii, ok bool) {
+	if s.i >= len(s.data) || s.data[s.i] != '"' {
+		return 0, 0, false, false, false
+	}
+	s.i++
+	start, plain, ascii = s.i, true, true
+	for s.i < len(s.data) {
+		// Most bytes are plain: pass over them with the index in a
+		// register.
+		j, d := s.i, s.data
+		for j < len(d) && pgStrPlain[d[j]] {
+			j++
+		}
+		s.i = j
+		if j == len(d) {
+			break
+		}
+		c := d[j]
+		switch {
+		case c == '"':
+			end = s.i
+			s.i++
+			return start, end, plain, ascii, true
+		case c == '\\':
+			plain, s.backslash = false, true
+			s.i++
+			if s.i >= len(s.data) {
+				return 0, 0, false, false, false
+			}
+			switch s.data[s.i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i++
+			case 'u':
+				if len(s.data)-s.i < 5 {
+					return 0, 0, false, false, false
+				}
+				for _, h := range s.data[s.i+1 : s.i+5] {
+					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						return 0, 0, false, false, false
+					}
+				}
+				s.i += 5
+			default:
+				return 0, 0, false, false, false
+			}
+		case c < 0x20:
+			return 0, 0, false, false, false
+		default:
+			ascii, s.nonASCII = false, true
+			s.i++
+		}
+	}
+	return 0, 0, false, false, false
+}
+
+// number scans a JSON number at s.i; isInt is false when it has a
+// fraction or an exponent.
+func (s *pgColScanner) number() (isInt, ok bool) {
+	d := s.data
+	if s.i < len(d) && d[s.i] == '-' {
+		s.i++
+	}
+	switch {
+	case s.i < len(d) && d[s.i] == '0':
+		s.i++
+	case s.i < len(d) && d[s.i] >= '1' && d[s.i] <= '9':
+		for s.i < len(d) && d[s.i] >= '0' && d[s.i] <= '9' {
+			s.i++
+		}
+	default:
+		return false, false
+	}
+	isInt = true
+	if s.i < len(d) && d[s.i] == '.' {
+		isInt = false
+		s.i++
+		if s.i >= len(d) || d[s.i] < '0' || d[s.i] > '9' {
+			return false, false
+		}
+		for s.i < len(d) && d[s.i] >= '0' && d[s.i] <= '9' {
+			s.i++
+		}
+	}
+	if s.i < len(d) && (d[s.i] == 'e' || d[s.i] == 'E') {
+		isInt = false
+		s.i++
+		if s.i < len(d) && (d[s.i] == '+' || d[s.i] == '-') {
+			s.i++
+		}
+		if s.i >= len(d) || d[s.i] < '0' || d[s.i] > '9' {
+			return false, false
+		}
+		for s.i < len(d) && d[s.i] >= '0' && d[s.i] <= '9' {
+			s.i++
+		}
+	}
+	return isInt, true
+}

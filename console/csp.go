@@ -1,0 +1,93 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/ocomms/ocomms-edge/secevent"
+)
+
+// CSPGroup is the CSP reports of one directive and blocked URI.
+type CSPGroup struct {
+	Directive  string    `json:"directive"`
+	BlockedURI string    `json:"blocked_uri"`
+	Count      int       `json:"count"`
+	Last       time.Time `json:"last"`
+	// Document is the page of the newest report.
+	Document string `json:"document,omitempty"`
+}
+
+// groupCSP groups csp_violation events (newest first) by directive and
+// blocked URI, the biggest groups first.
+func groupCSP(events func(fn func(*secevent.Event)) error) ([]CSPGroup, error) {
+	by := map[[2]string]*CSPGroup{}
+	err := events(func(e *secevent.Event) {
+		if e.Action != secevent.ActionCSPViolation {
+			return
+		}
+		k := [2]string{e.Labels["directive"], e.Labels["blocked_uri"]}
+		g := by[k]
+		if g == nil {
+			g = &CSPGroup{Directive: k[0], BlockedURI: k[1], Document: e.Labels["document_uri"], Last: e.Time.UTC()}
+			by[k] = g
+		}
+		g.Count++
+		if e.Time.After(g.Last) {
+			g.Last, g.Document = e.Time.UTC(), e.Labels["document_uri"]
+		}
+	})
+	out := make([]CSPGroup, 0, len(by))
+	for _, g := range by {
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		if out[i].Directive != out[j].Directive {
+			return out[i].Directive < out[j].Directive
+		}
+		return out[i].BlockedURI < out[j].BlockedURI
+	})
+	return out, err
+}
+
+// serveCSP answers the CSP reports of the window grouped by directive and
+// blocked URI, with counts, computed at most once per refresh interval.
+func (h *Handler) serveCSP(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Events == nil {
+		writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
+		return
+	}
+	sp, ok := h.span(r)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "BAD_WINDOW", "window is hour or day.")
+		return
+	}
+	now := h.cfg.Now()
+	type answer struct {
+		groups    []CSPGroup
+		truncated bool
+	}
+	v, err := h.memo.get("csp:"+sp.name, now, h.cfg.Refresh, func() (any, error) {
+		ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
+		defer cancel()
+		f := EventFilter{Actions: []secevent.Action{secevent.ActionCSPViolation}, Since: now.Add(-sp.length)}
+		var a answer
+		var err error
+		a.groups, err = groupCSP(func(fn func(*secevent.Event)) error {
+			var err error
+			_, a.truncated, err = scan(ctx, h.cfg.Events, f, h.cfg.MaxScan, fn)
+			return err
+		})
+		return a, err
+	})
+	if err != nil {
+		queryError(w, err)
+		return
+	}
+	groups, truncated := v.(answer).groups, v.(answer).truncated
+	writeJSON(w, map[string]any{"window": sp.name, "groups": groups, "truncated": truncated})
+}

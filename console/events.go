@@ -1,0 +1,260 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ocomms/ocomms-edge/secevent"
+)
+
+// eventView is one event as the page gets it: no email (its hash), no
+// user name.
+type eventView struct {
+	ID       string            `json:"id"`
+	Time     time.Time         `json:"time"`
+	Action   secevent.Action   `json:"action"`
+	Outcome  secevent.Outcome  `json:"outcome"`
+	Reason   string            `json:"reason,omitempty"`
+	Account  string            `json:"account,omitempty"`
+	UserID   string            `json:"user_id,omitempty"`
+	Target   string            `json:"target,omitempty"`
+	IP       string            `json:"ip,omitempty"`
+	Method   string            `json:"method,omitempty"`
+	Path     string            `json:"path,omitempty"`
+	Status   int               `json:"status,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	Instance string            `json:"instance,omitempty"`
+	Sequence uint64            `json:"sequence,omitempty"`
+}
+
+func (h *Handler) view(e secevent.Event) eventView {
+	v := eventView{
+		ID: e.ID, Time: e.Time.UTC(), Action: e.Action, Outcome: e.Outcome, Reason: e.Reason,
+		Account: h.accountOf(e.UserEmail), UserID: e.UserID, IP: e.SourceIP, Method: e.Method,
+		Path: e.Path, Status: e.Status, Instance: e.Instance, Sequence: e.Sequence,
+	}
+	switch {
+	case e.TargetEmail != "":
+		v.Target = h.accountOf(e.TargetEmail)
+	case e.TargetUser != "":
+		v.Target = h.redactValue(e.TargetUser)
+	}
+	if len(e.Labels) > 0 {
+		v.Labels = make(map[string]string, len(e.Labels))
+		for k, val := range e.Labels {
+			v.Labels[k] = h.redactValue(val)
+		}
+	}
+	return v
+}
+
+// ecs is the event's ECS fields, flat, for the detail view: the canonical
+// names, with user.email and user.target.email replaced by user.hash and
+// user.target.hash.
+func (h *Handler) ecs(e secevent.Event) map[string]any {
+	kind, cat, typ, _ := secevent.ECSClass(e.Action)
+	m := map[string]any{
+		"@timestamp": e.Time.UTC().Format(time.RFC3339Nano), "event.id": e.ID,
+		"event.action": string(e.Action), "event.outcome": string(e.Outcome), "event.kind": kind,
+		"ecs.version": secevent.ECSVersion,
+	}
+	if len(cat) > 0 {
+		m["event.category"] = cat
+		m["event.type"] = typ
+	}
+	put := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	put("event.reason", e.Reason)
+	put("user.id", e.UserID)
+	put("user.hash", h.accountOf(e.UserEmail))
+	if e.TargetEmail != "" {
+		put("user.target.hash", h.accountOf(e.TargetEmail))
+	} else {
+		put("user.target.id", h.redactValue(e.TargetUser))
+	}
+	put("source.ip", e.SourceIP)
+	put("user_agent.original", e.UserAgent)
+	put("http.request.method", e.Method)
+	put("url.path", e.Path)
+	if e.Status != 0 {
+		m["http.response.status_code"] = e.Status
+	}
+	for k, v := range e.Labels {
+		m["labels."+k] = h.redactValue(v)
+	}
+	put("ocomms.instance", e.Instance)
+	if e.Sequence != 0 {
+		m["ocomms.sequence"] = e.Sequence
+	}
+	return m
+}
+
+// eventQuery is the filter a page request asks for, and the account key
+// to match when the operator gave a key rather than an email.
+type eventQuery struct {
+	f       EventFilter
+	key     string // match by account hash (scanned)
+	typed   string // the key of a typed email, for the page to show it
+	account string
+}
+
+var errBadFilter = errors.New("bad filter")
+
+// parseEventQuery reads type, outcome, account, ip, since, until, after
+// and limit.
+func (h *Handler) parseEventQuery(q func(string) string) (eventQuery, error) {
+	var eq eventQuery
+	f := &eq.f
+	if t := q("type"); t != "" {
+		for _, a := range strings.Split(t, ",") {
+			a = strings.TrimSpace(a)
+			if !slices.Contains(secevent.Actions(), secevent.Action(a)) {
+				return eq, fmt.Errorf("%w: type %q is not an event type", errBadFilter, a)
+			}
+			f.Actions = append(f.Actions, secevent.Action(a))
+		}
+	}
+	switch o := secevent.Outcome(q("outcome")); o {
+	case "", secevent.OutcomeSuccess, secevent.OutcomeFailure, secevent.OutcomeUnknown:
+		f.Outcome = o
+	default:
+		return eq, fmt.Errorf("%w: outcome %q", errBadFilter, o)
+	}
+	if a := strings.TrimSpace(q("account")); a != "" {
+		if len(a) > 320 {
+			return eq, fmt.Errorf("%w: account too long", errBadFilter)
+		}
+		switch {
+		case strings.Contains(a, "@"):
+			f.Email = normEmail(a)
+			eq.typed = h.accountOf(a)
+		case validKey(a):
+			eq.key = a
+		default:
+			f.UserID = a
+		}
+	}
+	if ip := strings.TrimSpace(q("ip")); ip != "" {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			if _, err := netip.ParsePrefix(ip); err != nil {
+				return eq, fmt.Errorf("%w: ip %q is not an address or a CIDR", errBadFilter, ip)
+			}
+		}
+		f.IP = ip
+	}
+	now := h.cfg.Now()
+	var err error
+	if f.Since, err = parseWhen(q("since"), now); err != nil {
+		return eq, fmt.Errorf("%w: since: %v", errBadFilter, err)
+	}
+	if f.Until, err = parseWhen(q("until"), now); err != nil {
+		return eq, fmt.Errorf("%w: until: %v", errBadFilter, err)
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		return eq, fmt.Errorf("%w: until is before since", errBadFilter)
+	}
+	f.Limit = 50
+	if l := q("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			return eq, fmt.Errorf("%w: limit 1 to 200", errBadFilter)
+		}
+		f.Limit = n
+	}
+	f.After = q("after")
+	if len(f.After) > 512 {
+		return eq, fmt.Errorf("%w: cursor too long", errBadFilter)
+	}
+	return eq, nil
+}
+
+// parseWhen reads RFC 3339, or a duration back from now (15m, 24h, 7d).
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 3650 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 or a duration ago such as 15m, 24h, 7d", s)
+}
+
+// serveEvents answers one page of events, newest first.
+func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Events == nil {
+		writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
+		return
+	}
+	eq, err := h.parseEventQuery(r.URL.Query().Get)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BAD_FILTER", err.Error())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
+	defer cancel()
+	var page EventPage
+	if eq.key != "" {
+		page, err = h.scanForKey(ctx, eq)
+	} else {
+		page, err = h.cfg.Events.Query(ctx, eq.f)
+	}
+	if err != nil {
+		queryError(w, err)
+		return
+	}
+	out := make([]eventView, 0, len(page.Events))
+	for _, e := range page.Events {
+		out = append(out, h.view(e))
+	}
+	writeJSON(w, map[string]any{"events": out, "next": page.Next, "typed_key": eq.typed})
+}
+
+// scanForKey pages through the store keeping the events whose account or
+// target hashes to eq.key, until a page is full or MaxScan events were
+// read. It answers the newest matches, without a cursor.
+func (h *Handler) scanForKey(ctx context.Context, eq eventQuery) (EventPage, error) {
+	f := eq.f
+	want := f.Limit
+	f.Limit = 500
+	var out EventPage
+	read := 0
+	for {
+		p, err := h.cfg.Events.Query(ctx, f)
+		if err != nil {
+			return out, err
+		}
+		for _, e := range p.Events {
+			if h.accountOf(e.UserEmail) == eq.key || h.accountOf(e.TargetEmail) == eq.key || e.TargetUser == eq.key {
+				out.Events = append(out.Events, e)
+				if len(out.Events) == want {
+					// The newest matches only: a store cursor cannot resume
+					// inside a page, so older ones need a narrower window.
+					return out, nil
+				}
+			}
+		}
+		read += len(p.Events)
+		if p.Next == "" || read >= h.cfg.MaxScan {
+			return out, nil
+		}
+		f.After = p.Next
+	}
+}
