@@ -35,7 +35,7 @@ var baCaddyfile = siteCaddyfile(`localhost {
 		header_up X-Forwarded-For {client_ip}
 	}
 }
-`, "ocomms {\n\t\taudit {\n\t\t\tjsonl {DIR}/audit\n\t\t}\n\t}")
+`, auditJSONL)
 
 // baEdge is the edge in front of a real better-auth whose base URL is the
 // edge's (so its cookies carry the __Secure- prefix, as behind any HTTPS

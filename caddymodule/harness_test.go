@@ -28,6 +28,7 @@ const (
 	localCerts     = "local_certs"
 	autoHTTPSOff   = "auto_https off"
 	trustedProxies = "servers {\n\t\ttrusted_proxies static 10.0.0.0/8\n\t\ttrusted_proxies_strict\n\t}"
+	auditJSONL     = "ocomms {\n\t\taudit {\n\t\t\tjsonl {DIR}/audit\n\t\t}\n\t}"
 )
 
 // edgeCaddyfile is a test edge's Caddyfile: a global options block with
