@@ -256,19 +256,28 @@ func TestSprayAnswer(t *testing.T) {
 	}
 }
 
+// 50 concurrent wrong attempts on one account forward exactly the free
+// budget, with the fake engine and with the real one.
 func TestConcurrentWrongAttemptsForwardOnlyTheBudget(t *testing.T) {
-	tg := newTestGuard(t, nil)
-	var wg sync.WaitGroup
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tg.signIn(t, demoupstream.DemoEmail, "wrong")
-		}()
-	}
-	wg.Wait()
-	if n := tg.up.hits.Load(); n != 5 {
-		t.Fatalf("%d of 50 concurrent wrong attempts reached the app, want 5", n)
+	for name, newGuard := range map[string]func(*testing.T) *testGuard{
+		"fake engine": func(t *testing.T) *testGuard { return newTestGuard(t, nil) },
+		"real engine": newRealGuard,
+	} {
+		t.Run(name, func(t *testing.T) {
+			tg := newGuard(t)
+			var wg sync.WaitGroup
+			for i := 0; i < 50; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					tg.signIn(t, demoupstream.DemoEmail, "wrong")
+				}()
+			}
+			wg.Wait()
+			if n := tg.up.hits.Load(); n != 5 {
+				t.Fatalf("%d of 50 concurrent wrong attempts reached the app, want 5", n)
+			}
+		})
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -175,25 +174,9 @@ func testLockoutConcurrentBurst(t *testing.T, kind storeKind) {
 	r := newRig(t, kind)
 	a := SignInAttempt{Email: "burst@example.com", IP: ipA}
 	const n = 50
-	adms := make([]Admission, n)
-	errs := make([]error, n)
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := 0; i < n; i++ {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			start.Wait()
-			adms[i], errs[i] = r.l.Begin(context.Background(), a)
-		}()
-	}
-	start.Done()
-	done.Wait()
+	adms := beginBurst(t, a, n, r.l)
 	admitted := 0
-	for i, adm := range adms {
-		if errs[i] != nil {
-			t.Fatalf("Begin %d: %v", i, errs[i])
-		}
+	for _, adm := range adms {
 		if adm.Admit {
 			admitted++
 		} else if adm.Reason != ReasonThrottled {

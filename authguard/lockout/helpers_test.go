@@ -3,6 +3,7 @@ package lockout
 import (
 	"context"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +131,30 @@ func forEachStore(t *testing.T, test func(t *testing.T, kind storeKind)) {
 	for _, k := range storeKinds {
 		t.Run(k.name, func(t *testing.T) { test(t, k) })
 	}
+}
+
+// beginBurst starts n Begins of a at once, the i-th on engines[i%len],
+// fails the test on any error and returns the admissions in order.
+func beginBurst(t testing.TB, a SignInAttempt, n int, engines ...*Lockout) []Admission {
+	t.Helper()
+	adms := make([]Admission, n)
+	errs := make([]error, n)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := 0; i < n; i++ {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			adms[i], errs[i] = engines[i%len(engines)].Begin(context.Background(), a)
+		}()
+	}
+	start.Done()
+	done.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Begin %d: %v", i, err)
+		}
+	}
+	return adms
 }
