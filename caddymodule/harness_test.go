@@ -12,13 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/spf13/cobra"
+
+	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
 // The pieces the Caddy-backed tests of this package share: the global
 // options of a test edge, starting one, an upstream to put behind it,
-// refused configurations and the admin API's metrics.
+// requests, refused configurations, the admin API's metrics and running a
+// `caddy ocomms` subcommand.
 
 // Global options a test edge's Caddyfile picks from (edgeCaddyfile).
 const (
