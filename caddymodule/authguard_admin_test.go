@@ -83,8 +83,7 @@ func TestAuthGuardRefusesUnsafeConfigs(t *testing.T) {
 		{"", "password {\n\t\t\tmin_length 20\n\t\t\tmax_length 10\n\t\t}", "password lengths"},
 		{"", "lockout {\n\t\t\tthreshold 10\n\t\t\thard_limit 5\n\t\t}", "hard_limit"},
 	} {
-		up := &countingUpstream{addr: "127.0.0.1:9"}
-		cfg := strings.NewReplacer(up.guardConfig(tc.guard, tc.global, "")...).Replace(authGuardCaddyfile)
+		cfg := strings.NewReplacer(guardPlaceholders("127.0.0.1:9", tc.guard, tc.global, "")...).Replace(authGuardCaddyfile)
 		cases = append(cases, refusedConfig{fmt.Sprintf("%q / %q", tc.global, tc.guard), cfg, tc.want})
 	}
 	checkRefused(t, newEdge(t), cases, "tooshort")

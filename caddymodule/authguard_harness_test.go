@@ -81,7 +81,7 @@ func startGuardEdge(t *testing.T, guard, global, rateLimit string, opts demoupst
 	t.Helper()
 	e := newEdge(t)
 	up := newCountingUpstream(t, opts)
-	e.Load(t, authGuardCaddyfile, up.guardConfig(guard, global, rateLimit)...)
+	e.Load(t, authGuardCaddyfile, guardPlaceholders(up.addr, guard, global, rateLimit)...)
 	return &guardEdge{Edge: e, up: up}
 }
 
@@ -92,9 +92,9 @@ func startDefaultGuardEdge(t *testing.T) *guardEdge {
 	return startGuardEdge(t, "", "", "", demoupstream.Options{})
 }
 
-// guardConfig are the placeholders of authGuardCaddyfile for this upstream.
-func (u *countingUpstream) guardConfig(guard, global, rateLimit string) []string {
-	return []string{"{UPSTREAM}", u.addr, "{GUARD}", guard, "{GLOBAL}", global, "{RATELIMIT}", rateLimit}
+// guardPlaceholders fill authGuardCaddyfile.
+func guardPlaceholders(upstream, guard, global, rateLimit string) []string {
+	return []string{"{UPSTREAM}", upstream, "{GUARD}", guard, "{GLOBAL}", global, "{RATELIMIT}", rateLimit}
 }
 
 // answer is a response read in full.

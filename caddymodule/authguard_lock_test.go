@@ -84,7 +84,7 @@ func TestAuthGuardReloadKeepsLock(t *testing.T) {
 		ge.signIn(t, demoupstream.DemoEmail, "wrong password")
 	}
 	// A different config (new unlock URL): a real reload, new handlers.
-	ge.Load(t, authGuardCaddyfile, ge.up.guardConfig("unlock_url /reset", "", "")...)
+	ge.Load(t, authGuardCaddyfile, guardPlaceholders(ge.up.addr, "unlock_url /reset", "", "")...)
 	ge.Client.CloseIdleConnections() // the old server's connections are gone
 	// Until the old server has finished stopping, a request may still meet
 	// it (or a connection it resets): every answer must be the lock, and
