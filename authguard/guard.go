@@ -3,7 +3,6 @@ package authguard
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"path"
@@ -269,15 +268,4 @@ func clipMethod(m string) string {
 // clientIP returns the trusted client address as text for events.
 func (g *Guard) clientIP(r *http.Request) netip.Addr {
 	return g.cfg.ClientIP(r)
-}
-
-// RemoteAddrIP is a ClientIP for plain net/http servers with no proxy in
-// front: the TCP peer.
-func RemoteAddrIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	a, _ := netip.ParseAddr(host)
-	return a.Unmap()
 }

@@ -78,7 +78,7 @@ func TestBodyRefusals(t *testing.T) {
 		t.Fatalf("%d refusals counted, want %d", len(reasons), len(cases))
 	}
 	var refused int
-	for _, e := range tg.events.all() {
+	for _, e := range tg.events.All() {
 		if e.Action != secevent.ActionRequestRefused {
 			continue
 		}

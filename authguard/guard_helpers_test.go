@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -20,7 +21,7 @@ import (
 	"github.com/ocomms/ocomms-edge/authguard/password"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/jscase"
-	"github.com/ocomms/ocomms-edge/secevent"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // fakeEngine is a test double of the lockout engine: threshold failures
@@ -126,45 +127,6 @@ type checkerFunc func(string, []string) *password.Refusal
 
 func (f checkerFunc) CheckPassword(p string, c []string) *password.Refusal { return f(p, c) }
 
-// recordedEvents collects emitted events.
-type recordedEvents struct {
-	mu     sync.Mutex
-	events []secevent.Event
-}
-
-func (r *recordedEvents) Emit(e secevent.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-func (r *recordedEvents) all() []secevent.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]secevent.Event(nil), r.events...)
-}
-
-func (r *recordedEvents) actions() []secevent.Action {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []secevent.Action
-	for _, e := range r.events {
-		out = append(out, e.Action)
-	}
-	return out
-}
-
-func (r *recordedEvents) last(a secevent.Action) (secevent.Event, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := len(r.events) - 1; i >= 0; i-- {
-		if r.events[i].Action == a {
-			return r.events[i], true
-		}
-	}
-	return secevent.Event{}, false
-}
-
 // upstream wraps the demo app, counting what reached it and hashing the
 // bodies it received.
 type upstream struct {
@@ -224,12 +186,12 @@ type testGuard struct {
 	g      *Guard
 	engine *fakeEngine
 	up     *upstream
-	events *recordedEvents
+	events *testsupport.Events
 }
 
 func newTestGuard(t testing.TB, mod func(*GuardConfig)) *testGuard {
 	t.Helper()
-	tg := &testGuard{engine: newFakeEngine(), up: newUpstream(nil), events: &recordedEvents{}}
+	tg := &testGuard{engine: newFakeEngine(), up: newUpstream(nil), events: testsupport.NewEvents()}
 	cfg := GuardConfig{
 		ClientIP: func(*http.Request) netip.Addr { return netip.MustParseAddr("192.0.2.7") },
 		Passwords: checkerFunc(func(p string, _ []string) *password.Refusal {
@@ -275,4 +237,15 @@ func (tg *testGuard) signIn(t testing.TB, email, password string, cookies ...*ht
 	t.Helper()
 	return tg.do(t, http.MethodPost, "/api/auth/sign-in/email", "application/json",
 		`{"email":"`+email+`","password":"`+password+`"}`, cookies...)
+}
+
+// remoteAddrIP is a ClientIP for the guard's own tests, which have no
+// proxy in front: the TCP peer. (The edge passes Caddy's trusted client_ip.)
+func remoteAddrIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, _ := netip.ParseAddr(host)
+	return a.Unmap()
 }

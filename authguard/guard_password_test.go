@@ -33,7 +33,7 @@ func TestPasswordRejectionIsNeverForwarded(t *testing.T) {
 	if tg.up.hits.Load() != 0 {
 		t.Fatalf("%d rejected passwords reached the app", tg.up.hits.Load())
 	}
-	for _, e := range tg.events.events {
+	for _, e := range tg.events.All() {
 		if e.Action != secevent.ActionPasswordRejected || e.Reason != "PASSWORD_TOO_SHORT" {
 			t.Errorf("event %+v", e)
 		}
@@ -56,7 +56,7 @@ func TestSignUpContextAndEvent(t *testing.T) {
 	if !slices.Equal(got, []string{"Ann@ocomms.test", "Ann Lee"}) {
 		t.Fatalf("context %q", got)
 	}
-	if e, ok := tg.events.last(secevent.ActionSignUp); !ok || e.UserEmail != "ann@ocomms.test" || e.UserID == "" {
+	if e, ok := tg.events.Last(secevent.ActionSignUp); !ok || e.UserEmail != "ann@ocomms.test" || e.UserID == "" {
 		t.Fatalf("sign_up event %+v", e)
 	}
 }
@@ -77,29 +77,29 @@ func TestResetGrantsRecoveryAndChangeIsRecorded(t *testing.T) {
 	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Set-Cookie"), lockout.RecoveryCookieName+"=recovery-ok") {
 		t.Fatalf("reset: %d %v", w.Code, w.Header())
 	}
-	if _, ok := tg.events.last(secevent.ActionPasswordReset); !ok || tg.engine.grants.Load() != 1 {
-		t.Fatalf("events %v grants %d", tg.events.actions(), tg.engine.grants.Load())
+	if _, ok := tg.events.Last(secevent.ActionPasswordReset); !ok || tg.engine.grants.Load() != 1 {
+		t.Fatalf("events %v grants %d", tg.events.Actions(), tg.engine.grants.Load())
 	}
 	session, _ := app.NewSessionCookie(demoupstream.DemoEmail)
 	wrong := tg.do(t, http.MethodPost, "/api/auth/change-password", "application/json", `{"newPassword":"another long passphrase","currentPassword":"nope"}`, session)
 	if wrong.Code != 400 {
 		t.Fatalf("change with a wrong current password: %d %s", wrong.Code, wrong.Body)
 	}
-	if e, ok := tg.events.last(secevent.ActionPasswordChanged); !ok || e.Outcome != secevent.OutcomeFailure || e.Reason != CodeInvalidPassword {
+	if e, ok := tg.events.Last(secevent.ActionPasswordChanged); !ok || e.Outcome != secevent.OutcomeFailure || e.Reason != CodeInvalidPassword {
 		t.Fatalf("password_changed failure event %+v", e)
 	}
 	ok := tg.do(t, http.MethodPost, "/api/auth/change-password", "application/json", `{"newPassword":"another long passphrase","currentPassword":"a new long passphrase here"}`, session)
 	if ok.Code != 200 {
 		t.Fatalf("change: %d %s", ok.Code, ok.Body)
 	}
-	if e, _ := tg.events.last(secevent.ActionPasswordChanged); e.Outcome != secevent.OutcomeSuccess || e.UserID == "" {
+	if e, _ := tg.events.Last(secevent.ActionPasswordChanged); e.Outcome != secevent.OutcomeSuccess || e.UserID == "" {
 		t.Fatalf("password_changed event %+v", e)
 	}
 	out := tg.do(t, http.MethodPost, "/api/auth/sign-out", "application/json", `{}`, session)
 	if out.Code != 200 {
 		t.Fatalf("sign-out %d", out.Code)
 	}
-	if _, ok := tg.events.last(secevent.ActionSignOut); !ok {
-		t.Fatalf("no sign_out event: %v", tg.events.actions())
+	if _, ok := tg.events.Last(secevent.ActionSignOut); !ok {
+		t.Fatalf("no sign_out event: %v", tg.events.Actions())
 	}
 }

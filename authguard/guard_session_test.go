@@ -10,6 +10,7 @@ import (
 	"github.com/ocomms/ocomms-edge/adminaction"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/fixtures"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -126,38 +127,18 @@ func (tg *testGuard) signUpSession(t *testing.T, email string) *http.Cookie {
 
 // waitEvent waits for the n-th event of an action (events of sessions
 // named after the answer arrive asynchronously).
-func (r *recordedEvents) waitEvent(t *testing.T, a secevent.Action, n int) secevent.Event {
+func waitEvent(t *testing.T, r *testsupport.Events, a secevent.Action, n int) secevent.Event {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(testsupport.Liveness)
 	for {
-		r.mu.Lock()
-		var seen []secevent.Event
-		for _, e := range r.events {
-			if e.Action == a {
-				seen = append(seen, e)
-			}
-		}
-		r.mu.Unlock()
-		if len(seen) >= n {
+		if seen := r.Of(a); len(seen) >= n {
 			return seen[n-1]
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %d-th %s event; events: %v", n, a, r.actions())
+			t.Fatalf("no %d-th %s event; events: %v", n, a, r.Actions())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func (r *recordedEvents) count(a secevent.Action) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, e := range r.events {
-		if e.Action == a {
-			n++
-		}
-	}
-	return n
 }
 
 // TestSignOutNamesTheUser: a sign-out of a live session names its user
@@ -167,12 +148,12 @@ func (r *recordedEvents) count(a secevent.Action) int {
 func TestSignOutNamesTheUser(t *testing.T) {
 	tg := sessionGuard(t, true)
 	cookie := tg.signUpSession(t, "Ann@Example.test")
-	signIn := tg.events.waitEvent(t, secevent.ActionSignInSucceeded, 1)
+	signIn := waitEvent(t, tg.events, secevent.ActionSignInSucceeded, 1)
 
 	if w := tg.do(t, http.MethodPost, "/api/auth/sign-out", "application/json", `{}`, cookie); w.Code != http.StatusOK {
 		t.Fatalf("sign-out: %d %s", w.Code, w.Body)
 	}
-	e := tg.events.waitEvent(t, secevent.ActionSignOut, 1)
+	e := waitEvent(t, tg.events, secevent.ActionSignOut, 1)
 	if e.Outcome != secevent.OutcomeSuccess || e.UserEmail != "ann@example.test" || e.UserID == "" || e.UserID != signIn.UserID ||
 		e.Labels["account_key"] != "key:ann@example.test" || e.SourceIP != "192.0.2.7" || e.Labels["actor"] != "" {
 		t.Fatalf("sign-out event %+v", e)
@@ -180,13 +161,13 @@ func TestSignOutNamesTheUser(t *testing.T) {
 
 	// The same cookie again: the session is gone.
 	tg.do(t, http.MethodPost, "/api/auth/sign-out", "application/json", `{}`, cookie)
-	e = tg.events.waitEvent(t, secevent.ActionSignOut, 2)
+	e = waitEvent(t, tg.events, secevent.ActionSignOut, 2)
 	if e.Outcome != secevent.OutcomeFailure || e.Reason != "no_session" || e.Labels["actor"] != "no_session" || e.UserID != "" || e.UserEmail != "" {
 		t.Fatalf("sign-out of a dead session %+v", e)
 	}
 	// No cookie at all.
 	w := tg.do(t, http.MethodPost, "/api/auth/sign-out", "application/json", `{}`)
-	e = tg.events.waitEvent(t, secevent.ActionSignOut, 3)
+	e = waitEvent(t, tg.events, secevent.ActionSignOut, 3)
 	if e.Outcome != secevent.OutcomeFailure || e.Reason != "no_session" || e.Labels["actor"] != "anonymous" || e.Status != w.Code {
 		t.Fatalf("sign-out without a cookie %+v (answer %d)", e, w.Code)
 	}
@@ -198,7 +179,7 @@ func TestSignOutWithoutLookup(t *testing.T) {
 	tg := sessionGuard(t, false)
 	cookie := tg.signUpSession(t, "bob@example.test")
 	tg.do(t, http.MethodPost, "/api/auth/sign-out", "application/json", `{}`, cookie)
-	e := tg.events.waitEvent(t, secevent.ActionSignOut, 1)
+	e := waitEvent(t, tg.events, secevent.ActionSignOut, 1)
 	if e.Outcome != secevent.OutcomeSuccess || e.Labels["actor"] != "unresolved" || e.UserID != "" {
 		t.Fatalf("sign-out event %+v", e)
 	}
@@ -210,30 +191,30 @@ func TestSignOutWithoutLookup(t *testing.T) {
 func TestSessionSignInRecorded(t *testing.T) {
 	tg := sessionGuard(t, true)
 	cookie := tg.signUpSession(t, "cy@example.test")
-	e := tg.events.waitEvent(t, secevent.ActionSignInSucceeded, 1)
+	e := waitEvent(t, tg.events, secevent.ActionSignInSucceeded, 1)
 	if e.Labels["method"] != "sign_up" || e.UserEmail != "cy@example.test" || e.UserID == "" || e.Path != "/api/auth/sign-up/email" ||
 		e.Labels["account_key"] != "key:cy@example.test" {
 		t.Fatalf("sign-in event %+v", e)
 	}
-	if up, ok := tg.events.last(secevent.ActionSignUp); !ok || up.UserID != e.UserID {
+	if up, ok := tg.events.Last(secevent.ActionSignUp); !ok || up.UserID != e.UserID {
 		t.Fatalf("sign_up event %+v %v", up, ok)
 	}
 	tg.do(t, http.MethodGet, "/api/auth/get-session", "", "", cookie)
 	tg.do(t, http.MethodPost, "/api/auth/sign-out", "application/json", `{}`, cookie)
-	tg.events.waitEvent(t, secevent.ActionSignOut, 1)
+	waitEvent(t, tg.events, secevent.ActionSignOut, 1)
 	time.Sleep(50 * time.Millisecond) // an asynchronous event would be in by now
-	if n := tg.events.count(secevent.ActionSignInSucceeded); n != 1 {
-		t.Fatalf("%d sign-ins recorded, want 1: %v", n, tg.events.actions())
+	if n := tg.events.Count(secevent.ActionSignInSucceeded, ""); n != 1 {
+		t.Fatalf("%d sign-ins recorded, want 1: %v", n, tg.events.Actions())
 	}
 	// The password form's own success says its method.
 	w := tg.signIn(t, "cy@example.test", demoupstream.DefaultPassword)
 	if w.Code != http.StatusOK {
 		t.Fatalf("sign-in %d %s", w.Code, w.Body)
 	}
-	if e := tg.events.waitEvent(t, secevent.ActionSignInSucceeded, 2); e.Labels["method"] != "password" {
+	if e := waitEvent(t, tg.events, secevent.ActionSignInSucceeded, 2); e.Labels["method"] != "password" {
 		t.Fatalf("password sign-in %+v", e)
 	}
-	if n := tg.events.count(secevent.ActionSignInSucceeded); n != 2 {
+	if n := tg.events.Count(secevent.ActionSignInSucceeded, ""); n != 2 {
 		t.Fatalf("a password sign-in recorded %d times", n-1)
 	}
 }

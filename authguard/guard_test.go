@@ -101,13 +101,13 @@ func TestWrongPasswordsLockAfterThreshold(t *testing.T) {
 	// The guard reports each forwarded failure; locks and refusals are the
 	// engine's to report.
 	var failed int
-	for _, e := range tg.events.events {
+	for _, e := range tg.events.All() {
 		if e.Action == secevent.ActionSignInFailed && e.UserEmail == demoupstream.DemoEmail && e.SourceIP == "192.0.2.7" && e.Reason == CodeInvalidCredentials && e.Status == 401 {
 			failed++
 		}
 	}
-	if failed != 5 || len(tg.events.events) != 5 {
-		t.Errorf("events %v, want 5 sign_in_failed", tg.events.actions())
+	if failed != 5 || len(tg.events.All()) != 5 {
+		t.Errorf("events %v, want 5 sign_in_failed", tg.events.Actions())
 	}
 }
 
@@ -186,7 +186,7 @@ func TestSuccessGetsDeviceCookieAndEvent(t *testing.T) {
 	if !sawSession || !sawDevice {
 		t.Fatalf("cookies %v", w.Header().Values("Set-Cookie"))
 	}
-	e, ok := tg.events.last(secevent.ActionSignInSucceeded)
+	e, ok := tg.events.Last(secevent.ActionSignInSucceeded)
 	if !ok || e.UserEmail != "demo@ocomms.test" || e.UserID == "" || e.Status != 200 {
 		t.Fatalf("event %+v", e)
 	}
@@ -224,7 +224,7 @@ func TestTrustedDeviceGetsThroughALock(t *testing.T) {
 	if w.Code != 200 {
 		t.Fatalf("trusted device: %d %s", w.Code, w.Body)
 	}
-	if e, _ := tg.events.last(secevent.ActionSignInSucceeded); e.Labels["device_trusted"] != "true" {
+	if e, _ := tg.events.Last(secevent.ActionSignInSucceeded); e.Labels["device_trusted"] != "true" {
 		t.Fatalf("event labels %v", e.Labels)
 	}
 }
@@ -256,19 +256,28 @@ func TestSprayAnswer(t *testing.T) {
 	}
 }
 
+// 50 concurrent wrong attempts on one account forward exactly the free
+// budget, with the fake engine and with the real one.
 func TestConcurrentWrongAttemptsForwardOnlyTheBudget(t *testing.T) {
-	tg := newTestGuard(t, nil)
-	var wg sync.WaitGroup
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tg.signIn(t, demoupstream.DemoEmail, "wrong")
-		}()
-	}
-	wg.Wait()
-	if n := tg.up.hits.Load(); n != 5 {
-		t.Fatalf("%d of 50 concurrent wrong attempts reached the app, want 5", n)
+	for name, newGuard := range map[string]func(*testing.T) *testGuard{
+		"fake engine": func(t *testing.T) *testGuard { return newTestGuard(t, nil) },
+		"real engine": newRealGuard,
+	} {
+		t.Run(name, func(t *testing.T) {
+			tg := newGuard(t)
+			var wg sync.WaitGroup
+			for i := 0; i < 50; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					tg.signIn(t, demoupstream.DemoEmail, "wrong")
+				}()
+			}
+			wg.Wait()
+			if n := tg.up.hits.Load(); n != 5 {
+				t.Fatalf("%d of 50 concurrent wrong attempts reached the app, want 5", n)
+			}
+		})
 	}
 }
 
@@ -307,7 +316,7 @@ func TestNewGuardValidates(t *testing.T) {
 	if _, err := NewGuard(GuardConfig{}); err == nil {
 		t.Error("no ClientIP accepted")
 	}
-	ip := RemoteAddrIP
+	ip := remoteAddrIP
 	for _, p := range []string{"api/auth", "/api/../auth", "/api//auth"} {
 		if _, err := NewGuard(GuardConfig{ClientIP: ip, Prefix: p}); err == nil {
 			t.Errorf("prefix %q accepted", p)

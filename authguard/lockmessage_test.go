@@ -77,7 +77,7 @@ func TestLockMessageConfigErrors(t *testing.T) {
 		{func(c *GuardConfig) { c.LockMessage = strings.Repeat("x", 501) }, "at most 500"},
 		{func(c *GuardConfig) { c.HardLockMessage = "Wait {wait}." }, "cannot name a wait"},
 	} {
-		cfg := GuardConfig{ClientIP: RemoteAddrIP}
+		cfg := GuardConfig{ClientIP: remoteAddrIP}
 		tc.mod(&cfg)
 		if _, err := NewGuard(cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", cfg, err, tc.want)

@@ -18,20 +18,7 @@ import (
 // baCaddyfile puts the guard and ocomms_audit in front of the real
 // better-auth (testapps/betterauth), both naming users through its
 // get-session directly. {UNLOCK} holds the lock answer's options.
-const baCaddyfile = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-	ocomms {
-		audit {
-			jsonl {DIR}/audit
-		}
-	}
-}
-localhost {
+var baCaddyfile = siteCaddyfile(`localhost {
 	ocomms_headers
 	ocomms_auth_guard {
 		{UNLOCK}
@@ -48,7 +35,7 @@ localhost {
 		header_up X-Forwarded-For {client_ip}
 	}
 }
-`
+`, auditJSONL)
 
 // baEdge is the edge in front of a real better-auth whose base URL is the
 // edge's (so its cookies carry the __Secure- prefix, as behind any HTTPS
@@ -65,10 +52,7 @@ const uaBrowser = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Fire
 
 func startBAEdge(t *testing.T, unlock string) *baEdge {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts Caddy and better-auth")
-	}
-	e := edgetest.New(t)
+	e := newEdge(t)
 	origin := "https://localhost:" + strconv.Itoa(e.HTTPSPort)
 	ba := nodeapp.StartBetterAuth(t, "BA_BASE_URL="+origin, "BA_REQUIRE_VERIFICATION=1")
 	e.Load(t, baCaddyfile, "{APP}", ba.URL(), "{APP_HOST}", ba.Addr(), "{UNLOCK}", unlock)

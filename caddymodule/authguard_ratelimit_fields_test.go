@@ -28,7 +28,7 @@ func checkRateLimitFields(t *testing.T, what string, a answer, policy, state str
 // wrong current passwords) carries the same RateLimit fields as a 429 of
 // the rate limiter, through Caddy.
 func TestAuthGuard429sCarryRateLimitFields(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 
 	for i := 0; i < 5; i++ {
 		ge.signIn(t, demoupstream.DemoEmail, "wrong password")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -22,20 +21,7 @@ import (
 // consoleCaddyfile: the demo app behind the auth guard with a lockout and
 // the audit log, the console on the site for signed-in admins, and the
 // console on a loopback-only site for the local placement.
-const consoleCaddyfile = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-	ocomms {
-		audit {
-			jsonl {DIR}/audit
-		}
-	}
-}
-localhost {
+var consoleCaddyfile = siteCaddyfile(`localhost {
 	ocomms_headers
 	ocomms_auth_guard {
 		password off
@@ -57,11 +43,11 @@ http://:{CONSOLE_PORT} {
 		refresh 2s
 	}
 }
-`
+`, auditJSONL)
 
 // roleApp answers get-session like better-auth with the admin plugin.
-func roleApp(t *testing.T) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func roleApp() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch {
 		case strings.Contains(r.Header.Get("Cookie"), "session_token=adm"):
@@ -71,9 +57,7 @@ func roleApp(t *testing.T) *httptest.Server {
 		default:
 			io.WriteString(w, `null`)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 type consoleEdge struct {
@@ -87,14 +71,7 @@ func (ce *consoleEdge) do(t *testing.T, method, u, body string, hdr ...string) (
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := ce.Client.Do(req)
+	resp, err := ce.Client.Do(newRequest(t, method, u, "", rd, hdr...))
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, u, err)
 	}
@@ -141,15 +118,11 @@ func (ce *consoleEdge) waitEvents(t *testing.T, query string, want int) consoleE
 
 func startConsoleEdge(t *testing.T) *consoleEdge {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
-	up := httptest.NewServer(demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6}))
-	t.Cleanup(up.Close)
-	app := roleApp(t)
+	e := newEdge(t)
+	up := serve(t, demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6}))
+	app := "http://" + serve(t, roleApp())
 	port := testsupport.FreePort(t)
-	e := edgetest.New(t)
-	e.Load(t, consoleCaddyfile, "{APP}", app.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://"), "{CONSOLE_PORT}", strconv.Itoa(port))
+	e.Load(t, consoleCaddyfile, "{APP}", app, "{UPSTREAM_HOST}", up, "{CONSOLE_PORT}", strconv.Itoa(port))
 	return &consoleEdge{Edge: e, local: "http://127.0.0.1:" + strconv.Itoa(port)}
 }
 
@@ -161,7 +134,7 @@ func TestConsoleThroughCaddy(t *testing.T) {
 	ce := startConsoleEdge(t)
 	signIn := func(password string) int {
 		st, _, _ := ce.do(t, http.MethodPost, ce.URL("/api/auth/sign-in/email"),
-			`{"email":"`+demoupstream.DemoEmail+`","password":"`+password+`"}`, "Content-Type", "application/json", "Origin", strings.TrimSuffix(ce.URL(""), "/"))
+			string(signInBody(demoupstream.DemoEmail, password)), "Content-Type", "application/json", "Origin", strings.TrimSuffix(ce.URL(""), "/"))
 		return st
 	}
 	for range 3 {
@@ -332,23 +305,8 @@ func TestConsoleDoctorReportsExposure(t *testing.T) {
 // health panel says so for the client (PING), without the error's text,
 // and shows the rate limiter's breaker.
 func TestConsoleHealthShowsRedisDown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	port := testsupport.FreePort(t)
-	e := edgetest.New(t)
-	e.Load(t, `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-	ocomms {
-		redis redis://127.0.0.1:1
-	}
-}
-localhost {
+	e := startEdge(t, siteCaddyfile(`localhost {
 	ocomms_rate_limit
 	respond ok
 }
@@ -358,7 +316,7 @@ http://:{CONSOLE_PORT} {
 		access local
 	}
 }
-`, "{CONSOLE_PORT}", strconv.Itoa(port))
+`, "ocomms {\n\t\tredis redis://127.0.0.1:1\n\t}"), "{CONSOLE_PORT}", strconv.Itoa(port))
 	ce := &consoleEdge{Edge: e, local: "http://127.0.0.1:" + strconv.Itoa(port)}
 	if st, _, raw := ce.do(t, http.MethodPost, e.URL("/api/auth/sign-up/email"), `{"email":"a@b.test"}`, "Content-Type", "application/json"); st != 200 {
 		t.Fatalf("request through the limiter: %d %s", st, raw)

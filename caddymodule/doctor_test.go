@@ -1,13 +1,10 @@
 package caddymodule
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -21,19 +18,12 @@ import (
 // doctorSite is a site served with a certificate from a test CA, so the
 // doctor's chain, expiry and renewal checks have something real to judge.
 // {MODULES} is where the edge's directives go.
-const doctorSite = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-}
-localhost {
+var doctorSite = edgeCaddyfile(`localhost {
 	tls {DIR}/cert.pem {DIR}/key.pem
 {MODULES}
 	reverse_proxy {UPSTREAM}
 }
-`
+`, adminAPI, fileStorage)
 
 // startDoctorEdge runs Caddy with modules in front of the demo upstream
 // and returns the edge and the path of the CA file.
@@ -45,15 +35,13 @@ func startDoctorEdge(t *testing.T, modules string) (*edgetest.Edge, string) {
 // startDoctorEdgeWith is startDoctorEdge in front of app.
 func startDoctorEdgeWith(t *testing.T, app http.Handler, modules string) (*edgetest.Edge, string) {
 	t.Helper()
-	up := httptest.NewServer(app)
-	t.Cleanup(up.Close)
+	e := newEdge(t)
 	ca := doctortest.NewCA(t)
 	leaf := ca.IssueFor(t, 24*time.Hour, 90*24*time.Hour)
-	e := edgetest.New(t)
 	e.WriteFile(t, "cert.pem", string(leaf.CertPEM))
 	e.WriteFile(t, "key.pem", string(leaf.KeyPEM))
 	caFile := e.WriteFile(t, "ca.pem", string(ca.PEM))
-	e.Load(t, doctorSite, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"), "{MODULES}", modules)
+	e.Load(t, doctorSite, "{UPSTREAM}", serve(t, app), "{MODULES}", modules)
 	return e, caFile
 }
 
@@ -61,15 +49,7 @@ func startDoctorEdgeWith(t *testing.T, app http.Handler, modules string) (*edget
 // output and error.
 func runDoctorCommand(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := doctorCommand()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	err := cmd.ExecuteContext(ctx)
-	return out.String(), err
+	return runCommand(t, doctorCommand(), args...)
 }
 
 // doctorArgs are the flags pointing the doctor at e.
@@ -84,9 +64,6 @@ func doctorArgs(e *edgetest.Edge, caFile string, extra ...string) []string {
 // ocomms_rate_limit in front of the demo OComms passes every check that
 // runs, 429 included, and the command exits 0.
 func TestDoctorAllPassThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e, caFile := startDoctorEdge(t, "\tocomms_headers ocomms\n\tocomms_rate_limit ocomms")
 	args := doctorArgs(e, caFile, "--provoke-429", "--json")
 	if c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second); err == nil {
@@ -124,9 +101,6 @@ func TestDoctorAllPassThroughCaddy(t *testing.T) {
 // header and rate-limit checks, each with its fix, and the command
 // returns the failure error (exit code 1 from caddy's main).
 func TestDoctorBareCaddyFails(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e, caFile := startDoctorEdge(t, "")
 	out, err := runDoctorCommand(t, doctorArgs(e, caFile, "--provoke-429")...)
 	if !errors.Is(err, errDoctorFailed) {

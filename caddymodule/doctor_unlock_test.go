@@ -32,9 +32,6 @@ func v010Pages() http.Handler {
 // warns, naming the options to change; an existing page, or unlock_mode
 // admin, passes.
 func TestDoctorUnlockURLThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	for _, tc := range []struct {
 		name, modules string
 		status        doctor.Status

@@ -4,32 +4,36 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // stockHeaderBlock is Caddy's header directive setting what the ocomms
 // preset sets, with a fixed CSP (no nonce), as one would write it by hand:
 // the stock+header configuration of cmd/ocomms-bench.
 func stockHeaderBlock(b testing.TB) string {
+	return "header {\n" + presetHeaderFields(b) + "\t\t-Server\n\t\t-X-Powered-By\n\t}"
+}
+
+// presetHeaderFields are the header directive's lines setting the ocomms
+// preset's fields, with a fixed CSP (no nonce).
+func presetHeaderFields(b testing.TB) string {
 	o, err := headers.Preset("ocomms")
 	if err != nil {
 		b.Fatal(err)
 	}
 	csp := strings.NewReplacer(headers.NonceToken, "'nonce-Zm9vYmFyYmF6cXV4cXV1eA'", headers.HostToken, "127.0.0.1").Replace(o.CSP.String())
 	var s strings.Builder
-	s.WriteString("header {\n")
 	fmt.Fprintf(&s, "\t\tContent-Security-Policy %q\n", csp)
 	fmt.Fprintf(&s, "\t\tStrict-Transport-Security %q\n", o.HSTS)
 	for _, f := range o.Set {
 		fmt.Fprintf(&s, "\t\t%s %q\n", f.Name, f.Value)
 	}
-	s.WriteString("\t\t-Server\n\t\t-X-Powered-By\n\t}")
 	return s.String()
 }
 
@@ -47,13 +51,11 @@ func stockHeaderBlock(b testing.TB) string {
 // cpu-ns/op (the process's CPU time per request) much less.
 func BenchmarkEdgeVersusStock(b *testing.B) {
 	app := demoupstream.NewHandler(demoupstream.Options{})
-	up := httptest.NewServer(app)
-	defer up.Close()
 	defer app.Close()
 
 	e := edgetest.New(b)
-	ports := map[string]int{"stock": edgetest.FreePort(b), "stock+header": edgetest.FreePort(b), "edge": edgetest.FreePort(b)}
-	upAddr := strings.TrimPrefix(up.URL, "http://")
+	ports := map[string]int{"stock": testsupport.FreePort(b), "stock+header": testsupport.FreePort(b), "edge": testsupport.FreePort(b)}
+	upAddr := serve(b, app) // closed after app, at cleanup
 	e.Load(b, `{
 	admin off
 	http_port {HTTP_PORT}

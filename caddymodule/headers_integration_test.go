@@ -5,24 +5,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-const headersSiteCaddyfile = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-}
-localhost {
+// headersSiteCaddyfile serves the app, static files, a refusal of a later
+// handler and a dead upstream, all behind ocomms_headers.
+var headersSiteCaddyfile = siteCaddyfile(`localhost {
 	encode gzip
 	ocomms_headers
 	handle /static/* {
@@ -41,13 +35,12 @@ localhost {
 		}
 	}
 }
-`
+`)
 
 // appUpstream is a small stand-in for the app: statuses, fingerprint
 // headers, a redirect, a long poll and an echo of what reached it.
-func appUpstream(t *testing.T) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func appUpstream() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Powered-By", "Next.js")
 		w.Header().Set("X-Nextjs-Cache", "HIT")
 		w.Header().Set("Content-Security-Policy", "default-src *")
@@ -91,19 +84,15 @@ func appUpstream(t *testing.T) *httptest.Server {
 			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, "<html>ok</html>")
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 func startHeadersEdge(t *testing.T) *edgetest.Edge {
 	t.Helper()
-	up := appUpstream(t)
-	e := edgetest.New(t)
+	e := newEdge(t)
 	e.WriteFile(t, "www/static/app.css", "body{}")
-	e.Load(t, headersSiteCaddyfile,
-		"{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"),
-		"{DOWN}", fmt.Sprintf("127.0.0.1:%d", edgetest.FreePort(t)))
+	e.Load(t, headersSiteCaddyfile, "{UPSTREAM}", serve(t, appUpstream()),
+		"{DOWN}", fmt.Sprintf("127.0.0.1:%d", testsupport.FreePort(t)))
 	return e
 }
 
@@ -136,9 +125,6 @@ func assertPolicyHeaders(t *testing.T, what string, h http.Header) {
 }
 
 func TestHeadersOnEveryResponseThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e := startHeadersEdge(t)
 	etagResp := e.Get(t, "/static/app.css")
 	etag := etagResp.Header.Get("Etag")
@@ -174,9 +160,6 @@ func TestHeadersOnEveryResponseThroughCaddy(t *testing.T) {
 // decoded, given the nonce and compressed again by encode; HTML in an
 // encoding the edge cannot decode is refused, never passed on un-nonced.
 func TestCompressedPagesThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e := startHeadersEdge(t)
 	nonceRE := regexp.MustCompile(`'nonce-([A-Za-z0-9_-]{22})'`)
 	for _, ae := range []string{"gzip", ""} {
@@ -217,9 +200,6 @@ func TestCompressedPagesThroughCaddy(t *testing.T) {
 }
 
 func TestNonceReachesUpstreamThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e := startHeadersEdge(t)
 	resp := e.Get(t, "/echo", "Content-Security-Policy", "script-src 'nonce-attacker'",
 		"Content-Security-Policy-Report-Only", "script-src 'nonce-attacker'")
@@ -240,14 +220,9 @@ func TestNonceReachesUpstreamThroughCaddy(t *testing.T) {
 }
 
 func TestCSPReportEndpointThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e := startHeadersEdge(t)
 	body := `{"csp-report":{"document-uri":"https://localhost/","effective-directive":"script-src-elem","blocked-uri":"inline"}}`
-	req, _ := http.NewRequest(http.MethodPost, e.URL("/csp-report"), strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/csp-report")
-	resp, err := e.Client.Do(req)
+	resp, err := e.Client.Do(newRequest(t, http.MethodPost, e.URL("/csp-report"), "application/csp-report", strings.NewReader(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,9 +230,7 @@ func TestCSPReportEndpointThroughCaddy(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("report: status %d, want 204", resp.StatusCode)
 	}
-	req, _ = http.NewRequest(http.MethodPost, e.URL("/csp-report"), strings.NewReader(strings.Repeat("x", 70<<10)))
-	req.Header.Set("Content-Type", "application/csp-report")
-	resp, err = e.Client.Do(req)
+	resp, err = e.Client.Do(newRequest(t, http.MethodPost, e.URL("/csp-report"), "application/csp-report", strings.NewReader(strings.Repeat("x", 70<<10))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,10 +243,7 @@ func TestCSPReportEndpointThroughCaddy(t *testing.T) {
 }
 
 func TestBadPoliciesAreRefusedAtProvision(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
-	e := edgetest.New(t)
+	var cases []refusedConfig
 	for _, tc := range []struct{ block, want string }{
 		{"csp scirpt-src 'self'", `unknown CSP directive "scirpt-src"`},
 		{"csp script-src 'self' 'strict-dynamic'", "'strict-dynamic' needs a nonce"},
@@ -284,10 +254,8 @@ func TestBadPoliciesAreRefusedAtProvision(t *testing.T) {
 		{"frobnicate 1", `unrecognized ocomms_headers subdirective "frobnicate"`},
 		{"set Content-Security-Policy x", "configure it with csp"},
 	} {
-		cfg := fmt.Sprintf("{\n\tadmin off\n\thttp_port {HTTP_PORT}\n\thttps_port {HTTPS_PORT}\n\tstorage file_system {DIR}/storage\n\tskip_install_trust\n}\nlocalhost {\n\tocomms_headers {\n\t\t%s\n\t}\n\trespond ok\n}\n", tc.block)
-		err := e.TryLoad(t, cfg)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %v, want one containing %q", tc.block, err, tc.want)
-		}
+		site := "localhost {\n\tocomms_headers {\n\t\t" + tc.block + "\n\t}\n\trespond ok\n}\n"
+		cases = append(cases, refusedConfig{fmt.Sprintf("%q", tc.block), edgeCaddyfile(site, adminOff, fileStorage), tc.want})
 	}
+	checkRefused(t, newEdge(t), cases)
 }

@@ -1,11 +1,10 @@
 package caddymodule
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
@@ -13,19 +12,9 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
-const rateLimitCaddyfile = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-	servers {
-		trusted_proxies static 10.0.0.0/8
-		trusted_proxies_strict
-	}
-}
-localhost {
+// rateLimitCaddyfile has a tight zone on /tight beside the preset's, and
+// {EXTRA} more rate limiter options.
+var rateLimitCaddyfile = siteCaddyfile(`localhost {
 	ocomms_headers
 	ocomms_rate_limit {
 		zone tight {
@@ -39,22 +28,19 @@ localhost {
 	}
 	reverse_proxy {UPSTREAM}
 }
-`
+`, trustedProxies)
 
-func startRateLimitEdge(t *testing.T, extra string) (*edgetest.Edge, *demoupstream.Handler) {
+// startRateLimitEdge starts rateLimitCaddyfile with extra in front of the
+// demo app, and returns the edge and the app's address.
+func startRateLimitEdge(t *testing.T, extra string) (*edgetest.Edge, string) {
 	t.Helper()
-	app := demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6})
-	up := httptest.NewServer(app)
-	t.Cleanup(up.Close)
-	e := edgetest.New(t)
-	e.Load(t, rateLimitCaddyfile, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"), "{EXTRA}", extra)
-	return e, app
+	e := newEdge(t)
+	up := serve(t, demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6}))
+	e.Load(t, rateLimitCaddyfile, "{UPSTREAM}", up, "{EXTRA}", extra)
+	return e, up
 }
 
 func TestRateLimit429ThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e, _ := startRateLimitEdge(t, "")
 	for i := 0; i < 3; i++ {
 		// A forged X-Forwarded-For from an untrusted peer changes nothing.
@@ -83,15 +69,10 @@ func TestRateLimit429ThroughCaddy(t *testing.T) {
 }
 
 func TestSignInZonesCountOnlyFailures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e, _ := startRateLimitEdge(t, "")
 	signIn := func(password string) int {
-		body := fmt.Sprintf(`{"email":%q,"password":%q}`, demoupstream.DemoEmail, password)
-		req, _ := http.NewRequest(http.MethodPost, e.URL("/api/auth/sign-in/email"), strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := e.Client.Do(req)
+		body := signInBody(demoupstream.DemoEmail, password)
+		resp, err := e.Client.Do(newRequest(t, http.MethodPost, e.URL("/api/auth/sign-in/email"), "application/json", bytes.NewReader(body)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,9 +98,6 @@ func TestSignInZonesCountOnlyFailures(t *testing.T) {
 }
 
 func TestSocketIOPollingClientsBehindOneIPAreNotLimited(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e, _ := startRateLimitEdge(t, "")
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -148,30 +126,19 @@ func TestSocketIOPollingClientsBehindOneIPAreNotLimited(t *testing.T) {
 }
 
 func TestRateLimitStateSurvivesReload(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
-	app := demoupstream.NewHandler(demoupstream.Options{})
-	up := httptest.NewServer(app)
-	t.Cleanup(up.Close)
-	e := edgetest.New(t)
-	pairs := []string{"{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"), "{EXTRA}", ""}
-	e.Load(t, rateLimitCaddyfile, pairs...)
+	e, up := startRateLimitEdge(t, "")
 	for i := 0; i < 3; i++ {
 		e.Get(t, "/tight")
 	}
-	pairs[3] = "admitted_headers" // a real change, so Caddy reloads
-	e.Load(t, rateLimitCaddyfile, pairs...)
+	// A real change, so Caddy reloads.
+	e.Load(t, rateLimitCaddyfile, "{UPSTREAM}", up, "{EXTRA}", "admitted_headers")
 	if resp := e.Get(t, "/tight"); resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("after a reload the spent budget came back: status %d", resp.StatusCode)
 	}
 }
 
 func TestBadRateLimitConfigRefused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
-	e := edgetest.New(t)
+	var cases []refusedConfig
 	for _, tc := range []struct{ block, want string }{
 		{"zone a {\n\t\t\trate 0/1m\n\t\t\tkey client_ip\n\t\t}", "the count must be a whole number of at least 1"},
 		{"zone a {\n\t\t\trate 5/1m\n\t\t\tburst 0\n\t\t\tkey client_ip\n\t\t}", "burst 0 is below 1"},
@@ -181,18 +148,13 @@ func TestBadRateLimitConfigRefused(t *testing.T) {
 		{"remove_zone nope", "no such zone"},
 		{"store redis", "no Redis configured"},
 	} {
-		cfg := fmt.Sprintf("{\n\tadmin off\n\thttp_port {HTTP_PORT}\n\thttps_port {HTTPS_PORT}\n\tstorage file_system {DIR}/storage\n\tskip_install_trust\n}\nlocalhost {\n\tocomms_rate_limit {\n\t\t%s\n\t}\n\trespond ok\n}\n", tc.block)
-		err := e.TryLoad(t, cfg)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %v, want one containing %q", tc.block, err, tc.want)
-		}
+		site := "localhost {\n\tocomms_rate_limit {\n\t\t" + tc.block + "\n\t}\n\trespond ok\n}\n"
+		cases = append(cases, refusedConfig{fmt.Sprintf("%q", tc.block), edgeCaddyfile(site, adminOff, fileStorage), tc.want})
 	}
+	checkRefused(t, newEdge(t), cases)
 }
 
 func TestAdmittedResponsesCarryRateLimitHeaders(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e, _ := startRateLimitEdge(t, "admitted_headers")
 	resp := e.Get(t, "/api/health")
 	if resp.StatusCode != 200 {
@@ -207,27 +169,22 @@ func TestAdmittedResponsesCarryRateLimitHeaders(t *testing.T) {
 }
 
 func TestOcommsRedisConfigRefusedWithoutLeakingSecrets(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
+	withRedis := func(url string) string {
+		return edgeCaddyfile("localhost {\n\tocomms_rate_limit\n\trespond ok\n}\n",
+			adminOff, fileStorage, "ocomms {\n\t\tredis "+url+"\n\t}")
 	}
-	e := edgetest.New(t)
+	e := newEdge(t)
+	var cases []refusedConfig
 	for _, tc := range []struct{ url, want string }{
 		{"redis://:hunter2@10.1.2.3:6379", "without TLS: use rediss://"},
 		{"redis://:hunter2@db.example.com:6379/0", "without TLS: use rediss://"},
 		{"mysql://:hunter2@127.0.0.1/x", "parsing the redis URL"},
 	} {
-		cfg := "{\n\tadmin off\n\thttp_port {HTTP_PORT}\n\thttps_port {HTTPS_PORT}\n\tstorage file_system {DIR}/storage\n\tskip_install_trust\n\tocomms {\n\t\tredis " + tc.url + "\n\t}\n}\nlocalhost {\n\tocomms_rate_limit\n\trespond ok\n}\n"
-		err := e.TryLoad(t, cfg)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want one containing %q", tc.url, err, tc.want)
-		}
-		if err != nil && strings.Contains(err.Error(), "hunter2") {
-			t.Errorf("the error message leaks the Redis password: %v", err)
-		}
+		cases = append(cases, refusedConfig{tc.url, withRedis(tc.url), tc.want})
 	}
+	checkRefused(t, e, cases, "hunter2")
 	// Loopback in clear text is fine (and dials nothing at provision).
-	cfg := "{\n\tadmin off\n\thttp_port {HTTP_PORT}\n\thttps_port {HTTPS_PORT}\n\tstorage file_system {DIR}/storage\n\tskip_install_trust\n\tocomms {\n\t\tredis redis://127.0.0.1:1\n\t}\n}\nlocalhost {\n\tocomms_rate_limit\n\trespond ok\n}\n"
-	if err := e.TryLoad(t, cfg); err != nil {
+	if err := e.TryLoad(t, withRedis("redis://127.0.0.1:1")); err != nil {
 		t.Fatalf("loopback Redis refused, or provisioning dialled it: %v", err)
 	}
 }

@@ -14,29 +14,12 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 )
 
-// refusedCount reads one ocomms_requests_refused_total series from the
-// admin API's /metrics (process-wide: compare before and after).
-func (ge *guardEdge) refusedCount(t *testing.T, by, reason string) int {
-	t.Helper()
-	status, raw := ge.admin(t, http.MethodGet, "/metrics", nil)
-	prefix := `ocomms_requests_refused_total{by="` + by + `",reason="` + reason + `"} `
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, prefix); ok && status == 200 {
-			var n int
-			fmt.Sscan(v, &n)
-			return n
-		}
-	}
-	t.Fatalf("no requests_refused_total{by=%q,reason=%q} in /metrics (status %d)", by, reason, status)
-	return 0
-}
-
 // TestContentTypeTricksRefusedThroughCaddy: the review's three bypasses
 // get 415 JSON with the full header set, counted by reason, and never
 // reach the app; a canonical sign-in is forwarded with the canonical
 // Content-Type and the same bytes.
 func TestContentTypeTricksRefusedThroughCaddy(t *testing.T) {
-	ge := startGuardEdge(t, "", "", "", demoupstream.Options{})
+	ge := startDefaultGuardEdge(t)
 	before := ge.refusedCount(t, refusedByAuthGuard, "media_type")
 	multipart := "--XYZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n" + demoupstream.DemoEmail +
 		"\r\n--XYZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nwrong\r\n--XYZ--\r\n"

@@ -12,49 +12,24 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
 // storageCaddyfile runs Caddy's internal CA on the ocomms_redis storage: the
 // CA's root and the site certificate are written to, and served from,
-// Redis. {STORAGE} is the storage's option block.
-const storageCaddyfile = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	skip_install_trust
-	local_certs
-	{GLOBAL}
-}
-localhost {
+// Redis. {GLOBAL} holds the storage's global options.
+var storageCaddyfile = edgeCaddyfile(`localhost {
 	respond "stored in redis"
 }
-`
+`, adminAPI, localCerts, "{GLOBAL}")
 
 // storageRedis returns a client of the shared Redis and a fresh prefix
 // whose keys are deleted at test end, or skips as ServiceUnavailable.
 func storageRedis(t *testing.T) (*redis.Client, string) {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	t.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		edgetest.ServiceUnavailable(t, "Redis", err)
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	prefix := "ocomms:storagetest:" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		it := c.Scan(ctx, 0, "{"+prefix+"}*", 1000).Iterator()
-		for it.Next(ctx) {
-			c.Del(ctx, it.Val())
-		}
-	})
-	return c, prefix
+	c := testsupport.SharedRedis(t)
+	return c, testsupport.RedisTestPrefix(t, c, "storagetest")
 }
 
 // storedFormats maps each stored key under prefix to its value format.
@@ -98,7 +73,7 @@ func TestStorageThroughCaddy(t *testing.T) {
 			key := make([]byte, 32)
 			_, _ = rand.Read(key)
 			t.Setenv("OCOMMS_TEST_STORAGE_KEY", base64.StdEncoding.EncodeToString(key))
-			e := edgetest.Start(t, storageCaddyfile, "{GLOBAL}", strings.ReplaceAll(tc.global, "{PREFIX}", prefix))
+			e := startEdge(t, storageCaddyfile, "{GLOBAL}", strings.ReplaceAll(tc.global, "{PREFIX}", prefix))
 			if strings.Contains(string(e.JSON), base64.StdEncoding.EncodeToString(key)) {
 				t.Fatal("the encryption key is in the loaded JSON")
 			}
@@ -199,12 +174,10 @@ func TestStorageProvisionErrors(t *testing.T) {
 // and the old config's storage released its reference to the pooled
 // client: one reference is left, not a leak per reload.
 func TestStorageSurvivesReload(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	e := newEdge(t)
 	c, prefix := storageRedis(t)
 	global := "storage ocomms_redis redis://127.0.0.1:6379 {\n\t\tprefix " + prefix + "\n\t}"
-	e := edgetest.Start(t, storageCaddyfile, "{GLOBAL}", global)
+	e.Load(t, storageCaddyfile, "{GLOBAL}", global)
 	second := storageCaddyfile + "\nsecond.localhost {\n\trespond \"second\"\n}\n"
 	e.Load(t, second, "{GLOBAL}", global)
 	deadline := time.Now().Add(20 * time.Second)
@@ -237,16 +210,14 @@ func TestStorageSurvivesReload(t *testing.T) {
 // start over (a new CA, new certificates); it refuses to load with an
 // error naming the cause, and no key material.
 func TestStorageWrongKeyThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
+	e := newEdge(t)
 	_, prefix := storageRedis(t)
 	global := "storage ocomms_redis redis://127.0.0.1:6379 {\n\t\tprefix " + prefix + "\n\t\tencryption_key {env.OCOMMS_TEST_STORAGE_KEY}\n\t}"
 	first, second := make([]byte, 32), make([]byte, 32)
 	_, _ = rand.Read(first)
 	_, _ = rand.Read(second)
 	t.Setenv("OCOMMS_TEST_STORAGE_KEY", hex.EncodeToString(first))
-	e := edgetest.Start(t, storageCaddyfile, "{GLOBAL}", global)
+	e.Load(t, storageCaddyfile, "{GLOBAL}", global)
 	resp := e.Get(t, "/")
 	resp.Body.Close()
 	if resp.StatusCode != 200 {

@@ -43,7 +43,7 @@ func testLockoutRecoveryCookie(t *testing.T, kind storeKind) {
 	if !device || !expired {
 		t.Fatalf("cookies after recovery: %v", st.Cookies)
 	}
-	if r.events.count(secevent.ActionAccountUnlocked, "reset") != 1 {
+	if r.events.Count(secevent.ActionAccountUnlocked, "reset") != 1 {
 		t.Error("no reset unlock event")
 	}
 	// Cleared: five fresh failures, then locked again.
@@ -139,7 +139,7 @@ func testLockoutDeviceCookie(t *testing.T, kind storeKind) {
 	}
 	// A trusted success does not lift the untrusted lock.
 	r.mustRefuse(SignInAttempt{Email: email, IP: ipB}, ReasonLocked)
-	if r.events.count(secevent.ActionAccountUnlocked, "device") == 0 {
+	if r.events.Count(secevent.ActionAccountUnlocked, "device") == 0 {
 		t.Error("no device unlock event")
 	}
 	// Expired device cookie: untrusted.

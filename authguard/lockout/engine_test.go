@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,10 +63,10 @@ func testLockoutSchedule(t *testing.T, kind storeKind) {
 			t.Fatalf("probe %d failure: %+v, want locked for %v", i, st, next)
 		}
 	}
-	if n := r.events.count(secevent.ActionAccountLocked, ReasonLocked); n != 6 {
+	if n := r.events.Count(secevent.ActionAccountLocked, ReasonLocked); n != 6 {
 		t.Errorf("%d account_locked events, want 6", n)
 	}
-	if n := r.events.count(secevent.ActionAccountUnlocked, "expiry"); n != 5 {
+	if n := r.events.Count(secevent.ActionAccountUnlocked, "expiry"); n != 5 {
 		t.Errorf("%d expiry unlock events, want 5", n)
 	}
 	// A success after a lock clears the account.
@@ -115,7 +114,7 @@ func testLockoutHardCap(t *testing.T, kind storeKind) {
 	r.mustRefuse(a, ReasonHardLocked)
 	r.clock.Advance(30 * 24 * time.Hour)
 	r.mustRefuse(a, ReasonHardLocked)
-	if r.events.count(secevent.ActionAccountLocked, ReasonHardLocked) != 1 {
+	if r.events.Count(secevent.ActionAccountLocked, ReasonHardLocked) != 1 {
 		t.Error("no hard_locked event")
 	}
 	list, err := r.l.List(context.Background())
@@ -175,25 +174,9 @@ func testLockoutConcurrentBurst(t *testing.T, kind storeKind) {
 	r := newRig(t, kind)
 	a := SignInAttempt{Email: "burst@example.com", IP: ipA}
 	const n = 50
-	adms := make([]Admission, n)
-	errs := make([]error, n)
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := 0; i < n; i++ {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			start.Wait()
-			adms[i], errs[i] = r.l.Begin(context.Background(), a)
-		}()
-	}
-	start.Done()
-	done.Wait()
+	adms := beginBurst(t, a, n, r.l)
 	admitted := 0
-	for i, adm := range adms {
-		if errs[i] != nil {
-			t.Fatalf("Begin %d: %v", i, errs[i])
-		}
+	for _, adm := range adms {
 		if adm.Admit {
 			admitted++
 		} else if adm.Reason != ReasonThrottled {
@@ -302,7 +285,7 @@ func testLockoutUnlockAndList(t *testing.T, kind storeKind) {
 	if list, _ := r.l.List(ctx); len(list) != 1 {
 		t.Fatalf("List after unlocks: %+v", list)
 	}
-	if n := r.events.count(secevent.ActionAccountUnlocked, "admin"); n != 2 {
+	if n := r.events.Count(secevent.ActionAccountUnlocked, "admin"); n != 2 {
 		t.Fatalf("%d admin unlock events, want 2", n)
 	}
 }
@@ -329,10 +312,10 @@ func TestLockoutEventsCarryNoSecrets(t *testing.T) {
 	cookie := r.deviceCookie(email, ipA)
 	r.lockAccount(email, ipA)
 	r.mustRefuse(SignInAttempt{Email: email, IP: ipA}, ReasonLocked)
-	if r.events.count(secevent.ActionSignInRefused, ReasonLocked) != 1 || r.events.count(secevent.ActionAccountLocked, "") != 1 {
-		t.Fatalf("events: %+v", r.events.events)
+	if r.events.Count(secevent.ActionSignInRefused, ReasonLocked) != 1 || r.events.Count(secevent.ActionAccountLocked, "") != 1 {
+		t.Fatalf("events: %+v", r.events.All())
 	}
-	for _, e := range r.events.events {
+	for _, e := range r.events.All() {
 		if e.UserEmail != "events@example.com" || e.SourceIP != ipA.String() || len(e.Labels["account_key"]) != 32 {
 			t.Fatalf("event identity: %+v", e)
 		}
@@ -387,7 +370,7 @@ func testLockoutAdminUnlockClearsDeviceLocks(t *testing.T, kind storeKind) {
 	if err != nil || !had {
 		t.Fatalf("Unlock: %v, %v", had, err)
 	}
-	if n := r.events.count(secevent.ActionAccountUnlocked, "admin"); n != 1 {
+	if n := r.events.Count(secevent.ActionAccountUnlocked, "admin"); n != 1 {
 		t.Fatalf("%d admin unlock events, want 1", n)
 	}
 	// The device has its full budget again: 4 failures do not lock it.

@@ -10,30 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
-	"github.com/ocomms/ocomms-edge/secevent"
 )
-
-// fakeClock is a settable clock shared by an engine and its store.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 const sharedRedisAddr = testsupport.SharedRedisAddr
 
@@ -50,15 +27,15 @@ func testPrefix(t testing.TB, c *redis.Client) string {
 // storeKind makes a store of one kind on a clock.
 type storeKind struct {
 	name string
-	make func(t testing.TB, clock *fakeClock) LockStore
+	make func(t testing.TB, clock *testsupport.Clock) LockStore
 }
 
 // storeKinds are the stores every behavioural test runs against.
 var storeKinds = []storeKind{
-	{"memory", func(t testing.TB, clock *fakeClock) LockStore {
+	{"memory", func(t testing.TB, clock *testsupport.Clock) LockStore {
 		return NewMemoryLockStore(MemoryLockStoreOptions{Clock: clock.Now})
 	}},
-	{"redis", func(t testing.TB, clock *fakeClock) LockStore {
+	{"redis", func(t testing.TB, clock *testsupport.Clock) LockStore {
 		c := sharedRedis(t)
 		return NewRedisLockStore(c, RedisLockStoreOptions{Prefix: testPrefix(t, c), Clock: clock.Now, Timeout: 5 * time.Second})
 	}},
@@ -66,44 +43,20 @@ var storeKinds = []storeKind{
 
 var testSecret = []byte("0123456789abcdef-test-secret")
 
-// eventLog collects emitted events.
-type eventLog struct {
-	mu     sync.Mutex
-	events []secevent.Event
-}
-
-func (l *eventLog) Emit(e secevent.Event) {
-	l.mu.Lock()
-	l.events = append(l.events, e)
-	l.mu.Unlock()
-}
-
-func (l *eventLog) count(action secevent.Action, reason string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, e := range l.events {
-		if e.Action == action && (reason == "" || e.Reason == reason) {
-			n++
-		}
-	}
-	return n
-}
-
 // rig is an engine on a store and a fake clock.
 type rig struct {
 	t      testing.TB
 	l      *Lockout
-	clock  *fakeClock
-	events *eventLog
+	clock  *testsupport.Clock
+	events *testsupport.Events
 	store  LockStore
 }
 
 func newRig(t testing.TB, kind storeKind, edit ...func(*LockoutOptions)) *rig {
 	t.Helper()
-	clock := newFakeClock()
+	clock := testsupport.NewClock()
 	store := kind.make(t, clock)
-	ev := &eventLog{}
+	ev := testsupport.NewEvents()
 	o := LockoutOptions{Secret: testSecret, Store: store, Clock: clock.Now, Events: ev}
 	for _, e := range edit {
 		e(&o)
@@ -178,4 +131,30 @@ func forEachStore(t *testing.T, test func(t *testing.T, kind storeKind)) {
 	for _, k := range storeKinds {
 		t.Run(k.name, func(t *testing.T) { test(t, k) })
 	}
+}
+
+// beginBurst starts n Begins of a at once, the i-th on engines[i%len],
+// fails the test on any error and returns the admissions in order.
+func beginBurst(t testing.TB, a SignInAttempt, n int, engines ...*Lockout) []Admission {
+	t.Helper()
+	adms := make([]Admission, n)
+	errs := make([]error, n)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := 0; i < n; i++ {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			adms[i], errs[i] = engines[i%len(engines)].Begin(context.Background(), a)
+		}()
+	}
+	start.Done()
+	done.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Begin %d: %v", i, err)
+		}
+	}
+	return adms
 }

@@ -26,7 +26,7 @@ func startTestCluster(t *testing.T) *redis.ClusterClient {
 func TestRedisLockStoreCluster(t *testing.T) {
 	cc := startTestCluster(t)
 	var seq int
-	kind := storeKind{"cluster", func(t testing.TB, clock *fakeClock) LockStore {
+	kind := storeKind{"cluster", func(t testing.TB, clock *testsupport.Clock) LockStore {
 		seq++
 		return NewRedisLockStore(cc, RedisLockStoreOptions{Prefix: fmt.Sprintf("c%d:", seq), Clock: clock.Now, Timeout: 5 * time.Second})
 	}}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 func TestMemoryLockStoreBoundedAndExpiring(t *testing.T) {
-	clock := newFakeClock()
+	clock := testsupport.NewClock()
 	s := NewMemoryLockStore(MemoryLockStoreOptions{MaxEntries: 640, Clock: clock.Now})
 	ctx := context.Background()
 	set := func(key string, ttl time.Duration) {

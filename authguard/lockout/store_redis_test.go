@@ -188,27 +188,9 @@ func TestRedisLockStoreTwoInstancesBurst(t *testing.T) {
 		engines[i] = l
 	}
 	a := SignInAttempt{Email: "split@example.com", IP: ipA}
-	const n = 50
-	adms := make([]Admission, n)
-	errs := make([]error, n)
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := 0; i < n; i++ {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			start.Wait()
-			adms[i], errs[i] = engines[i%2].Begin(context.Background(), a)
-		}()
-	}
-	start.Done()
-	done.Wait()
 	admitted := 0
-	for i := range adms {
-		if errs[i] != nil {
-			t.Fatalf("Begin %d: %v", i, errs[i])
-		}
-		if adms[i].Admit {
+	for _, adm := range beginBurst(t, a, 50, engines[:]...) {
+		if adm.Admit {
 			admitted++
 		}
 	}
