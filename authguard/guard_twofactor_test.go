@@ -16,6 +16,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/twofactor"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -101,7 +102,7 @@ type tfRig struct {
 	g      *Guard
 	app    *tfApp
 	store  *failingStore
-	events *recordedEvents
+	events *testsupport.Events
 }
 
 func newTFRig(t *testing.T, delays ...time.Duration) *tfRig {
@@ -109,7 +110,7 @@ func newTFRig(t *testing.T, delays ...time.Duration) *tfRig {
 	if delays == nil {
 		delays = []time.Duration{}
 	}
-	rig := &tfRig{app: &tfApp{pending: map[string]bool{}}, events: &recordedEvents{},
+	rig := &tfRig{app: &tfApp{pending: map[string]bool{}}, events: testsupport.NewEvents(),
 		store: &failingStore{LockStore: lockout.NewMemoryLockStore(lockout.MemoryLockStoreOptions{})}}
 	tf, err := twofactor.New(twofactor.Options{Secret: []byte("0123456789abcdef0123456789abcdef"),
 		Store: twofactor.FromLockStore(rig.store), Delays: delays})
@@ -154,7 +155,7 @@ func (rig *tfRig) signIn(t *testing.T, email string) string {
 
 func (rig *tfRig) count(a secevent.Action) int {
 	n := 0
-	for _, x := range rig.events.actions() {
+	for _, x := range rig.events.Actions() {
 		if x == a {
 			n++
 		}
@@ -238,7 +239,7 @@ func TestTwoFactorCountsLocksAndRecovers(t *testing.T) {
 		t.Fatalf("right code: %d %s", w.Code, w.Body)
 	}
 	if rig.count(secevent.ActionMFAFailed) != 2 || rig.count(secevent.ActionMFASucceeded) != 1 {
-		t.Fatalf("events %v", rig.events.actions())
+		t.Fatalf("events %v", rig.events.Actions())
 	}
 	// Three wrong codes end a pending sign-in.
 	p = rig.signIn(t, email)
@@ -258,7 +259,7 @@ func TestTwoFactorCountsLocksAndRecovers(t *testing.T) {
 	rig.post(t, "/two-factor/verify-totp", `{"code":"000000"}`, p)
 	w := rig.post(t, "/two-factor/verify-totp", `{"code":"000000"}`, p)
 	if w.Code != 401 || rig.count(secevent.ActionMFALocked) != 1 {
-		t.Fatalf("fifth wrong code: %d %s %v", w.Code, w.Body, rig.events.actions())
+		t.Fatalf("fifth wrong code: %d %s %v", w.Code, w.Body, rig.events.Actions())
 	}
 	p = rig.signIn(t, email)
 	hits = rig.app.hits.Load()
@@ -286,7 +287,7 @@ func TestTwoFactorCountsLocksAndRecovers(t *testing.T) {
 		t.Fatalf("after recovery: %d %s", w.Code, w.Body)
 	}
 	var locked, refused secevent.Event
-	for _, e := range rig.events.all() {
+	for _, e := range rig.events.All() {
 		switch e.Action {
 		case secevent.ActionMFALocked:
 			locked = e

@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -42,15 +41,13 @@ func TestConsoleBehindIPAllowlist(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Caddy")
 	}
-	up := httptest.NewServer(demoupstream.NewHandler(demoupstream.Options{}))
-	t.Cleanup(up.Close)
-	app := roleApp(t)
-	upstream := strings.TrimPrefix(up.URL, "http://")
+	upstream := serve(t, demoupstream.NewHandler(demoupstream.Options{}))
+	app := "http://" + serve(t, roleApp())
 	paths := []string{"/ops/console/", "/ops/console/api/lockouts", "/ops/console/api/events", "/ops/console/assets/console.js"}
 
 	// The test's client comes from 127.0.0.1: outside 203.0.113.0/24.
 	outside := edgetest.New(t)
-	outside.Load(t, consoleBehindAllowlist, "{ALLOW}", "203.0.113.0/24", "{APP}", app.URL, "{UPSTREAM_HOST}", upstream)
+	outside.Load(t, consoleBehindAllowlist, "{ALLOW}", "203.0.113.0/24", "{APP}", app, "{UPSTREAM_HOST}", upstream)
 	ce := &consoleEdge{Edge: outside}
 	for _, p := range paths {
 		st, hdr, raw := ce.do(t, http.MethodGet, outside.URL(p), "", "Cookie", "better-auth.session_token=adm")
@@ -67,7 +64,7 @@ func TestConsoleBehindIPAllowlist(t *testing.T) {
 	}
 
 	// The same edge reloaded with the test's own network allowed.
-	outside.Load(t, consoleBehindAllowlist, "{ALLOW}", "127.0.0.0/8 ::1", "{APP}", app.URL, "{UPSTREAM_HOST}", upstream)
+	outside.Load(t, consoleBehindAllowlist, "{ALLOW}", "127.0.0.0/8 ::1", "{APP}", app, "{UPSTREAM_HOST}", upstream)
 	if st, _, raw := ce.do(t, http.MethodGet, outside.URL("/ops/console/api/lockouts"), "", "Cookie", "better-auth.session_token=usr"); st != http.StatusForbidden {
 		t.Errorf("non-admin inside the allowlist: %d %s", st, raw)
 	}
