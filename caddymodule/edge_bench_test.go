@@ -8,30 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/stockheader"
 )
-
-// stockHeaderBlock is Caddy's header directive setting what the ocomms
-// preset sets, with a fixed CSP (no nonce), as one would write it by hand:
-// the stock+header configuration of cmd/ocomms-bench.
-func stockHeaderBlock(b testing.TB) string {
-	o, err := headers.Preset("ocomms")
-	if err != nil {
-		b.Fatal(err)
-	}
-	csp := strings.NewReplacer(headers.NonceToken, "'nonce-Zm9vYmFyYmF6cXV4cXV1eA'", headers.HostToken, "127.0.0.1").Replace(o.CSP.String())
-	var s strings.Builder
-	s.WriteString("header {\n")
-	fmt.Fprintf(&s, "\t\tContent-Security-Policy %q\n", csp)
-	fmt.Fprintf(&s, "\t\tStrict-Transport-Security %q\n", o.HSTS)
-	for _, f := range o.Set {
-		fmt.Fprintf(&s, "\t\t%s %q\n", f.Name, f.Value)
-	}
-	s.WriteString("\t\t-Server\n\t\t-X-Powered-By\n\t}")
-	return s.String()
-}
 
 // BenchmarkEdgeVersusStock is cmd/ocomms-bench's api scenario in one
 // process, one request at a time: GET /api/health from a new client address
@@ -51,6 +31,10 @@ func BenchmarkEdgeVersusStock(b *testing.B) {
 	defer up.Close()
 	defer app.Close()
 
+	stockHeader, err := stockheader.Block()
+	if err != nil {
+		b.Fatal(err)
+	}
 	e := edgetest.New(b)
 	ports := map[string]int{"stock": edgetest.FreePort(b), "stock+header": edgetest.FreePort(b), "edge": edgetest.FreePort(b)}
 	upAddr := strings.TrimPrefix(up.URL, "http://")
@@ -96,7 +80,7 @@ http://127.0.0.1:{EDGE} {
 	import proxy
 }
 `, "{UP}", upAddr, "{STOCK}", fmt.Sprint(ports["stock"]), "{HEADER}", fmt.Sprint(ports["stock+header"]),
-		"{EDGE}", fmt.Sprint(ports["edge"]), "{STOCKHEADER}", stockHeaderBlock(b))
+		"{EDGE}", fmt.Sprint(ports["edge"]), "{STOCKHEADER}", stockHeader)
 
 	for _, name := range []string{"stock", "stock+header", "edge"} {
 		b.Run(name, func(b *testing.B) {
