@@ -35,4 +35,16 @@ func TestBlockMatchesPreset(t *testing.T) {
 	if !strings.HasPrefix(b, "header {\n") || !strings.HasSuffix(b, "\n\t}") {
 		t.Errorf("not one header directive:\n%s", b)
 	}
+	f, err := Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b, "\n"+f) {
+		t.Errorf("the block does not carry Fields:\n%s", b)
+	}
+	for _, l := range strings.SplitAfter(f, "\n") {
+		if l != "" && (!strings.HasPrefix(l, "\t\t") || !strings.HasSuffix(l, "\n")) {
+			t.Errorf("field line %q: want two tabs in, one newline at the end", l)
+		}
+	}
 }
