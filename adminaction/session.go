@@ -2,19 +2,17 @@ package adminaction
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/ocomms/ocomms-edge/internal/getsession"
 )
 
 // Session is the acting user behind a session cookie, as the app's own
@@ -58,9 +56,6 @@ const DefaultSessionTTL = 30 * time.Second
 // DefaultSessionCacheSize is SessionConfig.MaxEntries's default.
 const DefaultSessionCacheSize = 10000
 
-// maxSessionBody caps the get-session answer read.
-const maxSessionBody = 64 << 10
-
 // SessionResolver turns a Cookie header into the acting user by asking the
 // app's GET /api/auth/get-session, forwarding only the Cookie header. Answers
 // are cached for a short TTL under a keyed hash of the cookie (the cookie
@@ -68,7 +63,7 @@ const maxSessionBody = 64 << 10
 // share one request, and the cache is bounded.
 type SessionResolver struct {
 	cfg    SessionConfig
-	key    [32]byte // HMAC key of the cache; random per process
+	keys   *getsession.CookieKeys // the cache's keys; random per process
 	cache  *sessionCache
 	group  singleflight.Group
 	now    func() time.Time
@@ -81,9 +76,8 @@ func NewSessionResolver(cfg SessionConfig) (*SessionResolver, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("session resolver: the get-session URL is required")
 	}
-	req, err := http.NewRequest(http.MethodGet, cfg.URL, nil)
-	if err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {
-		return nil, fmt.Errorf("session resolver: %q is not an http(s) URL", cfg.URL)
+	if err := getsession.CheckURL(cfg.URL); err != nil {
+		return nil, fmt.Errorf("session resolver: %w", err)
 	}
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultSessionTTL
@@ -95,18 +89,18 @@ func NewSessionResolver(cfg SessionConfig) (*SessionResolver, error) {
 		cfg.Timeout = 2 * time.Second
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		cfg.Client = getsession.NewClient()
 	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = zap.NewNop()
 	}
 	s := &SessionResolver{cfg: cfg, cache: newSessionCache(cfg.MaxEntries), now: time.Now, logger: logger}
-	if _, err := rand.Read(s.key[:]); err != nil {
-		return nil, fmt.Errorf("session resolver: cache key: %w", err)
+	keys, err := getsession.NewCookieKeys()
+	if err != nil {
+		return nil, fmt.Errorf("session resolver: %w", err)
 	}
+	s.keys = keys
 	return s, nil
 }
 
@@ -117,7 +111,7 @@ func (s *SessionResolver) Resolve(ctx context.Context, cookie string) (Session, 
 	if cookie == "" {
 		return Session{}, nil
 	}
-	k := s.cacheKey(cookie)
+	k := s.keys.Of(cookie)
 	now := s.now()
 	if v, ok := s.cache.get(k, now); ok {
 		return v, nil
@@ -147,18 +141,12 @@ func (s *SessionResolver) Resolve(ctx context.Context, cookie string) (Session, 
 // ends while the cache would still name it.
 func (s *SessionResolver) Forget(cookie string) {
 	if cookie != "" {
-		s.cache.remove(s.cacheKey(cookie))
+		s.cache.remove(s.keys.Of(cookie))
 	}
 }
 
 // CacheLen is how many cookies the cache holds now.
 func (s *SessionResolver) CacheLen() int { return s.cache.len() }
-
-func (s *SessionResolver) cacheKey(cookie string) string {
-	m := hmac.New(sha256.New, s.key[:])
-	io.WriteString(m, cookie)
-	return string(m.Sum(nil))
-}
 
 // getSessionBody is the part of better-auth's get-session answer the
 // resolver reads; session.token is deliberately not decoded.
@@ -175,27 +163,9 @@ type getSessionBody struct {
 func (s *SessionResolver) lookup(ctx context.Context, cookie string) (Session, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.URL, nil)
+	data, err := getsession.Fetch(ctx, s.cfg.Client, s.cfg.URL, cookie)
 	if err != nil {
-		return Session{}, fmt.Errorf("get-session request: %w", err)
-	}
-	req.Header.Set("Cookie", cookie)
-	req.Header.Set("Accept", "application/json")
-	resp, err := s.cfg.Client.Do(req)
-	if err != nil {
-		return Session{}, fmt.Errorf("get-session: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxSessionBody))
-		return Session{}, fmt.Errorf("get-session %s: status %d", s.cfg.URL, resp.StatusCode)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSessionBody+1))
-	if err != nil {
-		return Session{}, fmt.Errorf("get-session %s: reading: %w", s.cfg.URL, err)
-	}
-	if len(data) > maxSessionBody {
-		return Session{}, fmt.Errorf("get-session %s: answer over %d bytes", s.cfg.URL, maxSessionBody)
+		return Session{}, err
 	}
 	return parseSession(data)
 }

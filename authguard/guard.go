@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/twofactor"
+	"github.com/ocomms/ocomms-edge/internal/plainnext"
 	"github.com/ocomms/ocomms-edge/reqbody"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -145,17 +146,10 @@ func (g *Guard) Config() GuardConfig { return g.cfg }
 
 // Handler adapts the guard to plain net/http.
 func (g *Guard) Handler(next http.Handler) http.Handler {
-	n := plainNext{next}
+	n := plainnext.Next{H: next}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = g.Serve(w, r, n)
 	})
-}
-
-type plainNext struct{ h http.Handler }
-
-func (p plainNext) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
-	p.h.ServeHTTP(w, r)
-	return nil
 }
 
 // Serve handles one request: requests outside the prefix go straight to

@@ -1,7 +1,6 @@
 package authguard
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -76,17 +75,8 @@ func (g *Guard) writeTwoFactorRefusal(w http.ResponseWriter, adm twofactor.Admis
 		b.Recovery = []string{recoverWait, recoverBackupCode, recoverAdmin}
 	}
 	b.Error = b.Message
-	raw, _ := json.Marshal(b)
-	raw = append(raw, '\n')
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(raw)))
-	s := strconv.FormatInt(secs, 10)
-	h.Set("Retry-After", s)
-	h.Set("X-Retry-After", s)
-	w.WriteHeader(http.StatusTooManyRequests)
-	_, _ = w.Write(raw)
+	// roundWait makes secs at least 1: the headers are always sent.
+	writeLockJSON(w, http.StatusTooManyRequests, b, secs)
 	return http.StatusTooManyRequests
 }
 

@@ -84,14 +84,22 @@ func (g *Guard) writeLockAnswer(w http.ResponseWriter, adm lockout.Admission) {
 	}
 	b.Error = b.Message
 	b.UnlockURL = g.cfg.UnlockURL
-	raw, _ := json.Marshal(b)
+	writeLockJSON(w, status, b, b.RetryAfter)
+}
+
+// writeLockJSON answers status with a lock answer's body (the app's error
+// shape plus the fields that say how to recover) and a Content-Length; a
+// positive retryAfter (seconds) is also sent as Retry-After and
+// X-Retry-After.
+func writeLockJSON(w http.ResponseWriter, status int, body any, retryAfter int64) {
+	raw, _ := json.Marshal(body)
 	raw = append(raw, '\n')
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.Itoa(len(raw)))
-	if b.RetryAfter > 0 {
-		s := strconv.FormatInt(b.RetryAfter, 10)
+	if retryAfter > 0 {
+		s := strconv.FormatInt(retryAfter, 10)
 		h.Set("Retry-After", s)
 		h.Set("X-Retry-After", s)
 	}

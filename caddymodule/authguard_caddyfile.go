@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -259,42 +260,25 @@ func parseLockoutBlock(d *caddyfile.Dispenser) (*LockoutConfig, error) {
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
 		if p, ok := ints[name]; ok {
-			n, err := intArg(d)
-			if err != nil {
+			if *p, err = positiveIntArg(d); err != nil {
 				return nil, err
 			}
-			if n < 1 {
-				return nil, d.Errf("%s %d: at least 1", name, n)
-			}
-			*p = n
 			continue
 		}
 		if p, ok := durs[name]; ok {
-			var v string
-			if !d.AllArgs(&v) {
-				return nil, d.ArgErr()
+			if *p, err = positiveDuration(d, "15m"); err != nil {
+				return nil, err
 			}
-			dur, err := caddy.ParseDuration(v)
-			if err != nil || dur <= 0 {
-				return nil, d.Errf("%s %q: want a duration such as 15m", name, v)
-			}
-			*p = caddy.Duration(dur)
 			continue
 		}
 		if name != "locks" {
 			return nil, d.Errf("unrecognized lockout subdirective %q", name)
 		}
-		args := d.RemainingArgs()
-		if len(args) == 0 {
-			return nil, d.ArgErr()
+		locks, err := durationsArg(d, func(dur time.Duration) bool { return dur > 0 }, "15m 30m 60m")
+		if err != nil {
+			return nil, err
 		}
-		for _, a := range args {
-			dur, err := caddy.ParseDuration(a)
-			if err != nil || dur <= 0 {
-				return nil, d.Errf("locks %q: want durations such as 15m 30m 60m", a)
-			}
-			lc.Locks = append(lc.Locks, caddy.Duration(dur))
-		}
+		lc.Locks = append(lc.Locks, locks...)
 	}
 	return lc, nil
 }

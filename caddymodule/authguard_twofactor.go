@@ -107,12 +107,9 @@ func parseTwoFactorBlock(d *caddyfile.Dispenser) (*TwoFactorConfig, error) {
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
 		if p, ok := ints[name]; ok {
-			n, err := intArg(d)
+			n, err := positiveIntArg(d)
 			if err != nil {
 				return nil, err
-			}
-			if n < 1 {
-				return nil, d.Errf("%s %d: at least 1", name, n)
 			}
 			if name == "daily_cap" && n > twofactor.MaxDailyCap {
 				return nil, d.Errf("daily_cap %d: at most %d keeps an attacker's chance of guessing a TOTP code below 1 in 10,000 per day (3 codes of 10^6 per guess)", n, twofactor.MaxDailyCap)
@@ -121,17 +118,11 @@ func parseTwoFactorBlock(d *caddyfile.Dispenser) (*TwoFactorConfig, error) {
 			continue
 		}
 		if p, ok := lists[name]; ok {
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return nil, d.ArgErr()
+			ds, err := durationsArg(d, func(dur time.Duration) bool { return dur >= 0 && (dur >= time.Second || name == "delays") }, "1h 4h 24h")
+			if err != nil {
+				return nil, err
 			}
-			for _, a := range args {
-				dur, err := caddy.ParseDuration(a)
-				if err != nil || dur < 0 || (dur < time.Second && name != "delays") {
-					return nil, d.Errf("%s %q: want durations such as 1h 4h 24h", name, a)
-				}
-				*p = append(*p, caddy.Duration(dur))
-			}
+			*p = append(*p, ds...)
 			continue
 		}
 		if name != "send_otp_rate" {

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -36,4 +37,38 @@ func positiveDuration(d *caddyfile.Dispenser, example string) (caddy.Duration, e
 		return 0, d.Errf("%s %q: want a duration such as %s", name, v, example)
 	}
 	return caddy.Duration(dur), nil
+}
+
+// positiveIntArg reads the one whole-number argument of the current
+// subdirective, which must be at least 1.
+func positiveIntArg(d *caddyfile.Dispenser) (int, error) {
+	name := d.Val()
+	n, err := intArg(d)
+	if err != nil {
+		return 0, err
+	}
+	if n < 1 {
+		return 0, d.Errf("%s %d: at least 1", name, n)
+	}
+	return n, nil
+}
+
+// durationsArg reads the one or more durations of the current
+// subdirective; each must satisfy valid, and example is shown in the
+// error.
+func durationsArg(d *caddyfile.Dispenser, valid func(time.Duration) bool, example string) ([]caddy.Duration, error) {
+	name := d.Val()
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return nil, d.ArgErr()
+	}
+	out := make([]caddy.Duration, 0, len(args))
+	for _, a := range args {
+		dur, err := caddy.ParseDuration(a)
+		if err != nil || !valid(dur) {
+			return nil, d.Errf("%s %q: want durations such as %s", name, a, example)
+		}
+		out = append(out, caddy.Duration(dur))
+	}
+	return out, nil
 }

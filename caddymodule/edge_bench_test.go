@@ -4,37 +4,22 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/stockheader"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-// stockHeaderBlock is Caddy's header directive setting what the ocomms
-// preset sets, with a fixed CSP (no nonce), as one would write it by hand:
-// the stock+header configuration of cmd/ocomms-bench.
-func stockHeaderBlock(b testing.TB) string {
-	return "header {\n" + presetHeaderFields(b) + "\t\t-Server\n\t\t-X-Powered-By\n\t}"
-}
-
 // presetHeaderFields are the header directive's lines setting the ocomms
-// preset's fields, with a fixed CSP (no nonce).
+// preset's fields, with a fixed CSP (no nonce): internal/stockheader.
 func presetHeaderFields(b testing.TB) string {
-	o, err := headers.Preset("ocomms")
+	f, err := stockheader.Fields()
 	if err != nil {
 		b.Fatal(err)
 	}
-	csp := strings.NewReplacer(headers.NonceToken, "'nonce-Zm9vYmFyYmF6cXV4cXV1eA'", headers.HostToken, "127.0.0.1").Replace(o.CSP.String())
-	var s strings.Builder
-	fmt.Fprintf(&s, "\t\tContent-Security-Policy %q\n", csp)
-	fmt.Fprintf(&s, "\t\tStrict-Transport-Security %q\n", o.HSTS)
-	for _, f := range o.Set {
-		fmt.Fprintf(&s, "\t\t%s %q\n", f.Name, f.Value)
-	}
-	return s.String()
+	return f
 }
 
 // BenchmarkEdgeVersusStock is cmd/ocomms-bench's api scenario in one
@@ -53,6 +38,10 @@ func BenchmarkEdgeVersusStock(b *testing.B) {
 	app := demoupstream.NewHandler(demoupstream.Options{})
 	defer app.Close()
 
+	stockHeader, err := stockheader.Block()
+	if err != nil {
+		b.Fatal(err)
+	}
 	e := edgetest.New(b)
 	ports := map[string]int{"stock": testsupport.FreePort(b), "stock+header": testsupport.FreePort(b), "edge": testsupport.FreePort(b)}
 	upAddr := serve(b, app) // closed after app, at cleanup
@@ -98,7 +87,7 @@ http://127.0.0.1:{EDGE} {
 	import proxy
 }
 `, "{UP}", upAddr, "{STOCK}", fmt.Sprint(ports["stock"]), "{HEADER}", fmt.Sprint(ports["stock+header"]),
-		"{EDGE}", fmt.Sprint(ports["edge"]), "{STOCKHEADER}", stockHeaderBlock(b))
+		"{EDGE}", fmt.Sprint(ports["edge"]), "{STOCKHEADER}", stockHeader)
 
 	for _, name := range []string{"stock", "stock+header", "edge"} {
 		b.Run(name, func(b *testing.B) {

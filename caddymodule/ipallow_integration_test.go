@@ -57,24 +57,6 @@ func accessUpstream(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	return srv, &hits
 }
 
-func ipAllowGet(t *testing.T, e *edgetest.Edge, method, path string, header ...string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, e.URL(path), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := e.Client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
-
 // TestIPAllowThroughCaddy: through a real Caddy, an admin request from a
 // client outside the list gets 403 JSON with the security headers, is not
 // forwarded, and is recorded once and counted; a spoofed X-Forwarded-For
@@ -88,7 +70,7 @@ func TestIPAllowThroughCaddy(t *testing.T) {
 		"{ALLOW}", "10.0.0.0/8,2001:db8::/32", "{TRUSTED}", "192.0.2.250/32")
 	before := deniedCount("ip_allow", "path")
 
-	resp, body := ipAllowGet(t, e, "POST", "/api/admin/export", "X-Forwarded-For", "10.1.2.3", "X-Real-IP", "10.1.2.3")
+	resp, body := e.Do(t, "POST", "/api/admin/export", "X-Forwarded-For", "10.1.2.3", "X-Real-IP", "10.1.2.3")
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("status %d, body %s", resp.StatusCode, body)
 	}
@@ -108,12 +90,12 @@ func TestIPAllowThroughCaddy(t *testing.T) {
 		t.Fatalf("counter moved by %v", got)
 	}
 	// A server action on an admin page is refused too.
-	if resp, _ := ipAllowGet(t, e, "POST", "/acme/settings/members", "Next-Action", "7f00aa", "Accept", "text/x-component"); resp.StatusCode != 403 {
+	if resp, _ := e.Do(t, "POST", "/acme/settings/members", "Next-Action", "7f00aa", "Accept", "text/x-component"); resp.StatusCode != 403 {
 		t.Fatalf("server action: status %d", resp.StatusCode)
 	}
 	// Not administrative: forwarded.
 	for _, p := range []string{"/", "/api/channels", "/acme/settings/members"} {
-		if resp, body := ipAllowGet(t, e, "GET", p); resp.StatusCode != 200 || body != "app" {
+		if resp, body := e.Do(t, "GET", p); resp.StatusCode != 200 || body != "app" {
 			t.Fatalf("GET %s: %d %s", p, resp.StatusCode, body)
 		}
 	}
@@ -137,16 +119,16 @@ func TestIPAllowTrustedProxies(t *testing.T) {
 	e := edgetest.New(t)
 	e.Load(t, ipAllowCaddyfile, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"),
 		"{ALLOW}", "10.0.0.0/8", "{TRUSTED}", "127.0.0.1/32")
-	if resp, body := ipAllowGet(t, e, "GET", "/api/admin/audit-logs", "X-Forwarded-For", "10.1.2.3"); resp.StatusCode != 200 || body != "app" {
+	if resp, body := e.Do(t, "GET", "/api/admin/audit-logs", "X-Forwarded-For", "10.1.2.3"); resp.StatusCode != 200 || body != "app" {
 		t.Fatalf("forwarded allowed client: %d %s", resp.StatusCode, body)
 	}
 	// The left-most entry is the client's own claim; the proxy appended
 	// the real address, which is outside the list.
-	if resp, _ := ipAllowGet(t, e, "GET", "/api/admin/audit-logs", "X-Forwarded-For", "10.1.2.3, 203.0.113.5"); resp.StatusCode != 403 {
+	if resp, _ := e.Do(t, "GET", "/api/admin/audit-logs", "X-Forwarded-For", "10.1.2.3, 203.0.113.5"); resp.StatusCode != 403 {
 		t.Fatalf("forwarded outside client: %d", resp.StatusCode)
 	}
 	// No header: the proxy itself (127.0.0.1), outside the list.
-	if resp, _ := ipAllowGet(t, e, "GET", "/api/admin/audit-logs"); resp.StatusCode != 403 {
+	if resp, _ := e.Do(t, "GET", "/api/admin/audit-logs"); resp.StatusCode != 403 {
 		t.Fatalf("the proxy's own address: %d", resp.StatusCode)
 	}
 	if hits.Load() != 1 {
@@ -160,7 +142,7 @@ func TestIPAllowEmptyIsOff(t *testing.T) {
 	up, hits := accessUpstream(t)
 	e := edgetest.New(t)
 	e.Load(t, ipAllowCaddyfile, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"), "{ALLOW}", "", "{TRUSTED}", "192.0.2.250/32")
-	if resp, _ := ipAllowGet(t, e, "POST", "/api/admin/export"); resp.StatusCode != 200 || hits.Load() != 1 {
+	if resp, _ := e.Do(t, "POST", "/api/admin/export"); resp.StatusCode != 200 || hits.Load() != 1 {
 		t.Fatalf("status %d, hits %d", resp.StatusCode, hits.Load())
 	}
 }
@@ -188,10 +170,10 @@ func TestIPAllowServerActionManifestThroughCaddy(t *testing.T) {
 	cfg := strings.Replace(ipAllowCaddyfile, "\t\tpreset ocomms\n", "\t\tpreset ocomms\n\t\tserver_action_manifest {DIR}/manifest.json\n", 1)
 	e.Load(t, cfg, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"), "{ALLOW}", "10.0.0.0/8", "{TRUSTED}", "192.0.2.250/32")
 	const unlock = "40a7c3e9f1d2b4a6c8e0f1a3b5c7d9e1f3a5b7c9d1"
-	if resp, _ := ipAllowGet(t, e, "POST", "/acme/channels/general", "Next-Action", unlock); resp.StatusCode != 403 {
+	if resp, _ := e.Do(t, "POST", "/acme/channels/general", "Next-Action", unlock); resp.StatusCode != 403 {
 		t.Fatalf("adminUnlockUser posted to a channel page: %d", resp.StatusCode)
 	}
-	if resp, body := ipAllowGet(t, e, "POST", "/acme/channels/general", "Next-Action", "60115d384e51c166e529e3fe573d745003693eb36c"); resp.StatusCode != 200 || body != "app" {
+	if resp, body := e.Do(t, "POST", "/acme/channels/general", "Next-Action", "60115d384e51c166e529e3fe573d745003693eb36c"); resp.StatusCode != 200 || body != "app" {
 		t.Fatalf("getChannels: %d %s", resp.StatusCode, body)
 	}
 	if hits.Load() != 1 {

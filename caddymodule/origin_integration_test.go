@@ -74,7 +74,7 @@ func TestOriginThroughCaddy(t *testing.T) {
 		{"POST", "/api/upload/avatar", []string{"Origin", "null", "Cookie", "better-auth.session_token=x"}},
 	}
 	for _, tc := range refused {
-		resp, body := ipAllowGet(t, e, tc.method, tc.path, tc.header...)
+		resp, body := e.Do(t, tc.method, tc.path, tc.header...)
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, `"code":"ORIGIN_NOT_ALLOWED"`) {
 			t.Fatalf("%s %s: %d %s", tc.method, tc.path, resp.StatusCode, body)
 		}
@@ -97,7 +97,7 @@ func TestOriginThroughCaddy(t *testing.T) {
 		if o != "" {
 			h = []string{"Origin", o, "Cookie", "s=1"}
 		}
-		resp, body := ipAllowGet(t, e, "POST", "/api/channels/1/pins", h...)
+		resp, body := e.Do(t, "POST", "/api/channels/1/pins", h...)
 		if resp.StatusCode != 200 || body != "app" {
 			t.Fatalf("POST from %q: %d %s", o, resp.StatusCode, body)
 		}
@@ -117,18 +117,18 @@ func TestOriginThroughCaddy(t *testing.T) {
 		}
 	}
 	// A foreign origin on a safe request passes, without the app's grant.
-	resp, _ := ipAllowGet(t, e, "GET", "/", "Origin", "https://evil.example.com")
+	resp, _ := e.Do(t, "GET", "/", "Origin", "https://evil.example.com")
 	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("foreign GET: %d %v", resp.StatusCode, resp.Header)
 	}
 
 	// Preflights.
-	resp, _ = ipAllowGet(t, e, "OPTIONS", "/api/channels", "Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT")
+	resp, _ = e.Do(t, "OPTIONS", "/api/channels", "Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT")
 	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
 		resp.Header.Get("Access-Control-Max-Age") != "300" || resp.Header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("allowed preflight: %d %v", resp.StatusCode, resp.Header)
 	}
-	resp, _ = ipAllowGet(t, e, "OPTIONS", "/api/channels", "Origin", "https://evil.example.com", "Access-Control-Request-Method", "PUT")
+	resp, _ = e.Do(t, "OPTIONS", "/api/channels", "Origin", "https://evil.example.com", "Access-Control-Request-Method", "PUT")
 	if resp.StatusCode != 403 {
 		t.Fatalf("foreign preflight: %d", resp.StatusCode)
 	}

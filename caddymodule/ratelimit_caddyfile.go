@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"strconv"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -90,15 +89,11 @@ func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			rl.MaxKeys = n
 		case "timeout":
-			var v string
-			if !d.AllArgs(&v) {
-				return d.ArgErr()
+			dur, err := positiveDuration(d, "50ms")
+			if err != nil {
+				return err
 			}
-			dur, err := caddy.ParseDuration(v)
-			if err != nil || dur <= 0 {
-				return d.Errf("timeout %q: want a duration such as 50ms", v)
-			}
-			rl.Timeout = caddy.Duration(dur)
+			rl.Timeout = dur
 		case "body_timeout":
 			dur, err := positiveDuration(d, "10s")
 			if err != nil {
@@ -108,24 +103,17 @@ func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "admitted_headers":
 			rl.AdmittedHeaders = true
 		case "instances":
-			n, err := intArg(d)
+			n, err := positiveIntArg(d)
 			if err != nil {
 				return err
 			}
-			if n < 1 {
-				return d.Errf("instances %d: at least 1", n)
-			}
 			rl.Instances = n
 		case "sync_interval":
-			var v string
-			if !d.AllArgs(&v) {
-				return d.ArgErr()
+			dur, err := positiveDuration(d, "50ms")
+			if err != nil {
+				return err
 			}
-			dur, err := caddy.ParseDuration(v)
-			if err != nil || dur <= 0 {
-				return d.Errf("sync_interval %q: want a duration such as 50ms", v)
-			}
-			rl.SyncInterval = caddy.Duration(dur)
+			rl.SyncInterval = dur
 		default:
 			return d.Errf("unrecognized ocomms_rate_limit subdirective %q", d.Val())
 		}

@@ -57,37 +57,14 @@ func groupCSP(events func(fn func(*secevent.Event)) error) ([]CSPGroup, error) {
 // serveCSP answers the CSP reports of the window grouped by directive and
 // blocked URI, with counts, computed at most once per refresh interval.
 func (h *Handler) serveCSP(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.Events == nil {
-		writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
-		return
-	}
-	sp, ok := h.span(r)
-	if !ok {
-		writeError(w, http.StatusBadRequest, "BAD_WINDOW", "window is hour or day.")
-		return
-	}
-	now := h.cfg.Now()
-	type answer struct {
-		groups    []CSPGroup
-		truncated bool
-	}
-	v, err := h.memo.get("csp:"+sp.name, now, h.cfg.Refresh, func() (any, error) {
-		ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
-		defer cancel()
+	h.serveWindowed(w, r, "csp", func(ctx context.Context, sp span, now time.Time) (any, error) {
 		f := EventFilter{Actions: []secevent.Action{secevent.ActionCSPViolation}, Since: now.Add(-sp.length)}
-		var a answer
-		var err error
-		a.groups, err = groupCSP(func(fn func(*secevent.Event)) error {
+		truncated := false
+		groups, err := groupCSP(func(fn func(*secevent.Event)) error {
 			var err error
-			_, a.truncated, err = scan(ctx, h.cfg.Events, f, h.cfg.MaxScan, fn)
+			_, truncated, err = scan(ctx, h.cfg.Events, f, h.cfg.MaxScan, fn)
 			return err
 		})
-		return a, err
+		return map[string]any{"window": sp.name, "groups": groups, "truncated": truncated}, err
 	})
-	if err != nil {
-		queryError(w, err)
-		return
-	}
-	groups, truncated := v.(answer).groups, v.(answer).truncated
-	writeJSON(w, map[string]any{"window": sp.name, "groups": groups, "truncated": truncated})
 }

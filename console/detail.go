@@ -17,8 +17,7 @@ const neighbourCount = 10
 // from the same source IP and of the same account. The page names the event by id and time
 // (?id=&at=); the account's email never leaves the server.
 func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.Events == nil {
-		writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
+	if !h.hasEvents(w) {
 		return
 	}
 	id := r.URL.Query().Get("id")

@@ -199,8 +199,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 
 // serveEvents answers one page of events, newest first.
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.Events == nil {
-		writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
+	if !h.hasEvents(w) {
 		return
 	}
 	eq, err := h.parseEventQuery(r.URL.Query().Get)

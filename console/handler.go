@@ -183,6 +183,21 @@ func setSecurityHeaders(hd http.Header) {
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 }
 
+// writeNoAudit answers that no audit store can answer queries.
+func writeNoAudit(w http.ResponseWriter) {
+	writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
+}
+
+// hasEvents reports whether an audit store answers queries; when none
+// does, it answers NO_AUDIT.
+func (h *Handler) hasEvents(w http.ResponseWriter) bool {
+	if h.cfg.Events == nil {
+		writeNoAudit(w)
+		return false
+	}
+	return true
+}
+
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	apierror.Write(w, status, code, msg, 0)
 }
@@ -196,7 +211,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 // name a store address).
 func queryError(w http.ResponseWriter, err error) {
 	if errors.Is(err, ErrUnavailable) {
-		writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
+		writeNoAudit(w)
 		return
 	}
 	writeError(w, http.StatusServiceUnavailable, "QUERY_FAILED", "The audit query failed.")

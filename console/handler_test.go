@@ -150,3 +150,35 @@ func TestNewChecksConfig(t *testing.T) {
 		t.Errorf("prefix: %v %q", err, h.Prefix())
 	}
 }
+
+// Without an audit store every API that reads events answers 503 NO_AUDIT;
+// the charts and the CSP groups name a window of hour or day.
+func TestAuditAPIsNeedAStoreAndAWindow(t *testing.T) {
+	h, err := New(Config{Authorizer: admin, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &testConsole{h: h}
+	for _, api := range []string{"events", "event?id=a1&at=" + testNow.Format(time.RFC3339Nano), "series", "csp?window=day"} {
+		w := tc.get(t, "/ocomms/console/api/"+api)
+		var b struct{ Code string }
+		decode(t, w, &b)
+		if w.Code != http.StatusServiceUnavailable || b.Code != "NO_AUDIT" {
+			t.Errorf("%s without an audit store: %d %s", api, w.Code, b.Code)
+		}
+	}
+	tc = newTestConsole(t, admin)
+	for _, api := range []string{"series?window=week", "csp?window=week"} {
+		w := tc.get(t, "/ocomms/console/api/"+api)
+		var b struct{ Code string }
+		decode(t, w, &b)
+		if w.Code != http.StatusBadRequest || b.Code != "BAD_WINDOW" {
+			t.Errorf("%s: %d %s", api, w.Code, b.Code)
+		}
+	}
+	for _, api := range []string{"series", "csp?window=day"} {
+		if w := tc.get(t, "/ocomms/console/api/"+api); w.Code != http.StatusOK {
+			t.Errorf("%s: %d %s", api, w.Code, w.Body)
+		}
+	}
+}

@@ -143,42 +143,54 @@ func scan(ctx context.Context, ev Events, f EventFilter, max int, fn func(*secev
 	}
 }
 
-func (h *Handler) span(r *http.Request) (span, bool) {
-	w := r.URL.Query().Get("window")
-	if w == "" {
-		w = "hour"
+// eventsSpan returns the span ?window= names (hour by default) for an
+// answer read from the audit store. When no store answers queries, or the
+// window is neither hour nor day, it answers the error and reports false.
+func (h *Handler) eventsSpan(w http.ResponseWriter, r *http.Request) (span, bool) {
+	if !h.hasEvents(w) {
+		return span{}, false
 	}
-	sp, ok := spans[w]
+	name := r.URL.Query().Get("window")
+	if name == "" {
+		name = "hour"
+	}
+	sp, ok := spans[name]
+	if !ok {
+		writeError(w, http.StatusBadRequest, "BAD_WINDOW", "window is hour or day.")
+	}
 	return sp, ok
 }
 
 // serveSeries answers the charts of ?window=hour (1-minute buckets) or
 // day (15-minute buckets), computed at most once per refresh interval.
 func (h *Handler) serveSeries(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.Events == nil {
-		writeError(w, http.StatusServiceUnavailable, "NO_AUDIT", "The audit log is not running or cannot answer queries.")
-		return
-	}
-	sp, ok := h.span(r)
-	if !ok {
-		writeError(w, http.StatusBadRequest, "BAD_WINDOW", "window is hour or day.")
-		return
-	}
-	now := h.cfg.Now()
-	v, err := h.memo.get("series:"+sp.name, now, h.cfg.Refresh, func() (any, error) {
+	h.serveWindowed(w, r, "series", func(ctx context.Context, sp span, now time.Time) (any, error) {
 		b := newBucketer(sp, now)
-		ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
-		defer cancel()
 		f := EventFilter{Actions: seriesActions, Since: b.start}
 		read, truncated, err := scan(ctx, h.cfg.Events, f, h.cfg.MaxScan, b.add)
 		out := b.result()
 		out.Truncated, out.Scanned = truncated, read
 		return out, err
 	})
+}
+
+// serveWindowed answers an aggregate of the events of ?window=, which
+// compute makes at most once per refresh interval and kind (every open
+// page shares it), within the backend timeout.
+func (h *Handler) serveWindowed(w http.ResponseWriter, r *http.Request, kind string, compute func(ctx context.Context, sp span, now time.Time) (any, error)) {
+	sp, ok := h.eventsSpan(w, r)
+	if !ok {
+		return
+	}
+	now := h.cfg.Now()
+	v, err := h.memo.get(kind+":"+sp.name, now, h.cfg.Refresh, func() (any, error) {
+		ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
+		defer cancel()
+		return compute(ctx, sp, now)
+	})
 	if err != nil {
 		queryError(w, err)
 		return
 	}
-	out := v.(Buckets)
-	writeJSON(w, out)
+	writeJSON(w, v)
 }

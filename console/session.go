@@ -2,19 +2,17 @@ package console
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/getsession"
 )
 
 // SessionConfig configures a SessionAuthorizer.
@@ -41,7 +39,7 @@ type SessionConfig struct {
 // neither kept nor logged.
 type SessionAuthorizer struct {
 	cfg   SessionConfig
-	key   [32]byte
+	keys  *getsession.CookieKeys
 	mu    sync.Mutex
 	cache map[string]sessionEntry
 	now   func() time.Time
@@ -57,8 +55,7 @@ const maxSessionEntries = 1024
 
 // NewSessionAuthorizer checks cfg and returns the authorizer.
 func NewSessionAuthorizer(cfg SessionConfig) (*SessionAuthorizer, error) {
-	req, err := http.NewRequest(http.MethodGet, cfg.URL, nil)
-	if cfg.URL == "" || err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") || req.URL.Host == "" {
+	if getsession.CheckURL(cfg.URL) != nil {
 		return nil, fmt.Errorf("console: session_url %q: want the app's http(s) get-session URL", cfg.URL)
 	}
 	if len(cfg.AdminRoles) == 0 {
@@ -71,12 +68,14 @@ func NewSessionAuthorizer(cfg SessionConfig) (*SessionAuthorizer, error) {
 		cfg.Timeout = 3 * time.Second
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		cfg.Client = getsession.NewClient()
 	}
 	a := &SessionAuthorizer{cfg: cfg, cache: map[string]sessionEntry{}, now: time.Now}
-	if _, err := rand.Read(a.key[:]); err != nil {
-		return nil, fmt.Errorf("console: session cache key: %w", err)
+	keys, err := getsession.NewCookieKeys()
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
 	}
+	a.keys = keys
 	return a, nil
 }
 
@@ -88,9 +87,7 @@ func (a *SessionAuthorizer) Authorize(r *http.Request) (Operator, error) {
 	if cookie == "" {
 		return Operator{}, errNoSession
 	}
-	m := hmac.New(sha256.New, a.key[:])
-	io.WriteString(m, cookie)
-	k := string(m.Sum(nil))
+	k := a.keys.Of(cookie)
 	now := a.now()
 	a.mu.Lock()
 	e, ok := a.cache[k]
@@ -128,20 +125,9 @@ type getSessionUser struct {
 func (a *SessionAuthorizer) lookup(ctx context.Context, cookie string) (Operator, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.cfg.URL, nil)
+	body, err := getsession.Fetch(ctx, a.cfg.Client, a.cfg.URL, cookie)
 	if err != nil {
-		return Operator{}, fmt.Errorf("console: get-session request: %w", err)
-	}
-	req.Header.Set("Cookie", cookie)
-	req.Header.Set("Accept", "application/json")
-	resp, err := a.cfg.Client.Do(req)
-	if err != nil {
-		return Operator{}, fmt.Errorf("console: get-session: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return Operator{}, fmt.Errorf("console: get-session %s: status %d", a.cfg.URL, resp.StatusCode)
+		return Operator{}, fmt.Errorf("console: %w", err)
 	}
 	var s getSessionUser
 	if err := json.Unmarshal(body, &s); err != nil {

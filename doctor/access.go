@@ -24,30 +24,6 @@ const (
 		"browsers use to OCOMMS_ALLOWED_ORIGINS (ocomms_origin { allow … })"
 )
 
-// handlersNamed returns every handler object named name in a Caddy JSON
-// config.
-func handlersNamed(cfg any, name string) []map[string]any {
-	var out []map[string]any
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if v["handler"] == name {
-				out = append(out, v)
-			}
-			for _, c := range v {
-				walk(c)
-			}
-		case []any:
-			for _, c := range v {
-				walk(c)
-			}
-		}
-	}
-	walk(cfg)
-	return out
-}
-
 // stringsOf reads a JSON array of strings.
 func stringsOf(v any) []string {
 	arr, _ := v.([]any)

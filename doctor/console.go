@@ -87,23 +87,6 @@ func checkConsole(servers map[string]json.RawMessage) Result {
 	return res
 }
 
-// walkHandlers calls fn for every JSON object with a "handler" key under v.
-func walkHandlers(v any, fn func(map[string]any)) {
-	switch t := v.(type) {
-	case map[string]any:
-		if _, ok := t["handler"].(string); ok {
-			fn(t)
-		}
-		for _, c := range t {
-			walkHandlers(c, fn)
-		}
-	case []any:
-		for _, c := range t {
-			walkHandlers(c, fn)
-		}
-	}
-}
-
 // allLoopback reports whether every listen address binds a loopback host.
 func allLoopback(listen []string) bool {
 	if len(listen) == 0 {

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // The two-factor guard's guessing bound (authguard/twofactor): a TOTP
@@ -29,40 +30,22 @@ type twoFactorSetting struct {
 // is off (it keeps its records in the lockout's store).
 func guardTwoFactorSettings(cfg any) []twoFactorSetting {
 	var out []twoFactorSetting
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if v["handler"] == "ocomms_auth_guard" {
-				s := twoFactorSetting{DailyCap: twoFactorDefaultDailyCap}
-				if lo, ok := v["lockout"].(map[string]any); ok && lo["off"] == true {
-					s = twoFactorSetting{Off: true}
-				}
-				if tf, ok := v["two_factor"].(map[string]any); ok && !s.Off {
-					if tf["off"] == true {
-						s = twoFactorSetting{Off: true}
-					} else if n, ok := tf["daily_cap"].(float64); ok && n > 0 {
-						s.DailyCap = int(n)
-					}
-				}
-				found := false
-				for _, o := range out {
-					found = found || o == s
-				}
-				if !found {
-					out = append(out, s)
-				}
-			}
-			for _, c := range v {
-				walk(c)
-			}
-		case []any:
-			for _, c := range v {
-				walk(c)
+	for _, v := range handlersNamed(cfg, "ocomms_auth_guard") {
+		s := twoFactorSetting{DailyCap: twoFactorDefaultDailyCap}
+		if lo, ok := v["lockout"].(map[string]any); ok && lo["off"] == true {
+			s = twoFactorSetting{Off: true}
+		}
+		if tf, ok := v["two_factor"].(map[string]any); ok && !s.Off {
+			if tf["off"] == true {
+				s = twoFactorSetting{Off: true}
+			} else if n, ok := tf["daily_cap"].(float64); ok && n > 0 {
+				s.DailyCap = int(n)
 			}
 		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
 	}
-	walk(cfg)
 	return out
 }
 

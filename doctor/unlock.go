@@ -31,35 +31,21 @@ type unlockSetting struct {
 // without duplicates.
 func guardUnlockSettings(cfg any) []unlockSetting {
 	var out []unlockSetting
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if v["handler"] == "ocomms_auth_guard" {
-				s := unlockSetting{Mode: unlockModeReset}
-				if m, ok := v["unlock_mode"].(string); ok && m != "" {
-					s.Mode = m
-				}
-				if s.Mode != unlockModeAdmin {
-					s.URL = defaultUnlockURL
-					if u, ok := v["unlock_url"].(string); ok && u != "" {
-						s.URL = u
-					}
-				}
-				if !slices.Contains(out, s) {
-					out = append(out, s)
-				}
-			}
-			for _, c := range v {
-				walk(c)
-			}
-		case []any:
-			for _, c := range v {
-				walk(c)
+	for _, v := range handlersNamed(cfg, "ocomms_auth_guard") {
+		s := unlockSetting{Mode: unlockModeReset}
+		if m, ok := v["unlock_mode"].(string); ok && m != "" {
+			s.Mode = m
+		}
+		if s.Mode != unlockModeAdmin {
+			s.URL = defaultUnlockURL
+			if u, ok := v["unlock_url"].(string); ok && u != "" {
+				s.URL = u
 			}
 		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
 	}
-	walk(cfg)
 	return out
 }
 

@@ -2,33 +2,11 @@ package integration
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/nodeapp"
 )
-
-// exampleDo sends one request through the example edge.
-func exampleDo(t *testing.T, e *edgetest.Edge, method, path string, header ...string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, e.URL(path), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := e.Client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
 
 // TestExampleIPAllow: Caddyfile.example reads OCOMMS_ADMIN_ALLOW. Set, an
 // admin request from 127.0.0.1 gets the 403 JSON with the security
@@ -38,11 +16,11 @@ func TestExampleIPAllow(t *testing.T) {
 	t.Run("set", func(t *testing.T) {
 		t.Setenv("OCOMMS_ADMIN_ALLOW", "10.0.0.0/8, 2001:db8::/32")
 		e, _ := startExample(t)
-		resp, body := exampleDo(t, e, "POST", "/api/admin/export", "X-Forwarded-For", "10.1.2.3")
+		resp, body := e.Do(t, "POST", "/api/admin/export", "X-Forwarded-For", "10.1.2.3")
 		if resp.StatusCode != 403 || !strings.Contains(body, `"code":"IP_NOT_ALLOWED"`) || resp.Header.Get("Content-Security-Policy") == "" {
 			t.Fatalf("admin from outside: %d %s %v", resp.StatusCode, body, resp.Header)
 		}
-		if resp, _ := exampleDo(t, e, "GET", "/"); resp.StatusCode != 200 {
+		if resp, _ := e.Do(t, "GET", "/"); resp.StatusCode != 200 {
 			t.Fatalf("GET /: %d", resp.StatusCode)
 		}
 	})
@@ -51,17 +29,17 @@ func TestExampleIPAllow(t *testing.T) {
 		t.Setenv("OCOMMS_TRUSTED_PROXIES", "127.0.0.1/32")
 		e, _ := startExample(t)
 		// The demo app answers 401 without a session: the request reached it.
-		if resp, body := exampleDo(t, e, "POST", "/api/admin/export", "X-Forwarded-For", "10.1.2.3"); resp.StatusCode != 401 {
+		if resp, body := e.Do(t, "POST", "/api/admin/export", "X-Forwarded-For", "10.1.2.3"); resp.StatusCode != 401 {
 			t.Fatalf("admin from an allowed client behind the proxy: %d %s", resp.StatusCode, body)
 		}
-		if resp, _ := exampleDo(t, e, "POST", "/api/admin/export", "X-Forwarded-For", "192.0.2.9"); resp.StatusCode != 403 {
+		if resp, _ := e.Do(t, "POST", "/api/admin/export", "X-Forwarded-For", "192.0.2.9"); resp.StatusCode != 403 {
 			t.Fatalf("admin from an outside client behind the proxy: %d", resp.StatusCode)
 		}
 	})
 	t.Run("empty", func(t *testing.T) {
 		t.Setenv("OCOMMS_ADMIN_ALLOW", "")
 		e, _ := startExample(t)
-		if resp, body := exampleDo(t, e, "POST", "/api/admin/export"); resp.StatusCode != 401 {
+		if resp, body := e.Do(t, "POST", "/api/admin/export"); resp.StatusCode != 401 {
 			t.Fatalf("admin with the allowlist off: %d %s", resp.StatusCode, body)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ocomms/ocomms-edge/internal/apierror"
+	"github.com/ocomms/ocomms-edge/internal/plainnext"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -75,17 +76,10 @@ func (g *Guard) Off() bool { return g.cfg.Allow.Len() == 0 }
 
 // Handler adapts the guard to plain net/http.
 func (g *Guard) Handler(next http.Handler) http.Handler {
-	n := plainNext{next}
+	n := plainnext.Next{H: next}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = g.Serve(w, r, n)
 	})
-}
-
-type plainNext struct{ h http.Handler }
-
-func (p plainNext) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
-	p.h.ServeHTTP(w, r)
-	return nil
 }
 
 // Serve passes requests no rule matches and administrative requests from

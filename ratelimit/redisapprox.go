@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/redisslot"
 )
 
 // DefaultSyncInterval is how often a RedisStore sends the admissions its
@@ -245,7 +247,7 @@ func (s *RedisStore) chargeGroups(cs []charge) [][]int {
 	}
 	bySlot := map[uint16]int{}
 	for i, c := range cs {
-		slot := keySlot(s.key(Check{Zone: c.zone, Key: c.key}))
+		slot := redisslot.Of(s.key(Check{Zone: c.zone, Key: c.key}))
 		g, ok := bySlot[slot]
 		if !ok || len(groups[g]) >= maxChargeKeys {
 			g = len(groups)

@@ -3,10 +3,11 @@ package ratelimit
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/redisslot"
 )
 
 // pipelined sends one EVALSHA of script per group in a single pipeline. A
@@ -58,7 +59,7 @@ func (s *RedisStore) groups(checks []Check) [][]int {
 	for i, c := range checks {
 		slot := uint16(i)
 		if !s.perKey {
-			slot = keySlot(s.key(c))
+			slot = redisslot.Of(s.key(c))
 		}
 		g := -1
 		for j, sl := range slots {
@@ -162,33 +163,4 @@ func decodeTake(v any, out []Outcome, idx []int) (bool, error) {
 		return false, fmt.Errorf("unexpected script reply element of type %T", vals[0])
 	}
 	return all == 1, nil
-}
-
-// keySlot is the Redis Cluster hash slot of key: CRC16 (XMODEM) of its hash
-// tag (the text between the first "{" and the next "}", when not empty),
-// else of the whole key, modulo 16384.
-func keySlot(key string) uint16 {
-	if open := strings.IndexByte(key, '{'); open >= 0 {
-		if n := strings.IndexByte(key[open+1:], '}'); n > 0 {
-			key = key[open+1 : open+1+n]
-		}
-	}
-	return crc16(key) & 16383
-}
-
-// crc16 is CRC-16/XMODEM (polynomial 0x1021, initial value 0), as Redis
-// Cluster specifies, computed bit by bit: keys are short.
-func crc16(s string) uint16 {
-	var crc uint16
-	for i := 0; i < len(s); i++ {
-		crc ^= uint16(s[i]) << 8
-		for bit := 0; bit < 8; bit++ {
-			if crc&0x8000 != 0 {
-				crc = crc<<1 ^ 0x1021
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return crc
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ocomms/ocomms-edge/internal/redisslot"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
@@ -66,25 +67,6 @@ func TestRedisKeyAndDefaults(t *testing.T) {
 	}
 	if got := micros(0); got != 1 {
 		t.Fatalf("micros(0) = %d, want at least 1", got)
-	}
-}
-
-// TestKeySlot checks the slot function against the Redis Cluster
-// specification's examples.
-func TestKeySlot(t *testing.T) {
-	if got := crc16("123456789"); got != 0x31C3 {
-		t.Fatalf("crc16(123456789) = %#x, want 0x31c3", got)
-	}
-	for _, tc := range []struct{ a, b string }{
-		{"{user1000}.following", "user1000"},
-		{"foo{}{bar}", "foo{}{bar}"}, // empty tag: the whole key
-		{"foo{{bar}}zap", "{bar"},
-		{"foo{bar}{zap}", "bar"},
-		{"ocomms:rl:{login:00ff}", "login:00ff"},
-	} {
-		if got, want := keySlot(tc.a), crc16(tc.b)&16383; got != want {
-			t.Errorf("keySlot(%q) = %d, want %d (hash of %q)", tc.a, got, want, tc.b)
-		}
 	}
 }
 
@@ -392,7 +374,7 @@ func TestRedisCluster(t *testing.T) {
 		if want == 2 {
 			chk.Limit.Burst = 2
 		}
-		slot := int(keySlot(rs.key(chk)))
+		slot := int(redisslot.Of(rs.key(chk)))
 		if slot/5461 != want {
 			continue
 		}

@@ -64,12 +64,15 @@ func (k lockKeyer) sessionKey(session string) string {
 // ipKey is the hex key of an IP's group: IPv4 (IPv4-mapped IPv6
 // included) as itself, IPv6 by its /64.
 func (k lockKeyer) ipKey(ip netip.Addr) string {
-	s := sum(k.ip, ipGroup(ip))
+	s := sum(k.ip, IPGroup(ip))
 	return hex.EncodeToString(s[:])
 }
 
-// ipGroup is the spray-control group of an address.
-func ipGroup(ip netip.Addr) []byte {
+// IPGroup is the bytes that name an address's group, the unit the spray
+// control (and the two-factor guard's per-IP budget) counts by: IPv4
+// (IPv4-mapped IPv6 included) as itself, IPv6 by its /64, an invalid
+// address as "invalid".
+func IPGroup(ip netip.Addr) []byte {
 	ip = ip.Unmap().WithZone("")
 	if !ip.IsValid() {
 		return []byte("invalid")

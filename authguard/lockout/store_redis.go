@@ -9,12 +9,13 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/redisslot"
 )
 
 // RedisLockStoreOptions configure a RedisLockStore.
@@ -174,9 +175,9 @@ func (s *RedisLockStore) Update(ctx context.Context, key string, fn UpdateFunc) 
 // refused (false).
 func (s *RedisLockStore) UpdateMulti(ctx context.Context, keys []string, fn MultiUpdateFunc) (bool, error) {
 	if s.cluster && len(keys) > 1 {
-		slot := keySlot(s.prefix + keys[0])
+		slot := redisslot.Of(s.prefix + keys[0])
 		for _, k := range keys[1:] {
-			if keySlot(s.prefix+k) != slot {
+			if redisslot.Of(s.prefix+k) != slot {
 				return false, nil
 			}
 		}
@@ -366,28 +367,6 @@ func (s *RedisLockStore) stripeIndexes(keys []string) []int {
 
 // Scripts returns how many scripts the store has run: its round trips.
 func (s *RedisLockStore) Scripts() int64 { return s.scripts.Load() }
-
-// keySlot is the Redis Cluster hash slot of key (CRC16/XMODEM of its hash
-// tag, or of the whole key, modulo 16384).
-func keySlot(key string) uint16 {
-	if open := strings.IndexByte(key, '{'); open >= 0 {
-		if n := strings.IndexByte(key[open+1:], '}'); n > 0 {
-			key = key[open+1 : open+1+n]
-		}
-	}
-	var crc uint16
-	for i := 0; i < len(key); i++ {
-		crc ^= uint16(key[i]) << 8
-		for bit := 0; bit < 8; bit++ {
-			if crc&0x8000 != 0 {
-				crc = crc<<1 ^ 0x1021
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return crc & 16383
-}
 
 // Scan implements LockStore with SCAN on every master.
 func (s *RedisLockStore) Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error {

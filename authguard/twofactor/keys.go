@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/netip"
 	"time"
 
 	"github.com/ocomms/ocomms-edge/authguard/lockout"
@@ -62,21 +61,6 @@ func sessCodeKey(h string) string      { return "{tf:s:" + h + "}:c" }
 func sessBackupKey(h string) string    { return "{tf:s:" + h + "}:b" }
 func sessSendKey(h string) string      { return "{tf:s:" + h + "}:o" }
 func ipSendKey(h string) string        { return "{tf:ip:" + h + "}:o" }
-
-// ipGroup is an address's rate group: IPv4 as itself, IPv6 by its /64.
-func ipGroup(ip netip.Addr) []byte {
-	ip = ip.Unmap().WithZone("")
-	if !ip.IsValid() {
-		return []byte("invalid")
-	}
-	if ip.Is4() {
-		b := ip.As4()
-		return b[:]
-	}
-	p, _ := ip.Prefix(64)
-	b := p.Addr().As16()
-	return b[:8]
-}
 
 // validAccount reports whether acct looks like an account key (hex, as
 // the lockout names accounts).

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/authguard/lockout"
 )
 
 // Kind is what a verify request checks.
@@ -345,7 +347,7 @@ func (l *Limiter) AllowSend(ctx context.Context, s Subject) (Admission, error) {
 	for _, lim := range []struct {
 		key string
 		n   int
-	}{{ipSendKey(mac(l.keys.ip, ipGroup(s.IP))), l.o.SendOTPPerIP}, {key, l.o.SendOTP}} {
+	}{{ipSendKey(mac(l.keys.ip, lockout.IPGroup(s.IP))), l.o.SendOTPPerIP}, {key, l.o.SendOTP}} {
 		var ok bool
 		var retry time.Duration
 		err := l.o.Store.Update(ctx, lim.key, func(now time.Time, cur []byte) ([]byte, time.Duration) {

@@ -85,18 +85,6 @@ func scenarioTitles() []string {
 	return out
 }
 
-func TestStockHeaderBlockMatchesPreset(t *testing.T) {
-	b, err := stockHeaderBlock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"Content-Security-Policy", "'nonce-", "Strict-Transport-Security", "X-Frame-Options", "Permissions-Policy", "-X-Powered-By"} {
-		if !strings.Contains(b, want) {
-			t.Errorf("header block lacks %q:\n%s", want, b)
-		}
-	}
-}
-
 func TestConfigsFollowTheModules(t *testing.T) {
 	mods := map[string]bool{"http.handlers.ocomms_headers": true, "http.handlers.ocomms_rate_limit": true}
 	cfgs, err := buildConfigs(mods, "redis://127.0.0.1:1", "", "/tmp/x")

@@ -5,7 +5,7 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/ocomms/ocomms-edge/headers"
+	"github.com/ocomms/ocomms-edge/internal/stockheader"
 )
 
 // edgeModule is an ocomms handler and the Caddyfile line that turns it on
@@ -53,29 +53,10 @@ type config struct {
 	admin int
 }
 
-// stockHeaderBlock is a header directive setting what the ocomms preset
-// sets, with a fixed CSP (no nonce), as one would write it by hand.
-func stockHeaderBlock() (string, error) {
-	o, err := headers.Preset("ocomms")
-	if err != nil {
-		return "", err
-	}
-	csp := strings.NewReplacer(headers.NonceToken, "'nonce-Zm9vYmFyYmF6cXV4cXV1eA'", headers.HostToken, "127.0.0.1").Replace(o.CSP.String())
-	var b strings.Builder
-	b.WriteString("header {\n")
-	fmt.Fprintf(&b, "\t\tContent-Security-Policy %q\n", csp)
-	fmt.Fprintf(&b, "\t\tStrict-Transport-Security %q\n", o.HSTS)
-	for _, f := range o.Set {
-		fmt.Fprintf(&b, "\t\t%s %q\n", f.Name, f.Value)
-	}
-	b.WriteString("\t\t-Server\n\t\t-X-Powered-By\n\t}")
-	return b.String(), nil
-}
-
 // buildConfigs returns the configurations for a binary's modules.
 // redisURL and pgURL are empty when those services are not available.
 func buildConfigs(mods map[string]bool, redisURL, pgURL, auditDir string) ([]config, error) {
-	hdr, err := stockHeaderBlock()
+	hdr, err := stockheader.Block()
 	if err != nil {
 		return nil, err
 	}

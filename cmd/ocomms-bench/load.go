@@ -46,6 +46,20 @@ func (r *result) merge(o result) {
 	}
 }
 
+// record adds one operation: its status, error and latency. An error or a
+// status other than want counts as a failure; the first one is kept.
+func (r *result) record(st int, err error, lat time.Duration, want int) {
+	r.lat = append(r.lat, lat)
+	r.ops++
+	r.statuses[st]++
+	if err != nil || st != want {
+		r.errs++
+		if r.firstErr == "" {
+			r.firstErr = fmt.Sprintf("status %d: %v", st, err)
+		}
+	}
+}
+
 // rate is operations per second.
 func (r result) rate() float64 {
 	if r.dur <= 0 {
@@ -241,17 +255,9 @@ func measure(ctx context.Context, g generator, base string, sc scenario, n int, 
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
 				st, err := o(ctx)
-				local.lat = append(local.lat, time.Since(t0))
-				local.ops++
-				local.statuses[st]++
-				if err != nil || st != sc.want {
-					local.errs++
-					if local.firstErr == "" {
-						local.firstErr = fmt.Sprintf("status %d: %v", st, err)
-					}
-					if errors.Is(err, context.DeadlineExceeded) {
-						break
-					}
+				local.record(st, err, time.Since(t0), sc.want)
+				if errors.Is(err, context.DeadlineExceeded) {
+					break
 				}
 			}
 			mu.Lock()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -56,15 +55,7 @@ func paced(ctx context.Context, g generator, base string, sc scenario, n int, ra
 					time.Sleep(wait)
 				}
 				st, err := o(ctx)
-				local.lat = append(local.lat, time.Since(due))
-				local.ops++
-				local.statuses[st]++
-				if err != nil || st != sc.want {
-					local.errs++
-					if local.firstErr == "" {
-						local.firstErr = fmt.Sprintf("status %d: %v", st, err)
-					}
-				}
+				local.record(st, err, time.Since(due), sc.want)
 			}
 			mu.Lock()
 			res.merge(local)

@@ -66,6 +66,9 @@ func TestOrganizationRoles(t *testing.T) {
 			t.Errorf("%s sets %s to %s: %d, want %d", s.as, s.target, s.role, got, s.want)
 		}
 	}
+	if status, out := post("owner", "update-member-role", `{"memberId":"admin@ocomms.test","role":"member"}`); status != 400 || out["code"] != "MEMBER_NOT_FOUND" {
+		t.Errorf("role change naming an email (it takes a member id): %d %v", status, out)
+	}
 	if status, _ := post("member", "remove-member", `{"memberIdOrEmail":"owner@ocomms.test"}`); status != 403 {
 		t.Errorf("an admin removed the owner: status %d", status)
 	}

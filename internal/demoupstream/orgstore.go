@@ -102,6 +102,27 @@ func (s *orgStore) actor(orgID, userID string) (*member, apiError, bool) {
 	return m, apiError{}, false
 }
 
+// actorAndTarget resolves the acting member (as actor does) and the member
+// ref names in the organization: a member id or, when userIDByEmail is not
+// nil, a member's email. The lock must be held.
+func (s *orgStore) actorAndTarget(orgID, actorID, ref string, userIDByEmail func(string) (string, bool)) (actor, target *member, e apiError, bad bool) {
+	actor, e, bad = s.actor(orgID, actorID)
+	if bad {
+		return nil, nil, e, true
+	}
+	target, ok := s.members[ref]
+	if !ok && userIDByEmail != nil && strings.Contains(ref, "@") {
+		if uid, found := userIDByEmail(ref); found {
+			target = s.memberOf(orgID, uid)
+			ok = target != nil
+		}
+	}
+	if !ok || target.OrganizationID != orgID {
+		return nil, nil, errMemberNotFound, true
+	}
+	return actor, target, apiError{}, false
+}
+
 // invite stores a pending invitation from an owner or admin.
 func (s *orgStore) invite(orgID, inviterID, email, role string, resend bool, userIDByEmail func(string) (string, bool)) (invitation, apiError, bool) {
 	email = strings.ToLower(email)
@@ -162,13 +183,9 @@ func (s *orgStore) accept(invitationID, userID, email string) (invitation, membe
 func (s *orgStore) updateRole(orgID, actorID, memberID, role string) (member, apiError, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	actor, e, bad := s.actor(orgID, actorID)
+	actor, target, e, bad := s.actorAndTarget(orgID, actorID, memberID, nil)
 	if bad {
 		return member{}, e, true
-	}
-	target, ok := s.members[memberID]
-	if !ok || target.OrganizationID != orgID {
-		return member{}, errMemberNotFound, true
 	}
 	if !validRole(role) {
 		return member{}, errRoleNotFound, true
@@ -187,19 +204,9 @@ func (s *orgStore) updateRole(orgID, actorID, memberID, role string) (member, ap
 func (s *orgStore) remove(orgID, actorID, idOrEmail string, userIDByEmail func(string) (string, bool)) (member, apiError, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	actor, e, bad := s.actor(orgID, actorID)
+	actor, target, e, bad := s.actorAndTarget(orgID, actorID, idOrEmail, userIDByEmail)
 	if bad {
 		return member{}, e, true
-	}
-	target, ok := s.members[idOrEmail]
-	if !ok && strings.Contains(idOrEmail, "@") {
-		if uid, found := userIDByEmail(idOrEmail); found {
-			target = s.memberOf(orgID, uid)
-			ok = target != nil
-		}
-	}
-	if !ok || target.OrganizationID != orgID {
-		return member{}, errMemberNotFound, true
 	}
 	if actor.Role == roleMember || (actor.Role != roleOwner && target.Role == roleOwner) {
 		return member{}, errNotAllowedToDelete, true

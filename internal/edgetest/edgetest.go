@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -307,9 +308,29 @@ func (e *Edge) HTTPURL(path string) string {
 }
 
 // Get performs a GET through the edge and fails the test on transport errors.
+// The body is closed when the test ends.
 func (e *Edge) Get(t testing.TB, path string, header ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, e.URL(path), nil)
+	resp := e.send(t, http.MethodGet, path, header)
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// Do sends a bodiless request through the edge (header: name, value, ...)
+// and returns the response with its body read and closed; it fails the
+// test on transport errors.
+func (e *Edge) Do(t testing.TB, method, path string, header ...string) (*http.Response, string) {
+	t.Helper()
+	resp := e.send(t, method, path, header)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// send sends a bodiless request to the edge's HTTPS port.
+func (e *Edge) send(t testing.TB, method, path string, header []string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, e.URL(path), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,9 +339,8 @@ func (e *Edge) Get(t testing.TB, path string, header ...string) *http.Response {
 	}
 	resp, err := e.Client.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
 
