@@ -45,9 +45,9 @@ func pgScanColumnsJSONB(data []byte) (d pgColumnsDoc, jsonbOK, ok bool) {
 	for _, sp := range s.spans[:s.n] {
 		buf = append(buf, s.data[sp[0]:sp[1]]...)
 	}
-	all, off := string(buf), 0
+	all, off, fields := string(buf), 0, d.fields()
 	for k, sp := range s.spans[:s.n] {
-		*d.field(s.fields[k]) = all[off : off+sp[1]-sp[0]]
+		*fields[s.fields[k]-1] = all[off : off+sp[1]-sp[0]]
 		off += sp[1] - sp[0]
 	}
 	d.HTTP.Response.StatusCode = s.status
@@ -126,29 +126,10 @@ const (
 	pgfTargetID
 )
 
-func (d *pgColumnsDoc) field(f uint8) *string {
-	switch f {
-	case pgfTimestamp:
-		return &d.Timestamp
-	case pgfAction:
-		return &d.Event.Action
-	case pgfID:
-		return &d.Event.ID
-	case pgfOutcome:
-		return &d.Event.Outcome
-	case pgfSourceIP:
-		return &d.Source.IP
-	case pgfEmail:
-		return &d.User.Email
-	case pgfUserID:
-		return &d.User.ID
-	case pgfName:
-		return &d.User.Name
-	case pgfTargetEmail:
-		return &d.User.Target.Email
-	default:
-		return &d.User.Target.ID
-	}
+// fields returns pointers to d's string fields, indexed by pgf number - 1.
+func (d *pgColumnsDoc) fields() [10]*string {
+	return [10]*string{&d.Timestamp, &d.Event.Action, &d.Event.ID, &d.Event.Outcome, &d.Source.IP,
+		&d.User.Email, &d.User.ID, &d.User.Name, &d.User.Target.Email, &d.User.Target.ID}
 }
 
 // pgColField says what a key at level is: kind 's' a string field (str
