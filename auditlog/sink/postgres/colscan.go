@@ -112,7 +112,7 @@ func (s *pgColScanner) ws() {
 	}
 }
 
-// The string fields of pgColumnsDoc, as numbered by pgColField.
+// The string fields of pgColumnsDoc, as pgColKeys numbers them.
 const (
 	pgfTimestamp = iota + 1
 	pgfAction
@@ -132,62 +132,35 @@ func (d *pgColumnsDoc) fields() [10]*string {
 		&d.User.Email, &d.User.ID, &d.User.Name, &d.User.Target.Email, &d.User.Target.ID}
 }
 
-// pgColField says what a key at level is: kind 's' a string field (str
-// numbers it), 'o' an object at level sub, 'n' the status code, 0 not
-// wanted. bit tells repeated keys apart within one object.
+// pgColKey is one wanted key of an object: kind 's' a string field (str
+// numbers it), 'o' an object at level sub, 'n' the status code.
+type pgColKey struct {
+	name string
+	kind byte
+	str  uint8
+	sub  pgColLevel
+}
+
+// pgColKeys is the shape of pgColumnsDoc: the wanted keys of each level.
+var pgColKeys = [...][]pgColKey{
+	pgLevelTop: {{"@timestamp", 's', pgfTimestamp, 0}, {"event", 'o', 0, pgLevelEvent},
+		{"http", 'o', 0, pgLevelHTTP}, {"source", 'o', 0, pgLevelSource}, {"user", 'o', 0, pgLevelUser}},
+	pgLevelEvent:    {{"action", 's', pgfAction, 0}, {"id", 's', pgfID, 0}, {"outcome", 's', pgfOutcome, 0}},
+	pgLevelHTTP:     {{"response", 'o', 0, pgLevelResponse}},
+	pgLevelResponse: {{"status_code", 'n', 0, 0}},
+	pgLevelSource:   {{"ip", 's', pgfSourceIP, 0}},
+	pgLevelUser: {{"email", 's', pgfEmail, 0}, {"id", 's', pgfUserID, 0}, {"name", 's', pgfName, 0},
+		{"target", 'o', 0, pgLevelTarget}},
+	pgLevelTarget: {{"email", 's', pgfTargetEmail, 0}, {"id", 's', pgfTargetID, 0}},
+}
+
+// pgColField says what a key at level is (kind, str and sub as pgColKey
+// has them; kind 0: not wanted). bit tells repeated keys apart within one
+// object: 1 << the key's place in pgColKeys[level].
 func pgColField(level pgColLevel, key []byte) (kind byte, str uint8, sub pgColLevel, bit uint16) {
-	switch level {
-	case pgLevelTop:
-		switch string(key) {
-		case "@timestamp":
-			return 's', pgfTimestamp, 0, 1
-		case "event":
-			return 'o', 0, pgLevelEvent, 2
-		case "http":
-			return 'o', 0, pgLevelHTTP, 4
-		case "source":
-			return 'o', 0, pgLevelSource, 8
-		case "user":
-			return 'o', 0, pgLevelUser, 16
-		}
-	case pgLevelEvent:
-		switch string(key) {
-		case "action":
-			return 's', pgfAction, 0, 1
-		case "id":
-			return 's', pgfID, 0, 2
-		case "outcome":
-			return 's', pgfOutcome, 0, 4
-		}
-	case pgLevelHTTP:
-		if string(key) == "response" {
-			return 'o', 0, pgLevelResponse, 1
-		}
-	case pgLevelResponse:
-		if string(key) == "status_code" {
-			return 'n', 0, 0, 1
-		}
-	case pgLevelSource:
-		if string(key) == "ip" {
-			return 's', pgfSourceIP, 0, 1
-		}
-	case pgLevelUser:
-		switch string(key) {
-		case "email":
-			return 's', pgfEmail, 0, 1
-		case "id":
-			return 's', pgfUserID, 0, 2
-		case "name":
-			return 's', pgfName, 0, 4
-		case "target":
-			return 'o', 0, pgLevelTarget, 8
-		}
-	case pgLevelTarget:
-		switch string(key) {
-		case "email":
-			return 's', pgfTargetEmail, 0, 1
-		case "id":
-			return 's', pgfTargetID, 0, 2
+	for i, k := range pgColKeys[level] {
+		if string(key) == k.name {
+			return k.kind, k.str, k.sub, 1 << i
 		}
 	}
 	return 0, 0, 0, 0
