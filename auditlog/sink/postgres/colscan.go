@@ -239,20 +239,30 @@ func (s *pgColScanner) object(level pgColLevel, depth int) bool {
 				s.status = int(n)
 			}
 		}
+		if done, ok := s.after('}'); done || !ok {
+			return ok
+		}
+	}
+}
+
+// after steps past what follows a member of an object or array: a comma
+// (and white space; done false: another member comes) or close (done
+// true). ok is false for anything else.
+func (s *pgColScanner) after(close byte) (done, ok bool) {
+	s.ws()
+	if s.i >= len(s.data) {
+		return false, false
+	}
+	switch s.data[s.i] {
+	case ',':
+		s.i++
 		s.ws()
-		if s.i >= len(s.data) {
-			return false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-			s.ws()
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
-		}
+		return false, true
+	case close:
+		s.i++
+		return true, true
+	default:
+		return false, false
 	}
 }
 
@@ -305,19 +315,8 @@ func (s *pgColScanner) array(depth int) bool {
 		if !s.value(depth + 1) {
 			return false
 		}
-		s.ws()
-		if s.i >= len(s.data) {
-			return false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-			s.ws()
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
+		if done, ok := s.after(']'); done || !ok {
+			return ok
 		}
 	}
 }
