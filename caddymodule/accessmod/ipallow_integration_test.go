@@ -13,6 +13,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	_ "github.com/ocomms/ocomms-edge/caddymodule" // every module and the ocomms app, as a build has them
 	"github.com/ocomms/ocomms-edge/caddymodule/accessmod"
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
@@ -186,3 +187,6 @@ func TestIPAllowServerActionManifestThroughCaddy(t *testing.T) {
 		t.Fatalf("a missing manifest: %v", err)
 	}
 }
+
+// TestMain keeps Caddy's data directory out of the home directory.
+func TestMain(m *testing.M) { modtest.Main(m) }

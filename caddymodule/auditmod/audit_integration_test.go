@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/ocomms/ocomms-edge/caddymodule" // every module and the ocomms app, as a build has them
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
@@ -190,3 +191,6 @@ func TestAuditRateLimitedCSPAndConfigThroughCaddy(t *testing.T) {
 		}
 	}
 }
+
+// TestMain keeps Caddy's data directory out of the home directory.
+func TestMain(m *testing.M) { modtest.Main(m) }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/ocomms/ocomms-edge/caddymodule" // every module and the ocomms app, as a build has them
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/doctor"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
@@ -337,3 +338,6 @@ http://:{CONSOLE_PORT} {
 		t.Errorf("health with Redis down: %+v", health.Findings)
 	}
 }
+
+// TestMain keeps Caddy's data directory out of the home directory.
+func TestMain(m *testing.M) { modtest.Main(m) }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	_ "github.com/ocomms/ocomms-edge/caddymodule" // every module and the ocomms app, as a build has them
 	"github.com/ocomms/ocomms-edge/caddymodule/guardmod"
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
@@ -213,3 +214,6 @@ func cookieFrom(a answer, name string) *http.Cookie {
 	}
 	return nil
 }
+
+// TestMain keeps Caddy's data directory out of the home directory.
+func TestMain(m *testing.M) { modtest.Main(m) }

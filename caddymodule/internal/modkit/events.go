@@ -27,7 +27,7 @@ func RateLimitedEvent(r *http.Request, d *ratelimit.Decision) secevent.Event {
 		SourceIP:  ClientIP(r),
 		UserAgent: r.UserAgent(),
 		Method:    r.Method,
-		Path:      Clip(r.URL.Path, 1024),
+		Path:      clip(r.URL.Path, 1024),
 		Status:    http.StatusTooManyRequests,
 		Labels:    map[string]string{"zone": strings.Join(zones, ",")},
 	}
@@ -42,9 +42,9 @@ func RequestRefusedEvent(r *http.Request, ref *reqbody.Refusal, by string) secev
 		Outcome:   secevent.OutcomeFailure,
 		Reason:    ref.Code,
 		SourceIP:  ClientIP(r),
-		UserAgent: Clip(r.UserAgent(), 512),
+		UserAgent: clip(r.UserAgent(), 512),
 		Method:    r.Method,
-		Path:      Clip(r.URL.Path, 1024),
+		Path:      clip(r.URL.Path, 1024),
 		Status:    ref.Status,
 		Labels:    map[string]string{"by": by, "refusal": ref.Reason},
 	}
@@ -72,7 +72,7 @@ func CSPViolationEvent(v headers.Violation, ip string) secevent.Event {
 	}
 }
 
-func Clip(s string, n int) string {
+func clip(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
 	}
