@@ -70,8 +70,8 @@ bench:
 	$(GO) test -run '^$$' -bench 'Lockout' -benchtime 3000x -count 3 -benchmem ./authguard/lockout/
 	$(GO) test -run '^$$' -bench 'NonAuthPath|SignIn$$' -benchmem ./authguard/
 	$(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./certstore/
-	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/
-	$(GO) test -run '^$$' -bench 'BenchmarkJSONLQuery' -benchtime 10x ./auditlog/
+	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/pipeline/
+	$(GO) test -run '^$$' -bench 'BenchmarkJSONLQuery' -benchtime 10x ./auditlog/pipeline/
 	$(GO) test -run '^$$' -bench 'BenchmarkAuditNonAdmin' -benchtime 2000000x -benchmem -count 3 ./caddymodule/auditmod/
 	$(GO) test -run '^$$' -bench 'EdgeVersusStock' -benchtime 20000x -benchmem -count 3 ./caddymodule/
 	# End to end, with the goals table of issue 15 (ratios and lockout round trips; about 10 minutes).
@@ -81,19 +81,19 @@ bench:
 ## transaction), the chain read behind verify, and investigator queries
 ## over 10,000,000 events (loading them takes about half an hour).
 bench-postgres:
-	$(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresIngest' -benchtime 5s ./auditlog/
-	$(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresReadRecords' -benchtime 3x ./auditlog/
-	OCOMMS_BENCH_EVENTS=10000000 $(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresQuery' -benchtime 100x -timeout 60m -v ./auditlog/
+	$(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresIngest' -benchtime 5s ./auditlog/sink/postgres/
+	$(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresReadRecords' -benchtime 3x ./auditlog/sink/postgres/
+	OCOMMS_BENCH_EVENTS=10000000 $(GO) test -count=1 -run '^$$' -bench 'BenchmarkPostgresQuery' -benchtime 100x -timeout 60m -v ./auditlog/sink/postgres/
 
 ## test-postgres-loss-60: the 60 s-per-scenario zero-loss proof of the audit
 ## PostgreSQL sink (make test runs it with 20 s; this takes about 2.5 min).
 test-postgres-loss-60:
-	OCOMMS_AUDIT_LOSS_SECONDS=60 $(GO) test -count=1 -p 1 -v -run TestPostgresNoLossAcrossRestarts ./auditlog/
+	OCOMMS_AUDIT_LOSS_SECONDS=60 $(GO) test -count=1 -p 1 -v -run TestPostgresNoLossAcrossRestarts ./auditlog/sink/postgres/
 
 ## bench-audit-verify: audit Verify over 5,000,000 records (writes a 4 GB
 ## store under $$TMPDIR; minutes), kept out of `make bench` for its size.
 bench-audit-verify:
-	AUDIT_BENCH_ROWS=5000000 $(GO) test -run '^$$' -bench 'BenchmarkVerify' -benchtime 1x -count 2 -timeout 30m ./auditlog/
+	AUDIT_BENCH_ROWS=5000000 $(GO) test -run '^$$' -bench 'BenchmarkVerify' -benchtime 1x -count 2 -timeout 30m ./auditlog/pipeline/
 
 ## bench-e2e: the end-to-end benchmark (four ocomms-caddy processes in front
 ## of one demo upstream, about 3 minutes); markdown to bench-e2e.md.
@@ -127,15 +127,15 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzStorageCaddyfile$$' -fuzztime $(FUZZTIME) ./caddymodule/
 	$(GO) test -run '^$$' -fuzz '^FuzzEvaluateHeaders$$' -fuzztime $(FUZZTIME) ./doctor/
 	$(GO) test -run '^$$' -fuzz '^FuzzRedactURL$$' -fuzztime $(FUZZTIME) ./doctor/
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalEvent$$' -fuzztime $(FUZZTIME) ./auditlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzJSONLLine$$' -fuzztime $(FUZZTIME) ./auditlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzPostgresScanColumns$$' -fuzztime $(FUZZTIME) ./auditlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME) ./auditlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./auditlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzReadZapCheckpoints$$' -fuzztime $(FUZZTIME) ./auditlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzAdminTarget$$' -fuzztime $(FUZZTIME) ./auditlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseSession$$' -fuzztime $(FUZZTIME) ./auditlog/
-	$(GO) test -run '^$$' -fuzz '^FuzzAuditQueryFilter$$' -fuzztime $(FUZZTIME) ./caddymodule/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalEvent$$' -fuzztime $(FUZZTIME) ./auditlog/record/
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONLLine$$' -fuzztime $(FUZZTIME) ./auditlog/sink/jsonl/
+	$(GO) test -run '^$$' -fuzz '^FuzzPostgresScanColumns$$' -fuzztime $(FUZZTIME) ./auditlog/sink/postgres/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME) ./auditlog/query/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFrame$$' -fuzztime $(FUZZTIME) ./auditlog/pipeline/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadZapCheckpoints$$' -fuzztime $(FUZZTIME) ./auditlog/sink/zapsink/
+	$(GO) test -run '^$$' -fuzz '^FuzzAdminTarget$$' -fuzztime $(FUZZTIME) ./adminaction/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSession$$' -fuzztime $(FUZZTIME) ./adminaction/
+	$(GO) test -run '^$$' -fuzz '^FuzzParamsFilter$$' -fuzztime $(FUZZTIME) ./auditlog/query/
 
 ## observatory: scan `make demo` with MDN HTTP Observatory 1.4.8 (offline).
 observatory: build
