@@ -2,8 +2,8 @@
 // client IP from Caddy's trusted client_ip (ClientIP, ClientAddr,
 // FromTrustedProxy), the one status-recording writer, the Caddyfile
 // argument readers, metric registration and the shared refusal and
-// rate-limit breaker metrics, the audit events the root's handlers
-// build, the shared Redis configuration and clients, the `caddy ocomms`
+// rate-limit breaker metrics, the shared Redis configuration and
+// clients, the `caddy ocomms`
 // command and the admin API helpers, and the `ocomms` app's shared state
 // as handlers see it (AppFrom, AuditEmitterFor).
 //

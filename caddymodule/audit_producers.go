@@ -1,19 +1,20 @@
-package modkit
+package caddymodule
 
 import (
 	"net/http"
 	"strings"
 
 	"github.com/ocomms/ocomms-edge/adminaction"
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/ratelimit"
 	"github.com/ocomms/ocomms-edge/reqbody"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
-// RateLimitedEvent is the audit event of a refused request: the zones that
+// rateLimitedEvent is the audit event of a refused request: the zones that
 // refused it, the client, the path (never the query) and the 429.
-func RateLimitedEvent(r *http.Request, d *ratelimit.Decision) secevent.Event {
+func rateLimitedEvent(r *http.Request, d *ratelimit.Decision) secevent.Event {
 	var zones []string
 	for i, z := range d.Zones {
 		if !d.Outcomes[i].Allowed {
@@ -24,35 +25,35 @@ func RateLimitedEvent(r *http.Request, d *ratelimit.Decision) secevent.Event {
 		Action:    secevent.ActionRateLimited,
 		Outcome:   secevent.OutcomeFailure,
 		Reason:    "RATE_LIMITED",
-		SourceIP:  ClientIP(r),
+		SourceIP:  modkit.ClientIP(r),
 		UserAgent: r.UserAgent(),
 		Method:    r.Method,
-		Path:      clip(r.URL.Path, 1024),
+		Path:      auditClip(r.URL.Path, 1024),
 		Status:    http.StatusTooManyRequests,
 		Labels:    map[string]string{"zone": strings.Join(zones, ",")},
 	}
 }
 
-// RequestRefusedEvent is the audit event of a request the edge refused to
+// requestRefusedEvent is the audit event of a request the edge refused to
 // forward because of its body (by: the handler that refused it): the
 // refusal's code and reason, the client, the path; never the body.
-func RequestRefusedEvent(r *http.Request, ref *reqbody.Refusal, by string) secevent.Event {
+func requestRefusedEvent(r *http.Request, ref *reqbody.Refusal, by string) secevent.Event {
 	return secevent.Event{
 		Action:    secevent.ActionRequestRefused,
 		Outcome:   secevent.OutcomeFailure,
 		Reason:    ref.Code,
-		SourceIP:  ClientIP(r),
-		UserAgent: clip(r.UserAgent(), 512),
+		SourceIP:  modkit.ClientIP(r),
+		UserAgent: auditClip(r.UserAgent(), 512),
 		Method:    r.Method,
-		Path:      clip(r.URL.Path, 1024),
+		Path:      auditClip(r.URL.Path, 1024),
 		Status:    ref.Status,
 		Labels:    map[string]string{"by": by, "refusal": ref.Reason},
 	}
 }
 
-// CSPViolationEvent is the audit event of one CSP report: the directive
+// cspViolationEvent is the audit event of one CSP report: the directive
 // and the blocked and document URIs without their queries.
-func CSPViolationEvent(v headers.Violation, ip string) secevent.Event {
+func cspViolationEvent(v headers.Violation, ip string) secevent.Event {
 	labels := map[string]string{"directive": v.EffectiveDirective}
 	if u := adminaction.StripQuery(v.BlockedURL); u != "" {
 		labels["blocked_uri"] = u
@@ -72,7 +73,7 @@ func CSPViolationEvent(v headers.Violation, ip string) secevent.Event {
 	}
 }
 
-func clip(s string, n int) string {
+func auditClip(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
 	}
