@@ -58,31 +58,26 @@ func (e *ErrorResponse) ServeHTTP(w http.ResponseWriter, r *http.Request, _ cadd
 	return nil
 }
 
+// errorTexts are the stable code and message of each status the edge
+// answers with a named error.
+var errorTexts = map[int]struct{ code, message string }{
+	http.StatusBadRequest:            {"BAD_REQUEST", "The request could not be read."},
+	http.StatusForbidden:             {"FORBIDDEN", "This request is not allowed."},
+	http.StatusNotFound:              {"NOT_FOUND", "Not found."},
+	http.StatusMethodNotAllowed:      {"METHOD_NOT_ALLOWED", "This method is not allowed here."},
+	http.StatusRequestTimeout:        {"REQUEST_TIMEOUT", "The request took too long to arrive."},
+	http.StatusRequestEntityTooLarge: {"PAYLOAD_TOO_LARGE", "The request body is too large."},
+	http.StatusMisdirectedRequest:    {"MISDIRECTED_REQUEST", "This server does not serve that host name."},
+	http.StatusTooManyRequests:       {"RATE_LIMITED", "Too many requests. Please try again later."},
+	http.StatusBadGateway:            {"BAD_GATEWAY", "The app is not reachable. Please try again in a moment."},
+	http.StatusServiceUnavailable:    {"SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please try again in a moment."},
+	http.StatusGatewayTimeout:        {"GATEWAY_TIMEOUT", "The app did not answer in time. Please try again in a moment."},
+}
+
 // errorText returns a stable code and a message for a status.
 func errorText(status int) (code, message string) {
-	switch status {
-	case http.StatusBadRequest:
-		return "BAD_REQUEST", "The request could not be read."
-	case http.StatusForbidden:
-		return "FORBIDDEN", "This request is not allowed."
-	case http.StatusNotFound:
-		return "NOT_FOUND", "Not found."
-	case http.StatusMethodNotAllowed:
-		return "METHOD_NOT_ALLOWED", "This method is not allowed here."
-	case http.StatusRequestTimeout:
-		return "REQUEST_TIMEOUT", "The request took too long to arrive."
-	case http.StatusRequestEntityTooLarge:
-		return "PAYLOAD_TOO_LARGE", "The request body is too large."
-	case http.StatusMisdirectedRequest:
-		return "MISDIRECTED_REQUEST", "This server does not serve that host name."
-	case http.StatusTooManyRequests:
-		return "RATE_LIMITED", "Too many requests. Please try again later."
-	case http.StatusBadGateway:
-		return "BAD_GATEWAY", "The app is not reachable. Please try again in a moment."
-	case http.StatusServiceUnavailable:
-		return "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please try again in a moment."
-	case http.StatusGatewayTimeout:
-		return "GATEWAY_TIMEOUT", "The app did not answer in time. Please try again in a moment."
+	if t, ok := errorTexts[status]; ok {
+		return t.code, t.message
 	}
 	if status >= 500 {
 		return "INTERNAL_ERROR", "Something went wrong on our side. Please try again in a moment."

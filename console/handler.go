@@ -135,29 +135,30 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, op Operator, 
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Use GET.")
 		return
 	}
-	switch name {
-	case "whoami":
+	if name == "whoami" {
 		writeJSON(w, map[string]any{"local": op.Local, "operator": h.operatorHash(op),
 			"refresh_ms": h.cfg.Refresh.Milliseconds(), "actions": secevent.Actions()})
-	case "lockouts":
-		h.serveLockouts(w, r)
-	case "events":
-		h.serveEvents(w, r)
-	case "event":
-		h.serveEvent(w, r)
-	case "series":
-		h.serveSeries(w, r)
-	case "csp":
-		h.serveCSP(w, r)
-	case "health":
-		h.serveHealth(w, r)
-	case "verify":
-		h.serveVerify(w, r)
-	case "doctor":
-		h.serveDoctor(w, r)
-	default:
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such console API.")
+		return
 	}
+	serve, ok := readAPIs[name]
+	if !ok {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such console API.")
+		return
+	}
+	serve(h, w, r)
+}
+
+// readAPIs are the console's read-only JSON APIs by name (whoami, which
+// needs the operator, is answered in serveAPI).
+var readAPIs = map[string]func(*Handler, http.ResponseWriter, *http.Request){
+	"lockouts": (*Handler).serveLockouts,
+	"events":   (*Handler).serveEvents,
+	"event":    (*Handler).serveEvent,
+	"series":   (*Handler).serveSeries,
+	"csp":      (*Handler).serveCSP,
+	"health":   (*Handler).serveHealth,
+	"verify":   (*Handler).serveVerify,
+	"doctor":   (*Handler).serveDoctor,
 }
 
 // operatorHash names the operator on the page without their email.

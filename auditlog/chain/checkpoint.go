@@ -24,12 +24,7 @@ const checkpointDomain = "ocomms-audit-checkpoint/v1\n"
 func SignedBytes(cp record.Checkpoint) []byte {
 	b := make([]byte, 0, 256)
 	b = append(b, checkpointDomain...)
-	b = append(b, `{"hash":"`...)
-	b = hex.AppendEncode(b, cp.Hash[:])
-	b = append(b, `","instance":`...)
-	b = record.AppendString(b, record.Clean(cp.Instance, record.MaxShort))
-	b = append(b, `,"prev":"`...)
-	b = hex.AppendEncode(b, cp.PrevHash[:])
+	b = appendCheckpointHead(b, cp)
 	b = append(b, `","retention":`...)
 	b = strconv.AppendBool(b, cp.Retention)
 	b = append(b, `,"seq":`...)
@@ -37,6 +32,19 @@ func SignedBytes(cp record.Checkpoint) []byte {
 	b = append(b, `,"time":"`...)
 	b = cp.Time.UTC().Truncate(time.Microsecond).AppendFormat(b, record.TimeLayout)
 	b = append(b, `"}`...)
+	return b
+}
+
+// appendCheckpointHead appends the keys the signed bytes and the JSON form
+// both start with, encoded alike: `{"hash":…,"instance":…,"prev":…` (the
+// prev hash's closing quote is the caller's).
+func appendCheckpointHead(b []byte, cp record.Checkpoint) []byte {
+	b = append(b, `{"hash":"`...)
+	b = hex.AppendEncode(b, cp.Hash[:])
+	b = append(b, `","instance":`...)
+	b = record.AppendString(b, record.Clean(cp.Instance, record.MaxShort))
+	b = append(b, `,"prev":"`...)
+	b = hex.AppendEncode(b, cp.PrevHash[:])
 	return b
 }
 
@@ -82,12 +90,7 @@ type checkpointJSON struct {
 
 // AppendCheckpointJSON appends cp as a JSON object with keys in a fixed order.
 func AppendCheckpointJSON(b []byte, cp record.Checkpoint) []byte {
-	b = append(b, `{"hash":"`...)
-	b = hex.AppendEncode(b, cp.Hash[:])
-	b = append(b, `","instance":`...)
-	b = record.AppendString(b, record.Clean(cp.Instance, record.MaxShort))
-	b = append(b, `,"prev":"`...)
-	b = hex.AppendEncode(b, cp.PrevHash[:])
+	b = appendCheckpointHead(b, cp)
 	b = append(b, `","public_key":"`...)
 	b = base64.StdEncoding.AppendEncode(b, cp.PublicKey)
 	b = append(b, `","retention":`...)

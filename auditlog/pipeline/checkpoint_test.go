@@ -22,11 +22,9 @@ import (
 func TestCheckpointCadenceAndSameInEverySink(t *testing.T) {
 	key := logtest.TestKey(t)
 	mem := newMemSink("mem")
-	core, logs := observer.New(zap.InfoLevel)
-	dir := t.TempDir()
-	jl, _ := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir})
+	zs, logs, jl, dir := zapAndJSONL(t)
 	p, err := NewPipeline(Config{Instance: "edge-test", SpoolDir: t.TempDir(), SigningKey: key,
-		Sinks: []Sink{mem, zapsink.NewZapSink(zap.New(core)), jl}, FsyncInterval: time.Hour, CheckpointEvery: 100})
+		Sinks: []Sink{mem, zs, jl}, FsyncInterval: time.Hour, CheckpointEvery: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

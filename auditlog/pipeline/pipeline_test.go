@@ -32,6 +32,20 @@ func newTestPipeline(t *testing.T, dir string, key []byte, sinks ...Sink) *Pipel
 	return p
 }
 
+// zapAndJSONL are the real sinks tests compare: zap (under the audit
+// logger's name) into an observer, whose entries logs holds, and JSONL in
+// a fresh folder dir.
+func zapAndJSONL(t *testing.T) (zs Sink, logs *observer.ObservedLogs, jl *jsonl.JSONL, dir string) {
+	t.Helper()
+	core, logs := observer.New(zap.InfoLevel)
+	dir = t.TempDir()
+	jl, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zapsink.NewZapSink(zap.New(core).Named(zapsink.ZapLoggerName)), logs, jl, dir
+}
+
 // checkChain asserts recs are seq from..to, linked, hashes right.
 func checkChain(t *testing.T, recs []record.Record, from, to uint64) {
 	t.Helper()
@@ -54,13 +68,8 @@ func checkChain(t *testing.T, recs []record.Record, from, to uint64) {
 func TestPipelineDeliversEverySinkInOrder(t *testing.T) {
 	key := logtest.TestKey(t)
 	mem := newMemSink("mem")
-	core, logs := observer.New(zap.InfoLevel)
-	jlDir := t.TempDir()
-	jl, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: jlDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newTestPipeline(t, t.TempDir(), key, mem, zapsink.NewZapSink(zap.New(core).Named(zapsink.ZapLoggerName)), jl)
+	zs, logs, jl, jlDir := zapAndJSONL(t)
+	p := newTestPipeline(t, t.TempDir(), key, mem, zs, jl)
 	const n = 3000
 	for i := 0; i < n; i++ {
 		p.Emit(logtest.SampleEvent(secevent.Actions()[i%17], i))

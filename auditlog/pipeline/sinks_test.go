@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
@@ -20,13 +19,8 @@ import (
 // One event read back from the zap log and from the JSONL file is the
 // same, field by field.
 func TestSameEventInZapAndJSONL(t *testing.T) {
-	core, logs := observer.New(zap.InfoLevel)
-	dir := t.TempDir()
-	jl, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newTestPipeline(t, t.TempDir(), logtest.TestKey(t), zapsink.NewZapSink(zap.New(core).Named(zapsink.ZapLoggerName)), jl)
+	zs, logs, jl, dir := zapAndJSONL(t)
+	p := newTestPipeline(t, t.TempDir(), logtest.TestKey(t), zs, jl)
 	e := logtest.SampleEvent(secevent.ActionAdmin, 3)
 	e.UserName, e.TargetEmail, e.Reason = "Ada Admin", "victim@example.com", "ban"
 	e.Labels["device_trusted"] = "false"

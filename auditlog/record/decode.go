@@ -8,6 +8,18 @@ import (
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
+// UserDoc is the ECS user object as the canonical encoding writes it:
+// decoded here and by the Postgres sink's column read alike.
+type UserDoc struct {
+	Email  string `json:"email"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Target struct {
+		Email string `json:"email"`
+		ID    string `json:"id"`
+	} `json:"target"`
+}
+
 // ecsDoc mirrors the canonical encoding for decoding.
 type ecsDoc struct {
 	Timestamp string `json:"@timestamp"`
@@ -36,15 +48,7 @@ type ecsDoc struct {
 	URL struct {
 		Path string `json:"path"`
 	} `json:"url"`
-	User struct {
-		Email  string `json:"email"`
-		ID     string `json:"id"`
-		Name   string `json:"name"`
-		Target struct {
-			Email string `json:"email"`
-			ID    string `json:"id"`
-		} `json:"target"`
-	} `json:"user"`
+	User      UserDoc `json:"user"`
 	UserAgent struct {
 		Original string `json:"original"`
 	} `json:"user_agent"`

@@ -20,25 +20,7 @@ import (
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
-const ipAllowCaddyfile = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-	ocomms {
-		audit {
-			jsonl {DIR}/audit
-		}
-	}
-	servers {
-		trusted_proxies static {TRUSTED}
-		trusted_proxies_strict
-		client_ip_headers X-Forwarded-For
-	}
-}
-localhost {
+var ipAllowCaddyfile = modtest.SiteCaddyfile(`localhost {
 	ocomms_headers
 	ocomms_ip_allow {
 		preset ocomms
@@ -46,7 +28,7 @@ localhost {
 	}
 	reverse_proxy {UPSTREAM}
 }
-`
+`, modtest.AuditJSONL, "servers {\n\t\ttrusted_proxies static {TRUSTED}\n\t\ttrusted_proxies_strict\n\t\tclient_ip_headers X-Forwarded-For\n\t}")
 
 // accessUpstream answers 200 "app" and counts the requests that reached it.
 func accessUpstream(t *testing.T) (*httptest.Server, *atomic.Int64) {

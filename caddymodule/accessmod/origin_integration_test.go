@@ -15,20 +15,7 @@ import (
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
-const originCaddyfile = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-	ocomms {
-		audit {
-			jsonl {DIR}/audit
-		}
-	}
-}
-localhost {
+var originCaddyfile = modtest.SiteCaddyfile(`localhost {
 	ocomms_headers
 	ocomms_origin {
 		allow {ALLOWED}
@@ -36,7 +23,7 @@ localhost {
 	}
 	reverse_proxy {UPSTREAM}
 }
-`
+`, modtest.AuditJSONL)
 
 // corsUpstream answers 200 "app" with a careless Access-Control-Allow-Origin: *.
 func corsUpstream(t *testing.T) (*httptest.Server, *atomic.Int64) {

@@ -1,27 +1,19 @@
 package auditmod_test
 
 import (
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
 // Through Caddy: a signing key readable by others stops the edge with the
 // fix named; an audit directory left 0755 (as mkdir makes it) is
 // tightened to 0700, and so is its spool directory.
 func TestAuditFileModesThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
-	up := httptest.NewServer(demoupstream.NewHandler(demoupstream.Options{}))
-	t.Cleanup(up.Close)
-	e := edgetest.New(t)
+	e := newAuditEdge(t)
 	dir := filepath.Join(e.Dir, "audit")
 	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o755); err != nil {
 		t.Fatal(err)
@@ -38,7 +30,7 @@ func TestAuditFileModesThroughCaddy(t *testing.T) {
 	if err := os.Chmod(key, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"{UPSTREAM}", up.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://")}
+	args := e.upstreamArgs()
 	if err := e.TryLoad(t, auditCaddyfile, args...); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("a 0644 signing key: load error %v, want one naming chmod 600", err)
 	}

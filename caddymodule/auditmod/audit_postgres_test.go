@@ -2,9 +2,7 @@ package auditmod_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,11 +13,15 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
+
+// auditPostgresCaddyfile is auditCaddyfile that also writes to the
+// PostgreSQL at $OCOMMS_TEST_PG_URL.
+var auditPostgresCaddyfile = auditCaddyfileWith("postgres {env.OCOMMS_TEST_PG_URL}")
 
 // TestAuditPostgresThroughCaddy: with postgres configured, an admin action
 // lands in PostgreSQL (and the JSONL files), the admin API queries and
@@ -30,17 +32,11 @@ func TestAuditPostgresThroughCaddy(t *testing.T) {
 	}
 	dbURL := testsupport.TempDatabase(t, "auditwire")
 	t.Setenv("OCOMMS_TEST_PG_URL", dbURL)
-	app := demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6})
-	up := httptest.NewServer(app)
-	t.Cleanup(up.Close)
-	e := edgetest.New(t)
-	cf := strings.Replace(auditCaddyfile, "instance test-edge", "instance test-edge\n\t\t\tpostgres {env.OCOMMS_TEST_PG_URL}", 1)
-	e.Load(t, cf, "{UPSTREAM}", up.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://"))
-	if strings.Contains(string(e.JSON), "postgres://") {
+	ae := startAuditEdgeWith(t, auditPostgresCaddyfile)
+	if strings.Contains(string(ae.JSON), "postgres://") {
 		t.Fatal("the connection string is in the loaded config")
 	}
-	ae := &auditEdge{Edge: e, app: app, dir: filepath.Join(e.Dir, "audit"), up: up.URL}
-	cookie, _ := app.NewSessionCookie(demoupstream.DemoEmail)
+	cookie, _ := ae.app.NewSessionCookie(demoupstream.DemoEmail)
 	ae.post(t, "/api/admin/export", "application/json", `{"organizationId":"org-pg"}`, "Cookie", cookie.String())
 	modtest.WaitAudit(t, ae.dir, 1, modtest.OfAction(secevent.ActionAdmin))
 
@@ -69,7 +65,7 @@ func TestAuditPostgresThroughCaddy(t *testing.T) {
 	if err != nil || !strings.Contains(out, demoupstream.DemoEmail) || !strings.Contains(out, "1 events") {
 		t.Fatalf("query --postgres: %v\n%s", err, out)
 	}
-	pub := writePublicKey(t, ae.dir)
+	pub := audittest.PublicKeyFile(t, ae.dir)
 	if out, err := runCLI(t, "verify", "--postgres", dbURL, "--public-key", pub); err != nil || !strings.Contains(out, "OK:") {
 		t.Fatalf("verify --postgres: %v\n%s", err, out)
 	}
@@ -88,26 +84,17 @@ func TestAuditPostgresThroughCaddy(t *testing.T) {
 // (nothing dials at load) and keeps recording to the JSONL files; a
 // clear-text URL to a remote host is refused at load, without its password.
 func TestAuditPostgresDownOrRefused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
-	app := demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6})
-	up := httptest.NewServer(app)
-	t.Cleanup(up.Close)
-	e := edgetest.New(t)
+	ae := newAuditEdge(t)
 	down := "postgres://postgres:pw@127.0.0.1:" + itoa(testsupport.FreePort(t)) + "/audit?sslmode=disable"
 	t.Setenv("OCOMMS_TEST_PG_URL", down)
-	cf := strings.Replace(auditCaddyfile, "instance test-edge", "instance test-edge\n\t\t\tpostgres {env.OCOMMS_TEST_PG_URL}", 1)
-	e.Load(t, cf, "{UPSTREAM}", up.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://"))
-	ae := &auditEdge{Edge: e, app: app, dir: filepath.Join(e.Dir, "audit"), up: up.URL}
-	ae.Get(t, "/tight")
-	ae.Get(t, "/tight")
+	ae.Load(t, auditPostgresCaddyfile, ae.upstreamArgs()...)
+	ae.exceedTight(t)
 	if got := modtest.WaitAudit(t, ae.dir, 1, modtest.OfAction(secevent.ActionRateLimited)); len(got) != 1 {
 		t.Fatalf("%d rate_limited events with postgres down", len(got))
 	}
 
 	t.Setenv("OCOMMS_TEST_PG_URL", "postgres://edge:hunter2@db.example.com:5432/audit?sslmode=disable")
-	err := e.TryLoad(t, cf, "{UPSTREAM}", up.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://"))
+	err := ae.TryLoad(t, auditPostgresCaddyfile, ae.upstreamArgs()...)
 	if err == nil {
 		t.Fatal("clear text to a remote PostgreSQL was accepted")
 	}

@@ -15,32 +15,12 @@ import (
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
-// adminGet asks the edge's admin API and decodes the JSON answer.
-func adminGet(t *testing.T, e *auditEdge, path string, v any) int {
-	t.Helper()
-	resp, err := http.Get("http://" + e.AdminAddr + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if v != nil && resp.StatusCode == 200 {
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return resp.StatusCode
-}
-
 func TestAuditQueriesThroughAdminAPIAndCLI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e := startAuditEdge(t)
 	cookie, _ := e.app.NewSessionCookie(demoupstream.DemoEmail)
 	e.post(t, "/api/admin/export", "application/json", `{"organizationId":"org-7"}`, "Cookie", cookie.String())
 	e.post(t, "/api/admin/export", "application/json", `{}`)
-	e.Get(t, "/tight")
-	e.Get(t, "/tight")
+	e.exceedTight(t)
 	events := modtest.WaitAudit(t, e.dir, 2, modtest.OfAction(secevent.ActionAdmin))
 	var user string
 	for _, ev := range events {

@@ -2,10 +2,6 @@ package auditmod_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/ed25519"
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,49 +9,14 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/caddymodule/auditmod"
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
-// writePublicKey derives the checkpoint public key from the edge's key file
-// and writes it where verify can read it.
-func writePublicKey(t *testing.T, dir string) string {
-	t.Helper()
-	key, err := chain.LoadOrCreateSigningKey(filepath.Join(dir, "checkpoint.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, err := chain.MarshalPublicKey(key.Public().(ed25519.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "audit.pub")
-	if err := os.WriteFile(p, pem, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// runCLI runs `caddy ocomms audit <args>` and returns its output and error.
-func runCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	cmd := auditmod.NewAuditCommand()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	cmd.SilenceUsage = true
-	err := cmd.ExecuteContext(context.Background())
-	return out.String(), err
-}
-
 func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e := startAuditEdge(t)
 	cookie, _ := e.app.NewSessionCookie("demo@ocomms.test")
 	e.post(t, "/api/admin/export", "application/json", `{}`, "Cookie", cookie.String())
@@ -63,8 +24,7 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 	first := auditmod.ActiveAudit()
 
 	// The same config again: the same pipeline, kept across the reload.
-	e.Load(t, auditCaddyfile, "{UPSTREAM}", strings.TrimSuffix(e.sessionURL(t), "/api/auth/get-session"),
-		"{UPSTREAM_HOST}", strings.TrimPrefix(strings.TrimSuffix(e.sessionURL(t), "/api/auth/get-session"), "http://"))
+	e.Load(t, auditCaddyfile, e.upstreamArgs()...)
 	if auditmod.ActiveAudit() != first {
 		t.Fatal("an unchanged config opened a new audit pipeline")
 	}
@@ -72,9 +32,7 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 	modtest.WaitAudit(t, e.dir, 2, modtest.OfAction(secevent.ActionAdmin))
 
 	// Changed settings: a new pipeline takes the chain over.
-	up := strings.TrimSuffix(e.sessionURL(t), "/api/auth/get-session")
-	e.Load(t, strings.Replace(auditCaddyfile, "instance test-edge", "instance test-edge\n\t\t\tfsync_interval 50ms", 1),
-		"{UPSTREAM}", up, "{UPSTREAM_HOST}", strings.TrimPrefix(up, "http://"))
+	e.Load(t, auditCaddyfileWith("fsync_interval 50ms"), e.upstreamArgs()...)
 	if auditmod.ActiveAudit() == first {
 		t.Fatal("changed settings kept the old pipeline")
 	}
@@ -86,22 +44,16 @@ func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 	}
 
 	// The admin API verifies the running store.
-	resp, err := http.Get("http://" + e.AdminAddr + "/ocomms/audit/verify")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var res setup.VerifyResult
-	json.NewDecoder(resp.Body).Decode(&res)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !res.OK || res.Records < 6 || res.Store != "jsonl" {
-		t.Fatalf("admin verify: %d %+v", resp.StatusCode, res)
+	if st := adminGet(t, e, "/ocomms/audit/verify", &res); st != 200 || !res.OK || res.Records < 6 || res.Store != "jsonl" {
+		t.Fatalf("admin verify: %d %+v", st, res)
 	}
 
 	// Offline, once the edge stopped: the CLI verifies, then catches an edit.
 	if err := caddy.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	pub := writePublicKey(t, e.dir)
+	pub := audittest.PublicKeyFile(t, e.dir)
 	printed, err := runCLI(t, "public-key", "--signing-key-file", filepath.Join(e.dir, "checkpoint.key"))
 	if want, _ := os.ReadFile(pub); err != nil || printed != string(want) {
 		t.Fatalf("public-key printed %q (%v), want %q", printed, err, want)

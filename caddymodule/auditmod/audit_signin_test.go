@@ -2,32 +2,18 @@ package auditmod_test
 
 import (
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
-	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
-const auditGuardCaddyfile = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-	ocomms {
-		audit {
-			jsonl {DIR}/audit
-		}
-	}
-}
-localhost {
+// auditGuardCaddyfile puts the auth guard (lockout after 2) in front of
+// the demo upstream, with ocomms_audit naming users.
+var auditGuardCaddyfile = modtest.SiteCaddyfile(`localhost {
 	ocomms_headers
 	ocomms_auth_guard {
 		password off
@@ -40,24 +26,16 @@ localhost {
 	}
 	reverse_proxy {UPSTREAM_HOST}
 }
-`
+`, modtest.AuditJSONL)
 
 // TestAuditSignInEventsThroughCaddy: a failed and a successful sign-in and
 // a lockout each produce exactly one event, with the user, the client IP
 // and the outcome; nothing is logged twice.
 func TestAuditSignInEventsThroughCaddy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
-	app := demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6})
-	up := httptest.NewServer(app)
-	t.Cleanup(up.Close)
-	e := edgetest.New(t)
-	e.Load(t, auditGuardCaddyfile, "{UPSTREAM}", up.URL, "{UPSTREAM_HOST}", strings.TrimPrefix(up.URL, "http://"))
-	ae := &auditEdge{Edge: e, app: app, dir: filepath.Join(e.Dir, "audit"), up: up.URL}
+	ae := startAuditEdgeWith(t, auditGuardCaddyfile)
 	signIn := func(password string) int {
 		resp := ae.post(t, "/api/auth/sign-in/email", "application/json",
-			`{"email":"`+demoupstream.DemoEmail+`","password":"`+password+`"}`, "Origin", "https://"+strings.TrimPrefix(e.URL(""), "https://"))
+			`{"email":"`+demoupstream.DemoEmail+`","password":"`+password+`"}`, "Origin", "https://"+strings.TrimPrefix(ae.URL(""), "https://"))
 		return resp.StatusCode
 	}
 	if st := signIn(demoupstream.DefaultPassword); st != http.StatusOK {
@@ -81,7 +59,7 @@ func TestAuditSignInEventsThroughCaddy(t *testing.T) {
 	if len(locked) != 1 || locked[0].UserEmail != demoupstream.DemoEmail {
 		t.Fatalf("account_locked events %+v", locked)
 	}
-	for _, ev := range modtest.ReadAuditDir(t, ae.dir) {
+	for _, ev := range audittest.ReadAuditEvents(t, ae.dir) {
 		if ev.Action == secevent.ActionAdmin {
 			t.Errorf("a sign-in recorded as an admin action: %+v", ev)
 		}
@@ -89,13 +67,7 @@ func TestAuditSignInEventsThroughCaddy(t *testing.T) {
 			t.Errorf("a password reached the log: %+v", ev)
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(ae.dir, "audit-*.jsonl"))
-	for _, f := range files {
-		data, _ := os.ReadFile(f)
-		if strings.Contains(string(data), "wrong password") || strings.Contains(string(data), demoupstream.DefaultPassword) {
-			t.Fatalf("%s holds a password", f)
-		}
-	}
+	checkAuditFilesLack(t, ae.dir, "a password", "wrong password", demoupstream.DefaultPassword)
 	for _, l := range ok[0].Labels {
 		if strings.Contains(l, "session_token") {
 			t.Errorf("a cookie reached the log: %v", ok[0].Labels)

@@ -18,14 +18,8 @@ import (
 // The running audit log's counters reach the admin API, Prometheus and
 // `caddy ocomms doctor`, all read from the same pipeline.
 func TestAuditStatsThroughAdminMetricsAndDoctor(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Caddy")
-	}
 	e := startAuditEdge(t)
-	e.Get(t, "/tight")
-	if resp := e.Get(t, "/tight"); resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("second request: %d", resp.StatusCode)
-	}
+	e.exceedTight(t)
 	modtest.WaitAudit(t, e.dir, 1, modtest.OfAction(secevent.ActionRateLimited))
 
 	var st auditmod.AuditStatsJSON

@@ -13,15 +13,7 @@ import (
 
 // consoleBehindAllowlist is the console as docs/console.md places it on a
 // site: behind ocomms_ip_allow for its path, then the admin session.
-const consoleBehindAllowlist = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-}
-localhost {
+var consoleBehindAllowlist = modtest.SiteCaddyfile(`localhost {
 	ocomms_headers
 	ocomms_ip_allow {
 		allow {ALLOW}
@@ -33,7 +25,7 @@ localhost {
 	}
 	reverse_proxy {UPSTREAM_HOST}
 }
-`
+`)
 
 // TestConsoleBehindIPAllowlist: a client outside the allowlist gets 403 and
 // no data even with an admin session; inside it, the admin session still

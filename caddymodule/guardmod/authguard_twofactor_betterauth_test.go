@@ -21,20 +21,7 @@ import (
 
 // tfCaddyfile is the guard with the two-factor defaults spelled out, in
 // front of the real better-auth with its twoFactor plugin.
-const tfCaddyfile = `{
-	admin {ADMIN}
-	http_port {HTTP_PORT}
-	https_port {HTTPS_PORT}
-	storage file_system {DIR}/storage
-	skip_install_trust
-	local_certs
-	ocomms {
-		audit {
-			jsonl {DIR}/audit
-		}
-	}
-}
-localhost {
+var tfCaddyfile = modtest.SiteCaddyfile(`localhost {
 	ocomms_headers
 	ocomms_auth_guard {
 		session_url {APP}/api/auth/get-session
@@ -56,7 +43,7 @@ localhost {
 		header_up X-Forwarded-For {client_ip}
 	}
 }
-`
+`, modtest.AuditJSONL)
 
 // doID is do with an X-Test-Id, so that the test can ask better-auth
 // whether the request reached its handler.

@@ -45,9 +45,9 @@ func pgScanColumnsJSONB(data []byte) (d pgColumnsDoc, jsonbOK, ok bool) {
 	for _, sp := range s.spans[:s.n] {
 		buf = append(buf, s.data[sp[0]:sp[1]]...)
 	}
-	all, off := string(buf), 0
+	all, off, fields := string(buf), 0, d.fields()
 	for k, sp := range s.spans[:s.n] {
-		*d.field(s.fields[k]) = all[off : off+sp[1]-sp[0]]
+		*fields[s.fields[k]-1] = all[off : off+sp[1]-sp[0]]
 		off += sp[1] - sp[0]
 	}
 	d.HTTP.Response.StatusCode = s.status
@@ -112,7 +112,7 @@ func (s *pgColScanner) ws() {
 	}
 }
 
-// The string fields of pgColumnsDoc, as numbered by pgColField.
+// The string fields of pgColumnsDoc, as pgColKeys numbers them.
 const (
 	pgfTimestamp = iota + 1
 	pgfAction
@@ -126,87 +126,41 @@ const (
 	pgfTargetID
 )
 
-func (d *pgColumnsDoc) field(f uint8) *string {
-	switch f {
-	case pgfTimestamp:
-		return &d.Timestamp
-	case pgfAction:
-		return &d.Event.Action
-	case pgfID:
-		return &d.Event.ID
-	case pgfOutcome:
-		return &d.Event.Outcome
-	case pgfSourceIP:
-		return &d.Source.IP
-	case pgfEmail:
-		return &d.User.Email
-	case pgfUserID:
-		return &d.User.ID
-	case pgfName:
-		return &d.User.Name
-	case pgfTargetEmail:
-		return &d.User.Target.Email
-	default:
-		return &d.User.Target.ID
-	}
+// fields returns pointers to d's string fields, indexed by pgf number - 1.
+func (d *pgColumnsDoc) fields() [10]*string {
+	return [10]*string{&d.Timestamp, &d.Event.Action, &d.Event.ID, &d.Event.Outcome, &d.Source.IP,
+		&d.User.Email, &d.User.ID, &d.User.Name, &d.User.Target.Email, &d.User.Target.ID}
 }
 
-// pgColField says what a key at level is: kind 's' a string field (str
-// numbers it), 'o' an object at level sub, 'n' the status code, 0 not
-// wanted. bit tells repeated keys apart within one object.
+// pgColKey is one wanted key of an object: kind 's' a string field (str
+// numbers it), 'o' an object at level sub, 'n' the status code.
+type pgColKey struct {
+	name string
+	kind byte
+	str  uint8
+	sub  pgColLevel
+}
+
+// pgColKeys is the shape of pgColumnsDoc: the wanted keys of each level.
+var pgColKeys = [...][]pgColKey{
+	pgLevelTop: {{"@timestamp", 's', pgfTimestamp, 0}, {"event", 'o', 0, pgLevelEvent},
+		{"http", 'o', 0, pgLevelHTTP}, {"source", 'o', 0, pgLevelSource}, {"user", 'o', 0, pgLevelUser}},
+	pgLevelEvent:    {{"action", 's', pgfAction, 0}, {"id", 's', pgfID, 0}, {"outcome", 's', pgfOutcome, 0}},
+	pgLevelHTTP:     {{"response", 'o', 0, pgLevelResponse}},
+	pgLevelResponse: {{"status_code", 'n', 0, 0}},
+	pgLevelSource:   {{"ip", 's', pgfSourceIP, 0}},
+	pgLevelUser: {{"email", 's', pgfEmail, 0}, {"id", 's', pgfUserID, 0}, {"name", 's', pgfName, 0},
+		{"target", 'o', 0, pgLevelTarget}},
+	pgLevelTarget: {{"email", 's', pgfTargetEmail, 0}, {"id", 's', pgfTargetID, 0}},
+}
+
+// pgColField says what a key at level is (kind, str and sub as pgColKey
+// has them; kind 0: not wanted). bit tells repeated keys apart within one
+// object: 1 << the key's place in pgColKeys[level].
 func pgColField(level pgColLevel, key []byte) (kind byte, str uint8, sub pgColLevel, bit uint16) {
-	switch level {
-	case pgLevelTop:
-		switch string(key) {
-		case "@timestamp":
-			return 's', pgfTimestamp, 0, 1
-		case "event":
-			return 'o', 0, pgLevelEvent, 2
-		case "http":
-			return 'o', 0, pgLevelHTTP, 4
-		case "source":
-			return 'o', 0, pgLevelSource, 8
-		case "user":
-			return 'o', 0, pgLevelUser, 16
-		}
-	case pgLevelEvent:
-		switch string(key) {
-		case "action":
-			return 's', pgfAction, 0, 1
-		case "id":
-			return 's', pgfID, 0, 2
-		case "outcome":
-			return 's', pgfOutcome, 0, 4
-		}
-	case pgLevelHTTP:
-		if string(key) == "response" {
-			return 'o', 0, pgLevelResponse, 1
-		}
-	case pgLevelResponse:
-		if string(key) == "status_code" {
-			return 'n', 0, 0, 1
-		}
-	case pgLevelSource:
-		if string(key) == "ip" {
-			return 's', pgfSourceIP, 0, 1
-		}
-	case pgLevelUser:
-		switch string(key) {
-		case "email":
-			return 's', pgfEmail, 0, 1
-		case "id":
-			return 's', pgfUserID, 0, 2
-		case "name":
-			return 's', pgfName, 0, 4
-		case "target":
-			return 'o', 0, pgLevelTarget, 8
-		}
-	case pgLevelTarget:
-		switch string(key) {
-		case "email":
-			return 's', pgfTargetEmail, 0, 1
-		case "id":
-			return 's', pgfTargetID, 0, 2
+	for i, k := range pgColKeys[level] {
+		if string(key) == k.name {
+			return k.kind, k.str, k.sub, 1 << i
 		}
 	}
 	return 0, 0, 0, 0
@@ -285,20 +239,30 @@ func (s *pgColScanner) object(level pgColLevel, depth int) bool {
 				s.status = int(n)
 			}
 		}
+		if done, ok := s.after('}'); done || !ok {
+			return ok
+		}
+	}
+}
+
+// after steps past what follows a member of an object or array: a comma
+// (and white space; done false: another member comes) or close (done
+// true). ok is false for anything else.
+func (s *pgColScanner) after(close byte) (done, ok bool) {
+	s.ws()
+	if s.i >= len(s.data) {
+		return false, false
+	}
+	switch s.data[s.i] {
+	case ',':
+		s.i++
 		s.ws()
-		if s.i >= len(s.data) {
-			return false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-			s.ws()
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
-		}
+		return false, true
+	case close:
+		s.i++
+		return true, true
+	default:
+		return false, false
 	}
 }
 
@@ -351,19 +315,8 @@ func (s *pgColScanner) array(depth int) bool {
 		if !s.value(depth + 1) {
 			return false
 		}
-		s.ws()
-		if s.i >= len(s.data) {
-			return false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-			s.ws()
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
+		if done, ok := s.after(']'); done || !ok {
+			return ok
 		}
 	}
 }

@@ -52,15 +52,7 @@ type pgColumnsDoc struct {
 	Source struct {
 		IP string `json:"ip"`
 	} `json:"source"`
-	User struct {
-		Email  string `json:"email"`
-		ID     string `json:"id"`
-		Name   string `json:"name"`
-		Target struct {
-			Email string `json:"email"`
-			ID    string `json:"id"`
-		} `json:"target"`
-	} `json:"user"`
+	User record.UserDoc `json:"user"`
 }
 
 // pgDecodeColumns decodes the column fields of data, sanitized as

@@ -321,32 +321,4 @@ func pgMakeCA(t testing.TB, name string) (*ecdsa.PrivateKey, *x509.Certificate, 
 // sharedPGURL returns a URL to a fresh database on the machine's shared
 // PostgreSQL (127.0.0.1:5432, trust, no TLS: loopback), dropped when the
 // test ends.
-func sharedPGURL(t testing.TB) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin := "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	c, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		testsupport.ServiceUnavailable(t, "PostgreSQL at 127.0.0.1:5432", err)
-	}
-	defer c.Close(ctx)
-	name := fmt.Sprintf("ocomms_auditpg_%d_%d", time.Now().UnixNano(), os.Getpid())
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("creating database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("dropping database %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping database %s: %v", name, err)
-		}
-	})
-	return "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
-}
+func sharedPGURL(t testing.TB) string { return testsupport.TempDatabase(t, "ocomms_auditpg") }

@@ -30,8 +30,22 @@ const (
 	LocalCerts     = "local_certs"
 	AutoHTTPSOff   = "auto_https off"
 	TrustedProxies = "servers {\n\t\ttrusted_proxies static 10.0.0.0/8\n\t\ttrusted_proxies_strict\n\t}"
-	AuditJSONL     = "ocomms {\n\t\taudit {\n\t\t\tjsonl {DIR}/audit\n\t\t}\n\t}"
 )
+
+// AuditJSONL is the global ocomms option that records the audit log to
+// {DIR}/audit.
+var AuditJSONL = AuditJSONLWith()
+
+// AuditJSONLWith is AuditJSONL with more lines in its audit block.
+func AuditJSONLWith(lines ...string) string {
+	var b strings.Builder
+	b.WriteString("ocomms {\n\t\taudit {\n\t\t\tjsonl {DIR}/audit\n")
+	for _, l := range lines {
+		b.WriteString("\t\t\t" + l + "\n")
+	}
+	b.WriteString("\t\t}\n\t}")
+	return b.String()
+}
 
 // EdgeCaddyfile is a test edge's Caddyfile: a global options block with
 // the harness's ports, no trust-store install and the given options (one
