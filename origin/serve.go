@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.uber.org/zap"
 
@@ -133,12 +134,22 @@ func (p *Policy) Serve(w http.ResponseWriter, r *http.Request, next NextHandler)
 			return nil
 		}
 	}
-	fw := &filterWriter{ResponseWriter: w, p: p}
+	fw := filterWriters.Get().(*filterWriter)
+	*fw = filterWriter{ResponseWriter: w, p: p}
 	if v == Listed {
 		fw.origin = raw
 	}
-	return next.ServeHTTP(fw, r)
+	err := next.ServeHTTP(fw, r)
+	// The handler chain is done with the writer once it returns (a
+	// hijacked connection no longer goes through it).
+	*fw = filterWriter{}
+	filterWriters.Put(fw)
+	return err
 }
+
+// filterWriters recycles the per-request header filter, so a forwarded
+// request costs the policy no allocation.
+var filterWriters = sync.Pool{New: func() any { return new(filterWriter) }}
 
 // safeMethod reports RFC 9110's safe methods.
 func safeMethod(m string) bool {
