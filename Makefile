@@ -72,7 +72,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1000x -count 3 ./certstore/
 	$(GO) test -run '^$$' -bench 'BenchmarkEmit$$|BenchmarkEmitPaced|BenchmarkEmitParallel|BenchmarkMarshalEvent' -benchmem -benchtime 20000x -count 3 ./auditlog/pipeline/
 	$(GO) test -run '^$$' -bench 'BenchmarkJSONLQuery' -benchtime 10x ./auditlog/pipeline/
-	$(GO) test -run '^$$' -bench 'BenchmarkAuditNonAdmin' -benchtime 2000000x -benchmem -count 3 ./caddymodule/
+	$(GO) test -run '^$$' -bench 'BenchmarkAuditNonAdmin' -benchtime 2000000x -benchmem -count 3 ./caddymodule/auditmod/
 	$(GO) test -run '^$$' -bench 'EdgeVersusStock' -benchtime 20000x -benchmem -count 3 ./caddymodule/
 	# End to end, with the goals table of issue 15 (ratios and lockout round trips; about 10 minutes).
 	$(GO) run ./cmd/ocomms-bench

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/ocomms/ocomms-edge/caddymodule/auditmod"
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 )
 
 func init() {
@@ -17,7 +19,7 @@ func init() {
 type App struct {
 	// Redis is the shared Redis for rate limits and lockouts. Unset or an
 	// empty URL: in-memory state.
-	Redis *RedisConfig `json:"redis,omitempty"`
+	Redis *modkit.RedisConfig `json:"redis,omitempty"`
 
 	// Secret keys the hashes under which client keys (emails, addresses)
 	// are stored. Instances sharing Redis must share it. Use a placeholder
@@ -26,10 +28,10 @@ type App struct {
 
 	// Audit configures the security audit log. Default: on, JSONL files
 	// under Caddy's data directory plus the ocomms.audit logger.
-	Audit *AuditConfig `json:"audit,omitempty"`
+	Audit *auditmod.AuditConfig `json:"audit,omitempty"`
 
 	secret []byte
-	audit  appAudit
+	audit  auditmod.State
 }
 
 // CaddyModule returns the Caddy module information.
@@ -46,11 +48,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	a.secret = []byte(repl.ReplaceKnown(a.Secret, ""))
 	if a.Redis != nil {
-		if err := a.Redis.provision(repl); err != nil {
+		if err := a.Redis.Provision(repl); err != nil {
 			return fmt.Errorf("ocomms redis: %w", err)
 		}
 	}
-	if err := a.provisionAudit(ctx, repl); err != nil {
+	if err := a.audit.Provision(ctx, a.Audit, repl); err != nil {
 		return fmt.Errorf("ocomms audit: %w", err)
 	}
 	return nil
@@ -59,7 +61,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 // Start implements caddy.App: it opens (or takes over across a reload)
 // the audit log.
 func (a *App) Start() error {
-	if err := a.startAudit(); err != nil {
+	if err := a.audit.Start(); err != nil {
 		return fmt.Errorf("ocomms audit: %w", err)
 	}
 	return nil
@@ -68,25 +70,19 @@ func (a *App) Start() error {
 // Stop implements caddy.App: it releases the audit log (the last app
 // using it flushes and closes it).
 func (a *App) Stop() error {
-	a.stopAudit()
+	a.audit.Stop()
 	return nil
 }
 
-// appFrom returns the configured ocomms app, or an empty one when the
-// config has no `ocomms` global option.
-func appFrom(ctx caddy.Context) (*App, error) {
-	if _, err := ctx.AppIfConfigured("ocomms"); err != nil {
-		return &App{}, nil //nolint:nilerr // not configured: embedded defaults
-	}
-	v, err := ctx.App("ocomms")
-	if err != nil {
-		return nil, fmt.Errorf("loading the ocomms app: %w", err)
-	}
-	return v.(*App), nil
+// Shared gives the handlers' packages the app's secret, Redis and audit
+// Emitter (see modkit.AppFrom).
+func (a *App) Shared() *modkit.Shared {
+	return &modkit.Shared{Secret: a.secret, Redis: a.Redis, Emitter: a.audit.Emitter()}
 }
 
 // Interface guards
 var (
 	_ caddy.App         = (*App)(nil)
 	_ caddy.Provisioner = (*App)(nil)
+	_ modkit.SharedApp  = (*App)(nil)
 )

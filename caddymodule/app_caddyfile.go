@@ -6,6 +6,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/ocomms/ocomms-edge/caddymodule/auditmod"
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 )
 
 func init() {
@@ -22,7 +24,7 @@ func init() {
 //	        insecure_allow_plaintext  # allow redis:// off loopback
 //	    }
 //	    secret <value>                # {env.OCOMMS_SECRET}
-//	    audit [off] { … }             # see parseAuditOption
+//	    audit [off] { … }             # see auditmod.ParseAuditOption
 //	}
 func parseOcommsGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 	app := new(App)
@@ -41,7 +43,7 @@ func parseOcommsGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			if app.Redis != nil {
 				return nil, d.Err("redis already configured")
 			}
-			app.Redis = new(RedisConfig)
+			app.Redis = new(modkit.RedisConfig)
 			if !d.NextArg() {
 				return nil, d.Err("redis needs a URL, e.g. redis {env.OCOMMS_REDIS_URL}")
 			}
@@ -73,7 +75,7 @@ func parseOcommsGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			if app.Audit != nil {
 				return nil, d.Err("audit already configured")
 			}
-			audit, err := parseAuditOption(d)
+			audit, err := auditmod.ParseAuditOption(d)
 			if err != nil {
 				return nil, err
 			}

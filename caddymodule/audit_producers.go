@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ocomms/ocomms-edge/adminaction"
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/ratelimit"
 	"github.com/ocomms/ocomms-edge/reqbody"
@@ -24,7 +25,7 @@ func rateLimitedEvent(r *http.Request, d *ratelimit.Decision) secevent.Event {
 		Action:    secevent.ActionRateLimited,
 		Outcome:   secevent.OutcomeFailure,
 		Reason:    "RATE_LIMITED",
-		SourceIP:  clientIP(r),
+		SourceIP:  modkit.ClientIP(r),
 		UserAgent: r.UserAgent(),
 		Method:    r.Method,
 		Path:      auditClip(r.URL.Path, 1024),
@@ -41,7 +42,7 @@ func requestRefusedEvent(r *http.Request, ref *reqbody.Refusal, by string) secev
 		Action:    secevent.ActionRequestRefused,
 		Outcome:   secevent.OutcomeFailure,
 		Reason:    ref.Code,
-		SourceIP:  clientIP(r),
+		SourceIP:  modkit.ClientIP(r),
 		UserAgent: auditClip(r.UserAgent(), 512),
 		Method:    r.Method,
 		Path:      auditClip(r.URL.Path, 1024),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
@@ -120,7 +121,7 @@ func startBenchSites(b *testing.B, up http.Handler, global []string, path string
 		urls[i] = fmt.Sprintf("http://127.0.0.1:%d%s", port, path)
 	}
 	e := edgetest.New(b)
-	e.Load(b, edgeCaddyfile(sites.String(), append([]string{adminOff, fileStorage, autoHTTPSOff}, global...)...), "{UP}", serve(b, up))
+	e.Load(b, modtest.EdgeCaddyfile(sites.String(), append([]string{modtest.AdminOff, modtest.FileStorage, modtest.AutoHTTPSOff}, global...)...), "{UP}", modtest.Serve(b, up))
 	return urls
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/ocomms/ocomms-edge/caddymodule/guardmod"
 )
 
 // TestDirectiveArgumentErrors pins the errors of the shared argument
@@ -12,7 +13,7 @@ import (
 // limiter's options give them.
 func TestDirectiveArgumentErrors(t *testing.T) {
 	guard := func(block string) error {
-		var ag AuthGuard
+		var ag guardmod.AuthGuard
 		return ag.UnmarshalCaddyfile(caddyfile.NewTestDispenser("ocomms_auth_guard {\n" + block + "\n}"))
 	}
 	limit := func(block string) error {

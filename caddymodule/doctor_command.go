@@ -11,11 +11,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/doctor"
 )
 
 func init() {
-	addOcommsCommand(doctorCommand())
+	modkit.AddOcommsCommand(doctorCommand())
 }
 
 // errDoctorFailed ends `caddy ocomms doctor` with exit code 1 after the

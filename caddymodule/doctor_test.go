@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/doctor"
 	"github.com/ocomms/ocomms-edge/doctor/doctortest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
@@ -18,12 +20,12 @@ import (
 // doctorSite is a site served with a certificate from a test CA, so the
 // doctor's chain, expiry and renewal checks have something real to judge.
 // {MODULES} is where the edge's directives go.
-var doctorSite = edgeCaddyfile(`localhost {
+var doctorSite = modtest.EdgeCaddyfile(`localhost {
 	tls {DIR}/cert.pem {DIR}/key.pem
 {MODULES}
 	reverse_proxy {UPSTREAM}
 }
-`, adminAPI, fileStorage)
+`, modtest.AdminAPI, modtest.FileStorage)
 
 // startDoctorEdge runs Caddy with modules in front of the demo upstream
 // and returns the edge and the path of the CA file.
@@ -35,13 +37,13 @@ func startDoctorEdge(t *testing.T, modules string) (*edgetest.Edge, string) {
 // startDoctorEdgeWith is startDoctorEdge in front of app.
 func startDoctorEdgeWith(t *testing.T, app http.Handler, modules string) (*edgetest.Edge, string) {
 	t.Helper()
-	e := newEdge(t)
+	e := modtest.NewEdge(t)
 	ca := doctortest.NewCA(t)
 	leaf := ca.IssueFor(t, 24*time.Hour, 90*24*time.Hour)
 	e.WriteFile(t, "cert.pem", string(leaf.CertPEM))
 	e.WriteFile(t, "key.pem", string(leaf.KeyPEM))
 	caFile := e.WriteFile(t, "ca.pem", string(ca.PEM))
-	e.Load(t, doctorSite, "{UPSTREAM}", serve(t, app), "{MODULES}", modules)
+	e.Load(t, doctorSite, "{UPSTREAM}", modtest.Serve(t, app), "{MODULES}", modules)
 	return e, caFile
 }
 
@@ -49,7 +51,7 @@ func startDoctorEdgeWith(t *testing.T, app http.Handler, modules string) (*edget
 // output and error.
 func runDoctorCommand(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	return runCommand(t, doctorCommand(), args...)
+	return modtest.RunCommand(t, doctorCommand(), args...)
 }
 
 // doctorArgs are the flags pointing the doctor at e.
@@ -140,7 +142,7 @@ func TestDoctorCommandUsageErrors(t *testing.T) {
 
 func TestDoctorCommandRegistered(t *testing.T) {
 	found := false
-	for _, c := range ocommsSubcommands.cmds {
+	for _, c := range modkit.OcommsSubcommands() {
 		found = found || c.Name() == "doctor"
 	}
 	if !found {

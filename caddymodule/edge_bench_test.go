@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/stockheader"
@@ -44,7 +45,7 @@ func BenchmarkEdgeVersusStock(b *testing.B) {
 	}
 	e := edgetest.New(b)
 	ports := map[string]int{"stock": testsupport.FreePort(b), "stock+header": testsupport.FreePort(b), "edge": testsupport.FreePort(b)}
-	upAddr := serve(b, app) // closed after app, at cleanup
+	upAddr := modtest.Serve(b, app) // closed after app, at cleanup
 	e.Load(b, `{
 	admin off
 	http_port {HTTP_PORT}

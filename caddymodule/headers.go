@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/headers"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -102,7 +103,7 @@ func (Headers) CaddyModule() caddy.ModuleInfo {
 // Provision builds the policy from the preset and the overrides.
 func (h *Headers) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	audit, err := auditEmitterFor(ctx)
+	audit, err := modkit.AuditEmitterFor(ctx)
 	if err != nil {
 		return fmt.Errorf("ocomms_headers: %w", err)
 	}
@@ -117,7 +118,7 @@ func (h *Headers) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("ocomms_headers: %w", err)
 	}
 	collector := headers.NewReportCollector(headers.ReportLimits{PerClient: h.ReportRate}, h.logViolation)
-	collector.ClientIP = clientIP
+	collector.ClientIP = modkit.ClientIP
 	h.policy, err = headers.Build(opts, collector)
 	if err != nil {
 		return fmt.Errorf("ocomms_headers: %w", err)
@@ -180,7 +181,7 @@ func (h *Headers) logViolation(v headers.Violation, ip string) {
 
 // ServeHTTP applies the policy and serves the CSP report endpoint.
 func (h *Headers) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if h.IPClaims != "keep" && !fromTrustedProxy(r) {
+	if h.IPClaims != "keep" && !modkit.FromTrustedProxy(r) {
 		headers.StripIPClaims(r.Header)
 	}
 	rw := h.policy.Begin(w, r)

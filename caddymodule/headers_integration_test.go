@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // headersSiteCaddyfile serves the app, static files, a refusal of a later
 // handler and a dead upstream, all behind ocomms_headers.
-var headersSiteCaddyfile = siteCaddyfile(`localhost {
+var headersSiteCaddyfile = modtest.SiteCaddyfile(`localhost {
 	encode gzip
 	ocomms_headers
 	handle /static/* {
@@ -89,9 +90,9 @@ func appUpstream() http.Handler {
 
 func startHeadersEdge(t *testing.T) *edgetest.Edge {
 	t.Helper()
-	e := newEdge(t)
+	e := modtest.NewEdge(t)
 	e.WriteFile(t, "www/static/app.css", "body{}")
-	e.Load(t, headersSiteCaddyfile, "{UPSTREAM}", serve(t, appUpstream()),
+	e.Load(t, headersSiteCaddyfile, "{UPSTREAM}", modtest.Serve(t, appUpstream()),
 		"{DOWN}", fmt.Sprintf("127.0.0.1:%d", testsupport.FreePort(t)))
 	return e
 }
@@ -222,7 +223,7 @@ func TestNonceReachesUpstreamThroughCaddy(t *testing.T) {
 func TestCSPReportEndpointThroughCaddy(t *testing.T) {
 	e := startHeadersEdge(t)
 	body := `{"csp-report":{"document-uri":"https://localhost/","effective-directive":"script-src-elem","blocked-uri":"inline"}}`
-	resp, err := e.Client.Do(newRequest(t, http.MethodPost, e.URL("/csp-report"), "application/csp-report", strings.NewReader(body)))
+	resp, err := e.Client.Do(modtest.NewRequest(t, http.MethodPost, e.URL("/csp-report"), "application/csp-report", strings.NewReader(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestCSPReportEndpointThroughCaddy(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("report: status %d, want 204", resp.StatusCode)
 	}
-	resp, err = e.Client.Do(newRequest(t, http.MethodPost, e.URL("/csp-report"), "application/csp-report", strings.NewReader(strings.Repeat("x", 70<<10))))
+	resp, err = e.Client.Do(modtest.NewRequest(t, http.MethodPost, e.URL("/csp-report"), "application/csp-report", strings.NewReader(strings.Repeat("x", 70<<10))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestCSPReportEndpointThroughCaddy(t *testing.T) {
 }
 
 func TestBadPoliciesAreRefusedAtProvision(t *testing.T) {
-	var cases []refusedConfig
+	var cases []modtest.RefusedConfig
 	for _, tc := range []struct{ block, want string }{
 		{"csp scirpt-src 'self'", `unknown CSP directive "scirpt-src"`},
 		{"csp script-src 'self' 'strict-dynamic'", "'strict-dynamic' needs a nonce"},
@@ -255,7 +256,7 @@ func TestBadPoliciesAreRefusedAtProvision(t *testing.T) {
 		{"set Content-Security-Policy x", "configure it with csp"},
 	} {
 		site := "localhost {\n\tocomms_headers {\n\t\t" + tc.block + "\n\t}\n\trespond ok\n}\n"
-		cases = append(cases, refusedConfig{fmt.Sprintf("%q", tc.block), edgeCaddyfile(site, adminOff, fileStorage), tc.want})
+		cases = append(cases, modtest.RefusedConfig{Name: fmt.Sprintf("%q", tc.block), Caddyfile: modtest.EdgeCaddyfile(site, modtest.AdminOff, modtest.FileStorage), Want: tc.want})
 	}
-	checkRefused(t, newEdge(t), cases)
+	modtest.CheckRefused(t, modtest.NewEdge(t), cases)
 }

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/ratelimit"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -120,15 +121,15 @@ func (RateLimit) CaddyModule() caddy.ModuleInfo {
 // Provision builds the zones and the store. It opens no connection.
 func (rl *RateLimit) Provision(ctx caddy.Context) error {
 	rl.logger = ctx.Logger()
-	audit, err := auditEmitterFor(ctx)
+	audit, err := modkit.AuditEmitterFor(ctx)
 	if err != nil {
 		return fmt.Errorf("ocomms_rate_limit: %w", err)
 	}
 	rl.audit = audit
-	if err := registerCollectors(ctx.GetMetricsRegistry(), rateLimitDecisions, rateLimitStoreFallback, rateLimitStoreStateChanges, requestsRefused); err != nil {
+	if err := modkit.RegisterCollectors(ctx.GetMetricsRegistry(), rateLimitDecisions, modkit.RateLimitStoreFallback, rateLimitStoreStateChanges, modkit.RequestsRefused); err != nil {
 		return fmt.Errorf("ocomms_rate_limit: registering metrics: %w", err)
 	}
-	app, err := appFrom(ctx)
+	app, err := modkit.AppFrom(ctx)
 	if err != nil {
 		return fmt.Errorf("ocomms_rate_limit: %w", err)
 	}
@@ -141,8 +142,8 @@ func (rl *RateLimit) Provision(ctx caddy.Context) error {
 	}
 	rl.limiter, err = ratelimit.New(ratelimit.Config{
 		Zones:           zones,
-		ClientIP:        clientIP,
-		Hasher:          ratelimit.NewHasher(app.secret),
+		ClientIP:        modkit.ClientIP,
+		Hasher:          ratelimit.NewHasher(app.Secret),
 		AdmittedHeaders: rl.AdmittedHeaders,
 		BodyDeadline:    time.Duration(rl.BodyTimeout),
 	}, rl.store)
@@ -218,8 +219,8 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	}
 	defer d.Release()
 	if d.Refusal != nil {
-		requestsRefused.WithLabelValues(refusedByRateLimit, d.Refusal.Reason).Inc()
-		rl.audit.Emit(requestRefusedEvent(r, d.Refusal, refusedByRateLimit))
+		modkit.RequestsRefused.WithLabelValues(modkit.RefusedByRateLimit, d.Refusal.Reason).Inc()
+		rl.audit.Emit(requestRefusedEvent(r, d.Refusal, modkit.RefusedByRateLimit))
 		d.Refusal.Write(w)
 		return nil
 	}
@@ -247,7 +248,7 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if !d.NeedsStatus() {
 		return next.ServeHTTP(w, r)
 	}
-	status, err := forwardRecordingStatus(w, r, next)
+	status, err := modkit.ForwardRecordingStatus(w, r, next)
 	if ferr := rl.limiter.Finish(r.Context(), d, status); ferr != nil {
 		rl.logger.Warn("rate limit refund failed", zap.Error(ferr))
 	}
@@ -262,7 +263,7 @@ func (rl *RateLimit) logDenied(r *http.Request, d *ratelimit.Decision) {
 				zones = append(zones, z.Name)
 			}
 		}
-		c.Write(zap.Strings("zones", zones), zap.String("client_ip", clientIP(r)),
+		c.Write(zap.Strings("zones", zones), zap.String("client_ip", modkit.ClientIP(r)),
 			zap.String("method", r.Method), zap.String("path", r.URL.Path),
 			zap.Duration("retry_after", d.RetryAfter().Round(time.Second)))
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/ratelimit"
 )
 
@@ -83,19 +84,19 @@ func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("store %q: use memory or redis", rl.Store)
 			}
 		case "max_keys":
-			n, err := intArg(d)
+			n, err := modkit.IntArg(d)
 			if err != nil {
 				return err
 			}
 			rl.MaxKeys = n
 		case "timeout":
-			dur, err := positiveDuration(d, "50ms")
+			dur, err := modkit.PositiveDuration(d, "50ms")
 			if err != nil {
 				return err
 			}
 			rl.Timeout = dur
 		case "body_timeout":
-			dur, err := positiveDuration(d, "10s")
+			dur, err := modkit.PositiveDuration(d, "10s")
 			if err != nil {
 				return err
 			}
@@ -103,13 +104,13 @@ func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "admitted_headers":
 			rl.AdmittedHeaders = true
 		case "instances":
-			n, err := positiveIntArg(d)
+			n, err := modkit.PositiveIntArg(d)
 			if err != nil {
 				return err
 			}
 			rl.Instances = n
 		case "sync_interval":
-			dur, err := positiveDuration(d, "50ms")
+			dur, err := modkit.PositiveDuration(d, "50ms")
 			if err != nil {
 				return err
 			}
@@ -178,7 +179,7 @@ func parseZone(d *caddyfile.Dispenser) (*ZoneConfig, error) {
 				return nil, d.Errf("zone %s: %v", zc.Name, err)
 			}
 		case "burst":
-			n, err := intArg(d)
+			n, err := modkit.IntArg(d)
 			if err != nil {
 				return nil, err
 			}
@@ -201,13 +202,13 @@ func parseZone(d *caddyfile.Dispenser) (*ZoneConfig, error) {
 			}
 			zc.Key = append(zc.Key, src)
 		case "ipv4_prefix":
-			n, err := intArg(d)
+			n, err := modkit.IntArg(d)
 			if err != nil {
 				return nil, err
 			}
 			zc.IPv4Prefix = n
 		case "ipv6_prefix":
-			n, err := intArg(d)
+			n, err := modkit.IntArg(d)
 			if err != nil {
 				return nil, err
 			}
@@ -232,7 +233,7 @@ func parseZone(d *caddyfile.Dispenser) (*ZoneConfig, error) {
 				return nil, d.Errf("zone %s: %v", zc.Name, err)
 			}
 		case "lease":
-			n, err := intArg(d)
+			n, err := modkit.IntArg(d)
 			if err != nil {
 				return nil, err
 			}

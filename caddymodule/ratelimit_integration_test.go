@@ -8,13 +8,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 )
 
 // rateLimitCaddyfile has a tight zone on /tight beside the preset's, and
 // {EXTRA} more rate limiter options.
-var rateLimitCaddyfile = siteCaddyfile(`localhost {
+var rateLimitCaddyfile = modtest.SiteCaddyfile(`localhost {
 	ocomms_headers
 	ocomms_rate_limit {
 		zone tight {
@@ -28,14 +29,14 @@ var rateLimitCaddyfile = siteCaddyfile(`localhost {
 	}
 	reverse_proxy {UPSTREAM}
 }
-`, trustedProxies)
+`, modtest.TrustedProxies)
 
 // startRateLimitEdge starts rateLimitCaddyfile with extra in front of the
 // demo app, and returns the edge and the app's address.
 func startRateLimitEdge(t *testing.T, extra string) (*edgetest.Edge, string) {
 	t.Helper()
-	e := newEdge(t)
-	up := serve(t, demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6}))
+	e := modtest.NewEdge(t)
+	up := modtest.Serve(t, demoupstream.NewHandler(demoupstream.Options{PollHold: 50e6}))
 	e.Load(t, rateLimitCaddyfile, "{UPSTREAM}", up, "{EXTRA}", extra)
 	return e, up
 }
@@ -71,8 +72,8 @@ func TestRateLimit429ThroughCaddy(t *testing.T) {
 func TestSignInZonesCountOnlyFailures(t *testing.T) {
 	e, _ := startRateLimitEdge(t, "")
 	signIn := func(password string) int {
-		body := signInBody(demoupstream.DemoEmail, password)
-		resp, err := e.Client.Do(newRequest(t, http.MethodPost, e.URL("/api/auth/sign-in/email"), "application/json", bytes.NewReader(body)))
+		body := modtest.SignInBody(demoupstream.DemoEmail, password)
+		resp, err := e.Client.Do(modtest.NewRequest(t, http.MethodPost, e.URL("/api/auth/sign-in/email"), "application/json", bytes.NewReader(body)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +139,7 @@ func TestRateLimitStateSurvivesReload(t *testing.T) {
 }
 
 func TestBadRateLimitConfigRefused(t *testing.T) {
-	var cases []refusedConfig
+	var cases []modtest.RefusedConfig
 	for _, tc := range []struct{ block, want string }{
 		{"zone a {\n\t\t\trate 0/1m\n\t\t\tkey client_ip\n\t\t}", "the count must be a whole number of at least 1"},
 		{"zone a {\n\t\t\trate 5/1m\n\t\t\tburst 0\n\t\t\tkey client_ip\n\t\t}", "burst 0 is below 1"},
@@ -149,9 +150,9 @@ func TestBadRateLimitConfigRefused(t *testing.T) {
 		{"store redis", "no Redis configured"},
 	} {
 		site := "localhost {\n\tocomms_rate_limit {\n\t\t" + tc.block + "\n\t}\n\trespond ok\n}\n"
-		cases = append(cases, refusedConfig{fmt.Sprintf("%q", tc.block), edgeCaddyfile(site, adminOff, fileStorage), tc.want})
+		cases = append(cases, modtest.RefusedConfig{Name: fmt.Sprintf("%q", tc.block), Caddyfile: modtest.EdgeCaddyfile(site, modtest.AdminOff, modtest.FileStorage), Want: tc.want})
 	}
-	checkRefused(t, newEdge(t), cases)
+	modtest.CheckRefused(t, modtest.NewEdge(t), cases)
 }
 
 func TestAdmittedResponsesCarryRateLimitHeaders(t *testing.T) {
@@ -170,19 +171,19 @@ func TestAdmittedResponsesCarryRateLimitHeaders(t *testing.T) {
 
 func TestOcommsRedisConfigRefusedWithoutLeakingSecrets(t *testing.T) {
 	withRedis := func(url string) string {
-		return edgeCaddyfile("localhost {\n\tocomms_rate_limit\n\trespond ok\n}\n",
-			adminOff, fileStorage, "ocomms {\n\t\tredis "+url+"\n\t}")
+		return modtest.EdgeCaddyfile("localhost {\n\tocomms_rate_limit\n\trespond ok\n}\n",
+			modtest.AdminOff, modtest.FileStorage, "ocomms {\n\t\tredis "+url+"\n\t}")
 	}
-	e := newEdge(t)
-	var cases []refusedConfig
+	e := modtest.NewEdge(t)
+	var cases []modtest.RefusedConfig
 	for _, tc := range []struct{ url, want string }{
 		{"redis://:hunter2@10.1.2.3:6379", "without TLS: use rediss://"},
 		{"redis://:hunter2@db.example.com:6379/0", "without TLS: use rediss://"},
 		{"mysql://:hunter2@127.0.0.1/x", "parsing the redis URL"},
 	} {
-		cases = append(cases, refusedConfig{tc.url, withRedis(tc.url), tc.want})
+		cases = append(cases, modtest.RefusedConfig{Name: tc.url, Caddyfile: withRedis(tc.url), Want: tc.want})
 	}
-	checkRefused(t, e, cases, "hunter2")
+	modtest.CheckRefused(t, e, cases, "hunter2")
 	// Loopback in clear text is fine (and dials nothing at provision).
 	if err := e.TryLoad(t, withRedis("redis://127.0.0.1:1")); err != nil {
 		t.Fatalf("loopback Redis refused, or provisioning dialled it: %v", err)

@@ -12,12 +12,6 @@ var (
 		Name:      "requests_total",
 		Help:      "Requests decided by a rate-limit zone, by zone and outcome (allowed, denied).",
 	}, []string{"zone", "outcome"})
-	rateLimitStoreFallback = prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: "ocomms",
-		Subsystem: "rate_limit",
-		Name:      "store_fallback",
-		Help:      "1 while the shared rate-limit store is unreachable and zones follow on_store_error.",
-	})
 	rateLimitStoreStateChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "ocomms",
 		Subsystem: "rate_limit",

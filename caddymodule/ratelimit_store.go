@@ -7,6 +7,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/ratelimit"
 )
 
@@ -36,7 +37,7 @@ func acquireMemoryStore(maxKeys int) (*ratelimit.MemoryStore, func(), error) {
 
 // provisionStore picks the store: memory, or Redis (through a resilient
 // wrapper that falls back per zone) when configured.
-func (rl *RateLimit) provisionStore(app *App, zones []ratelimit.Zone) error {
+func (rl *RateLimit) provisionStore(app *modkit.Shared, zones []ratelimit.Zone) error {
 	mem, release, err := acquireMemoryStore(rl.MaxKeys)
 	if err != nil {
 		return fmt.Errorf("memory store: %w", err)
@@ -47,12 +48,12 @@ func (rl *RateLimit) provisionStore(app *App, zones []ratelimit.Zone) error {
 	default:
 		return fmt.Errorf("store %q: use memory or redis", rl.Store)
 	}
-	useRedis := rl.Store == "redis" || (rl.Store == "" && app.Redis.enabled())
+	useRedis := rl.Store == "redis" || (rl.Store == "" && app.Redis.Enabled())
 	if !useRedis {
 		rl.store = mem
 		return nil
 	}
-	if !app.Redis.enabled() {
+	if !app.Redis.Enabled() {
 		return fmt.Errorf("store redis: no Redis configured; add `ocomms { redis <url> }` to the global options")
 	}
 	return rl.provisionRedisStore(app, zones, mem)
@@ -62,13 +63,13 @@ func (rl *RateLimit) provisionStore(app *App, zones []ratelimit.Zone) error {
 // resilient store that follows each zone's on_store_error (falling back to
 // mem for "local") while Redis fails, with one log line and a metric per
 // change.
-func (rl *RateLimit) provisionRedisStore(app *App, zones []ratelimit.Zone, mem *ratelimit.MemoryStore) error {
-	client, err := app.Redis.acquire()
+func (rl *RateLimit) provisionRedisStore(app *modkit.Shared, zones []ratelimit.Zone, mem *ratelimit.MemoryStore) error {
+	client, err := app.Redis.Acquire()
 	if err != nil {
 		return fmt.Errorf("redis client: %w", err)
 	}
-	rl.cleanup = append(rl.cleanup, app.Redis.release)
-	if len(app.secret) == 0 {
+	rl.cleanup = append(rl.cleanup, app.Redis.Release)
+	if len(app.Secret) == 0 {
 		rl.logger.Warn("ocomms secret is empty: client keys in Redis are hashed without a key; set `secret {env.OCOMMS_SECRET}` in the ocomms global option, the same on every instance")
 	}
 	policies := make(map[string]ratelimit.ErrorPolicy, len(zones))
@@ -84,12 +85,12 @@ func (rl *RateLimit) provisionRedisStore(app *App, zones []ratelimit.Zone, mem *
 		LocalDivisor: int64(rl.Instances),
 		OnStateChange: func(open bool, err error) {
 			if open {
-				rateLimitStoreFallback.Set(1)
+				modkit.RateLimitStoreFallback.Set(1)
 				rateLimitStoreStateChanges.WithLabelValues("open").Inc()
 				logger.Error("rate limit store unreachable: zones follow on_store_error until it answers", zap.Error(err))
 				return
 			}
-			rateLimitStoreFallback.Set(0)
+			modkit.RateLimitStoreFallback.Set(0)
 			rateLimitStoreStateChanges.WithLabelValues("closed").Inc()
 			logger.Info("rate limit store answers again: shared limits resumed")
 		},

@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/certstore"
 )
 
@@ -25,10 +26,10 @@ func init() {
 // Without a URL it uses the Redis of the `ocomms` global option, on the
 // same pooled client as the rate limiter.
 type Storage struct {
-	// RedisConfig (url, addrs, master_name, cluster,
+	// modkit.RedisConfig (url, addrs, master_name, cluster,
 	// insecure_allow_plaintext) says which Redis to use, exactly as in the
 	// `ocomms` option. Empty url: the `ocomms` option's Redis.
-	RedisConfig
+	modkit.RedisConfig
 
 	// Prefix namespaces the storage's keys; instances that share
 	// certificates must use the same prefix. Default: "ocomms:certmagic".
@@ -45,7 +46,7 @@ type Storage struct {
 	// long. Default: 15s; minimum 1s.
 	LockTTL caddy.Duration `json:"lock_ttl,omitempty"`
 
-	redis *RedisConfig // whose client was acquired, released in Cleanup
+	redis *modkit.RedisConfig // whose client was acquired, released in Cleanup
 	store *certstore.RedisStorage
 }
 
@@ -85,7 +86,7 @@ func (s *Storage) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("ocomms_redis storage: %w", err)
 		}
 	}
-	client, err := cfg.acquire()
+	client, err := cfg.Acquire()
 	if err != nil {
 		return fmt.Errorf("ocomms_redis storage: redis client: %w", err)
 	}
@@ -99,12 +100,12 @@ func (s *Storage) Provision(ctx caddy.Context) error {
 
 // redisConfig returns the provisioned Redis settings: the module's own, or
 // the `ocomms` app's when the module has no url.
-func (s *Storage) redisConfig(ctx caddy.Context, repl *caddy.Replacer) (*RedisConfig, error) {
+func (s *Storage) redisConfig(ctx caddy.Context, repl *caddy.Replacer) (*modkit.RedisConfig, error) {
 	if strings.TrimSpace(s.URL) != "" {
-		if err := s.RedisConfig.provision(repl); err != nil {
+		if err := s.RedisConfig.Provision(repl); err != nil {
 			return nil, err
 		}
-		if !s.RedisConfig.enabled() {
+		if !s.RedisConfig.Enabled() {
 			return nil, errors.New("url is empty after resolving placeholders: is the environment variable set?")
 		}
 		return &s.RedisConfig, nil
@@ -112,11 +113,11 @@ func (s *Storage) redisConfig(ctx caddy.Context, repl *caddy.Replacer) (*RedisCo
 	if len(s.Addrs) > 0 || s.MasterName != "" || s.Cluster || s.InsecureAllowPlaintext {
 		return nil, errors.New("addrs, master_name, cluster and insecure_allow_plaintext need a url; without one the ocomms global option's redis is used as it is")
 	}
-	app, err := appFrom(ctx)
+	app, err := modkit.AppFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if !app.Redis.enabled() {
+	if !app.Redis.Enabled() {
 		return nil, errors.New("no url, and the ocomms global option has no redis: give `url`, or `redis` in the ocomms option")
 	}
 	return app.Redis, nil
@@ -134,7 +135,7 @@ func (s *Storage) CertMagicStorage() (certmagic.Storage, error) {
 // this config keep their own refresh until released.
 func (s *Storage) Cleanup() error {
 	if s.redis != nil {
-		s.redis.release()
+		s.redis.Release()
 		s.redis = nil
 	}
 	return nil

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/redis/go-redis/v9"
 )
@@ -19,10 +21,10 @@ import (
 // storageCaddyfile runs Caddy's internal CA on the ocomms_redis storage: the
 // CA's root and the site certificate are written to, and served from,
 // Redis. {GLOBAL} holds the storage's global options.
-var storageCaddyfile = edgeCaddyfile(`localhost {
+var storageCaddyfile = modtest.EdgeCaddyfile(`localhost {
 	respond "stored in redis"
 }
-`, adminAPI, localCerts, "{GLOBAL}")
+`, modtest.AdminAPI, modtest.LocalCerts, "{GLOBAL}")
 
 // storageRedis returns a client of the shared Redis and a fresh prefix
 // whose keys are deleted at test end, or skips as ServiceUnavailable.
@@ -73,7 +75,7 @@ func TestStorageThroughCaddy(t *testing.T) {
 			key := make([]byte, 32)
 			_, _ = rand.Read(key)
 			t.Setenv("OCOMMS_TEST_STORAGE_KEY", base64.StdEncoding.EncodeToString(key))
-			e := startEdge(t, storageCaddyfile, "{GLOBAL}", strings.ReplaceAll(tc.global, "{PREFIX}", prefix))
+			e := modtest.StartEdge(t, storageCaddyfile, "{GLOBAL}", strings.ReplaceAll(tc.global, "{PREFIX}", prefix))
 			if strings.Contains(string(e.JSON), base64.StdEncoding.EncodeToString(key)) {
 				t.Fatal("the encryption key is in the loaded JSON")
 			}
@@ -174,7 +176,7 @@ func TestStorageProvisionErrors(t *testing.T) {
 // and the old config's storage released its reference to the pooled
 // client: one reference is left, not a leak per reload.
 func TestStorageSurvivesReload(t *testing.T) {
-	e := newEdge(t)
+	e := modtest.NewEdge(t)
 	c, prefix := storageRedis(t)
 	global := "storage ocomms_redis redis://127.0.0.1:6379 {\n\t\tprefix " + prefix + "\n\t}"
 	e.Load(t, storageCaddyfile, "{GLOBAL}", global)
@@ -196,11 +198,11 @@ func TestStorageSurvivesReload(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	cfg := RedisConfig{URL: "redis://127.0.0.1:6379"}
-	if err := cfg.provision(caddy.NewReplacer()); err != nil {
+	cfg := modkit.RedisConfig{URL: "redis://127.0.0.1:6379"}
+	if err := cfg.Provision(caddy.NewReplacer()); err != nil {
 		t.Fatal(err)
 	}
-	if refs, _ := redisClients.References(cfg.key); refs != 1 {
+	if refs := cfg.References(); refs != 1 {
 		t.Errorf("pooled client has %d references after one reload; want 1", refs)
 	}
 }
@@ -210,7 +212,7 @@ func TestStorageSurvivesReload(t *testing.T) {
 // start over (a new CA, new certificates); it refuses to load with an
 // error naming the cause, and no key material.
 func TestStorageWrongKeyThroughCaddy(t *testing.T) {
-	e := newEdge(t)
+	e := modtest.NewEdge(t)
 	_, prefix := storageRedis(t)
 	global := "storage ocomms_redis redis://127.0.0.1:6379 {\n\t\tprefix " + prefix + "\n\t\tencryption_key {env.OCOMMS_TEST_STORAGE_KEY}\n\t}"
 	first, second := make([]byte, 32), make([]byte, 32)

@@ -131,9 +131,9 @@ func TestPrometheusAlerts(t *testing.T) {
 		t.Fatalf("%s: %v", path, err)
 	}
 	known := map[string]bool{
-		// exported by caddymodule/metrics.go
+		// exported by caddymodule/ratelimit_metrics.go and internal/modkit/metrics.go
 		"ocomms_rate_limit_requests_total": true, "ocomms_rate_limit_store_fallback": true, "ocomms_rate_limit_store_state_changes_total": true,
-		// exported by caddymodule/audit_stats.go and audit_metrics.go
+		// exported by caddymodule/auditmod/audit_stats.go and audit_metrics.go
 		"ocomms_audit_spool_bytes": true, "ocomms_audit_queue_depth": true, "ocomms_audit_dropped_total": true, "ocomms_audit_sink_errors_total": true,
 		"ocomms_audit_sink_lag": true, "ocomms_audit_backlog": true, "ocomms_audit_events_dropped_total": true,
 	}

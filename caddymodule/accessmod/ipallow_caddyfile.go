@@ -1,0 +1,106 @@
+package accessmod
+
+import (
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ocomms/ocomms-edge/ipallow"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("ocomms_ip_allow", parseIPAllowCaddyfile)
+}
+
+func parseIPAllowCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var m IPAllow
+	err := m.UnmarshalCaddyfile(h.Dispenser)
+	return &m, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	ocomms_ip_allow [<matcher>] {
+//	    allow               <cidr|address...>   # commas also separate; none: off
+//	    preset              ocomms
+//	    path                <prefix...>
+//	    server_action_pages <pattern...>
+//	    server_action_manifest <path>          # the app build's server-reference-manifest.json
+//	    server_action_names <name...>          # default: OComms' admin actions
+//	}
+//
+// Without preset, path and server_action_pages, every request the
+// matcher selects is administrative. An allow line with no arguments (an
+// empty {$OCOMMS_ADMIN_ALLOW}) adds nothing.
+func (a *IPAllow) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		return d.Errf("ocomms_ip_allow takes its settings in a block: ocomms_ip_allow { allow <cidr...> }")
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "allow":
+			for _, entry := range splitList(d.RemainingArgs()) {
+				if _, err := ipallow.ParseEntry(entry); err != nil {
+					return d.Errf("%v", err)
+				}
+				a.Allow = append(a.Allow, entry)
+			}
+		case "preset":
+			if a.Preset != "" {
+				return d.Err("preset already specified")
+			}
+			if !d.AllArgs(&a.Preset) {
+				return d.ArgErr()
+			}
+			if _, err := ipallow.Preset(a.Preset); err != nil {
+				return d.Errf("%v", err)
+			}
+		case "path":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			a.Paths = append(a.Paths, args...)
+		case "server_action_pages":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			a.ActionPages = append(a.ActionPages, args...)
+		case "server_action_manifest":
+			if !d.AllArgs(&a.ActionManifest) {
+				return d.ArgErr()
+			}
+		case "server_action_names":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			a.ActionNames = append(a.ActionNames, args...)
+		default:
+			return d.Errf("unrecognized ocomms_ip_allow subdirective %q", d.Val())
+		}
+	}
+	return nil
+}
+
+// splitList splits arguments on commas as well (an environment variable
+// such as "10.0.0.0/8, 192.0.2.1" arrives as one or several tokens),
+// dropping empty entries.
+func splitList(args []string) []string {
+	var out []string
+	for _, a := range args {
+		for _, f := range strings.Split(a, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// Interface guard
+var _ caddyfile.Unmarshaler = (*IPAllow)(nil)

@@ -1,0 +1,88 @@
+package guardmod_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
+	"github.com/ocomms/ocomms-edge/secevent"
+)
+
+// totp is RFC 6238's code (SHA-1, 6 digits, 30 s), as better-auth's
+// twoFactor plugin checks it by default.
+func totp(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(secret))
+	if err != nil {
+		t.Fatalf("TOTP secret: %v", err)
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
+	m := hmac.New(sha1.New, key)
+	m.Write(msg[:])
+	sum := m.Sum(nil)
+	off := sum[len(sum)-1] & 0x0f
+	code := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
+	return fmt.Sprintf("%06d", code%1_000_000)
+}
+
+// TestBetterAuthTwoFactorSignInThroughCaddy: with better-auth's twoFactor
+// plugin, the password step is a sign_in_succeeded marked two_factor
+// pending (no session yet), and the session comes with verify-totp:
+// sign_in_succeeded, method two_factor, naming the user. Enabling
+// two-factor swaps the session, marked reissued.
+func TestBetterAuthTwoFactorSignInThroughCaddy(t *testing.T) {
+	b := startBAEdge(t, "")
+	const email, password = "fay@example.test", "correct horse battery staple"
+	cookie := b.verifiedUser(t, email, password)
+
+	resp, body := b.do(t, http.MethodPost, "/api/auth/two-factor/enable", `{"password":"`+password+`"}`, cookie)
+	var enabled struct {
+		TOTPURI string `json:"totpURI"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &enabled) != nil {
+		t.Fatalf("enable: %d %s", resp.StatusCode, body)
+	}
+	u, err := url.Parse(enabled.TOTPURI)
+	if err != nil || u.Query().Get("secret") == "" {
+		t.Fatalf("totpURI %q", enabled.TOTPURI)
+	}
+	secret := u.Query().Get("secret")
+	resp, body = b.do(t, http.MethodPost, "/api/auth/two-factor/verify-totp", `{"code":"`+totp(t, secret, time.Now())+`"}`, cookie)
+	if resp.StatusCode != http.StatusOK || sessionCookie(resp) == "" {
+		t.Fatalf("verify-totp (enabling): %d %s", resp.StatusCode, body)
+	}
+	swap := modtest.WaitAudit(t, b.dir, 1, func(e secevent.Event) bool { return e.Labels["method"] == "two_factor" })[0]
+	if swap.Labels["reissued"] != "true" || swap.UserEmail != email {
+		t.Fatalf("enabling two-factor: %+v", swap)
+	}
+
+	// Sign in: password first, then the code.
+	resp, body = b.do(t, http.MethodPost, "/api/auth/sign-in/email", `{"email":"`+email+`","password":"`+password+`"}`, "")
+	twoFactor := cookieHeader(resp, "better-auth.two_factor")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"twoFactorRedirect":true`) || twoFactor == "" || sessionCookie(resp) != "" {
+		t.Fatalf("password step: %d %v %s", resp.StatusCode, resp.Header["Set-Cookie"], body)
+	}
+	pw := modtest.WaitAudit(t, b.dir, 1, func(e secevent.Event) bool { return e.Labels["method"] == "password" })[0]
+	if pw.Labels["two_factor"] != "pending" || pw.UserEmail != email {
+		t.Fatalf("password step event %+v", pw)
+	}
+	resp, body = b.do(t, http.MethodPost, "/api/auth/two-factor/verify-totp", `{"code":"`+totp(t, secret, time.Now())+`"}`, twoFactor)
+	if resp.StatusCode != http.StatusOK || sessionCookie(resp) == "" {
+		t.Fatalf("verify-totp (sign-in): %d %s", resp.StatusCode, body)
+	}
+	in := modtest.WaitAudit(t, b.dir, 2, func(e secevent.Event) bool { return e.Labels["method"] == "two_factor" })[1]
+	if in.UserEmail != email || in.UserID != swap.UserID || in.Labels["reissued"] != "" || in.Path != "/api/auth/two-factor/verify-totp" ||
+		in.Labels["account_key"] != pw.Labels["account_key"] {
+		t.Fatalf("two-factor sign-in event %+v", in)
+	}
+}
