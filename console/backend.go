@@ -22,6 +22,13 @@ type Lockout struct {
 	HardLocked bool
 	// LastFailure is the newest failure's time; zero when unknown.
 	LastFailure time.Time
+	// Devices is the account's device-cookie state: its trusted devices
+	// with failures, a lock or a revocation on record; DevicesLocked of
+	// those whose own lock is in force; DevicesDistrusted whose cookie is
+	// no longer trusted.
+	Devices           int
+	DevicesLocked     int
+	DevicesDistrusted int
 }
 
 // ErrUnavailable is what a backend returns (wrapped) when what it reads

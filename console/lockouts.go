@@ -23,6 +23,11 @@ type lockoutView struct {
 	LockedUntil *time.Time `json:"locked_until,omitempty"`
 	HardLocked  bool       `json:"hard_locked"`
 	LastFailure *time.Time `json:"last_failure,omitempty"`
+	// Device-cookie state: trusted devices on record, how many are
+	// locked, how many no longer trusted.
+	Devices           int `json:"devices"`
+	DevicesLocked     int `json:"devices_locked"`
+	DevicesDistrusted int `json:"devices_distrusted"`
 }
 
 const backendTimeout = 10 * time.Second
@@ -55,7 +60,8 @@ func (h *Handler) serveLockouts(w http.ResponseWriter, r *http.Request) {
 		if want != "" && l.Key != want {
 			continue
 		}
-		v := lockoutView{Key: l.Key, Failures: l.Failures, HardLocked: l.HardLocked}
+		v := lockoutView{Key: l.Key, Failures: l.Failures, HardLocked: l.HardLocked,
+			Devices: l.Devices, DevicesLocked: l.DevicesLocked, DevicesDistrusted: l.DevicesDistrusted}
 		if !l.LockedUntil.IsZero() {
 			t := l.LockedUntil.UTC()
 			v.LockedUntil = &t
@@ -74,6 +80,9 @@ func (h *Handler) serveLockouts(w http.ResponseWriter, r *http.Request) {
 		}
 		if out[i].Failures != out[j].Failures {
 			return out[i].Failures > out[j].Failures
+		}
+		if di, dj := out[i].DevicesLocked+out[i].DevicesDistrusted, out[j].DevicesLocked+out[j].DevicesDistrusted; di != dj {
+			return di > dj
 		}
 		return out[i].Key < out[j].Key
 	})

@@ -131,3 +131,26 @@ func TestUnlock(t *testing.T) {
 		t.Errorf("failed unlock event: %+v", e)
 	}
 }
+
+// The list carries each account's device-cookie state under its JSON
+// names; an account whose only trouble is a locked device is listed.
+func TestLockoutsDeviceState(t *testing.T) {
+	tc := newTestConsole(t, admin)
+	alice, bob := fakeKey("alice@ocomms.test"), fakeKey("bob@ocomms.test")
+	tc.lock.entries[alice] = Lockout{Key: alice, Failures: 5, LockedUntil: testNow.Add(10 * time.Minute), Devices: 2, DevicesLocked: 1}
+	tc.lock.entries[bob] = Lockout{Key: bob, Devices: 3, DevicesLocked: 1, DevicesDistrusted: 2}
+	var got struct {
+		Lockouts []map[string]any `json:"lockouts"`
+	}
+	decode(t, tc.get(t, "/ocomms/console/api/lockouts"), &got)
+	if len(got.Lockouts) != 2 {
+		t.Fatalf("list: %+v", got)
+	}
+	a, b := got.Lockouts[0], got.Lockouts[1]
+	if a["key"] != alice || a["devices"] != 2.0 || a["devices_locked"] != 1.0 || a["devices_distrusted"] != 0.0 {
+		t.Fatalf("alice: %+v", a)
+	}
+	if b["key"] != bob || b["locked"] != false || b["devices"] != 3.0 || b["devices_locked"] != 1.0 || b["devices_distrusted"] != 2.0 {
+		t.Fatalf("bob: %+v", b)
+	}
+}

@@ -76,32 +76,118 @@ func (l *Lockout) unlockDevices(ctx context.Context, acct string) (bool, error) 
 	return had, nil
 }
 
-// List implements LockoutEngine: accounts with failures or a lock, by
-// key, the most recent failure first.
+// List implements LockoutEngine: accounts with failures or a lock, or
+// with a trusted device that is locked or no longer trusted, by key, the
+// most recent failure (untrusted or on a device) first. Each entry
+// carries its account's device-cookie state.
 func (l *Lockout) List(ctx context.Context) ([]LockoutEntry, error) {
-	var out []LockoutEntry
 	now := ms(l.o.Clock())
+	// The scan meets an account's record and its device records in any
+	// order: gather both by account key, then merge.
+	accts := map[string]*LockoutEntry{}
+	devs := map[string]*deviceTally{}
 	err := l.o.Store.Scan(ctx, "{a:", func(key string, val []byte) error {
-		if len(key) != len("{a:}")+32 || !strings.HasSuffix(key, "}") {
-			return nil // a device record
+		acct, isDev, ok := splitAcctKey(key)
+		if !ok {
+			return nil
+		}
+		if isDev {
+			d := devs[acct]
+			if d == nil {
+				d = &deviceTally{}
+				devs[acct] = d
+			}
+			d.add(&l.o, now, decode[devRec](val))
+			return nil
 		}
 		r := decode[acctRec](val)
 		if r.N == 0 && !r.Hard {
 			return nil
 		}
-		e := LockoutEntry{Key: key[3 : len(key)-1], Failures: r.N, HardLocked: r.Hard}
+		e := &LockoutEntry{Key: acct, Failures: r.N, HardLocked: r.Hard}
 		if r.LU > now {
 			e.LockedUntil = time.UnixMilli(r.LU)
 		}
 		if r.LF != 0 {
 			e.LastFailure = time.UnixMilli(r.LF)
 		}
-		out = append(out, e)
+		accts[acct] = e
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lockout: list: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].LastFailure.After(out[j].LastFailure) })
+	// latest orders the list: the later of the account's and its
+	// devices' last failures.
+	latest := map[string]int64{}
+	for acct, e := range accts {
+		if !e.LastFailure.IsZero() {
+			latest[acct] = ms(e.LastFailure)
+		}
+	}
+	for acct, d := range devs {
+		e := accts[acct]
+		if e == nil {
+			if d.locked == 0 && d.distrusted == 0 {
+				continue
+			}
+			e = &LockoutEntry{Key: acct}
+			accts[acct] = e
+		}
+		e.Devices, e.DevicesLocked, e.DevicesDistrusted = d.devices, d.locked, d.distrusted
+		latest[acct] = max(latest[acct], d.lastFailure)
+	}
+	out := make([]LockoutEntry, 0, len(accts))
+	for _, e := range accts {
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if ti, tj := latest[out[i].Key], latest[out[j].Key]; ti != tj {
+			return ti > tj
+		}
+		return out[i].Key < out[j].Key
+	})
 	return out, nil
+}
+
+// splitAcctKey splits a key under "{a:": the account's hex key, and
+// whether it is one of the account's device records rather than the
+// account record itself.
+func splitAcctKey(key string) (acct string, device, ok bool) {
+	const n = len("{a:}") + 32
+	if len(key) < n || key[n-1] != '}' {
+		return "", false, false
+	}
+	acct = key[3 : n-1]
+	if len(key) == n {
+		return acct, false, true
+	}
+	if !strings.HasPrefix(key[n:], ":d:") {
+		return "", false, false
+	}
+	return acct, true, true
+}
+
+// deviceTally sums an account's device records for List.
+type deviceTally struct {
+	devices, locked, distrusted int
+	lastFailure                 int64
+}
+
+// add counts one device record as it stands at now; a record holding
+// only in-flight reservations (no failure, lock or revocation) is not a
+// device with a state to show.
+func (d *deviceTally) add(o *LockoutOptions, now int64, r devRec) {
+	r.normalize(o, now)
+	if r.F == 0 && r.C == 0 && r.LU == 0 {
+		return
+	}
+	d.devices++
+	if r.LU > now {
+		d.locked++
+	}
+	if r.C >= o.HardLimit {
+		d.distrusted++
+	}
+	d.lastFailure = max(d.lastFailure, r.LF)
 }

@@ -108,6 +108,13 @@ type LockoutEntry struct {
 	LockedUntil time.Time
 	HardLocked  bool
 	LastFailure time.Time
+	// Devices counts the account's trusted devices (device cookies) with
+	// failures, a lock or a revocation on record; DevicesLocked those
+	// whose own lock is in force; DevicesDistrusted those whose cookie
+	// is no longer trusted (consecutive failures at the hard limit).
+	Devices           int
+	DevicesLocked     int
+	DevicesDistrusted int
 }
 
 // LockoutEngine is the account lockout (SEC-07). Implementations are safe

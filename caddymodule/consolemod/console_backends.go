@@ -46,7 +46,8 @@ func (consoleLockouts) List(ctx context.Context) ([]console.Lockout, error) {
 			return nil, fmt.Errorf("listing lockouts: %w", err)
 		}
 		for _, le := range list {
-			byKey[le.Key] = console.Lockout{Key: le.Key, Failures: le.Failures, LockedUntil: le.LockedUntil, HardLocked: le.HardLocked, LastFailure: le.LastFailure}
+			byKey[le.Key] = console.Lockout{Key: le.Key, Failures: le.Failures, LockedUntil: le.LockedUntil, HardLocked: le.HardLocked, LastFailure: le.LastFailure,
+				Devices: le.Devices, DevicesLocked: le.DevicesLocked, DevicesDistrusted: le.DevicesDistrusted}
 		}
 	}
 	out := make([]console.Lockout, 0, len(byKey))

@@ -88,6 +88,11 @@ type LockoutListEntry struct {
 	LockedUntil *time.Time `json:"locked_until,omitempty"`
 	HardLocked  bool       `json:"hard_locked"`
 	LastFailure *time.Time `json:"last_failure,omitempty"`
+	// Device-cookie state: trusted devices with failures or a lock on
+	// record, those locked, those no longer trusted.
+	Devices           int `json:"devices"`
+	DevicesLocked     int `json:"devices_locked"`
+	DevicesDistrusted int `json:"devices_distrusted"`
 }
 
 // LockoutList is the body of GET /ocomms/lockouts.
@@ -151,7 +156,8 @@ func serveLockoutList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func listEntry(le lockout.LockoutEntry) LockoutListEntry {
-	out := LockoutListEntry{Key: le.Key, Failures: le.Failures, HardLocked: le.HardLocked}
+	out := LockoutListEntry{Key: le.Key, Failures: le.Failures, HardLocked: le.HardLocked,
+		Devices: le.Devices, DevicesLocked: le.DevicesLocked, DevicesDistrusted: le.DevicesDistrusted}
 	if !le.LockedUntil.IsZero() {
 		t := le.LockedUntil.UTC()
 		out.LockedUntil = &t

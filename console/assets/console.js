@@ -67,14 +67,27 @@
         b.type = "button";
         b.dataset.key = l.key;
         b.addEventListener("click", () => unlock(l.key));
-        const st = l.hard_locked ? "hard lock" : l.locked ? "locked" : "failing";
-        const tr = row([account(l.key), el("span", st, "pill " + (l.locked ? "bad" : "warn")), l.failures, when(l.locked_until), when(l.last_failure), b]);
+        const devBad = l.devices_locked > 0 || l.devices_distrusted > 0;
+        const st = l.hard_locked ? "hard lock" : l.locked ? "locked" : l.failures > 0 || !devBad ? "failing"
+          : l.devices_locked > 0 ? "device locked" : "device distrusted";
+        const tr = row([account(l.key), el("span", st, "pill " + (l.locked || devBad ? "bad" : "warn")), l.failures,
+          el("span", devices(l), devBad ? "devices bad" : "devices"), when(l.locked_until), when(l.last_failure), b]);
         tr.dataset.key = l.key;
         return tr;
-      }), state.typedEmail ? "No failures or lock for that account." : "No account has failures or a lock.", 6);
+      }), state.typedEmail ? "No failures or lock for that account." : "No account has failures or a lock.", 7);
     } catch (e) {
-      fill(tbody, [], e.message, 6);
+      fill(tbody, [], e.message, 7);
     }
+  }
+  // devices is an account's device-cookie state in words, e.g.
+  // "2 devices, 1 locked".
+  function devices(l) {
+    const n = l.devices || 0;
+    if (n === 0) return "none";
+    let s = n + (n === 1 ? " device" : " devices");
+    if (l.devices_locked) s += ", " + l.devices_locked + " locked";
+    if (l.devices_distrusted) s += ", " + l.devices_distrusted + " distrusted";
+    return s;
   }
 
   async function unlock(key) {
