@@ -1,4 +1,4 @@
-package caddymodule
+package consolemod_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/ocomms/ocomms-edge/authguard/lockout"
+	"github.com/ocomms/ocomms-edge/caddymodule/guardmod"
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 )
 
@@ -19,7 +21,7 @@ func TestConsoleShowsDeviceLock(t *testing.T) {
 	ce := startConsoleEdge(t)
 	signIn := func(password, cookie string) (int, http.Header) {
 		st, hdr, _ := ce.do(t, http.MethodPost, ce.URL("/api/auth/sign-in/email"),
-			string(signInBody(demoupstream.DemoEmail, password)), "Content-Type", "application/json",
+			string(modtest.SignInBody(demoupstream.DemoEmail, password)), "Content-Type", "application/json",
 			"Origin", strings.TrimSuffix(ce.URL(""), "/"), "Cookie", cookie)
 		return st, hdr
 	}
@@ -63,7 +65,7 @@ func TestConsoleShowsDeviceLock(t *testing.T) {
 	}
 	// The lockout admin API shows the same state.
 	st, _, raw := ce.do(t, http.MethodGet, "http://"+ce.AdminAddr+"/ocomms/lockouts", "")
-	var admin LockoutList
+	var admin guardmod.LockoutList
 	if st != 200 || json.Unmarshal(raw, &admin) != nil || len(admin.Lockouts) != 1 {
 		t.Fatalf("admin list: %d %s", st, raw)
 	}
