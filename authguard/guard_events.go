@@ -70,13 +70,11 @@ func (g *Guard) emit(r *http.Request, e secevent.Event) {
 // user agent as sent (every event kind records it alike; the audit log
 // cleans it), the method and the path.
 func (g *Guard) withRequest(r *http.Request, e secevent.Event) secevent.Event {
-	if ip := g.clientIP(r); ip.IsValid() {
-		e.SourceIP = ip.String()
+	ip := ""
+	if a := g.clientIP(r); a.IsValid() {
+		ip = a.String()
 	}
-	e.UserAgent = r.UserAgent()
-	e.Method = r.Method
-	e.Path = r.URL.Path
-	return e
+	return secevent.FromRequest(r, ip, e)
 }
 
 // send hands e on, naming its account by the lockout's account key (the
@@ -212,10 +210,6 @@ func (g *Guard) refuseBody(w http.ResponseWriter, r *http.Request, ref *reqbody.
 		c.Write(zap.String("path", r.URL.Path), zap.String("client_ip", g.clientIP(r).String()),
 			zap.Int("status", ref.Status), zap.String("code", ref.Code), zap.String("reason", ref.Reason))
 	}
-	g.emit(r, secevent.Event{
-		Action: secevent.ActionRequestRefused, Outcome: secevent.OutcomeFailure,
-		Reason: ref.Code, Status: ref.Status,
-		Labels: map[string]string{"by": "auth_guard", "refusal": ref.Reason},
-	})
+	g.emit(r, ref.Event("auth_guard"))
 	ref.Write(w)
 }

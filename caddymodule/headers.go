@@ -163,7 +163,7 @@ func caddyToken(s string) string {
 }
 
 func (h *Headers) logViolation(v headers.Violation, ip string) {
-	h.audit.Emit(cspViolationEvent(v, ip))
+	h.audit.Emit(v.Event(ip))
 	if c := h.logger.Check(zap.WarnLevel, "csp violation"); c != nil {
 		c.Write(
 			zap.String("client_ip", ip),

@@ -220,7 +220,7 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	defer d.Release()
 	if d.Refusal != nil {
 		modkit.RequestsRefused.WithLabelValues(modkit.RefusedByRateLimit, d.Refusal.Reason).Inc()
-		rl.audit.Emit(requestRefusedEvent(r, d.Refusal, modkit.RefusedByRateLimit))
+		rl.audit.Emit(secevent.FromRequest(r, modkit.ClientIP(r), d.Refusal.Event(modkit.RefusedByRateLimit)))
 		d.Refusal.Write(w)
 		return nil
 	}
@@ -238,7 +238,7 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	}
 	if !d.Allowed {
 		rl.logDenied(r, d)
-		rl.audit.Emit(rateLimitedEvent(r, d))
+		rl.audit.Emit(secevent.FromRequest(r, modkit.ClientIP(r), d.Event()))
 		d.WriteDenied(w)
 		return nil
 	}

@@ -116,17 +116,13 @@ func (g *Guard) deny(w http.ResponseWriter, r *http.Request, ip netip.Addr, kind
 	if rule != "" {
 		labels["rule_match"] = clip(rule, 120)
 	}
-	g.cfg.Events.Emit(secevent.Event{
-		Action:    secevent.ActionAccessDenied,
-		Outcome:   secevent.OutcomeFailure,
-		Reason:    DeniedCode,
-		SourceIP:  src,
-		UserAgent: clip(r.UserAgent(), 512),
-		Method:    r.Method,
-		Path:      clip(r.URL.Path, 1024),
-		Status:    http.StatusForbidden,
-		Labels:    labels,
-	})
+	g.cfg.Events.Emit(secevent.FromRequest(r, src, secevent.Event{
+		Action:  secevent.ActionAccessDenied,
+		Outcome: secevent.OutcomeFailure,
+		Reason:  DeniedCode,
+		Status:  http.StatusForbidden,
+		Labels:  labels,
+	}))
 	if c := g.cfg.Logger.Check(zap.WarnLevel, "admin request from a client outside the allowlist"); c != nil {
 		c.Write(zap.String("client_ip", src), zap.String("method", r.Method),
 			zap.String("path", clip(r.URL.Path, 1024)), zap.String("rule", kind), zap.String("match", rule))

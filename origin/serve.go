@@ -234,17 +234,13 @@ func (p *Policy) refuse(w http.ResponseWriter, r *http.Request, kind, code, raw 
 	if s := r.Header.Get("Sec-Fetch-Site"); s != "" {
 		labels["sec_fetch_site"] = printable(s, 20)
 	}
-	p.cfg.Events.Emit(secevent.Event{
-		Action:    secevent.ActionAccessDenied,
-		Outcome:   secevent.OutcomeFailure,
-		Reason:    code,
-		SourceIP:  src,
-		UserAgent: printable(r.UserAgent(), 512),
-		Method:    r.Method,
-		Path:      printable(r.URL.Path, 1024),
-		Status:    http.StatusForbidden,
-		Labels:    labels,
-	})
+	p.cfg.Events.Emit(secevent.FromRequest(r, src, secevent.Event{
+		Action:  secevent.ActionAccessDenied,
+		Outcome: secevent.OutcomeFailure,
+		Reason:  code,
+		Status:  http.StatusForbidden,
+		Labels:  labels,
+	}))
 	if c := p.cfg.Logger.Check(zap.WarnLevel, "request from a foreign origin refused"); c != nil {
 		c.Write(zap.String("client_ip", src), zap.String("method", r.Method), zap.String("path", printable(r.URL.Path, 1024)),
 			zap.String("origin", printable(raw, 200)), zap.String("rule", kind), zap.String("code", code))
