@@ -138,24 +138,6 @@ func matches(f EventFilter, e secevent.Event) bool {
 	return true
 }
 
-// recorder is an Emitter that keeps what it got.
-type recorder struct {
-	mu     sync.Mutex
-	events []secevent.Event
-}
-
-func (r *recorder) Emit(e secevent.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
-
-func (r *recorder) got() []secevent.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]secevent.Event(nil), r.events...)
-}
-
 // admin admits everyone as the admin user u1.
 var admin = AuthorizerFunc(func(*http.Request) (Operator, error) {
 	return Operator{UserID: "u1", Email: "root@ocomms.test"}, nil

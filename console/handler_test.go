@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -16,12 +17,12 @@ type testConsole struct {
 	h    *Handler
 	lock *fakeLockouts
 	ev   *fakeEvents
-	emit *recorder
+	emit *testsupport.Events
 }
 
 func newTestConsole(t *testing.T, auth Authorizer) *testConsole {
 	t.Helper()
-	tc := &testConsole{lock: &fakeLockouts{entries: map[string]Lockout{}}, ev: &fakeEvents{}, emit: &recorder{}}
+	tc := &testConsole{lock: &fakeLockouts{entries: map[string]Lockout{}}, ev: &fakeEvents{}, emit: testsupport.NewEvents()}
 	h, err := New(Config{
 		Authorizer: auth, Lockouts: tc.lock, Events: tc.ev, Emitter: tc.emit,
 		ClientIP: func(*http.Request) string { return "198.51.100.7" },

@@ -89,8 +89,8 @@ func TestUnlock(t *testing.T) {
 	if w := tc.get(t, "/ocomms/console/api/unlock"); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET unlock: %d", w.Code)
 	}
-	if len(tc.lock.unlocked) != 0 || len(tc.emit.got()) != 0 {
-		t.Fatalf("a refused unlock acted: %v %v", tc.lock.unlocked, tc.emit.got())
+	if len(tc.lock.unlocked) != 0 || len(tc.emit.All()) != 0 {
+		t.Fatalf("a refused unlock acted: %v %v", tc.lock.unlocked, tc.emit.All())
 	}
 
 	w := tc.post(t, good)
@@ -102,7 +102,7 @@ func TestUnlock(t *testing.T) {
 	if w.Code != 200 || !res.Unlocked || res.Key != alice || len(tc.lock.unlocked) != 1 {
 		t.Fatalf("unlock: %d %+v %v", w.Code, res, tc.lock.unlocked)
 	}
-	evs := tc.emit.got()
+	evs := tc.emit.All()
 	if len(evs) != 1 {
 		t.Fatalf("events: %+v", evs)
 	}
@@ -118,7 +118,7 @@ func TestUnlock(t *testing.T) {
 	if w.Code != 200 || res.Unlocked || res.Key != fakeKey("bob@ocomms.test") {
 		t.Fatalf("by email: %d %+v", w.Code, res)
 	}
-	if e := tc.emit.got()[1]; e.TargetEmail != "bob@ocomms.test" || e.Labels["had_state"] != "false" {
+	if e := tc.emit.All()[1]; e.TargetEmail != "bob@ocomms.test" || e.Labels["had_state"] != "false" {
 		t.Errorf("by email event: %+v", e)
 	}
 
@@ -127,7 +127,7 @@ func TestUnlock(t *testing.T) {
 	if w := tc.post(t, good); w.Code != http.StatusServiceUnavailable {
 		t.Errorf("store down: %d", w.Code)
 	}
-	if e := tc.emit.got()[2]; e.Outcome != secevent.OutcomeFailure {
+	if e := tc.emit.All()[2]; e.Outcome != secevent.OutcomeFailure {
 		t.Errorf("failed unlock event: %+v", e)
 	}
 }

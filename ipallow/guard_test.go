@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -18,10 +19,6 @@ func fromContext(r *http.Request) netip.Addr {
 	a, _ := r.Context().Value(ipKey{}).(netip.Addr)
 	return a
 }
-
-type recorder struct{ events []secevent.Event }
-
-func (r *recorder) Emit(e secevent.Event) { r.events = append(r.events, e) }
 
 type countNext struct{ n int }
 
@@ -72,7 +69,7 @@ func TestGuardServe(t *testing.T) {
 		{"not admin, from outside", "GET", "/api/channels", "203.0.113.9", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &recorder{}
+			rec := testsupport.NewEvents()
 			var denies []string
 			g := newGuard(t, "10.0.0.0/8,2001:db8::/32", rec, func(k string) { denies = append(denies, k) })
 			next := &countNext{}
@@ -81,8 +78,8 @@ func TestGuardServe(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !tc.denied {
-				if w.Code != http.StatusNoContent || next.n != 1 || len(rec.events) != 0 || len(denies) != 0 {
-					t.Fatalf("passed request: status %d, next %d, events %d", w.Code, next.n, len(rec.events))
+				if w.Code != http.StatusNoContent || next.n != 1 || len(rec.All()) != 0 || len(denies) != 0 {
+					t.Fatalf("passed request: status %d, next %d, events %d", w.Code, next.n, len(rec.All()))
 				}
 				return
 			}
@@ -96,10 +93,10 @@ func TestGuardServe(t *testing.T) {
 			if ct := w.Header().Get("Content-Type"); ct != "application/json" {
 				t.Fatalf("content type %q", ct)
 			}
-			if len(rec.events) != 1 || len(denies) != 1 || denies[0] != RulePath {
-				t.Fatalf("events %d, denies %v", len(rec.events), denies)
+			if len(rec.All()) != 1 || len(denies) != 1 || denies[0] != RulePath {
+				t.Fatalf("events %d, denies %v", len(rec.All()), denies)
 			}
-			e := rec.events[0]
+			e := rec.All()[0]
 			if e.Action != secevent.ActionAccessDenied || e.Outcome != secevent.OutcomeFailure || e.SourceIP != tc.ip ||
 				e.Path != tc.target || e.Status != 403 || e.Labels["rule"] != RulePath || e.Labels["by"] != "ip_allow" {
 				t.Fatalf("event %+v", e)
@@ -109,21 +106,21 @@ func TestGuardServe(t *testing.T) {
 }
 
 func TestGuardServerAction(t *testing.T) {
-	rec := &recorder{}
+	rec := testsupport.NewEvents()
 	g := newGuard(t, "10.0.0.0/8", rec, nil)
 	r := request("POST", "/acme/settings/members", "203.0.113.9")
 	r.Header.Set("Next-Action", "40c1a5e0f3")
 	w := httptest.NewRecorder()
 	next := &countNext{}
 	_ = g.Serve(w, r, next)
-	if w.Code != 403 || next.n != 0 || len(rec.events) != 1 || rec.events[0].Labels["rule"] != RuleServerAction ||
-		rec.events[0].Labels["rule_match"] != "/*/settings/members*" {
-		t.Fatalf("status %d next %d events %+v", w.Code, next.n, rec.events)
+	if w.Code != 403 || next.n != 0 || len(rec.All()) != 1 || rec.All()[0].Labels["rule"] != RuleServerAction ||
+		rec.All()[0].Labels["rule_match"] != "/*/settings/members*" {
+		t.Fatalf("status %d next %d events %+v", w.Code, next.n, rec.All())
 	}
 }
 
 func TestGuardOffWhenEmpty(t *testing.T) {
-	rec := &recorder{}
+	rec := testsupport.NewEvents()
 	g := newGuard(t, "", rec, nil)
 	if !g.Off() {
 		t.Fatal("an empty list must turn the guard off")
@@ -131,7 +128,7 @@ func TestGuardOffWhenEmpty(t *testing.T) {
 	w := httptest.NewRecorder()
 	next := &countNext{}
 	_ = g.Serve(w, request("POST", "/api/admin/export", "203.0.113.9"), next)
-	if next.n != 1 || len(rec.events) != 0 {
+	if next.n != 1 || len(rec.All()) != 0 {
 		t.Fatal("the guard refused with an empty list")
 	}
 }

@@ -11,12 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
-
-type recorder struct{ events []secevent.Event }
-
-func (r *recorder) Emit(e secevent.Event) { r.events = append(r.events, e) }
 
 // app is the upstream: it counts requests and sets the CORS headers a
 // careless app might.
@@ -38,9 +35,9 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func newPolicy(t testing.TB, cfg Config) (*Policy, *recorder, *[]string) {
+func newPolicy(t testing.TB, cfg Config) (*Policy, *testsupport.Events, *[]string) {
 	t.Helper()
-	rec := &recorder{}
+	rec := testsupport.NewEvents()
 	var kinds []string
 	cfg.ClientIP = func(*http.Request) netip.Addr { return netip.MustParseAddr("203.0.113.4") }
 	cfg.Events = rec
@@ -137,18 +134,18 @@ func TestSocketIO(t *testing.T) {
 			w := httptest.NewRecorder()
 			_ = p.Serve(w, req("GET", "/socket.io/?EIO=4&transport=websocket", tc.header...), up)
 			if tc.code == "" {
-				if w.Code != 200 || up.n != 1 || len(rec.events) != 0 {
-					t.Fatalf("status %d, forwarded %d, events %d", w.Code, up.n, len(rec.events))
+				if w.Code != 200 || up.n != 1 || len(rec.All()) != 0 {
+					t.Fatalf("status %d, forwarded %d, events %d", w.Code, up.n, len(rec.All()))
 				}
 				return
 			}
 			if w.Code != 403 || up.n != 0 || decode(t, w) != tc.code {
 				t.Fatalf("status %d, forwarded %d, body %s", w.Code, up.n, w.Body)
 			}
-			if len(rec.events) != 1 || len(*kinds) != 1 || (*kinds)[0] != KindSocketIO {
-				t.Fatalf("events %+v kinds %v", rec.events, *kinds)
+			if len(rec.All()) != 1 || len(*kinds) != 1 || (*kinds)[0] != KindSocketIO {
+				t.Fatalf("events %+v kinds %v", rec.All(), *kinds)
 			}
-			e := rec.events[0]
+			e := rec.All()[0]
 			if e.Action != secevent.ActionAccessDenied || e.SourceIP != "203.0.113.4" || e.Path != "/socket.io/" ||
 				e.Labels["rule"] != KindSocketIO || e.Labels["by"] != "origin" || e.Reason != tc.code {
 				t.Fatalf("event %+v", e)
@@ -196,13 +193,13 @@ func TestUnsafeMethods(t *testing.T) {
 			w := httptest.NewRecorder()
 			_ = p.Serve(w, req(tc.method, "/api/channels/1/pins", tc.header...), up)
 			if tc.code == "" {
-				if up.n != 1 || len(rec.events) != 0 {
-					t.Fatalf("status %d forwarded %d events %d", w.Code, up.n, len(rec.events))
+				if up.n != 1 || len(rec.All()) != 0 {
+					t.Fatalf("status %d forwarded %d events %d", w.Code, up.n, len(rec.All()))
 				}
 				return
 			}
-			if w.Code != 403 || up.n != 0 || decode(t, w) != tc.code || len(rec.events) != 1 || (*kinds)[0] != KindUnsafe {
-				t.Fatalf("status %d forwarded %d events %+v", w.Code, up.n, rec.events)
+			if w.Code != 403 || up.n != 0 || decode(t, w) != tc.code || len(rec.All()) != 1 || (*kinds)[0] != KindUnsafe {
+				t.Fatalf("status %d forwarded %d events %+v", w.Code, up.n, rec.All())
 			}
 		})
 	}
@@ -222,8 +219,8 @@ func TestPreflight(t *testing.T) {
 	}
 	w = httptest.NewRecorder()
 	_ = p.Serve(w, req("OPTIONS", "/api/channels", "Origin", "https://evil.example.com", "Access-Control-Request-Method", "POST"), up)
-	if w.Code != 403 || up.n != 0 || len(rec.events) != 1 || (*kinds)[0] != KindPreflight {
-		t.Fatalf("foreign preflight: %d, events %d", w.Code, len(rec.events))
+	if w.Code != 403 || up.n != 0 || len(rec.All()) != 1 || (*kinds)[0] != KindPreflight {
+		t.Fatalf("foreign preflight: %d, events %d", w.Code, len(rec.All()))
 	}
 	for name := range w.Header() {
 		if strings.HasPrefix(name, "Access-Control-Allow-") {
