@@ -115,7 +115,7 @@ http://127.0.0.1:{EDGE} {
 				get(i)
 			}
 			b.ReportAllocs()
-			defer reportCPU(b)()
+			defer testsupport.ReportCPU(b)()
 			i := 1 << 10
 			for b.Loop() {
 				i++

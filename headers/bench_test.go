@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // discardWriter is a reusable ResponseWriter, so benchmarks measure the
@@ -24,7 +26,7 @@ func BenchmarkPolicyPerRequest(b *testing.B) {
 	w := &discardWriter{h: make(http.Header, 32)}
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer reportCPU(b)()
+	defer testsupport.ReportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		clear(w.h)
 		rw := p.Begin(w, r)
@@ -40,7 +42,7 @@ func BenchmarkPolicyPerRequestReleased(b *testing.B) {
 	w := &discardWriter{h: make(http.Header, 32)}
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer reportCPU(b)()
+	defer testsupport.ReportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		clear(w.h)
 		rw := p.Begin(w, r)
@@ -58,7 +60,7 @@ func BenchmarkStaticHeaders(b *testing.B) {
 	w := &discardWriter{h: make(http.Header, 32)}
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer reportCPU(b)()
+	defer testsupport.ReportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		clear(w.h)
 		w.h.Set("Content-Security-Policy", csp)
@@ -74,7 +76,7 @@ func BenchmarkStaticHeaders(b *testing.B) {
 // BenchmarkNonce is the cost of one 128-bit nonce.
 func BenchmarkNonce(b *testing.B) {
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer testsupport.ReportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		_ = NewNonce()
 	}

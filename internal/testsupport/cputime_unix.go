@@ -1,6 +1,6 @@
 //go:build unix
 
-package headers
+package testsupport
 
 import (
 	"syscall"
@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// reportCPU returns a function that, called at the end of a benchmark,
+// ReportCPU returns a function that, called at the end of a benchmark,
 // reports the process's CPU time (user + system, garbage collection
 // included) per operation as cpu-ns/op. On a machine shared with other
 // work, wall-clock ns/op counts the time this process waited for a core;
 // CPU time mostly does not.
-func reportCPU(b *testing.B) func() {
+func ReportCPU(b *testing.B) func() {
 	start := processCPU()
 	return func() {
 		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
