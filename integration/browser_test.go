@@ -2,7 +2,9 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/internal/nodeapp"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
@@ -130,4 +133,31 @@ func waitForLogLines(t *testing.T, path, substr string, n int, timeout time.Dura
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// runBrowserScript runs testapps/<app>/browser-check.mjs (playwright-core
+// driving Debian's Chromium) with args, decodes the JSON report it prints
+// into rep and returns the raw report. The script judges nothing; the
+// calling test asserts on the report.
+func runBrowserScript(t *testing.T, app, chromium string, env []string, rep any, args ...string) []byte {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		testsupport.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{"browser-check.mjs"}, args...)...)
+	cmd.Dir = nodeapp.Dir(app)
+	cmd.Env = append(append(os.Environ(), "CHROMIUM="+chromium), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s/browser-check.mjs: %v\n%s", app, err, stderr.String())
+	}
+	if err := json.Unmarshal(out, rep); err != nil {
+		t.Fatalf("%s/browser-check.mjs output: %v\n%s", app, err, out)
+	}
+	return out
 }

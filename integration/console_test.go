@@ -1,14 +1,10 @@
 package integration
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -292,25 +288,8 @@ func TestConsoleInChromium(t *testing.T) {
 // runConsoleCheck runs testapps/console/browser-check.mjs.
 func runConsoleCheck(t *testing.T, chromium, base, prefix string, env []string) consoleReport {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		testsupport.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "browser-check.mjs", base, prefix)
-	cmd.Dir = nodeapp.Dir("console")
-	cmd.Env = append(append(os.Environ(), "CHROMIUM="+chromium), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("browser-check.mjs: %v\n%s", err, stderr.String())
-	}
 	var rep consoleReport
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("browser-check.mjs output: %v\n%s", err, out)
-	}
+	out := runBrowserScript(t, "console", chromium, env, &rep, base, prefix)
 	t.Logf("browser report: %s", out)
 	return rep
 }

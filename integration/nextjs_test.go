@@ -1,16 +1,11 @@
 package integration
 
 import (
-	"bytes"
 	"compress/gzip"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -282,25 +277,8 @@ type browserViolation struct {
 // runBrowserCheck runs the Chromium driver against the edge.
 func runBrowserCheck(t *testing.T, chromium, base string) browserReport {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		testsupport.ServiceUnavailable(t, "node", errors.New("no node on PATH"))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "browser-check.mjs", base)
-	cmd.Dir = nodeapp.Dir("nextjs")
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("browser-check.mjs: %v\n%s", err, stderr.String())
-	}
 	var rep browserReport
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("browser-check.mjs output: %v\n%s", err, out)
-	}
+	runBrowserScript(t, "nextjs", chromium, nil, &rep, base)
 	return rep
 }
 
