@@ -83,7 +83,10 @@ func TestExampleOversizedBodyGetsJSONAndHeaders(t *testing.T) {
 
 // The same with curl, whose HTTP/1.1 client keeps sending a big body after
 // `Expect: 100-continue` until the server answers: every case must read the
-// 413 JSON, none a reset connection.
+// 413 JSON, none a reset connection. HTTP/2 is checked frame by frame in
+// TestExampleOversizedBodyHTTP2Frames instead: Debian 12's curl 7.88
+// sometimes drops an HTTP/2 answer's body when the RST_STREAM(NO_ERROR)
+// that follows it (RFC 9113 section 8.1) arrives in the same read.
 func TestExampleOversizedBodyWithCurl(t *testing.T) {
 	skipInShort(t, "starts Caddy")
 	curl, err := exec.LookPath("curl")
@@ -95,7 +98,7 @@ func TestExampleOversizedBodyWithCurl(t *testing.T) {
 	if err := os.WriteFile(body, make([]byte, 8<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, proto := range []string{"--http1.1", "--http2"} {
+	for _, proto := range []string{"--http1.1"} {
 		for _, extra := range [][]string{nil, {"-H", "Transfer-Encoding: chunked"}, {"-H", "Transfer-Encoding: chunked", "-H", "Expect:"}} {
 			args := append([]string{"-sSk", proto, "-w", "\n%{http_code} %{http_version}", "--data-binary", "@" + body, e.URL(demoupstream.EchoPath)}, extra...)
 			out, err := exec.Command(curl, args...).CombinedOutput()
