@@ -2,7 +2,6 @@ package origin
 
 import (
 	"net/http"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ocomms/ocomms-edge/internal/apierror"
+	"github.com/ocomms/ocomms-edge/internal/routepath"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -163,28 +163,11 @@ func safeMethod(m string) bool {
 // isSocketIO reports whether the path is under the Socket.IO mount,
 // cleaning spellings a router would normalise first.
 func (p *Policy) isSocketIO(upath string) bool {
-	if under(upath, p.socketPrefix) {
+	if routepath.Under(upath, p.socketPrefix) {
 		return true
 	}
-	if needsClean(upath) {
-		return under(path.Clean("/"+strings.ReplaceAll(upath, "\\", "/")), p.socketPrefix)
-	}
-	return false
-}
-
-func under(s, prefix string) bool {
-	n := len(prefix)
-	return len(s) >= n && strings.EqualFold(s[:n], prefix) && (len(s) == n || s[n] == '/')
-}
-
-func needsClean(s string) bool {
-	if s == "" || s[0] != '/' {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' || s[i] == '/' && i+1 < len(s) && (s[i+1] == '/' || s[i+1] == '.') {
-			return true
-		}
+	if routepath.NeedsClean(upath) {
+		return routepath.Under(routepath.Clean(upath), p.socketPrefix)
 	}
 	return false
 }
