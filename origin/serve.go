@@ -206,10 +206,6 @@ func (p *Policy) refuse(w http.ResponseWriter, r *http.Request, kind, code, raw 
 	if p.cfg.OnRefuse != nil {
 		p.cfg.OnRefuse(kind)
 	}
-	src := ""
-	if ip := p.cfg.ClientIP(r); ip.IsValid() {
-		src = ip.String()
-	}
 	labels := map[string]string{"by": "origin", "rule": kind}
 	if raw != "" {
 		labels["origin"] = printable(raw, 200)
@@ -217,15 +213,10 @@ func (p *Policy) refuse(w http.ResponseWriter, r *http.Request, kind, code, raw 
 	if s := r.Header.Get("Sec-Fetch-Site"); s != "" {
 		labels["sec_fetch_site"] = printable(s, 20)
 	}
-	p.cfg.Events.Emit(secevent.FromRequest(r, src, secevent.Event{
-		Action:  secevent.ActionAccessDenied,
-		Outcome: secevent.OutcomeFailure,
-		Reason:  code,
-		Status:  http.StatusForbidden,
-		Labels:  labels,
-	}))
+	e := secevent.AccessDenied(r, p.cfg.ClientIP(r), code, labels)
+	p.cfg.Events.Emit(e)
 	if c := p.cfg.Logger.Check(zap.WarnLevel, "request from a foreign origin refused"); c != nil {
-		c.Write(zap.String("client_ip", src), zap.String("method", r.Method), zap.String("path", printable(r.URL.Path, 1024)),
+		c.Write(zap.String("client_ip", e.SourceIP), zap.String("method", r.Method), zap.String("path", printable(r.URL.Path, 1024)),
 			zap.String("origin", printable(raw, 200)), zap.String("rule", kind), zap.String("code", code))
 	}
 }
