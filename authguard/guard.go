@@ -14,6 +14,7 @@ import (
 	"github.com/ocomms/ocomms-edge/authguard/lockout"
 	"github.com/ocomms/ocomms-edge/authguard/twofactor"
 	"github.com/ocomms/ocomms-edge/internal/plainnext"
+	"github.com/ocomms/ocomms-edge/internal/routepath"
 	"github.com/ocomms/ocomms-edge/reqbody"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -171,29 +172,23 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next NextHandler) 
 // under the prefix. The common case (no prefix, nothing to clean) does not
 // allocate.
 func (g *Guard) relPath(p string) (string, bool) {
-	if !g.under(p) {
+	if !routepath.Under(p, g.cfg.Prefix) {
 		// Only a path that cleans into the prefix can still be under it.
 		if !needsClean(p) {
 			return "", false
 		}
 		p = path.Clean(p)
-		if !g.under(p) {
+		if !routepath.Under(p, g.cfg.Prefix) {
 			return "", false
 		}
 	} else if needsClean(p) {
 		p = path.Clean(p)
-		if !g.under(p) {
+		if !routepath.Under(p, g.cfg.Prefix) {
 			return "", false
 		}
 	}
 	rel := strings.TrimRight(p[len(g.cfg.Prefix):], "/")
 	return strings.ToLower(rel), true
-}
-
-// under reports whether p is the prefix or below it, ignoring case.
-func (g *Guard) under(p string) bool {
-	n := len(g.cfg.Prefix)
-	return len(p) >= n && strings.EqualFold(p[:n], g.cfg.Prefix) && (len(p) == n || p[n] == '/')
 }
 
 // needsClean reports whether p has "//" or a "/." segment start.

@@ -70,11 +70,7 @@ func (g *Guard) emit(r *http.Request, e secevent.Event) {
 // user agent as sent (every event kind records it alike; the audit log
 // cleans it), the method and the path.
 func (g *Guard) withRequest(r *http.Request, e secevent.Event) secevent.Event {
-	ip := ""
-	if a := g.clientIP(r); a.IsValid() {
-		ip = a.String()
-	}
-	return secevent.FromRequest(r, ip, e)
+	return secevent.FromRequest(r, secevent.SourceIP(g.clientIP(r)), e)
 }
 
 // send hands e on, naming its account by the lockout's account key (the

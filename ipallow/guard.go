@@ -108,23 +108,14 @@ func (g *Guard) deny(w http.ResponseWriter, r *http.Request, ip netip.Addr, kind
 	if g.cfg.OnDeny != nil {
 		g.cfg.OnDeny(kind)
 	}
-	src := ""
-	if ip.IsValid() {
-		src = ip.String()
-	}
 	labels := map[string]string{"by": "ip_allow", "rule": kind}
 	if rule != "" {
 		labels["rule_match"] = clip(rule, 120)
 	}
-	g.cfg.Events.Emit(secevent.FromRequest(r, src, secevent.Event{
-		Action:  secevent.ActionAccessDenied,
-		Outcome: secevent.OutcomeFailure,
-		Reason:  DeniedCode,
-		Status:  http.StatusForbidden,
-		Labels:  labels,
-	}))
+	e := secevent.AccessDenied(r, ip, DeniedCode, labels)
+	g.cfg.Events.Emit(e)
 	if c := g.cfg.Logger.Check(zap.WarnLevel, "admin request from a client outside the allowlist"); c != nil {
-		c.Write(zap.String("client_ip", src), zap.String("method", r.Method),
+		c.Write(zap.String("client_ip", e.SourceIP), zap.String("method", r.Method),
 			zap.String("path", clip(r.URL.Path, 1024)), zap.String("rule", kind), zap.String("match", rule))
 	}
 }

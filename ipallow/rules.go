@@ -3,8 +3,9 @@ package ipallow
 import (
 	"fmt"
 	"net/http"
-	"path"
 	"strings"
+
+	"github.com/ocomms/ocomms-edge/internal/routepath"
 )
 
 // Rules say which requests are administrative. A request matches when its
@@ -125,11 +126,11 @@ func (c *compiled) match(r *http.Request) (kind, rule string) {
 		return RuleAll, ""
 	}
 	p := r.URL.Path
-	if needsClean(p) {
-		p = cleanPath(p)
+	if routepath.NeedsClean(p) {
+		p = routepath.Clean(p)
 	}
 	for _, prefix := range c.paths {
-		if under(p, prefix) {
+		if routepath.Under(p, prefix) {
 			return RulePath, prefix
 		}
 	}
@@ -150,37 +151,6 @@ func (c *compiled) match(r *http.Request) (kind, rule string) {
 		}
 	}
 	return "", ""
-}
-
-// under reports whether p is prefix or below it, ignoring case.
-func under(p, prefix string) bool {
-	n := len(prefix)
-	return len(p) >= n && strings.EqualFold(p[:n], prefix) && (len(p) == n || p[n] == '/')
-}
-
-// needsClean reports whether p has a spelling a router may normalise:
-// "//", a dot segment, a backslash (WHATWG URL parsing, which Next.js
-// uses, reads it as "/"), or no leading slash.
-func needsClean(p string) bool {
-	if p == "" || p[0] != '/' {
-		return true
-	}
-	for i := 0; i < len(p); i++ {
-		switch p[i] {
-		case '\\':
-			return true
-		case '/':
-			if i+1 < len(p) && (p[i+1] == '/' || p[i+1] == '.') {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// cleanPath normalises p as a router would before routing it.
-func cleanPath(p string) string {
-	return path.Clean("/" + strings.ReplaceAll(p, "\\", "/"))
 }
 
 // pageMatch matches a path against a pattern's segments, ignoring case:

@@ -2,7 +2,6 @@ package origin
 
 import (
 	"net/http"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ocomms/ocomms-edge/internal/apierror"
+	"github.com/ocomms/ocomms-edge/internal/routepath"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -163,28 +163,11 @@ func safeMethod(m string) bool {
 // isSocketIO reports whether the path is under the Socket.IO mount,
 // cleaning spellings a router would normalise first.
 func (p *Policy) isSocketIO(upath string) bool {
-	if under(upath, p.socketPrefix) {
+	if routepath.Under(upath, p.socketPrefix) {
 		return true
 	}
-	if needsClean(upath) {
-		return under(path.Clean("/"+strings.ReplaceAll(upath, "\\", "/")), p.socketPrefix)
-	}
-	return false
-}
-
-func under(s, prefix string) bool {
-	n := len(prefix)
-	return len(s) >= n && strings.EqualFold(s[:n], prefix) && (len(s) == n || s[n] == '/')
-}
-
-func needsClean(s string) bool {
-	if s == "" || s[0] != '/' {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' || s[i] == '/' && i+1 < len(s) && (s[i+1] == '/' || s[i+1] == '.') {
-			return true
-		}
+	if routepath.NeedsClean(upath) {
+		return routepath.Under(routepath.Clean(upath), p.socketPrefix)
 	}
 	return false
 }
@@ -223,10 +206,6 @@ func (p *Policy) refuse(w http.ResponseWriter, r *http.Request, kind, code, raw 
 	if p.cfg.OnRefuse != nil {
 		p.cfg.OnRefuse(kind)
 	}
-	src := ""
-	if ip := p.cfg.ClientIP(r); ip.IsValid() {
-		src = ip.String()
-	}
 	labels := map[string]string{"by": "origin", "rule": kind}
 	if raw != "" {
 		labels["origin"] = printable(raw, 200)
@@ -234,15 +213,10 @@ func (p *Policy) refuse(w http.ResponseWriter, r *http.Request, kind, code, raw 
 	if s := r.Header.Get("Sec-Fetch-Site"); s != "" {
 		labels["sec_fetch_site"] = printable(s, 20)
 	}
-	p.cfg.Events.Emit(secevent.FromRequest(r, src, secevent.Event{
-		Action:  secevent.ActionAccessDenied,
-		Outcome: secevent.OutcomeFailure,
-		Reason:  code,
-		Status:  http.StatusForbidden,
-		Labels:  labels,
-	}))
+	e := secevent.AccessDenied(r, p.cfg.ClientIP(r), code, labels)
+	p.cfg.Events.Emit(e)
 	if c := p.cfg.Logger.Check(zap.WarnLevel, "request from a foreign origin refused"); c != nil {
-		c.Write(zap.String("client_ip", src), zap.String("method", r.Method), zap.String("path", printable(r.URL.Path, 1024)),
+		c.Write(zap.String("client_ip", e.SourceIP), zap.String("method", r.Method), zap.String("path", printable(r.URL.Path, 1024)),
 			zap.String("origin", printable(raw, 200)), zap.String("rule", kind), zap.String("code", code))
 	}
 }

@@ -51,6 +51,13 @@ type approxShard struct {
 	_     [24]byte
 }
 
+// keys returns the number of keys the shard holds.
+func (sh *approxShard) keys() int {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return len(sh.m)
+}
+
 // approxEntry is one key's view.
 type approxEntry struct {
 	zone  string
@@ -73,13 +80,10 @@ type charge struct {
 }
 
 func newApproxTable(maxKeys int, clock Clock) *approxTable {
-	if maxKeys <= 0 {
-		maxKeys = 1_000_000
-	}
 	if clock == nil {
 		clock = SystemClock
 	}
-	t := &approxTable{maxPerShard: max(maxKeys/approxShards, 1), clock: clock}
+	t := &approxTable{maxPerShard: perShard(maxKeys, approxShards), clock: clock}
 	for i := range t.shards {
 		t.shards[i].m = make(map[KeyHash]approxEntry)
 	}
@@ -243,16 +247,7 @@ func (t *approxTable) restore(c charge) {
 }
 
 // Len returns the number of keys held.
-func (t *approxTable) Len() int {
-	n := 0
-	for i := range t.shards {
-		sh := &t.shards[i]
-		sh.mu.Lock()
-		n += len(sh.m)
-		sh.mu.Unlock()
-	}
-	return n
-}
+func (t *approxTable) Len() int { return tableLen(t.shards[:]) }
 
 // sweep drops shard i's keys whose budget is full again and that have
 // nothing uncounted. The flusher sweeps one shard per batch interval.

@@ -30,6 +30,13 @@ type memShard struct {
 	_          [32]byte // keep shards on separate cache lines
 }
 
+// keys returns the number of keys the shard holds.
+func (sh *memShard) keys() int {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return len(sh.tat)
+}
+
 // NewMemoryStore returns a store holding at most maxKeys keys (0 means
 // 1,000,000) on the given clock (nil means SystemClock).
 func NewMemoryStore(maxKeys int, clock Clock) *MemoryStore {
@@ -47,27 +54,11 @@ func NewMemoryStore(maxKeys int, clock Clock) *MemoryStore {
 // SetMaxKeys changes the key limit (0 means 1,000,000). It applies to new
 // keys; a smaller limit is reached as keys are evicted.
 func (s *MemoryStore) SetMaxKeys(maxKeys int) {
-	if maxKeys <= 0 {
-		maxKeys = 1_000_000
-	}
-	per := int64(maxKeys / memShards)
-	if per < 1 {
-		per = 1
-	}
-	s.maxPerShrd.Store(per)
+	s.maxPerShrd.Store(int64(perShard(maxKeys, memShards)))
 }
 
 // Len returns the number of keys held.
-func (s *MemoryStore) Len() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		n += len(sh.tat)
-		sh.mu.Unlock()
-	}
-	return n
-}
+func (s *MemoryStore) Len() int { return tableLen(s.shards[:]) }
 
 // Evictions returns how many keys were evicted to respect the limit while
 // their budget was not yet full.

@@ -2,6 +2,7 @@ package secevent
 
 import (
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -15,6 +16,29 @@ func FromRequest(r *http.Request, clientIP string, e Event) Event {
 	e.Method = r.Method
 	e.Path = r.URL.Path
 	return e
+}
+
+// SourceIP is the source IP an event records for a resolved client
+// address: its text, or "" when the address is unknown (not valid).
+func SourceIP(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// AccessDenied is the event of a request an access rule refused with 403
+// (ActionAccessDenied, a failure): a client address outside an allowlist,
+// a foreign Origin. reason is the refusal's code and labels say which rule
+// refused and on what; the request fields are filled as by FromRequest.
+func AccessDenied(r *http.Request, clientIP netip.Addr, reason string, labels map[string]string) Event {
+	return FromRequest(r, SourceIP(clientIP), Event{
+		Action:  ActionAccessDenied,
+		Outcome: OutcomeFailure,
+		Reason:  reason,
+		Status:  http.StatusForbidden,
+		Labels:  labels,
+	})
 }
 
 // StripQuery returns a URL (or URI reference) without its query and

@@ -48,6 +48,15 @@ type MultiUpdateFunc func(now time.Time, cur [][]byte) (next [][]byte, ttl []tim
 // UpdateFunc computes a record's next value from its current one.
 type UpdateFunc func(now time.Time, cur []byte) (next []byte, ttl time.Duration)
 
+// multi is fn as a MultiUpdateFunc over one key, for a store whose Update
+// is its multi-key update of that key alone.
+func (fn UpdateFunc) multi() MultiUpdateFunc {
+	return func(now time.Time, cur [][]byte) ([][]byte, []time.Duration) {
+		next, ttl := fn(now, cur[0])
+		return [][]byte{next}, []time.Duration{ttl}
+	}
+}
+
 // ErrStoreContention is returned when a Redis record kept changing under
 // an update for too many rounds; the guard fails closed.
 var ErrStoreContention = errors.New("lockout store: too much contention on one record")

@@ -70,10 +70,7 @@ func (s *MemoryLockStore) shardIndex(key string) int {
 
 // Update implements LockStore. fn runs under the shard's lock, once.
 func (s *MemoryLockStore) Update(ctx context.Context, key string, fn UpdateFunc) error {
-	_, err := s.UpdateMulti(ctx, []string{key}, func(now time.Time, cur [][]byte) ([][]byte, []time.Duration) {
-		next, ttl := fn(now, cur[0])
-		return [][]byte{next}, []time.Duration{ttl}
-	})
+	_, err := s.UpdateMulti(ctx, []string{key}, fn.multi())
 	return err
 }
 

@@ -163,10 +163,7 @@ const maxSwapRounds = 1000
 
 // Update implements LockStore.
 func (s *RedisLockStore) Update(ctx context.Context, key string, fn UpdateFunc) error {
-	_, err := s.update(ctx, []string{key}, func(now time.Time, cur [][]byte) ([][]byte, []time.Duration) {
-		next, ttl := fn(now, cur[0])
-		return [][]byte{next}, []time.Duration{ttl}
-	})
+	_, err := s.update(ctx, []string{key}, fn.multi())
 	return err
 }
 
