@@ -166,13 +166,21 @@ func (p *Policy) Begin(w http.ResponseWriter, r *http.Request) *ResponseWriter {
 			encodeNonce(&enc)
 			nonce = enc[:]
 		}
-		csp, at := p.csp.expand(nonce, host)
+		csp, up, at := p.csp.expand(nonce, host, true)
 		if at >= 0 {
 			rw.nonce = csp[at : at+NonceLen]
 		}
-		vals[slotCSP], vals[n] = csp, csp
+		vals[slotCSP] = csp
 		rw.slots |= 1 << slotCSP
-		r.Header[p.cspHeader] = vals[n : n+1 : n+1]
+		if up != "" {
+			// The upstream gets the nonce, not the policy: Next.js reads
+			// only the nonce (script-src, else default-src), and the
+			// rest, most of the value, is the edge's to enforce; every
+			// byte of it would be copied, log-encoded and sent again by
+			// reverse_proxy on every request.
+			vals[n] = up
+			r.Header[p.cspHeader] = vals[n : n+1 : n+1]
+		}
 	}
 	if p.hsts != "" && rw.tls {
 		vals[slotHSTS] = p.hsts
@@ -207,7 +215,7 @@ func (p *Policy) reportingFor(host string) string {
 	if last := p.lastReporting.Load(); last != nil && last.host == host {
 		return last.value
 	}
-	v, _ := p.reporting.expand(nil, host)
+	v, _, _ := p.reporting.expand(nil, host, false)
 	p.lastReporting.Store(&hostValue{host: host, value: v})
 	return v
 }

@@ -20,21 +20,18 @@ func TestBeginHandsNonceToUpstreamAndReplacesClientCSP(t *testing.T) {
 	rw := p.Begin(w, r)
 
 	reqCSP := r.Header.Values("Content-Security-Policy")
-	if len(reqCSP) != 1 || strings.Contains(reqCSP[0], "attacker") {
-		t.Fatalf("request CSP = %q, want exactly the policy", reqCSP)
+	if len(reqCSP) != 1 || reqCSP[0] != "script-src 'nonce-"+rw.Nonce()+"'" {
+		t.Fatalf("request CSP = %q, want exactly script-src with nonce %q", reqCSP, rw.Nonce())
 	}
 	if v := r.Header.Get("Content-Security-Policy-Report-Only"); v != "" {
 		t.Fatalf("client report-only CSP reached upstream: %q", v)
 	}
-	m := nonceInCSP.FindStringSubmatch(reqCSP[0])
-	if m == nil || m[1] != rw.Nonce() {
-		t.Fatalf("request CSP %q does not carry nonce %q", reqCSP[0], rw.Nonce())
+	resp := w.Header().Get("Content-Security-Policy")
+	if m := nonceInCSP.FindStringSubmatch(resp); m == nil || m[1] != rw.Nonce() {
+		t.Fatalf("response CSP %q does not carry nonce %q", resp, rw.Nonce())
 	}
-	if got := w.Header().Get("Content-Security-Policy"); got != reqCSP[0] {
-		t.Fatalf("response CSP %q differs from request CSP %q", got, reqCSP[0])
-	}
-	if !strings.Contains(reqCSP[0], "connect-src 'self' wss://chat.example:8443") {
-		t.Errorf("CSP lacks the site's wss origin: %q", reqCSP[0])
+	if !strings.Contains(resp, "connect-src 'self' wss://chat.example:8443") {
+		t.Errorf("CSP lacks the site's wss origin: %q", resp)
 	}
 	if got := w.Header().Get("Reporting-Endpoints"); got != `csp-endpoint="https://chat.example:8443/csp-report"` {
 		t.Errorf("Reporting-Endpoints = %q", got)
@@ -153,9 +150,19 @@ func TestReportOnlyMode(t *testing.T) {
 
 func TestPolicyWithoutNonceMakesNone(t *testing.T) {
 	p := mustBuild(t, mustPreset(t, "helmet"))
-	rw := p.Begin(newRecorder(), newRequest(t, "GET", "https://chat.example/"))
+	r := newRequest(t, "GET", "https://chat.example/")
+	r.Header.Set("Content-Security-Policy", "script-src 'nonce-attacker'")
+	w := newRecorder()
+	rw := p.Begin(w, r)
 	if rw.Nonce() != "" {
 		t.Fatalf("helmet preset has no nonce source, got nonce %q", rw.Nonce())
+	}
+	if w.Header().Get("Content-Security-Policy") == "" {
+		t.Fatal("helmet preset sent no CSP")
+	}
+	// No nonce, nothing to hand upstream; the client's header is gone.
+	if v, ok := r.Header["Content-Security-Policy"]; ok {
+		t.Fatalf("request CSP %q reached upstream without a nonce to hand", v)
 	}
 }
 

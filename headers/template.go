@@ -38,6 +38,10 @@ const (
 	nonceSuffix = "'"
 )
 
+// upstreamNoncePrefix starts the request header value that hands the
+// nonce to the upstream: the one directive Next.js reads it from.
+const upstreamNoncePrefix = "script-src " + noncePrefix
+
 func compileTemplate(s string) template {
 	var t template
 	for len(s) > 0 {
@@ -70,22 +74,29 @@ func compileTemplate(s string) template {
 	return t
 }
 
-// expand writes the value for one request with one allocation (the
-// result): nonce (encoded; nil when the template has no nonce slot) in
-// every nonce slot and host (already sanitized) in every host slot. It
-// returns the value and the offset of the first nonce in it, -1 if none, so
-// that the nonce can be a substring of the value rather than a string of
-// its own.
-func (t *template) expand(nonce []byte, host string) (string, int) {
+// expand writes the value for one request with one allocation: nonce
+// (encoded; nil when the template has no nonce slot) in every nonce slot
+// and host (already sanitized) in every host slot. It returns the value
+// and the offset of the first nonce in it, -1 if none, so that the nonce
+// can be a substring of the value rather than a string of its own. With
+// upstream set and a nonce given, the same allocation also holds
+// `script-src 'nonce-…'`, returned as up: the request header value that
+// hands the nonce to the upstream (see Policy.Begin).
+func (t *template) expand(nonce []byte, host string, upstream bool) (value, up string, at int) {
 	if !t.dynamic {
 		if len(t.segments) == 0 {
-			return "", -1
+			return "", "", -1
 		}
-		return t.segments[0].text, -1
+		return t.segments[0].text, "", -1
 	}
+	upstream = upstream && nonce != nil
 	var b strings.Builder
-	b.Grow(t.size + t.nonceSlots*(len(noncePrefix)+len(nonce)+len(nonceSuffix)) + t.hostSlots*len(host))
-	at := -1
+	size := t.size + t.nonceSlots*(len(noncePrefix)+len(nonce)+len(nonceSuffix)) + t.hostSlots*len(host)
+	if upstream {
+		size += len(upstreamNoncePrefix) + len(nonce) + len(nonceSuffix)
+	}
+	b.Grow(size)
+	at = -1
 	for _, seg := range t.segments {
 		switch seg.kind {
 		case literal:
@@ -101,7 +112,14 @@ func (t *template) expand(nonce []byte, host string) (string, int) {
 			b.WriteString(host)
 		}
 	}
-	return b.String(), at
+	end := b.Len()
+	if upstream {
+		b.WriteString(upstreamNoncePrefix)
+		b.Write(nonce)
+		b.WriteString(nonceSuffix)
+	}
+	all := b.String()
+	return all[:end], all[end:], at
 }
 
 // sanitizeHost returns host if it is a plain host[:port] (letters, digits,
