@@ -9,6 +9,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -40,14 +41,7 @@ func TestPipelineIdleTailIsCheckpointed(t *testing.T) {
 		t.Fatalf("1.5 s after the last event the newest checkpoint is %+v, want seq 3", cps)
 	}
 
-	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
-	if len(files) != 1 {
-		t.Fatalf("day files %v", files)
-	}
-	data, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, data := audittest.OnlyDayFile(t, dir)
 	var kept [][]byte
 	for _, l := range bytes.SplitAfter(data, []byte("\n")) {
 		if bytes.Contains(l, []byte(`"seq":3,`)) && !bytes.Contains(l, []byte(`"signature"`)) {
@@ -55,7 +49,7 @@ func TestPipelineIdleTailIsCheckpointed(t *testing.T) {
 		}
 		kept = append(kept, l)
 	}
-	if err := os.WriteFile(files[0], bytes.Join(kept, nil), 0o600); err != nil {
+	if err := os.WriteFile(file, bytes.Join(kept, nil), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	rep := verifyJSONL(t, dir, p.PublicKey())
