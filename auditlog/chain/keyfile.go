@@ -71,13 +71,19 @@ func parseSigningKey(data []byte) (ed25519.PrivateKey, error) {
 	if blk == nil || blk.Type != "PRIVATE KEY" {
 		return nil, errors.New("audit signing key: not a PEM PRIVATE KEY")
 	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	return parseDER[ed25519.PrivateKey]("audit signing key", x509.ParsePKCS8PrivateKey, blk.Bytes)
+}
+
+// parseDER decodes der with parse and requires the Ed25519 key type K; its
+// errors begin with what.
+func parseDER[K ed25519.PrivateKey | ed25519.PublicKey](what string, parse func([]byte) (any, error), der []byte) (K, error) {
+	k, err := parse(der)
 	if err != nil {
-		return nil, fmt.Errorf("audit signing key: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	key, ok := k.(ed25519.PrivateKey)
+	key, ok := k.(K)
 	if !ok {
-		return nil, errors.New("audit signing key: not an Ed25519 key")
+		return nil, fmt.Errorf("%s: not an Ed25519 key", what)
 	}
 	return key, nil
 }
@@ -96,15 +102,7 @@ func MarshalPublicKey(pub ed25519.PublicKey) ([]byte, error) {
 // the 32 raw bytes in standard base64.
 func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 	if blk, _ := pem.Decode(data); blk != nil {
-		k, err := x509.ParsePKIXPublicKey(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("audit public key: %w", err)
-		}
-		pub, ok := k.(ed25519.PublicKey)
-		if !ok {
-			return nil, errors.New("audit public key: not an Ed25519 key")
-		}
-		return pub, nil
+		return parseDER[ed25519.PublicKey]("audit public key", x509.ParsePKIXPublicKey, blk.Bytes)
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil || len(raw) != ed25519.PublicKeySize {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
 	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -28,12 +27,8 @@ func TestCheckpointCadenceAndSameInEverySink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 1050; i++ {
-		p.Emit(logtest.SampleEvent(secevent.ActionSignInFailed, i))
-	}
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	emitN(p, secevent.ActionSignInFailed, 1050)
+	mustClose(t, p)
 	_, cps := mem.snapshot()
 	var seqs []uint64
 	for _, cp := range cps {
@@ -43,7 +38,7 @@ func TestCheckpointCadenceAndSameInEverySink(t *testing.T) {
 	if !reflect.DeepEqual(seqs, want) {
 		t.Fatalf("checkpoints at %v, want %v", seqs, want)
 	}
-	jr, _ := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir})
+	jr := openJSONL(t, dir)
 	fileCPs, err := jr.ReadCheckpoints(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -77,9 +72,7 @@ func TestZapSinkOCSF(t *testing.T) {
 	e := logtest.SampleEvent(secevent.ActionSignInFailed, 1)
 	e.Time = time.Date(2026, 12, 1, 7, 0, 0, 123456000, time.UTC)
 	p.Emit(e)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	entries := logs.FilterMessage(string(secevent.ActionSignInFailed)).All()
 	if len(entries) != 1 {
 		t.Fatalf("%d entries", len(entries))

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ocomms/ocomms-edge/auditlog/internal/defaults"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
 )
 
@@ -81,36 +82,20 @@ func (c Config) withDefaults() (Config, error) {
 	if len(c.SigningKey) != ed25519.PrivateKeySize {
 		return c, errors.New("audit pipeline: an Ed25519 signing key is required")
 	}
-	if c.FsyncInterval <= 0 {
-		c.FsyncInterval = DefaultFsyncInterval
-	}
-	if c.QueueSize <= 0 {
-		c.QueueSize = DefaultQueueSize
-	}
-	if c.CheckpointInterval <= 0 {
-		c.CheckpointInterval = DefaultCheckpointInterval
-	}
+	defaults.Positive(&c.FsyncInterval, DefaultFsyncInterval)
+	defaults.Positive(&c.QueueSize, DefaultQueueSize)
+	defaults.Positive(&c.CheckpointInterval, DefaultCheckpointInterval)
 	if c.CheckpointInterval > time.Second {
 		return c, fmt.Errorf("audit pipeline: checkpoint interval %v is above the 1s bound", c.CheckpointInterval)
 	}
-	if c.CheckpointEvery <= 0 {
-		c.CheckpointEvery = DefaultCheckpointEvery
-	}
+	defaults.Positive(&c.CheckpointEvery, DefaultCheckpointEvery)
 	if c.CheckpointEvery > DefaultCheckpointEvery {
 		return c, fmt.Errorf("audit pipeline: checkpoint every %d events is above the 10000 bound", c.CheckpointEvery)
 	}
-	if c.SegmentSize <= 0 {
-		c.SegmentSize = DefaultSegmentSize
-	}
-	if c.MaxBatch <= 0 {
-		c.MaxBatch = DefaultMaxBatch
-	}
-	if c.RetryMin <= 0 {
-		c.RetryMin = DefaultRetryMin
-	}
-	if c.RetryMax <= 0 {
-		c.RetryMax = DefaultRetryMax
-	}
+	defaults.Positive(&c.SegmentSize, DefaultSegmentSize)
+	defaults.Positive(&c.MaxBatch, DefaultMaxBatch)
+	defaults.Positive(&c.RetryMin, DefaultRetryMin)
+	defaults.Positive(&c.RetryMax, DefaultRetryMax)
 	if c.RetryMax < c.RetryMin {
 		c.RetryMax = c.RetryMin
 	}

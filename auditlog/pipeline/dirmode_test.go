@@ -7,7 +7,6 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog/internal/diskio"
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
 )
 
 // An existing audit directory open to group or others (0755, as mkdir
@@ -21,10 +20,7 @@ func TestAuditDirectoriesAreTightened(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	jl, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	jl := openJSONL(t, dir)
 	p, err := NewPipeline(Config{Instance: "edge-mode", SpoolDir: spool, SigningKey: logtest.TestKey(t), Sinks: []Sink{jl}})
 	if err != nil {
 		t.Fatal(err)

@@ -53,9 +53,7 @@ func TestEmitIDsAndLabelsFromTheWriter(t *testing.T) {
 		}
 		p.Emit(e)
 	}
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	recs, _ := sink.snapshot()
 	checkChain(t, recs, 1, n)
 	seen := map[string]bool{}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bufio"
-	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -83,16 +82,10 @@ func TestKillProcessLosesOnlyUnsynced(t *testing.T) {
 		t.Fatalf("resumed at %d, but %d were reported durable before the kill", resumed, reported)
 	}
 	p.Emit(logtest.SampleEvent(secevent.ActionSignOut, 0))
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	recs, cps := sink.snapshot()
 	checkChain(t, recs, 1, resumed+1)
-	for _, cp := range cps {
-		if err := chain.VerifyCheckpoint(cp, key.Public().(ed25519.PublicKey)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	checkCheckpoints(t, cps, key.Public().(ed25519.PublicKey))
 	t.Logf("reported durable %d, resumed at %d (lost at most the events after the last fsync)", reported, resumed)
 }
 

@@ -1,69 +1,15 @@
 package pipeline
 
 import (
-	"context"
 	"errors"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
-
-	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
-
-func newTestPipeline(t *testing.T, dir string, key []byte, sinks ...Sink) *Pipeline {
-	t.Helper()
-	p, err := NewPipeline(Config{
-		Instance: "edge-test", SpoolDir: dir, SigningKey: key, Sinks: sinks,
-		FsyncInterval: 5 * time.Millisecond, RetryMin: time.Millisecond, RetryMax: 20 * time.Millisecond,
-		Logger: zap.NewNop(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// zapAndJSONL are the real sinks tests compare: zap (under the audit
-// logger's name) into an observer, whose entries logs holds, and JSONL in
-// a fresh folder dir.
-func zapAndJSONL(t *testing.T) (zs Sink, logs *observer.ObservedLogs, jl *jsonl.JSONL, dir string) {
-	t.Helper()
-	core, logs := observer.New(zap.InfoLevel)
-	dir = t.TempDir()
-	jl, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return zapsink.NewZapSink(zap.New(core).Named(zapsink.ZapLoggerName)), logs, jl, dir
-}
-
-// checkChain asserts recs are seq from..to, linked, hashes right.
-func checkChain(t *testing.T, recs []record.Record, from, to uint64) {
-	t.Helper()
-	if uint64(len(recs)) != to-from+1 {
-		t.Fatalf("got %d records, want %d (seq %d..%d)", len(recs), to-from+1, from, to)
-	}
-	for i, r := range recs {
-		if r.Seq != from+uint64(i) {
-			t.Fatalf("record %d has seq %d, want %d", i, r.Seq, from+uint64(i))
-		}
-		if record.ChainHash(r.PrevHash, r.Data) != r.Hash {
-			t.Fatalf("seq %d: hash does not match data", r.Seq)
-		}
-		if i > 0 && r.PrevHash != recs[i-1].Hash {
-			t.Fatalf("seq %d: prev does not link", r.Seq)
-		}
-	}
-}
 
 func TestPipelineDeliversEverySinkInOrder(t *testing.T) {
 	key := logtest.TestKey(t)
@@ -74,9 +20,7 @@ func TestPipelineDeliversEverySinkInOrder(t *testing.T) {
 	for i := 0; i < n; i++ {
 		p.Emit(logtest.SampleEvent(secevent.Actions()[i%17], i))
 	}
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	recs, cps := mem.snapshot()
 	checkChain(t, recs, 1, n)
 	if recs[0].PrevHash != ([32]byte{}) {
@@ -85,11 +29,7 @@ func TestPipelineDeliversEverySinkInOrder(t *testing.T) {
 	if len(cps) == 0 || cps[len(cps)-1].Seq != n {
 		t.Fatalf("want a final checkpoint at %d, got %+v", n, cps)
 	}
-	for _, cp := range cps {
-		if err := chain.VerifyCheckpoint(cp, p.PublicKey()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	checkCheckpoints(t, cps, p.PublicKey())
 	if got := logs.FilterMessage(string(secevent.ActionSignInFailed)).Len(); got == 0 {
 		t.Fatal("zap sink logged no sign-in failure")
 	}
@@ -106,15 +46,7 @@ func TestPipelineDeliversEverySinkInOrder(t *testing.T) {
 		}
 	}
 	// The JSONL store verifies with the pipeline's key.
-	jr, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: jlDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := chain.Verify(context.Background(), jr, p.PublicKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK() || rep.Records != n {
+	if rep := verifyJSONL(t, jlDir, p.PublicKey()); !rep.OK() || rep.Records != n {
 		t.Fatalf("verify: %+v", rep)
 	}
 }
@@ -136,9 +68,7 @@ func TestPipelineIntermittentSinkNoLossNoDup(t *testing.T) {
 			time.Sleep(3 * time.Millisecond)
 		}
 	}
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	for _, s := range []*memSink{flaky, steady} {
 		recs, _ := s.snapshot()
 		checkChain(t, recs, 1, n)
@@ -186,9 +116,7 @@ func TestPipelineOutageLongerThanQueue(t *testing.T) {
 	down.Lock()
 	isDown = false
 	down.Unlock()
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	recs, _ := sink.snapshot()
 	checkChain(t, recs, 1, n)
 	if st := p.Stats(); st.SpoolSegments != 1 {
@@ -208,15 +136,11 @@ func TestPipelineFullQueueDropsBeforeSeq(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 15; i++ {
-		p.Emit(logtest.SampleEvent(secevent.ActionSignOut, i))
-	}
+	emitN(p, secevent.ActionSignOut, 15)
 	if st := p.Stats(); st.Dropped != 5 || st.LastSeq != 10 {
 		t.Fatalf("stats %+v", st)
 	}
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	recs, _ := sink.snapshot()
 	checkChain(t, recs, 1, 10)
 	p.Emit(logtest.SampleEvent(secevent.ActionSignOut, 0))
@@ -239,17 +163,13 @@ func TestPipelineKillLosesOnlyUnsynced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 500; i++ {
-		p.Emit(logtest.SampleEvent(secevent.ActionSignInSucceeded, i))
-	}
+	emitN(p, secevent.ActionSignInSucceeded, 500)
 	logtest.WaitFor(t, "first 500 delivered", func() bool { return p.Stats().Sinks[0].DeliveredSeq == 500 })
 	// Kill the writer as SIGKILL would, then emit: these events are
 	// queued after the last fsync and must be the only loss.
 	p.crashed.Store(true)
 	p.stopWriter()
-	for i := 0; i < 100; i++ {
-		p.Emit(logtest.SampleEvent(secevent.ActionSignInSucceeded, i))
-	}
+	emitN(p, secevent.ActionSignInSucceeded, 100)
 	if st := p.Stats(); st.LastSeq != 600 || st.QueueDepth != 100 {
 		t.Fatalf("before kill: %+v", st)
 	}
@@ -278,12 +198,8 @@ func TestPipelineKillLosesOnlyUnsynced(t *testing.T) {
 	if st := p2.Stats(); st.LastSeq != durable {
 		t.Fatalf("resumed at %d, want %d", st.LastSeq, durable)
 	}
-	for i := 0; i < 50; i++ {
-		p2.Emit(logtest.SampleEvent(secevent.ActionSignOut, i))
-	}
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	emitN(p2, secevent.ActionSignOut, 50)
+	mustClose(t, p2)
 	recs, _ := sink2.snapshot()
 	checkChain(t, recs, 1, durable+50)
 	if sink2.replays != 0 {
@@ -315,9 +231,7 @@ func TestPipelineSpoolWriteFailures(t *testing.T) {
 		return nil
 	}
 	p.sp.failWrite.Store(&fail)
-	for i := 0; i < 2000; i++ {
-		p.Emit(logtest.SampleEvent(secevent.ActionSignInFailed, i))
-	}
+	emitN(p, secevent.ActionSignInFailed, 2000)
 	logtest.WaitFor(t, "spool errors", func() bool { return p.Stats().SpoolErrors > 2 })
 	st := p.Stats()
 	if st.LastSeq != 500 || st.Dropped != 1500 || st.QueueDepth != 500 || st.DurableSeq != 0 {
@@ -330,9 +244,7 @@ func TestPipelineSpoolWriteFailures(t *testing.T) {
 		logtest.WaitFor(t, "queue drained", func() bool { return p.Stats().QueueDepth == 0 })
 		p.Emit(logtest.SampleEvent(secevent.ActionSignOut, i))
 	}
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	recs, _ := sink.snapshot()
 	checkChain(t, recs, 1, 510)
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 	"github.com/ocomms/ocomms-edge/auditlog/query"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
 	"github.com/ocomms/ocomms-edge/auditlog/sink/zapsink"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -26,10 +25,8 @@ func TestSameEventInZapAndJSONL(t *testing.T) {
 	e.Labels["device_trusted"] = "false"
 	p.Emit(e)
 	p.Emit(logtest.SampleEvent(secevent.ActionSignOut, 1))
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	jr, _ := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir})
+	mustClose(t, p)
+	jr := openJSONL(t, dir)
 	page, err := jr.Query(context.Background(), query.Filter{Actions: []secevent.Action{secevent.ActionAdmin}})
 	if err != nil || len(page.Events) != 1 {
 		t.Fatalf("jsonl: %v %+v", err, page)

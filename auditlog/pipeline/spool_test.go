@@ -12,7 +12,6 @@ import (
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -42,9 +41,7 @@ func TestSpoolCutsTornTail(t *testing.T) {
 	down := newMemSink("m")
 	down.fail = func() bool { return true }
 	p := newTestPipeline(t, dir, key, down)
-	for i := 0; i < 100; i++ {
-		p.Emit(logtest.SampleEvent(secevent.ActionSignInFailed, i))
-	}
+	emitN(p, secevent.ActionSignInFailed, 100)
 	logtest.WaitFor(t, "durable", func() bool { return p.Stats().DurableSeq == 100 })
 	p.crash()
 	seg := lastSegment(t, dir)
@@ -60,19 +57,11 @@ func TestSpoolCutsTornTail(t *testing.T) {
 	if st := p2.Stats(); st.LastSeq != 100 {
 		t.Fatalf("resumed at %d", st.LastSeq)
 	}
-	for i := 0; i < 10; i++ {
-		p2.Emit(logtest.SampleEvent(secevent.ActionSignInFailed, i))
-	}
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	emitN(p2, secevent.ActionSignInFailed, 10)
+	mustClose(t, p2)
 	recs, cps := sink.snapshot()
 	checkChain(t, recs, 1, 110)
-	for _, cp := range cps {
-		if err := chain.VerifyCheckpoint(cp, key.Public().(ed25519.PublicKey)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	checkCheckpoints(t, cps, key.Public().(ed25519.PublicKey))
 }
 
 // Segments rotate; a restart resumes every sink from its own cursor
@@ -114,12 +103,8 @@ func TestSpoolRotationAndCursorsAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 10; i++ {
-		p2.Emit(logtest.SampleEvent(secevent.ActionAdmin, i))
-	}
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	emitN(p2, secevent.ActionAdmin, 10)
+	mustClose(t, p2)
 	recs, _ := slow2.snapshot()
 	checkChain(t, recs, 1, 2010)
 	frecs, _ := fast2.snapshot()
@@ -141,9 +126,7 @@ func TestSpoolRefusesAnotherInstance(t *testing.T) {
 	if _, err := NewPipeline(Config{Instance: "edge-test", SpoolDir: dir, SigningKey: key}); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second pipeline on one spool: %v", err)
 	}
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	_, err := NewPipeline(Config{Instance: "other", SpoolDir: dir, SigningKey: key})
 	if err == nil || !strings.Contains(err.Error(), "belongs to instance") {
 		t.Fatalf("got %v", err)
@@ -164,30 +147,18 @@ func TestSpoolRefusesAnotherInstance(t *testing.T) {
 func TestLostSpoolContinuesFromSinkHead(t *testing.T) {
 	key := logtest.TestKey(t)
 	jdir := t.TempDir()
-	jl, _ := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: jdir})
+	jl := openJSONL(t, jdir)
 	p := newTestPipeline(t, t.TempDir(), key, jl)
-	for i := 0; i < 300; i++ {
-		p.Emit(logtest.SampleEvent(secevent.ActionSignInSucceeded, i))
-	}
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	jl2, _ := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: jdir})
+	emitN(p, secevent.ActionSignInSucceeded, 300)
+	mustClose(t, p)
+	jl2 := openJSONL(t, jdir)
 	p2 := newTestPipeline(t, t.TempDir(), key, jl2) // a fresh spool
 	if st := p2.Stats(); st.LastSeq != 300 {
 		t.Fatalf("resumed at %d, want 300", st.LastSeq)
 	}
-	for i := 0; i < 20; i++ {
-		p2.Emit(logtest.SampleEvent(secevent.ActionSignOut, i))
-	}
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	jr, _ := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: jdir})
-	rep, err := chain.Verify(context.Background(), jr, key.Public().(ed25519.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	emitN(p2, secevent.ActionSignOut, 20)
+	mustClose(t, p2)
+	rep := verifyJSONL(t, jdir, key.Public().(ed25519.PublicKey))
 	if ir, _ := rep.Instance("edge-test"); !rep.OK() || ir.Last != 320 || ir.Records != 320 || ir.Anchored != 320 {
 		t.Fatalf("%+v %+v", ir, rep.Problems)
 	}

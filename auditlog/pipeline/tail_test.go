@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +9,7 @@ import (
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
 	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
-	"github.com/ocomms/ocomms-edge/auditlog/sink/jsonl"
+	"github.com/ocomms/ocomms-edge/internal/audittest"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -21,10 +20,7 @@ import (
 func TestPipelineIdleTailIsCheckpointed(t *testing.T) {
 	key := logtest.TestKey(t)
 	dir := t.TempDir()
-	jl, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	jl := openJSONL(t, dir)
 	mem := newMemSink("mem")
 	p, err := NewPipeline(Config{Instance: "edge-tail", SpoolDir: filepath.Join(dir, "spool"), SigningKey: key, Sinks: []Sink{mem, jl}})
 	if err != nil {
@@ -45,14 +41,7 @@ func TestPipelineIdleTailIsCheckpointed(t *testing.T) {
 		t.Fatalf("1.5 s after the last event the newest checkpoint is %+v, want seq 3", cps)
 	}
 
-	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
-	if len(files) != 1 {
-		t.Fatalf("day files %v", files)
-	}
-	data, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, data := audittest.OnlyDayFile(t, dir)
 	var kept [][]byte
 	for _, l := range bytes.SplitAfter(data, []byte("\n")) {
 		if bytes.Contains(l, []byte(`"seq":3,`)) && !bytes.Contains(l, []byte(`"signature"`)) {
@@ -60,17 +49,10 @@ func TestPipelineIdleTailIsCheckpointed(t *testing.T) {
 		}
 		kept = append(kept, l)
 	}
-	if err := os.WriteFile(files[0], bytes.Join(kept, nil), 0o600); err != nil {
+	if err := os.WriteFile(file, bytes.Join(kept, nil), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	jr, err := jsonl.OpenJSONL(jsonl.JSONLConfig{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := chain.Verify(context.Background(), jr, p.PublicKey())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := verifyJSONL(t, dir, p.PublicKey())
 	if rep.OK() || len(rep.Problems) != 1 || rep.Problems[0].Kind != chain.TamperTruncated || rep.Problems[0].Seq != 3 {
 		t.Fatalf("verify of a log cut before its newest checkpoint: %+v", rep)
 	}

@@ -1,11 +1,13 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -248,11 +250,8 @@ func (a Aggregate) Rows() []Pivot {
 	for _, p := range a {
 		out = append(out, *p)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Events != out[j].Events {
-			return out[i].Events > out[j].Events
-		}
-		return out[i].Value < out[j].Value
+	slices.SortFunc(out, func(x, y Pivot) int {
+		return cmp.Or(cmp.Compare(y.Events, x.Events), strings.Compare(x.Value, y.Value))
 	})
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -219,17 +220,7 @@ func relatedInto(e secevent.Event, buf []string) (ips, users []string) {
 	}
 	users = buf
 	for _, u := range [...]string{e.UserEmail, e.UserID, e.UserName, e.TargetEmail, e.TargetUser} {
-		if u == "" {
-			continue
-		}
-		dup := false
-		for _, x := range users {
-			if x == u {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+		if u != "" && !slices.Contains(users, u) {
 			users = append(users, u)
 		}
 	}

@@ -40,17 +40,19 @@ func (st Store) OwnChain() chain.TrustedKeys {
 // Open builds the pipeline for s: the zap sink (on logger), the JSONL
 // sink, and the Postgres sink when configured. The Caddy adapter calls it
 // from the app's Start, never from Provision.
-func Open(s Settings, logger *zap.Logger) (*pipeline.Pipeline, Store, error) {
+func Open(s Settings, logger *zap.Logger) (_ *pipeline.Pipeline, _ Store, err error) {
 	key, err := chain.LoadOrCreateSigningKey(s.SigningKey)
 	if err != nil {
 		return nil, Store{}, err
 	}
 	var sinks []pipeline.Sink
-	closeAll := func() {
-		for _, sk := range sinks {
-			_ = sk.Close()
+	defer func() {
+		if err != nil { // the pipeline owns the sinks only once it is built
+			for _, sk := range sinks {
+				_ = sk.Close()
+			}
 		}
-	}
+	}()
 	store := Store{PublicKey: key.Public().(ed25519.PublicKey)}
 	switch {
 	case s.LogOff:
@@ -67,7 +69,6 @@ func Open(s Settings, logger *zap.Logger) (*pipeline.Pipeline, Store, error) {
 			Logger:        logger.Named("jsonl"),
 		})
 		if err != nil {
-			closeAll()
 			return nil, Store{}, err
 		}
 		sinks = append(sinks, j)
@@ -76,7 +77,6 @@ func Open(s Settings, logger *zap.Logger) (*pipeline.Pipeline, Store, error) {
 	if s.PostgresURL != "" {
 		pg, err := OpenPostgres(s, key, logger)
 		if err != nil {
-			closeAll()
 			return nil, Store{}, err
 		}
 		sinks = append(sinks, pg)
@@ -95,7 +95,6 @@ func Open(s Settings, logger *zap.Logger) (*pipeline.Pipeline, Store, error) {
 		Logger:             logger.Named("pipeline"),
 	})
 	if err != nil {
-		closeAll()
 		return nil, Store{}, err
 	}
 	store.Instance = p.Instance()

@@ -48,3 +48,19 @@ func ReadAuditEvents(t testing.TB, dir string) []secevent.Event {
 	}
 	return out
 }
+
+// OnlyDayFile returns the path and content of the one audit JSONL day
+// file (audit-*.jsonl) in dir, for a test that edits it; it fails the
+// test unless there is exactly one.
+func OnlyDayFile(t testing.TB, dir string) (string, []byte) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
+	if len(files) != 1 {
+		t.Fatalf("day files %v, want one", files)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files[0], data
+}

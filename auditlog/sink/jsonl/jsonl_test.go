@@ -40,6 +40,28 @@ func countLines(t *testing.T, dir string) (records, checkpoints int) {
 	return records, checkpoints
 }
 
+// appendTornLine appends the first half of r's line to the newest day
+// file in dir, as a crash in the middle of an append leaves it, and
+// returns that file's path.
+func appendTornLine(t *testing.T, dir string, r *record.Record) string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) == 0 {
+		t.Fatalf("day files %v: %v", ents, err)
+	}
+	path := filepath.Join(dir, ents[len(ents)-1].Name())
+	line := appendRecordLine(nil, r)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(line[:len(line)/2]); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestJSONLDedupesReplaysAcrossReopen(t *testing.T) {
 	key := logtest.TestKey(t)
 	dir := t.TempDir()
@@ -70,13 +92,7 @@ func TestJSONLCutsTornLastLine(t *testing.T) {
 	dir := t.TempDir()
 	recs := logtest.BuildRecords("edge-1", 30, time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), 0)
 	writeStore(t, dir, key, recs[:20], 100)
-	ents, _ := os.ReadDir(dir)
-	path := filepath.Join(dir, ents[len(ents)-1].Name())
-	// A crash in the middle of an append leaves half a line.
-	half := appendRecordLine(nil, &recs[20])
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
-	f.Write(half[:len(half)/2])
-	f.Close()
+	appendTornLine(t, dir, &recs[20])
 	j, err := OpenJSONL(JSONLConfig{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -375,12 +391,7 @@ func TestJSONLReadOnly(t *testing.T) {
 	dir := t.TempDir()
 	recs := logtest.BuildRecords("edge-1", 20, time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), 0)
 	writeStore(t, dir, key, recs[:19], 100)
-	ents, _ := os.ReadDir(dir)
-	path := filepath.Join(dir, ents[0].Name())
-	half := appendRecordLine(nil, &recs[19])
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
-	f.Write(half[:len(half)/2]) // the edge is in the middle of an append
-	f.Close()
+	path := appendTornLine(t, dir, &recs[19]) // the edge is in the middle of an append
 	before, _ := os.ReadFile(path)
 	rep := verifyDir(t, dir, key.Public().(ed25519.PublicKey), nil)
 	if ir, _ := rep.Instance("edge-1"); !rep.OK() || ir.Last != 19 {

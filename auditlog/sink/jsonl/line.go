@@ -102,24 +102,14 @@ func parseLine(line []byte) (lineKind, record.Record, record.Checkpoint, error) 
 	r.Seq = seq
 	p = p[j:]
 	const prevKey, hashKey, docKey = `,"prev":"`, `","hash":"`, `","doc":`
-	if len(p) < len(prevKey)+64+len(hashKey)+64+len(docKey)+2 ||
-		string(p[:len(prevKey)]) != prevKey {
+	if len(p) < len(prevKey)+64+len(hashKey)+64+len(docKey)+2 {
 		return 0, r, record.Checkpoint{}, errBadLine
 	}
-	p = p[len(prevKey):]
-	if !decodeHash(&r.PrevHash, p[:64]) {
-		return 0, r, record.Checkpoint{}, errBadLine
+	p, ok := cutHashField(p, prevKey, &r.PrevHash)
+	if ok {
+		p, ok = cutHashField(p, hashKey, &r.Hash)
 	}
-	p = p[64:]
-	if string(p[:len(hashKey)]) != hashKey {
-		return 0, r, record.Checkpoint{}, errBadLine
-	}
-	p = p[len(hashKey):]
-	if !decodeHash(&r.Hash, p[:64]) {
-		return 0, r, record.Checkpoint{}, errBadLine
-	}
-	p = p[64:]
-	if string(p[:len(docKey)]) != docKey {
+	if !ok || string(p[:len(docKey)]) != docKey {
 		return 0, r, record.Checkpoint{}, errBadLine
 	}
 	p = p[len(docKey):]
@@ -145,6 +135,15 @@ var hexVal = func() (t [256]byte) {
 	}
 	return t
 }()
+
+// cutHashField reads key and the 64 lower-case hex digits after it, at the
+// start of p, into h, and returns the rest of p.
+func cutHashField(p []byte, key string, h *[32]byte) ([]byte, bool) {
+	if len(p) < len(key)+64 || string(p[:len(key)]) != key || !decodeHash(h, p[len(key):len(key)+64]) {
+		return nil, false
+	}
+	return p[len(key)+64:], true
+}
 
 // decodeHash decodes 64 lower-case hex digits into h.
 func decodeHash(h *[32]byte, b []byte) bool {

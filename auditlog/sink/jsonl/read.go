@@ -17,27 +17,19 @@ import (
 // valid only during fn. Malformed lines are skipped here and listed by
 // Malformed.
 func (j *JSONL) ReadRecords(ctx context.Context, fn func(record.Record) error) error {
-	days, err := j.days()
-	if err != nil {
-		return err
-	}
 	var bad []chain.MalformedLine
-	for _, d := range days {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("read audit jsonl: %w", err)
-		}
-		name := dayFile(d)
-		if err := scanJSONLFile(j.path(d), func(k lineKind, r record.Record, _ record.Checkpoint) error {
+	if err := j.eachDay(ctx, func(d string) error {
+		return scanJSONLFile(j.path(d), func(k lineKind, r record.Record, _ record.Checkpoint) error {
 			if k == lineRecord {
 				return fn(r)
 			}
 			return nil
 		}, func(n int, err error) error {
-			bad = append(bad, chain.MalformedLine{File: name, Line: n, Err: err.Error()})
+			bad = append(bad, chain.MalformedLine{File: dayFile(d), Line: n, Err: err.Error()})
 			return nil
-		}); err != nil {
-			return err
-		}
+		})
+	}); err != nil {
+		return err
 	}
 	j.mu.Lock()
 	j.readBad, j.readDone = bad, true
@@ -47,20 +39,14 @@ func (j *JSONL) ReadRecords(ctx context.Context, fn func(record.Record) error) e
 
 // ReadCheckpoints implements ChainReader: every checkpoint line.
 func (j *JSONL) ReadCheckpoints(ctx context.Context) ([]record.Checkpoint, error) {
-	days, err := j.days()
-	if err != nil {
-		return nil, err
-	}
 	var out []record.Checkpoint
-	for _, d := range days {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read audit jsonl: %w", err)
-		}
+	if err := j.eachDay(ctx, func(d string) error {
 		f, err := os.Open(j.path(d))
 		if err != nil {
-			return nil, fmt.Errorf("open audit jsonl: %w", err)
+			return fmt.Errorf("open audit jsonl: %w", err)
 		}
-		err = record.ScanLines(f, func(_ int, line []byte) error {
+		defer f.Close()
+		return record.ScanLines(f, func(_ int, line []byte) error {
 			if !bytes.HasPrefix(line, []byte(cpPrefix)) {
 				return nil // records are skipped without parsing
 			}
@@ -69,10 +55,8 @@ func (j *JSONL) ReadCheckpoints(ctx context.Context) ([]record.Checkpoint, error
 			}
 			return nil
 		})
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -87,23 +71,33 @@ func (j *JSONL) Malformed(ctx context.Context) ([]chain.MalformedLine, error) {
 		return bad, nil
 	}
 	j.mu.Unlock()
-	days, err := j.days()
-	if err != nil {
+	var out []chain.MalformedLine
+	if err := j.eachDay(ctx, func(d string) error {
+		return scanJSONLFile(j.path(d), func(lineKind, record.Record, record.Checkpoint) error { return nil },
+			func(n int, err error) error {
+				out = append(out, chain.MalformedLine{File: dayFile(d), Line: n, Err: err.Error()})
+				return nil
+			})
+	}); err != nil {
 		return nil, err
 	}
-	var out []chain.MalformedLine
+	return out, nil
+}
+
+// eachDay calls fn with every day that has a file, oldest first, until fn
+// fails or ctx is done.
+func (j *JSONL) eachDay(ctx context.Context, fn func(day string) error) error {
+	days, err := j.days()
+	if err != nil {
+		return err
+	}
 	for _, d := range days {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read audit jsonl: %w", err)
+			return fmt.Errorf("read audit jsonl: %w", err)
 		}
-		name := dayFile(d)
-		if err := scanJSONLFile(j.path(d), func(lineKind, record.Record, record.Checkpoint) error { return nil },
-			func(n int, err error) error {
-				out = append(out, chain.MalformedLine{File: name, Line: n, Err: err.Error()})
-				return nil
-			}); err != nil {
-			return nil, err
+		if err := fn(d); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }

@@ -2,15 +2,12 @@ package postgres
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
-	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 )
 
 // pgConflictCount is the number of rows kept in audit_conflicts.
@@ -30,8 +27,7 @@ func pgConflictCount(t testing.TB, c *pgx.Conn) int {
 // batches stored whole and one stored half take the 23505 replay path,
 // and each record is stored once.
 func TestPostgresLostCopyAckThenReplay(t *testing.T) {
-	srv := startPGServer(t)
-	srv.CreateDB("ack")
+	srv := startPGServer(t, "ack")
 	proxy := newPGAckCutter(t, srv.Port, 3)
 	s := pgNewSink(t, proxy.URL("ack"), pgT0, func(c *PostgresConfig) {
 		c.BatchSize = 100
@@ -84,23 +80,14 @@ func TestPostgresLostCopyAckThenReplay(t *testing.T) {
 func TestPostgresNoLossWhenCopyAckIsLost(t *testing.T) {
 	const produced = 5000
 	cutAt := []int{1, 3, 7}
-	srv := startPGServer(t)
-	srv.CreateDB("ack")
+	srv := startPGServer(t, "ack")
 	proxy := newPGAckCutter(t, srv.Port, cutAt...)
 	sink := pgNewSink(t, proxy.URL("ack"), time.Now(), func(c *PostgresConfig) {
 		c.BatchSize = 100 // several COPYs per Write: cuts land mid-Write too
 		c.WriteTimeout = 10 * time.Second
 		c.Now = time.Now
 	})
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pipeline.NewPipeline(pipeline.Config{Instance: "edge-ack", Sinks: []pipeline.Sink{sink}, SpoolDir: t.TempDir(),
-		SigningKey: key, RetryMin: 20 * time.Millisecond, RetryMax: 250 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, pub := pgPipeline(t, "edge-ack", sink, 20*time.Millisecond, 250*time.Millisecond)
 	start := time.Now()
 	for i := range produced { // 100 events every 10 ms: many batches
 		p.Emit(pgTestEvent(i, time.Now()))

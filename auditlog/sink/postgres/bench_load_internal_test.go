@@ -14,36 +14,17 @@ import (
 // never dropped them.
 func TestPGLoadSyntheticMatchesMigrate(t *testing.T) {
 	ctx := context.Background()
-	end := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	end := pgT0
 	const n = 20000
 	loaded := pgNewSink(t, sharedPGURL(t), end)
 	pgLoadSynthetic(t, loaded, n, end)
 
-	fresh := pgNewSink(t, sharedPGURL(t), end)
-	if err := fresh.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var days []pgDay
-	for d := pgDayOf(end.Add(-30 * 24 * time.Hour)); !d.start().After(end); d = d.next() {
-		days = append(days, d)
-	}
-	if err := fresh.ensurePartitions(ctx, days); err != nil {
-		t.Fatal(err)
-	}
-	want, err := pgIndexCatalog(ctx, fresh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := pgIndexCatalog(ctx, loaded)
-	if err != nil {
-		t.Fatal(err)
-	}
+	days := pgSyntheticDays(end)
+	want := pgMigrateCatalog(t, pgNewSink(t, sharedPGURL(t), end), days)
 	if len(want) < 9*len(days) {
 		t.Fatalf("Migrate made %d indexes for %d partitions, want at least 9 each", len(want), len(days))
 	}
-	if d := pgCatalogDiff(want, got); d != "" {
-		t.Fatalf("bulk-loaded indexes differ from Migrate's:\n%s", d)
-	}
+	pgRequireCatalog(t, loaded, want, "bulk-loaded indexes differ from Migrate's")
 
 	var rows, users, ips, admin, failures int
 	var first, last time.Time

@@ -62,21 +62,9 @@ FROM r`
 func pgLoadSynthetic(t testing.TB, s *PostgresSink, n int, end time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	start := end.Add(-30 * 24 * time.Hour)
-	var days []pgDay
-	for d := pgDayOf(start); !d.start().After(end); d = d.next() {
-		days = append(days, d)
-	}
-	if err := s.ensurePartitions(ctx, days); err != nil {
-		t.Fatal(err)
-	}
-	want, err := pgIndexCatalog(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	days := pgSyntheticDays(end)
+	want := pgMigrateCatalog(t, s, days)
 	began := time.Now()
 	var drops []string
 	for _, ix := range want {
@@ -114,13 +102,7 @@ func pgLoadSynthetic(t testing.TB, s *PostgresSink, n int, end time.Time) {
 	if _, err := s.pool.Exec(ctx, `VACUUM ANALYZE audit_events`); err != nil {
 		t.Fatal(err)
 	}
-	got, err := pgIndexCatalog(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := pgCatalogDiff(want, got); d != "" {
-		t.Fatalf("the indexes after the bulk load differ from Migrate's:\n%s", d)
-	}
+	got := pgRequireCatalog(t, s, want, "the indexes after the bulk load differ from Migrate's")
 	var count int
 	var heap, idx string
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_events`).Scan(&count); err != nil {
@@ -137,6 +119,48 @@ func pgLoadSynthetic(t testing.TB, s *PostgresSink, n int, end time.Time) {
 	t.Logf("loaded %d events over 30 days in %v (%.0f/s): insert %v, indexes %v, vacuum analyze %v; table %s + indexes %s; %d indexes as Migrate made them",
 		n, total.Round(time.Second), float64(n)/total.Seconds(), loaded.Sub(began).Round(time.Second),
 		indexed.Sub(loaded).Round(time.Second), time.Since(indexed).Round(time.Second), heap, idx, len(got))
+}
+
+// pgSyntheticDays are the days of the 30 before end that
+// pgSyntheticInsertSQL spreads its events over, oldest first.
+func pgSyntheticDays(end time.Time) []pgDay {
+	var days []pgDay
+	for d := pgDayOf(end.Add(-30 * 24 * time.Hour)); !d.start().After(end); d = d.next() {
+		days = append(days, d)
+	}
+	return days
+}
+
+// pgMigrateCatalog migrates s, creates the partitions of days and returns
+// the index catalogue Migrate made.
+func pgMigrateCatalog(t testing.TB, s *PostgresSink, days []pgDay) []pgIndex {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ensurePartitions(ctx, days); err != nil {
+		t.Fatal(err)
+	}
+	want, err := pgIndexCatalog(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+// pgRequireCatalog returns the index catalogue of s, failing t with what
+// and the difference when it is not want.
+func pgRequireCatalog(t testing.TB, s *PostgresSink, want []pgIndex, what string) []pgIndex {
+	t.Helper()
+	got, err := pgIndexCatalog(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := pgCatalogDiff(want, got); d != "" {
+		t.Fatalf("%s:\n%s", what, d)
+	}
+	return got
 }
 
 // pgIndex is one index of audit_events or a partition, as the catalogue

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 	"github.com/ocomms/ocomms-edge/auditlog/query"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/secevent"
@@ -29,8 +29,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkPostgresIngest -benchtime 5s ./auditlog/
 func BenchmarkPostgresIngest(b *testing.B) {
-	srv := startPGServer(b)
-	srv.CreateDB("bench")
+	srv := startPGServer(b, "bench")
 	now := time.Now()
 	s := pgNewSink(b, srv.URL("bench"), now)
 	ctx := context.Background()
@@ -105,9 +104,8 @@ func pgBenchEvents(b *testing.B) int {
 //
 //	OCOMMS_BENCH_EVENTS=10000000 go test -run '^$' -bench BenchmarkPostgresQuery -benchtime 200x -timeout 60m ./auditlog/
 func BenchmarkPostgresQuery(b *testing.B) {
-	srv := startPGServer(b, "shared_buffers=1GB", "max_wal_size=8GB", "checkpoint_timeout=30min",
+	srv := startPGServer(b, "query", "shared_buffers=1GB", "max_wal_size=8GB", "checkpoint_timeout=30min",
 		"maintenance_work_mem=512MB", "work_mem=32MB", "synchronous_commit=off")
-	srv.CreateDB("query")
 	end := time.Now().UTC().Truncate(time.Hour)
 	s := pgNewSink(b, srv.URL("query"), end)
 	n := pgBenchEvents(b)
@@ -190,8 +188,7 @@ func BenchmarkPostgresQuery(b *testing.B) {
 //
 //	go test -run '^$' -bench BenchmarkPostgresReadRecords -benchtime 3x ./auditlog/
 func BenchmarkPostgresReadRecords(b *testing.B) {
-	srv := startPGServer(b, "shared_buffers=512MB")
-	srv.CreateDB("read")
+	srv := startPGServer(b, "read", "shared_buffers=512MB")
 	now := time.Now()
 	s := pgNewSink(b, srv.URL("read"), now)
 	ctx := context.Background()
@@ -204,10 +201,8 @@ func BenchmarkPostgresReadRecords(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
+	key := logtest.TestKey(b)
+	pub := key.Public().(ed25519.PublicKey)
 	if err := s.WriteCheckpoint(ctx, chain.Sign(record.Checkpoint{Instance: "bench-read", Seq: n, Hash: prev, Time: now}, key)); err != nil {
 		b.Fatal(err)
 	}

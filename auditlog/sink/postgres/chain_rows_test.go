@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"math"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -27,10 +27,7 @@ func TestPostgresColumnCheckBinaryForms(t *testing.T) {
 	url := sharedPGURL(t)
 	s := pgNewSink(t, url, pgT0)
 	ctx := context.Background()
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := logtest.TestKey(t).Public().(ed25519.PublicKey)
 	ips := []string{"::1.2.3.4", "203.0.113.7", "2001:db8::1", "::ffff:198.51.100.3", "::", "0.0.0.0"}
 	evs := make([]secevent.Event, 12)
 	for i := range evs {

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
+
+	"github.com/ocomms/ocomms-edge/auditlog/internal/defaults"
 )
 
 // PostgresURLEnv is the environment variable the edge's configuration
@@ -102,9 +104,7 @@ func parsePostgresConfig(c PostgresConfig) (*pgxpool.Config, error) {
 	}
 	pc.MinConns = 0 // lazy: no connection until first use
 	pc.MaxConns = c.MaxConns
-	if pc.MaxConns <= 0 {
-		pc.MaxConns = DefaultPostgresMaxConns
-	}
+	defaults.Positive(&pc.MaxConns, DefaultPostgresMaxConns)
 	if pc.ConnConfig.ConnectTimeout == 0 {
 		pc.ConnConfig.ConnectTimeout = DefaultPostgresConnectTimeout
 	}

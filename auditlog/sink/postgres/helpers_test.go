@@ -2,12 +2,15 @@ package postgres
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
+	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -87,6 +90,21 @@ func pgNewSink(t testing.TB, url string, now time.Time, mod ...func(*PostgresCon
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// pgPipeline builds a pipeline for instance that delivers to sink alone,
+// retrying a failed write after retryMin to retryMax, and signs its
+// checkpoints with a fresh key; it returns the key's public half for
+// Verify.
+func pgPipeline(t testing.TB, instance string, sink *PostgresSink, retryMin, retryMax time.Duration) (*pipeline.Pipeline, ed25519.PublicKey) {
+	t.Helper()
+	key := logtest.TestKey(t)
+	p, err := pipeline.NewPipeline(pipeline.Config{Instance: instance, Sinks: []pipeline.Sink{sink}, SpoolDir: t.TempDir(),
+		SigningKey: key, RetryMin: retryMin, RetryMax: retryMax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, key.Public().(ed25519.PublicKey)
 }
 
 // pgConn opens a plain connection for test SQL.

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"os"
 	"strconv"
 	"sync"
@@ -50,21 +48,12 @@ func TestPostgresNoLossAcrossRestarts(t *testing.T) {
 	for _, sc := range []string{"restart-fast", "restart-immediate", "outage"} {
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
-			srv := startPGServer(t)
-			srv.CreateDB("loss")
+			srv := startPGServer(t, "loss")
 			sink := pgNewSink(t, srv.URL("loss"), time.Now(), func(c *PostgresConfig) {
 				c.WriteTimeout = 5 * time.Second
 				c.Now = time.Now
 			})
-			pub, key, err := ed25519.GenerateKey(rand.Reader)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := pipeline.NewPipeline(pipeline.Config{Instance: "edge-loss", Sinks: []pipeline.Sink{sink}, SpoolDir: t.TempDir(),
-				SigningKey: key, RetryMin: 50 * time.Millisecond, RetryMax: time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, pub := pgPipeline(t, "edge-loss", sink, 50*time.Millisecond, time.Second)
 			closed := false
 			defer func() {
 				if !closed {

@@ -14,12 +14,9 @@ import (
 // indexes a fresh database gets, and the pivots answer as before.
 func TestPostgresMigratesVersion1(t *testing.T) {
 	ctx := context.Background()
-	end := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	end := pgT0
 	start := end.Add(-30 * 24 * time.Hour)
-	var days []pgDay
-	for d := pgDayOf(start); !d.start().After(end); d = d.next() {
-		days = append(days, d)
-	}
+	days := pgSyntheticDays(end)
 	url := sharedPGURL(t)
 	c := pgConn(t, url)
 	for _, sql := range []string{
@@ -60,24 +57,8 @@ func TestPostgresMigratesVersion1(t *testing.T) {
 	if err := c.QueryRow(ctx, `SELECT max(version) FROM audit_schema_version`).Scan(&version); err != nil || version != len(postgresMigrations) {
 		t.Fatalf("schema version %d (%v), want %d", version, err, len(postgresMigrations))
 	}
-	fresh := pgNewSink(t, sharedPGURL(t), end)
-	if err := fresh.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := fresh.ensurePartitions(ctx, days); err != nil {
-		t.Fatal(err)
-	}
-	want, err := pgIndexCatalog(ctx, fresh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := pgIndexCatalog(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := pgCatalogDiff(want, got); d != "" {
-		t.Fatalf("indexes after the upgrade differ from a fresh database's:\n%s", d)
-	}
+	want := pgMigrateCatalog(t, pgNewSink(t, sharedPGURL(t), end), days)
+	pgRequireCatalog(t, s, want, "indexes after the upgrade differ from a fresh database's")
 	for i, a := range accounts {
 		p, err := s.IPsForAccount(ctx, a, start, end)
 		if err != nil {

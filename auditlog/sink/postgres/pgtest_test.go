@@ -2,16 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -25,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ocomms/ocomms-edge/doctor/doctortest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
@@ -136,9 +129,10 @@ func pgTemplateDir(cred *syscall.Credential) (string, error) {
 	return pgTemplate.dir, pgTemplate.err
 }
 
-// startPGServer starts a private PostgreSQL with TLS, stopped and removed
-// when the test ends. settings are extra "name=value" server settings.
-func startPGServer(t testing.TB, settings ...string) *pgServer {
+// startPGServer starts a private PostgreSQL with TLS and an empty
+// database db, stopped and removed when the test ends. settings are extra
+// "name=value" server settings.
+func startPGServer(t testing.TB, db string, settings ...string) *pgServer {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(pgBin, "pg_ctl")); err != nil {
 		testsupport.ServiceUnavailable(t, "PostgreSQL server binaries", err)
@@ -198,6 +192,7 @@ func startPGServer(t testing.TB, settings ...string) *pgServer {
 		t.Fatal(err)
 	}
 	s.Start()
+	s.CreateDB(db)
 	return s
 }
 
@@ -256,66 +251,11 @@ func (s *pgServer) CreateDB(name string) {
 // localhost signed by it, and an unrelated CA.
 func (s *pgServer) writeCerts() (caFile, otherCAFile string) {
 	s.t.Helper()
-	caKey, caCert, caDER := pgMakeCA(s.t, "ocomms test CA")
-	_, _, otherDER := pgMakeCA(s.t, "unrelated CA")
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	write := func(name, typ string, der []byte, mode os.FileMode) string {
-		p := filepath.Join(s.dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), mode); err != nil {
-			s.t.Fatal(err)
-		}
-		return p
-	}
-	write("server.crt", "CERTIFICATE", der, 0o644)
-	write("server.key", "EC PRIVATE KEY", keyDER, 0o600)
-	return write("ca.crt", "CERTIFICATE", caDER, 0o644), write("other-ca.crt", "CERTIFICATE", otherDER, 0o644)
-}
-
-func pgMakeCA(t testing.TB, name string) (*ecdsa.PrivateKey, *x509.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, cert, der
+	ca, other := doctortest.NewCA(s.t), doctortest.NewCA(s.t)
+	leaf := ca.Issue(s.t, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	doctortest.WriteFile(s.t, s.dir, "server.crt", leaf.CertPEM)
+	doctortest.WriteFile(s.t, s.dir, "server.key", leaf.KeyPEM)
+	return doctortest.WriteFile(s.t, s.dir, "ca.crt", ca.PEM), doctortest.WriteFile(s.t, s.dir, "other-ca.crt", other.PEM)
 }
 
 // sharedPGURL returns a URL to a fresh database on the machine's shared

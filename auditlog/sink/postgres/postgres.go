@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/defaults"
 	"github.com/ocomms/ocomms-edge/auditlog/pipeline"
 	"github.com/ocomms/ocomms-edge/auditlog/query"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
@@ -57,15 +58,9 @@ func NewPostgresSink(ctx context.Context, cfg PostgresConfig) (*PostgresSink, er
 	if cfg.RetentionDays == 0 {
 		cfg.RetentionDays = DefaultPostgresRetentionDays
 	}
-	if cfg.PartitionsAhead <= 0 {
-		cfg.PartitionsAhead = DefaultPostgresPartitionsAhead
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = DefaultPostgresBatchSize
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = DefaultPostgresWriteTimeout
-	}
+	defaults.Positive(&cfg.PartitionsAhead, DefaultPostgresPartitionsAhead)
+	defaults.Positive(&cfg.BatchSize, DefaultPostgresBatchSize)
+	defaults.Positive(&cfg.WriteTimeout, DefaultPostgresWriteTimeout)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -195,10 +195,8 @@ func TestPostgresPartitionsAndRetention(t *testing.T) {
 // still catches a record deleted after it.
 func TestPostgresRetentionKeepsTheChainVerifiable(t *testing.T) {
 	url := sharedPGURL(t)
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := logtest.TestKey(t)
+	pub := key.Public().(ed25519.PublicKey)
 	s := pgNewSink(t, url, pgT0, func(c *PostgresConfig) { c.RetentionDays = 3; c.SigningKey = key })
 	ctx := context.Background()
 	evs := make([]secevent.Event, 100)

@@ -39,11 +39,11 @@ func pgIPPredicate(ip string, arg int) (string, string, error) {
 		p = p.Masked()
 		return fmt.Sprintf("source_ip <<= $%d::inet", arg), p.String(), nil
 	}
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
+	a := pgParseIP(ip) // as the column holds it: no zone, IPv4 unmapped
+	if a == nil {
 		return "", "", fmt.Errorf("%w: %q", ErrBadIP, ip)
 	}
-	return fmt.Sprintf("source_ip = $%d::inet", arg), a.WithZone("").Unmap().String(), nil
+	return fmt.Sprintf("source_ip = $%d::inet", arg), a.String(), nil
 }
 
 // where builds the WHERE clause shared by queries and pivots.

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ocomms/ocomms-edge/auditlog/chain"
+	"github.com/ocomms/ocomms-edge/auditlog/internal/logtest"
 	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
@@ -52,10 +52,8 @@ func TestPostgresVerifyCatchesTampering(t *testing.T) {
 	url := sharedPGURL(t)
 	s := pgNewSink(t, url, pgT0)
 	ctx := context.Background()
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := logtest.TestKey(t)
+	pub := key.Public().(ed25519.PublicKey)
 	const n = 400
 	day0 := pgDayOf(pgT0).start().AddDate(0, 0, -3)
 	evs := make([]secevent.Event, n)

@@ -14,8 +14,7 @@ import (
 // did not sign the server's certificate is refused, and the same check
 // reads false on a plaintext loopback connection (so it can fail).
 func TestPostgresSinkUsesVerifiedTLS(t *testing.T) {
-	srv := startPGServer(t)
-	srv.CreateDB("tls")
+	srv := startPGServer(t, "tls")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
