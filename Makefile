@@ -135,7 +135,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadZapCheckpoints$$' -fuzztime $(FUZZTIME) ./auditlog/sink/zapsink/
 	$(GO) test -run '^$$' -fuzz '^FuzzAdminTarget$$' -fuzztime $(FUZZTIME) ./adminaction/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSession$$' -fuzztime $(FUZZTIME) ./adminaction/
-	$(GO) test -run '^$$' -fuzz '^FuzzParamsFilter$$' -fuzztime $(FUZZTIME) ./auditlog/query/
+	$(GO) test -run '^$$' -fuzz '^FuzzFilterText$$' -fuzztime $(FUZZTIME) ./secevent/
 
 ## observatory: scan `make demo` with MDN HTTP Observatory 1.4.8 (offline).
 observatory: build

@@ -48,29 +48,13 @@ type Lockouts interface {
 	UnlockKey(ctx context.Context, key string) (bool, error)
 }
 
-// EventFilter selects audit events; zero fields match everything.
-type EventFilter struct {
-	Actions []secevent.Action
-	Outcome secevent.Outcome
-	// UserID matches user.id or the target user.
-	UserID string
-	// Email matches user.email or the target email, lower-cased.
-	Email string
-	// IP is an address or a CIDR.
-	IP           string
-	Since, Until time.Time
-	// Limit caps the page (the store's default when zero).
-	Limit int
-	// After is the opaque cursor of a previous page.
-	After string
-}
-
-// EventPage is one page of events, newest first.
-type EventPage struct {
-	Events []secevent.Event
-	// Next continues after the last event; empty when done.
-	Next string
-}
+// EventFilter selects audit events (zero fields match everything) and
+// EventPage is one page of them, newest first: the event model's own
+// query terms, which the audit log answers.
+type (
+	EventFilter = secevent.Filter
+	EventPage   = secevent.Page
+)
 
 // Events answers queries over the audit log.
 type Events interface {

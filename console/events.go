@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -110,28 +107,37 @@ type eventQuery struct {
 
 var errBadFilter = errors.New("bad filter")
 
+// consoleMaxLimit and consoleDefaultLimit bound a page of the event
+// list; maxCursor bounds the opaque cursor a page request may carry.
+const (
+	consoleDefaultLimit = 50
+	consoleMaxLimit     = 200
+	maxCursor           = 512
+	maxAccount          = 320
+)
+
 // parseEventQuery reads type, outcome, account, ip, since, until, after
-// and limit.
+// and limit: the event model's filter grammar (secevent.FilterText), with
+// the account as the console takes it (an email, a key hash or a user id)
+// and the console's own page bounds.
 func (h *Handler) parseEventQuery(q func(string) string) (eventQuery, error) {
 	var eq eventQuery
-	f := &eq.f
-	if t := q("type"); t != "" {
-		for _, a := range strings.Split(t, ",") {
-			a = strings.TrimSpace(a)
-			if !slices.Contains(secevent.Actions(), secevent.Action(a)) {
-				return eq, fmt.Errorf("%w: type %q is not an event type", errBadFilter, a)
-			}
-			f.Actions = append(f.Actions, secevent.Action(a))
-		}
+	f, err := secevent.FilterText{Type: q("type"), Outcome: q("outcome"), IP: q("ip"),
+		Since: q("since"), Until: q("until"), Limit: q("limit"), After: q("after")}.Filter(h.cfg.Now())
+	if err != nil {
+		return eq, fmt.Errorf("%w: %v", errBadFilter, err)
 	}
-	switch o := secevent.Outcome(q("outcome")); o {
-	case "", secevent.OutcomeSuccess, secevent.OutcomeFailure, secevent.OutcomeUnknown:
-		f.Outcome = o
-	default:
-		return eq, fmt.Errorf("%w: outcome %q", errBadFilter, o)
+	switch {
+	case f.Limit == 0:
+		f.Limit = consoleDefaultLimit
+	case f.Limit > consoleMaxLimit:
+		return eq, fmt.Errorf("%w: limit 1 to %d", errBadFilter, consoleMaxLimit)
+	}
+	if len(f.After) > maxCursor {
+		return eq, fmt.Errorf("%w: cursor too long", errBadFilter)
 	}
 	if a := strings.TrimSpace(q("account")); a != "" {
-		if len(a) > 320 {
+		if len(a) > maxAccount {
 			return eq, fmt.Errorf("%w: account too long", errBadFilter)
 		}
 		switch {
@@ -144,57 +150,8 @@ func (h *Handler) parseEventQuery(q func(string) string) (eventQuery, error) {
 			f.UserID = a
 		}
 	}
-	if ip := strings.TrimSpace(q("ip")); ip != "" {
-		if _, err := netip.ParseAddr(ip); err != nil {
-			if _, err := netip.ParsePrefix(ip); err != nil {
-				return eq, fmt.Errorf("%w: ip %q is not an address or a CIDR", errBadFilter, ip)
-			}
-		}
-		f.IP = ip
-	}
-	now := h.cfg.Now()
-	var err error
-	if f.Since, err = parseWhen(q("since"), now); err != nil {
-		return eq, fmt.Errorf("%w: since: %v", errBadFilter, err)
-	}
-	if f.Until, err = parseWhen(q("until"), now); err != nil {
-		return eq, fmt.Errorf("%w: until: %v", errBadFilter, err)
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
-		return eq, fmt.Errorf("%w: until is before since", errBadFilter)
-	}
-	f.Limit = 50
-	if l := q("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 200 {
-			return eq, fmt.Errorf("%w: limit 1 to 200", errBadFilter)
-		}
-		f.Limit = n
-	}
-	f.After = q("after")
-	if len(f.After) > 512 {
-		return eq, fmt.Errorf("%w: cursor too long", errBadFilter)
-	}
+	eq.f = f
 	return eq, nil
-}
-
-// parseWhen reads RFC 3339, or a duration back from now (15m, 24h, 7d).
-func parseWhen(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 3650 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
-		}
-	} else if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("%q: want RFC 3339 or a duration ago such as 15m, 24h, 7d", s)
 }
 
 // serveEvents answers one page of events, newest first.

@@ -7,27 +7,14 @@ import (
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
-// Filter selects events for an investigation. Empty fields match all.
-type Filter struct {
-	UserID  string
-	Email   string // matched lower-cased
-	IP      string // an address or a CIDR
-	Actions []secevent.Action
-	Outcome secevent.Outcome
-	Since   time.Time
-	Until   time.Time
-	// Limit caps a page (default 100, at most 1000).
-	Limit int
-	// After is a keyset cursor from a previous page (opaque).
-	After string
-}
-
-// Page is one page of results, newest first.
-type Page struct {
-	Events []secevent.Event
-	// Next is the cursor for the following page; empty when done.
-	Next string
-}
+// Filter selects events for an investigation; Page is one page of them.
+// Both are defined in secevent, with the text grammar that reads a Filter
+// (secevent.FilterText), so that the operator console, which must not
+// import the audit log, asks in the same terms as the admin API and CLI.
+type (
+	Filter = secevent.Filter
+	Page   = secevent.Page
+)
 
 // Querier answers investigations over one store (JSONL files or Postgres).
 type Querier interface {

@@ -13,6 +13,7 @@ import (
 	"github.com/ocomms/ocomms-edge/auditlog/record"
 	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 func init() {
@@ -82,7 +83,7 @@ func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
 		return errNoQuerier
 	}
 	q := r.URL.Query()
-	f, err := query.Params{
+	f, err := secevent.FilterText{
 		User: q.Get("user"), Email: q.Get("email"), IP: q.Get("ip"), Type: q.Get("type"),
 		Outcome: q.Get("outcome"), Since: q.Get("since"), Until: q.Get("until"),
 		After: q.Get("after"), Limit: q.Get("limit"),
@@ -141,10 +142,10 @@ func pivotsJSON(ps []query.Pivot) []pivotJSON {
 // window reads since/until.
 func window(get func(string) string) (since, until time.Time, err error) {
 	now := time.Now()
-	if since, err = query.ParseWhen(get("since"), now); err != nil {
+	if since, err = secevent.ParseWhen(get("since"), now); err != nil {
 		return since, until, badRequest(fmt.Errorf("since: %w", err))
 	}
-	if until, err = query.ParseWhen(get("until"), now); err != nil {
+	if until, err = secevent.ParseWhen(get("until"), now); err != nil {
 		return since, until, badRequest(fmt.Errorf("until: %w", err))
 	}
 	return since, until, nil
@@ -159,7 +160,7 @@ func auditAdminAccountsFromIP(w http.ResponseWriter, r *http.Request) error {
 		return errNoQuerier
 	}
 	ip := r.URL.Query().Get("ip")
-	if err := query.CheckIPOrCIDR(ip); err != nil {
+	if err := secevent.CheckIPOrCIDR(ip); err != nil {
 		return badRequest(err)
 	}
 	since, until, err := window(r.URL.Query().Get)

@@ -63,7 +63,7 @@ func (s *storeFlags) open(ctx context.Context) (setup.Store, func(), error) {
 
 type queryFlags struct {
 	storeFlags
-	q              query.Params
+	q              secevent.FilterText
 	failedSignins  string
 	accountsFromIP string
 	ipsForAccount  string
@@ -141,17 +141,17 @@ func runAuditQuery(cmd *cobra.Command, f queryFlags) error {
 	if st.Querier == nil {
 		return fmt.Errorf("the %s store cannot answer queries in this build", st.Name)
 	}
-	since, err := query.ParseWhen(f.q.Since, time.Now())
+	since, err := secevent.ParseWhen(f.q.Since, time.Now())
 	if err != nil {
 		return fmt.Errorf("--since: %w", err)
 	}
-	until, err := query.ParseWhen(f.q.Until, time.Now())
+	until, err := secevent.ParseWhen(f.q.Until, time.Now())
 	if err != nil {
 		return fmt.Errorf("--until: %w", err)
 	}
 	switch {
 	case f.accountsFromIP != "":
-		if err := query.CheckIPOrCIDR(f.accountsFromIP); err != nil {
+		if err := secevent.CheckIPOrCIDR(f.accountsFromIP); err != nil {
 			return err
 		}
 		ps, err := st.Querier.AccountsFromIP(ctx, f.accountsFromIP, since, until)

@@ -13,7 +13,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ocomms/ocomms-edge/auditlog/query"
 	"github.com/ocomms/ocomms-edge/auditlog/setup"
 	"github.com/ocomms/ocomms-edge/caddymodule/auditmod"
 	"github.com/ocomms/ocomms-edge/caddymodule/guardmod"
@@ -94,14 +93,7 @@ func (consoleEvents) Query(ctx context.Context, f console.EventFilter) (console.
 	if !ok || st.Querier == nil {
 		return console.EventPage{}, fmt.Errorf("%w: the audit log cannot answer queries", console.ErrUnavailable)
 	}
-	page, err := st.Querier.Query(ctx, query.Filter{
-		UserID: f.UserID, Email: f.Email, IP: f.IP, Actions: f.Actions, Outcome: f.Outcome,
-		Since: f.Since, Until: f.Until, Limit: f.Limit, After: f.After,
-	})
-	if err != nil {
-		return console.EventPage{}, err
-	}
-	return console.EventPage{Events: page.Events, Next: page.Next}, nil
+	return st.Querier.Query(ctx, f)
 }
 
 // consoleVerifier is console.Verifier over this edge's own chain.
