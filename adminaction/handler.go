@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/internal/statusrec"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -173,40 +174,8 @@ func (a *AdminActions) AuditHandler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		sw := &adminStatusWriter{ResponseWriter: w}
+		sw := &statusrec.Writer{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		p.Done(sw.statusOrOK())
+		p.Done(sw.Status.OrOK())
 	})
-}
-
-// adminStatusWriter remembers the status written through it.
-type adminStatusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *adminStatusWriter) WriteHeader(code int) {
-	if s.status == 0 && code >= 200 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *adminStatusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach Flush and Hijack.
-func (s *adminStatusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// statusOrOK is the recorded status; a handler that wrote nothing
-// answered 200.
-func (s *adminStatusWriter) statusOrOK() int {
-	if s.status == 0 {
-		return http.StatusOK
-	}
-	return s.status
 }

@@ -5,32 +5,31 @@ import (
 	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ocomms/ocomms-edge/internal/statusrec"
 )
 
-// statusWriter is the edge's one status-recording writer: it remembers the
-// first final status written through it and passes everything on. Through
+// statusWriter is the adapters' status-recording writer: it records the
+// status with the edge's one rule (statusrec.Status) and passes
+// everything on. Through
 // caddyhttp.ResponseWriterWrapper it keeps Flush, Hijack, Push, ReadFrom
 // and Unwrap (for http.ResponseController) of the writer it wraps.
 type statusWriter struct {
 	caddyhttp.ResponseWriterWrapper
-	status int
+	status statusrec.Status
 }
 
 var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
 
 // WriteHeader records the first final status; 1xx answers are not it.
 func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 && code >= 200 {
-		s.status = code
-	}
+	s.status.Header(code)
 	s.ResponseWriterWrapper.WriteHeader(code)
 }
 
 // Write records an implicit 200 when nothing was written before.
 func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
+	s.status.Body()
 	return s.ResponseWriterWrapper.Write(b)
 }
 
@@ -49,15 +48,12 @@ func ForwardRecordingStatus(w http.ResponseWriter, r *http.Request, next caddyht
 
 // handlerStatus is the status a client sees: the one written, the one an
 // error carries (handle_errors writes it later), or 200.
-func handlerStatus(written int, err error) int {
+func handlerStatus(written statusrec.Status, err error) int {
 	if err != nil {
 		if he, ok := err.(caddyhttp.HandlerError); ok && he.StatusCode != 0 {
 			return he.StatusCode
 		}
 		return http.StatusInternalServerError
 	}
-	if written == 0 {
-		return http.StatusOK
-	}
-	return written
+	return written.OrOK()
 }
