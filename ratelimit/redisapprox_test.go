@@ -38,7 +38,7 @@ func TestRedisApproximateWithinCreditTouchesNoRedis(t *testing.T) {
 	interval := time.Second
 	for k := uint64(0); k < keys; k++ {
 		for i := 0; i < lease; i++ {
-			if ok, out := redisTake(t, rs, approxCheck("api", k, interval, 100, lease)); !ok || out[0].Remaining != int64(100-1-i) {
+			if ok, out := take(t, rs, approxCheck("api", k, interval, 100, lease)); !ok || out[0].Remaining != int64(100-1-i) {
 				t.Fatalf("key %d take %d: %v %+v", k, i, ok, out)
 			}
 		}
@@ -62,17 +62,17 @@ func TestRedisApproximateWithinCreditTouchesNoRedis(t *testing.T) {
 	}
 	// The batch came back: the credit is free again, and the view counts
 	// the admissions (remaining keeps falling).
-	if ok, out := redisTake(t, rs, approxCheck("api", 0, interval, 100, lease)); !ok || out[0].Remaining != 100-1-lease {
+	if ok, out := take(t, rs, approxCheck("api", 0, interval, 100, lease)); !ok || out[0].Remaining != 100-1-lease {
 		t.Fatalf("after the batch: %v %+v", ok, out)
 	}
 	// Spend the credit of key 1 without a batch: the next take is exact.
 	for i := 0; i < lease; i++ {
-		redisTake(t, rs, approxCheck("api", 1, interval, 100, lease))
+		take(t, rs, approxCheck("api", 1, interval, 100, lease))
 	}
 	pre := commandCalls(t, stats)
 	// Redis has counted the first batch only: its remaining ignores the
 	// credit this instance holds (an approximate zone's headers are).
-	if ok, out := redisTake(t, rs, approxCheck("api", 1, interval, 100, lease)); !ok || out[0].Remaining != 100-lease-1 {
+	if ok, out := take(t, rs, approxCheck("api", 1, interval, 100, lease)); !ok || out[0].Remaining != 100-lease-1 {
 		t.Fatalf("past the credit: %v %+v", ok, out)
 	}
 	post := commandCalls(t, stats)
@@ -92,17 +92,17 @@ func TestRedisApproximateRefundAndUndo(t *testing.T) {
 	interval := time.Minute
 	api := approxCheck("api", 1, interval, 100, 10)
 	for i := 0; i < 3; i++ {
-		redisTake(t, rs, api)
+		take(t, rs, api)
 	}
 	if err := rs.Refund(context.Background(), []Check{api}); err != nil {
 		t.Fatal(err)
 	}
 	// An exact zone that refuses: the approximate admission is withdrawn.
 	strict := rlCheck("strict", 1, time.Hour, 1)
-	if ok, _ := redisTake(t, rs, strict); !ok {
+	if ok, _ := take(t, rs, strict); !ok {
 		t.Fatal("first strict take refused")
 	}
-	if ok, out := redisTake(t, rs, api, strict); ok || !out[0].Allowed || out[1].Allowed {
+	if ok, out := take(t, rs, api, strict); ok || !out[0].Allowed || out[1].Allowed {
 		t.Fatalf("strict zone should refuse alone: %v %+v", ok, out)
 	}
 	start := serverMicros(t, c)

@@ -21,7 +21,7 @@ import (
 
 // Shared helpers for the Redis store tests: the shared Redis on 6379 (never
 // flushed or stopped), redis-server processes a test starts and kills
-// itself, a stalling TCP listener and a small Redis Cluster.
+// itself and a small Redis Cluster.
 
 const sharedRedisAddr = testsupport.SharedRedisAddr
 
@@ -41,24 +41,11 @@ func scanKeys(t testing.TB, ctx context.Context, c redis.UniversalClient, prefix
 	t.Helper()
 	var mu sync.Mutex
 	var keys []string
-	scan := func(ctx context.Context, c *redis.Client) error {
-		it := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for it.Next(ctx) {
-			mu.Lock()
-			keys = append(keys, it.Val())
-			mu.Unlock()
-		}
-		return it.Err()
-	}
-	var err error
-	switch c := c.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, scan)
-	case *redis.Client:
-		err = scan(ctx, c)
-	default:
-		t.Fatalf("scanKeys: unsupported client %T", c)
-	}
+	err := testsupport.ForEachRedisKey(t, ctx, c, prefix+"*", func(_ context.Context, _ *redis.Client, key string) {
+		mu.Lock()
+		keys = append(keys, key)
+		mu.Unlock()
+	})
 	if err != nil {
 		t.Logf("listing test keys: %v", err)
 	}
@@ -196,38 +183,6 @@ func pingAddr(addr string) error {
 // deadAddr is a loopback address nothing listens on.
 func deadAddr(t testing.TB) string {
 	return "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
-}
-
-// stallListener accepts connections and never reads or answers: a Redis
-// that has stalled. It returns the address.
-func stallListener(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
 }
 
 // commandCalls reads INFO commandstats: calls per command.

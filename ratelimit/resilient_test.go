@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // stateEvents records OnStateChange calls.
@@ -317,7 +319,7 @@ func TestResilientKillAndRestart(t *testing.T) {
 // stalled decision waits is the configured timeout, measured by
 // BenchmarkResilientStalled, not asserted here.
 func TestResilientStalled(t *testing.T) {
-	s, _, ev := newResilient(t, stallListener(t), 50*time.Millisecond, ResilientOptions{})
+	s, _, ev := newResilient(t, testsupport.StallListener(t), 50*time.Millisecond, ResilientOptions{})
 	var wg sync.WaitGroup
 	var bad atomic.Int64
 	done := make(chan struct{})
@@ -351,7 +353,7 @@ func TestResilientStalled(t *testing.T) {
 // primary accepts and never answers (the 50ms timeout and the breaker's
 // fallback): the figure the stalled test leaves to benchmarks.
 func BenchmarkResilientStalled(b *testing.B) {
-	s, _, _ := newResilient(b, stallListener(b), 50*time.Millisecond, ResilientOptions{})
+	s, _, _ := newResilient(b, testsupport.StallListener(b), 50*time.Millisecond, ResilientOptions{})
 	out := make([]Outcome, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

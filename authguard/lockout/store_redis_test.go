@@ -2,9 +2,7 @@ package lockout
 
 import (
 	"context"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -135,32 +133,7 @@ func TestRedisLockStoreFailureIsAnError(t *testing.T) {
 // A Redis that accepts connections and never answers: Begin gives up at
 // the store's timeout with an error.
 func TestRedisLockStoreStallTimesOut(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	c := redis.NewClient(&redis.Options{Addr: l.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: testsupport.StallListener(t), ContextTimeoutEnabled: true, MaxRetries: -1})
 	defer c.Close()
 	lk, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c, RedisLockStoreOptions{Timeout: 100 * time.Millisecond})})
 	if err != nil {
