@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // approxCheck is rlCheck in an approximate zone with the given credit.
@@ -85,7 +87,7 @@ func TestRedisApproximateWithinCreditTouchesNoRedis(t *testing.T) {
 // refuses, withdraws an admission not yet sent; the batch carries only
 // what stayed admitted.
 func TestRedisApproximateRefundAndUndo(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, c)
 	rs := NewRedisStore(c, RedisOptions{Prefix: prefix, Timeout: time.Second, SyncInterval: time.Hour})
 	defer rs.Close()
@@ -120,12 +122,12 @@ func TestRedisApproximateRefundAndUndo(t *testing.T) {
 // 5) admits at least 100 and at most 100 + 3 × 5 (OvershootBound), and
 // its stored state counts every admission.
 func TestRedisOvershootAcrossInstances(t *testing.T) {
-	shared := sharedRedis(t)
+	shared := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, shared)
 	const instances, lease, limit, perKey, keys = 3, 5, 100, 1000, 4
 	stores := make([]*RedisStore, instances)
 	for i := range stores {
-		c := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true, PoolSize: 20})
+		c := redis.NewClient(&redis.Options{Addr: testsupport.SharedRedisAddr, ContextTimeoutEnabled: true, PoolSize: 20})
 		defer c.Close()
 		stores[i] = NewRedisStore(c, RedisOptions{Prefix: prefix, Timeout: 10 * time.Second, SyncInterval: 2 * time.Millisecond})
 	}
@@ -244,7 +246,7 @@ func TestRedisApproximateOutageFallsBack(t *testing.T) {
 // local path (the batches go out every 50ms in the background), against
 // the exact zone's script.
 func BenchmarkRedisTakeApproximate(b *testing.B) {
-	c := sharedRedis(b)
+	c := testsupport.SharedRedis(b)
 	prefix := testPrefix(b, c)
 	for _, mode := range []string{"approximate", "exact"} {
 		b.Run(mode, func(b *testing.B) {

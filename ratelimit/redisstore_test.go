@@ -64,7 +64,7 @@ func TestRedisKeyAndDefaults(t *testing.T) {
 // Every Redis answer is also replayed through gcra() at the server time it
 // implies, which must reproduce it exactly.
 func TestRedisMatchesGCRA(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	rs := NewRedisStore(c, RedisOptions{Prefix: testPrefix(t, c), Timeout: time.Second})
 	mem := NewMemoryStore(0, nil)
 	chk := rlCheck("seq", 1, 200*time.Millisecond, 3)
@@ -131,11 +131,11 @@ func TestRedisMatchesGCRA(t *testing.T) {
 // TestRedisExactAcrossInstances: 1,000 concurrent requests through three
 // separate clients (three edge instances) on 5/15m admit exactly 5.
 func TestRedisExactAcrossInstances(t *testing.T) {
-	shared := sharedRedis(t)
+	shared := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, shared)
 	stores := make([]*RedisStore, 3)
 	for i := range stores {
-		c := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true, PoolSize: 50})
+		c := redis.NewClient(&redis.Options{Addr: testsupport.SharedRedisAddr, ContextTimeoutEnabled: true, PoolSize: 50})
 		defer c.Close()
 		stores[i] = NewRedisStore(c, RedisOptions{Prefix: prefix, Timeout: 10 * time.Second})
 	}
@@ -173,7 +173,7 @@ func TestRedisExactAcrossInstances(t *testing.T) {
 // TestRedisAllOrNothing: when the second check denies, the first is not
 // charged, whether it had state or not.
 func TestRedisAllOrNothing(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	rs := NewRedisStore(c, RedisOptions{Prefix: testPrefix(t, c), Timeout: time.Second})
 	ctx := context.Background()
 	fresh := rlCheck("api", 1, time.Minute, 5)
@@ -204,7 +204,7 @@ func TestRedisAllOrNothing(t *testing.T) {
 // TestRedisRefundAndExpiry: Refund gives a request back (and deletes a key
 // whose budget is full again); keys expire at their TAT.
 func TestRedisRefundAndExpiry(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	rs := NewRedisStore(c, RedisOptions{Prefix: testPrefix(t, c), Timeout: time.Second})
 	ctx := context.Background()
 	chk := rlCheck("reset", 1, time.Minute, 2)

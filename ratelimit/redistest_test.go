@@ -23,12 +23,6 @@ import (
 // flushed or stopped), redis-server processes a test starts and kills
 // itself and a small Redis Cluster.
 
-const sharedRedisAddr = testsupport.SharedRedisAddr
-
-// sharedRedis returns a client of the shared Redis, or ends the test as
-// ServiceUnavailable.
-func sharedRedis(t testing.TB) *redis.Client { return testsupport.SharedRedis(t) }
-
 // testPrefix returns a key prefix no other test uses and deletes its keys
 // when the test ends.
 func testPrefix(t testing.TB, c redis.UniversalClient) string {

@@ -433,8 +433,8 @@ func TestResilientRefundGoesToCharger(t *testing.T) {
 // TestResilientCallerCancelDoesNotTrip: a request whose own context ended
 // gets a fallback decision but does not open the breaker.
 func TestResilientCallerCancelDoesNotTrip(t *testing.T) {
-	shared := sharedRedis(t)
-	s, _, ev := newResilient(t, sharedRedisAddr, 50*time.Millisecond, ResilientOptions{})
+	shared := testsupport.SharedRedis(t)
+	s, _, ev := newResilient(t, testsupport.SharedRedisAddr, 50*time.Millisecond, ResilientOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	chk := rlCheck("loc", 1, time.Minute, 5)

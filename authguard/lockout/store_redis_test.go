@@ -14,7 +14,7 @@ import (
 // A new engine and client on the same Redis (a restart of the edge, or
 // another instance) sees the lock, on the Redis server's clock.
 func TestRedisLockStoreKeepsLockAcrossRestart(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, c)
 	a := SignInAttempt{Email: "restart@example.com", IP: ipA}
 	first, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c, RedisLockStoreOptions{Prefix: prefix})})
@@ -31,7 +31,7 @@ func TestRedisLockStoreKeepsLockAcrossRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c2 := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true})
+	c2 := redis.NewClient(&redis.Options{Addr: testsupport.SharedRedisAddr, ContextTimeoutEnabled: true})
 	defer c2.Close()
 	second, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c2, RedisLockStoreOptions{Prefix: prefix})})
 	if err != nil {
@@ -149,9 +149,9 @@ func TestRedisLockStoreStallTimesOut(t *testing.T) {
 // split across them still admits exactly the budget, through the
 // compare-and-set script rather than the in-process stripes.
 func TestRedisLockStoreTwoInstancesBurst(t *testing.T) {
-	c1 := sharedRedis(t)
+	c1 := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, c1)
-	c2 := sharedRedis(t)
+	c2 := testsupport.SharedRedis(t)
 	var engines [2]*Lockout
 	for i, c := range []*redis.Client{c1, c2} {
 		l, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c, RedisLockStoreOptions{Prefix: prefix, Timeout: 5 * time.Second})})
@@ -178,7 +178,7 @@ func TestRedisLockStoreTwoInstancesBurst(t *testing.T) {
 // records pays one more at Begin; the cluster, whose IP and account
 // records live in different slots, one per record.
 func TestRedisLockStoreTwoScriptsPerSignIn(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, c)
 	store := NewRedisLockStore(c, RedisLockStoreOptions{Prefix: prefix})
 	l, err := NewLockout(LockoutOptions{Secret: testSecret, Store: store})
