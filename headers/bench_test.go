@@ -75,7 +75,7 @@ func BenchmarkNonce(b *testing.B) {
 // BenchmarkInjector streams a 64 KiB prerendered page through the nonce
 // injector in 4 KiB chunks.
 func BenchmarkInjector(b *testing.B) {
-	page := []byte(strings.Repeat(`<div class="x"><p>Hello</p><script>self.__next_f.push([1,"abc"])</script><link rel="preload" href="/a.js" as="script"></div>`, 512))[:64<<10]
+	page := benchPage()
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -101,7 +101,7 @@ func BenchmarkNotFoundPageGzip(b *testing.B) {
 
 func benchmarkNoncePage(b *testing.B, gz bool) {
 	p := mustBuild(b, mustPreset(b, "ocomms"))
-	page := []byte(strings.Repeat(`<div class="x"><p>Hello</p><script>self.__next_f.push([1,"abc"])</script><link rel="preload" href="/a.js" as="script"></div>`, 512))[:64<<10]
+	page := benchPage()
 	body := page
 	if gz {
 		body = compress(b, "gzip", page)
@@ -125,4 +125,10 @@ func benchmarkNoncePage(b *testing.B, gz bool) {
 		}
 		rw.Close()
 	}
+}
+
+// benchPage is 64 KiB of a prerendered page: scripts and preload links
+// for the injector to give a nonce, in a stream of other markup.
+func benchPage() []byte {
+	return []byte(strings.Repeat(`<div class="x"><p>Hello</p><script>self.__next_f.push([1,"abc"])</script><link rel="preload" href="/a.js" as="script"></div>`, 512))[:64<<10]
 }
