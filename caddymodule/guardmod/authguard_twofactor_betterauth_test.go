@@ -155,6 +155,15 @@ func TestBetterAuthTwoFactorGuardThroughCaddy(t *testing.T) {
 			t.Fatalf("%s: %d %q reached=%v, want %d %q reached=%v", what, gotStatus, gotCode, gotReached, status, code, reached)
 		}
 	}
+	// wrongCodes sends count wrong codes (the from-th on) for the pending
+	// sign-in p: better-auth refuses each one.
+	wrongCodes := func(p string, count, from int) {
+		t.Helper()
+		for i := range count {
+			st, c, r := verify("verify-totp", wrongTOTP(t, secret, from+i), p)
+			expect("wrong code", 401, "INVALID_CODE", true, st, c, r)
+		}
+	}
 
 	// Fail closed: no two-factor cookie (and no session), and a cookie
 	// better-auth never issued.
@@ -165,28 +174,19 @@ func TestBetterAuthTwoFactorGuardThroughCaddy(t *testing.T) {
 
 	// Two wrong codes, then the right one: success clears.
 	p := signIn()
-	for i := range 2 {
-		st, c, r = verify("verify-totp", wrongTOTP(t, secret, i), p)
-		expect("wrong code", 401, "INVALID_CODE", true, st, c, r)
-	}
+	wrongCodes(p, 2, 0)
 	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
 	expect("right code", 200, "", true, st, c, r)
 
 	// A pending sign-in gets three wrong codes, then must start again.
 	p = signIn()
-	for i := range 3 {
-		st, c, r = verify("verify-totp", wrongTOTP(t, secret, 10+i), p)
-		expect("wrong code", 401, "INVALID_CODE", true, st, c, r)
-	}
+	wrongCodes(p, 3, 10)
 	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
 	expect("spent pending sign-in", 401, "TWO_FACTOR_SIGN_IN_AGAIN", false, st, c, r)
 
 	// The account's fourth and fifth wrong codes (a new sign-in) lock it.
 	p = signIn()
-	for i := range 2 {
-		st, c, r = verify("verify-totp", wrongTOTP(t, secret, 20+i), p)
-		expect("wrong code", 401, "INVALID_CODE", true, st, c, r)
-	}
+	wrongCodes(p, 2, 20)
 	p = signIn()
 	n++
 	resp, body = b.doID(t, "tf-"+strconv.Itoa(n), "/api/auth/two-factor/verify-totp", `{"code":"`+totp(t, secret, time.Now())+`"}`, p)
