@@ -111,7 +111,7 @@ func TestBetterAuthTwoFactorGuardThroughCaddy(t *testing.T) {
 	signIn := func() string {
 		t.Helper()
 		resp, body := b.do(t, http.MethodPost, "/api/auth/sign-in/email", `{"email":"`+email+`","password":"`+password+`"}`, "")
-		tf := cookieHeader(resp, ".two_factor")
+		tf := testsupport.CookiePair(resp, ".two_factor")
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"twoFactorRedirect":true`) || !strings.HasPrefix(tf, "__Secure-better-auth.two_factor=") {
 			t.Fatalf("password step: %d %v %s", resp.StatusCode, resp.Header["Set-Cookie"], body)
 		}

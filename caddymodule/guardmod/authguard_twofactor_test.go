@@ -46,7 +46,7 @@ func TestBetterAuthTwoFactorSignInThroughCaddy(t *testing.T) {
 
 	// Sign in: password first, then the code.
 	resp, body = b.do(t, http.MethodPost, "/api/auth/sign-in/email", `{"email":"`+email+`","password":"`+password+`"}`, "")
-	twoFactor := cookieHeader(resp, "better-auth.two_factor")
+	twoFactor := testsupport.CookiePair(resp, "better-auth.two_factor")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"twoFactorRedirect":true`) || twoFactor == "" || sessionCookie(resp) != "" {
 		t.Fatalf("password step: %d %v %s", resp.StatusCode, resp.Header["Set-Cookie"], body)
 	}
