@@ -62,7 +62,11 @@ func BenchmarkResilientTakeOpen(b *testing.B) {
 	checks := []Check{rlCheck("bench", 0, time.Microsecond, 1_000_000)}
 	out := make([]Outcome, 1)
 	ctx := context.Background()
-	s.Take(ctx, checks, out) // fails on the dead address: opens the breaker
+	// Takes fail on the dead address (a dial timeout, so slowCallsToOpen
+	// in a row) and open the breaker.
+	for i := 0; i < slowCallsToOpen && !s.Open(); i++ {
+		s.Take(ctx, checks, out)
+	}
 	if !s.Open() {
 		b.Fatal("the breaker did not open")
 	}
