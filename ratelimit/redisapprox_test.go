@@ -24,12 +24,12 @@ func approxCheck(zone string, id uint64, interval time.Duration, burst, lease in
 // then carries every key in one script, and the stored TATs count every
 // admission; past the credit a key is decided by the take script.
 func TestRedisApproximateWithinCreditTouchesNoRedis(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	// A sync interval of an hour: the test sends the batch itself.
 	rs := NewRedisStore(c, RedisOptions{Timeout: time.Second, SyncInterval: time.Hour})
 	defer rs.Close()
-	stats := srv.Client(t)
+	stats := addrClient(t, srv.Addr())
 	for _, script := range []*redis.Script{chargeScript, takeScript} {
 		if err := script.Load(context.Background(), stats).Err(); err != nil {
 			t.Fatal(err)
@@ -207,8 +207,8 @@ func TestRedisOvershootAcrossInstances(t *testing.T) {
 // is reported by the next decision, the breaker opens and the zone falls
 // back to its policy (the local store), as an exact zone does.
 func TestRedisApproximateOutageFallsBack(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	primary := NewRedisStore(c, RedisOptions{Timeout: 200 * time.Millisecond, SyncInterval: 5 * time.Millisecond})
 	var opened atomic.Int64
 	rs := NewResilientStore(primary, NewMemoryStore(0, nil), ResilientOptions{
@@ -224,7 +224,7 @@ func TestRedisApproximateOutageFallsBack(t *testing.T) {
 	if ok, src := rs.TakeWithSource(context.Background(), []Check{chk}, out); !ok || src != SourcePrimary {
 		t.Fatalf("before the outage: %v %v", ok, src)
 	}
-	srv.Kill()
+	srv.Stop()
 	// A refused connection opens the breaker at once, a timeout on the
 	// fifth in a row (in between, each decision follows the policy).
 	if !waitFor(liveness, func() bool {

@@ -260,12 +260,12 @@ func TestRedisRefundAndExpiry(t *testing.T) {
 // TestRedisOneRoundTrip counts commands on a dedicated server: each Take of
 // three checks is exactly one EVALSHA and nothing else.
 func TestRedisOneRoundTrip(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	rs := NewRedisStore(c, RedisOptions{Timeout: time.Second})
 	checks := []Check{rlCheck("ip", 1, time.Millisecond, 1000), rlCheck("email", 2, time.Millisecond, 1000), rlCheck("global", 3, time.Millisecond, 1000)}
 	take(t, rs, checks...) // loads the script (NOSCRIPT, then EVAL)
-	stats := srv.Client(t)
+	stats := addrClient(t, srv.Addr())
 	before := commandCalls(t, stats)
 	const n = 50
 	for i := 0; i < n; i++ {
@@ -297,8 +297,8 @@ func TestRedisOneRoundTrip(t *testing.T) {
 // TestRedisScriptFlushFallback: after SCRIPT FLUSH (as after a failover to
 // a fresh replica) Take still works, by EVAL.
 func TestRedisScriptFlushFallback(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	rs := NewRedisStore(c, RedisOptions{Timeout: time.Second})
 	chk := rlCheck("z", 1, time.Minute, 2)
 	take(t, rs, chk)

@@ -183,7 +183,7 @@ func TestResilientLocalDivisor(t *testing.T) {
 // not speed: the waits below are generous liveness deadlines (a hang fails
 // the test), and how fast the breaker reacts is measured by benchmarks.
 func TestResilientKillAndRestart(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := testsupport.StartRedis(t)
 	s, _, ev := newResilient(t, srv.Addr(), 50*time.Millisecond, ResilientOptions{})
 	zones := []string{"loc", "alw", "dny"}
 
@@ -254,7 +254,7 @@ func TestResilientKillAndRestart(t *testing.T) {
 	}) {
 		t.Fatal("no load reached Redis")
 	}
-	srv.Kill()
+	srv.Stop()
 	if !waitFor(liveness, s.Open) {
 		t.Fatal("the breaker did not open after Redis was killed")
 	}
@@ -275,7 +275,7 @@ func TestResilientKillAndRestart(t *testing.T) {
 		}
 	}
 
-	srv.Restart()
+	srv.Start()
 	restarted := time.Now()
 	if !waitFor(liveness, func() bool { return !s.Open() }) {
 		t.Fatal("the breaker did not close after Redis's return")
@@ -291,7 +291,7 @@ func TestResilientKillAndRestart(t *testing.T) {
 	if ok, src, _ := resTake(t, s, fresh); !ok || src != SourcePrimary {
 		t.Fatalf("after recovery: allowed=%v source=%v", ok, src)
 	}
-	c := srv.Client(t)
+	c := addrClient(t, srv.Addr())
 	if c.Exists(context.Background(), "ocomms:rltest:{loc:"+fresh.Key.String()+"}").Val() != 1 || c.DBSize(context.Background()).Val() < 30 {
 		t.Fatal("decisions after recovery left no keys in the restarted Redis")
 	}
@@ -365,8 +365,8 @@ func BenchmarkResilientStalled(b *testing.B) {
 // the request, across a breaker change. The primary is frozen (SIGSTOP) to
 // open the breaker with its data intact.
 func TestResilientRefundGoesToCharger(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	s, local, ev := newResilient(t, srv.Addr(), 50*time.Millisecond, ResilientOptions{})
 	ctx := context.Background()
 	chk := rlCheck("loc", 1, time.Hour, 5)
