@@ -5,14 +5,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
-
-// discardWriter is a ResponseWriter that allocates nothing.
-type discardWriter struct{ h http.Header }
-
-func (d *discardWriter) Header() http.Header         { return d.h }
-func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(int)             {}
 
 type okNext struct{}
 
@@ -27,7 +22,7 @@ func BenchmarkNonAuthPath(b *testing.B) {
 	tg := newTestGuard(b, nil)
 	for _, path := range []string{"/", "/_next/static/chunks/main-app.js", "/api/health", "/socket.io/?EIO=4&transport=polling"} {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
-		w := &discardWriter{h: http.Header{}}
+		w := &testsupport.DiscardWriter{H: http.Header{}}
 		var next NextHandler = okNext{}
 		b.Run("bare"+path, func(b *testing.B) {
 			b.ReportAllocs()
@@ -47,7 +42,7 @@ func BenchmarkNonAuthPath(b *testing.B) {
 func TestNonAuthPathAddsNoAllocation(t *testing.T) {
 	tg := newTestGuard(t, nil)
 	r := httptest.NewRequest(http.MethodPost, "/api/health", strings.NewReader("{}"))
-	w := &discardWriter{h: http.Header{}}
+	w := &testsupport.DiscardWriter{H: http.Header{}}
 	if n := testing.AllocsPerRun(1000, func() { _ = tg.g.Serve(w, r, okNext{}) }); n != 0 {
 		t.Fatalf("%v allocations per non-auth request, want 0", n)
 	}
@@ -80,7 +75,7 @@ func BenchmarkSessionWatch(b *testing.B) {
 	tg := newTestGuard(b, nil)
 	for _, path := range []string{"/api/auth/get-session", "/api/auth/organization/list"} {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
-		w := &discardWriter{h: http.Header{}}
+		w := &testsupport.DiscardWriter{H: http.Header{}}
 		b.Run(strings.TrimPrefix(path, "/api/auth/"), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -22,11 +22,12 @@ func TestBodiesForwardedByteIdentical(t *testing.T) {
 	} {
 		tg.do(t, http.MethodPost, "/api/auth/sign-in/email", tc.ct, tc.body)
 		sum := sha256.Sum256([]byte(tc.body))
-		if got := tg.up.lastBody(); got != hex.EncodeToString(sum[:]) {
+		got := tg.up.lastReceived()
+		if got.body != hex.EncodeToString(sum[:]) {
 			t.Errorf("%q: the app got different bytes", tc.body)
 		}
-		if got := tg.up.lastContentType(); got != tc.forwardedAs {
-			t.Errorf("%q: forwarded as %q, want the canonical %q", tc.ct, got, tc.forwardedAs)
+		if got.contentType != tc.forwardedAs {
+			t.Errorf("%q: forwarded as %q, want the canonical %q", tc.ct, got.contentType, tc.forwardedAs)
 		}
 	}
 }
@@ -71,9 +72,7 @@ func TestBodyRefusals(t *testing.T) {
 			t.Errorf("%s %q %q: %d %s, want %d %s", tc.path, tc.ct, tc.body, w.Code, w.Body, tc.status, tc.code)
 		}
 	}
-	if tg.up.hits.Load() != 0 {
-		t.Fatalf("%d refused bodies reached the app", tg.up.hits.Load())
-	}
+	tg.noneReachedApp(t, "refused bodies")
 	if len(reasons) != len(cases) {
 		t.Fatalf("%d refusals counted, want %d", len(reasons), len(cases))
 	}
@@ -114,9 +113,7 @@ func TestChangePasswordWithTwoSessionCookiesRefused(t *testing.T) {
 			t.Errorf("%q: %d %s, want 400 AMBIGUOUS_BODY", cookies, w.Code, w.Body)
 		}
 	}
-	if tg.up.hits.Load() != 0 {
-		t.Fatalf("%d requests with two session cookies reached the app", tg.up.hits.Load())
-	}
+	tg.noneReachedApp(t, "requests with two session cookies")
 }
 
 // TestUnroutedMethodsRefused: a method better-auth does not route (a
@@ -130,9 +127,7 @@ func TestUnroutedMethodsRefused(t *testing.T) {
 			t.Errorf("%s: %d %s, want 405", m, w.Code, w.Body)
 		}
 	}
-	if tg.up.hits.Load() != 0 {
-		t.Fatalf("%d requests with unrouted methods reached the app", tg.up.hits.Load())
-	}
+	tg.noneReachedApp(t, "requests with unrouted methods")
 }
 
 // TestResetTokenInQueryIsEnough: better-auth reads the reset token from the

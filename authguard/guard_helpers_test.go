@@ -130,11 +130,16 @@ func (f checkerFunc) CheckPassword(p string, c []string) *password.Refusal { ret
 // upstream wraps the demo app, counting what reached it and hashing the
 // bodies it received.
 type upstream struct {
-	app    http.Handler
-	hits   atomic.Int64
-	mu     sync.Mutex
-	bodies []string // hex SHA-256 of each body received
-	types  []string // Content-Type lines of each request received
+	app  http.Handler
+	hits atomic.Int64
+	mu   sync.Mutex
+	last received // the last request received
+}
+
+// received is what the app saw of one request.
+type received struct {
+	body        string // hex SHA-256 of the body
+	contentType string // the Content-Type lines, joined with "|"
 }
 
 func newUpstream(app http.Handler) *upstream {
@@ -152,32 +157,19 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	sum := sha256.Sum256(raw)
 	u.mu.Lock()
-	u.bodies = append(u.bodies, hex.EncodeToString(sum[:]))
-	u.types = append(u.types, strings.Join(r.Header.Values("Content-Type"), "|"))
+	u.last = received{body: hex.EncodeToString(sum[:]), contentType: strings.Join(r.Header.Values("Content-Type"), "|")}
 	u.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	u.app.ServeHTTP(w, r)
 	return nil
 }
 
-// lastContentType is the Content-Type lines of the last request, joined
-// with "|".
-func (u *upstream) lastContentType() string {
+// lastReceived is what the app saw of the last request (zero before
+// any).
+func (u *upstream) lastReceived() received {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if len(u.types) == 0 {
-		return ""
-	}
-	return u.types[len(u.types)-1]
-}
-
-func (u *upstream) lastBody() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if len(u.bodies) == 0 {
-		return ""
-	}
-	return u.bodies[len(u.bodies)-1]
+	return u.last
 }
 
 // testGuard is a guard with the fake engine, a checker refusing passwords
@@ -187,6 +179,15 @@ type testGuard struct {
 	engine *fakeEngine
 	up     *upstream
 	events *testsupport.Events
+}
+
+// noneReachedApp fails the test if any request reached the app; what
+// names the requests in the message.
+func (tg *testGuard) noneReachedApp(t *testing.T, what string) {
+	t.Helper()
+	if n := tg.up.hits.Load(); n != 0 {
+		t.Fatalf("%d %s reached the app", n, what)
+	}
 }
 
 func newTestGuard(t testing.TB, mod func(*GuardConfig)) *testGuard {

@@ -3,13 +3,15 @@ package certstore
 import (
 	"bytes"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // BenchmarkStoreLoad stores and loads a 4 KiB value (a certificate chain)
 // on the shared Redis, plaintext and sealed, to show what encryption adds
 // next to the network round trips.
 func BenchmarkStoreLoad(b *testing.B) {
-	c := sharedRedis(b)
+	c := testsupport.SharedRedis(b)
 	value := bytes.Repeat([]byte("x"), 4096)
 	for _, enc := range []bool{false, true} {
 		name := "plaintext"
@@ -35,7 +37,7 @@ func BenchmarkStoreLoad(b *testing.B) {
 // BenchmarkLockUnlock is one uncontended Lock and Unlock (SET NX PX, the
 // refresher's start and stop, the compare-and-delete script).
 func BenchmarkLockUnlock(b *testing.B) {
-	c := sharedRedis(b)
+	c := testsupport.SharedRedis(b)
 	s := newStore(b, c, Options{})
 	for b.Loop() {
 		if err := s.Lock(ctx, "issue_cert_a.test"); err != nil {
@@ -50,7 +52,7 @@ func BenchmarkLockUnlock(b *testing.B) {
 // BenchmarkList lists a 200-certificate store's certificates directory
 // (800 files) non-recursively.
 func BenchmarkList(b *testing.B) {
-	c := sharedRedis(b)
+	c := testsupport.SharedRedis(b)
 	s := newStore(b, c, Options{})
 	for i := range 200 {
 		for _, ext := range []string{".crt", ".key", ".json", ".ari"} {

@@ -9,11 +9,26 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // lockOpts keeps lock tests short: a 1s lease, 20ms polling.
 func lockOpts(prefix string) Options {
 	return Options{Prefix: prefix, LockTTL: time.Second, LockPoll: 20 * time.Millisecond}
+}
+
+// lockHeld returns the shared Redis and two stores sharing a fresh
+// prefix, a already holding the lock name.
+func lockHeld(t *testing.T, name string) (c *redis.Client, a, b *RedisStorage) {
+	t.Helper()
+	c = testsupport.SharedRedis(t)
+	prefix := testPrefix(t, c)
+	a, b = newStore(t, c, lockOpts(prefix)), newStore(t, c, lockOpts(prefix))
+	if err := a.Lock(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	return c, a, b
 }
 
 // vanish simulates the holder's process dying: the refresher stops and the
@@ -26,7 +41,7 @@ func vanish(s *RedisStorage, name string) {
 	h.halt()
 }
 
-func TestLockExclusiveStandalone(t *testing.T) { testLockExclusive(t, sharedRedis(t)) }
+func TestLockExclusiveStandalone(t *testing.T) { testLockExclusive(t, testsupport.SharedRedis(t)) }
 
 func TestLockExclusiveCluster(t *testing.T) {
 	if testing.Short() {
@@ -94,12 +109,7 @@ func testLockExclusive(t *testing.T, c redis.UniversalClient) {
 // TestLockRefreshOutlivesTTL: a held lock stays held well past its TTL
 // because the holder refreshes it.
 func TestLockRefreshOutlivesTTL(t *testing.T) {
-	c := sharedRedis(t)
-	prefix := testPrefix(t, c)
-	a, b := newStore(t, c, lockOpts(prefix)), newStore(t, c, lockOpts(prefix))
-	if err := a.Lock(ctx, "x"); err != nil {
-		t.Fatal(err)
-	}
+	c, a, b := lockHeld(t, "x")
 	time.Sleep(2500 * time.Millisecond) // 2.5 TTLs
 	if ok, err := b.TryLock(ctx, "x"); ok || err != nil {
 		t.Fatalf("TryLock of a refreshed lock = %v, %v; want false", ok, err)
@@ -120,12 +130,7 @@ func TestLockRefreshOutlivesTTL(t *testing.T) {
 // process died) loses the lock within the TTL; a waiter gets it then, not
 // before.
 func TestLockExpiresWhenHolderVanishes(t *testing.T) {
-	c := sharedRedis(t)
-	prefix := testPrefix(t, c)
-	a, b := newStore(t, c, lockOpts(prefix)), newStore(t, c, lockOpts(prefix))
-	if err := a.Lock(ctx, "issue_cert_a.test"); err != nil {
-		t.Fatal(err)
-	}
+	_, a, b := lockHeld(t, "issue_cert_a.test")
 	vanish(a, "issue_cert_a.test")
 	died := time.Now()
 	if ok, _ := b.TryLock(ctx, "issue_cert_a.test"); ok {
@@ -149,12 +154,7 @@ func TestLockExpiresWhenHolderVanishes(t *testing.T) {
 // and by a former holder whose lock expired and was taken over, leaves the
 // current holder's lock in place.
 func TestUnlockByNonHolder(t *testing.T) {
-	c := sharedRedis(t)
-	prefix := testPrefix(t, c)
-	a, b := newStore(t, c, lockOpts(prefix)), newStore(t, c, lockOpts(prefix))
-	if err := a.Lock(ctx, "x"); err != nil {
-		t.Fatal(err)
-	}
+	_, a, b := lockHeld(t, "x")
 	if err := b.Unlock(ctx, "x"); !errors.Is(err, ErrNotHeld) {
 		t.Errorf("Unlock by a non-holder: %v, want ErrNotHeld", err)
 	}
@@ -190,12 +190,7 @@ func TestUnlockByNonHolder(t *testing.T) {
 
 // TestLockHonoursContext: Lock on a held lock returns when ctx ends.
 func TestLockHonoursContext(t *testing.T) {
-	c := sharedRedis(t)
-	prefix := testPrefix(t, c)
-	a, b := newStore(t, c, lockOpts(prefix)), newStore(t, c, lockOpts(prefix))
-	if err := a.Lock(ctx, "x"); err != nil {
-		t.Fatal(err)
-	}
+	_, a, b := lockHeld(t, "x")
 	defer a.Unlock(ctx, "x")
 	wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
@@ -207,12 +202,7 @@ func TestLockHonoursContext(t *testing.T) {
 // TestRenewLockLease: the holder renews; a lock that vanished from Redis
 // (a restart, a failover) is taken back; a non-holder gets ErrNotHeld.
 func TestRenewLockLease(t *testing.T) {
-	c := sharedRedis(t)
-	prefix := testPrefix(t, c)
-	a, b := newStore(t, c, lockOpts(prefix)), newStore(t, c, lockOpts(prefix))
-	if err := a.Lock(ctx, "x"); err != nil {
-		t.Fatal(err)
-	}
+	c, a, b := lockHeld(t, "x")
 	if err := a.RenewLockLease(ctx, "x", time.Minute); err != nil {
 		t.Errorf("RenewLockLease by the holder: %v", err)
 	}

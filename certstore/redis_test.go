@@ -13,12 +13,6 @@ import (
 // each test owns a unique prefix and deletes its keys), and a small Redis
 // Cluster of test-owned redis-server processes.
 
-const sharedRedisAddr = testsupport.SharedRedisAddr
-
-// sharedRedis returns a client of the shared Redis, or ends the test as
-// ServiceUnavailable.
-func sharedRedis(t testing.TB) *redis.Client { return testsupport.SharedRedis(t) }
-
 // testPrefix returns a prefix no other test uses; every key under it (all
 // share the {prefix} hash tag, so one node holds them) is deleted when the
 // test ends.

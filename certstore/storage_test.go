@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // TestStorageStandalone runs the storage conformance suite on the shared
 // Redis.
 func TestStorageStandalone(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	conformance(t, func(t *testing.T, opts Options) *RedisStorage { return newStore(t, c, opts) })
 }
 
@@ -257,7 +259,7 @@ func testPrefixes(t *testing.T, s *RedisStorage, mk func(*testing.T, Options) *R
 // value is not there in clear text and is marked as AES-256-GCM; without
 // one it is marked plain.
 func TestStoredRecordIsSealed(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	secret := []byte("-----BEGIN EC PRIVATE KEY----- secret")
 	enc := newStore(t, c, Options{EncryptionKey: testKey(t)})
 	plain := newStore(t, c, Options{})
@@ -283,7 +285,7 @@ func TestStoredRecordIsSealed(t *testing.T) {
 // moved to another key and a plaintext value under a key are all refused
 // with distinct errors, none of them ErrNotExist.
 func TestEncryptionErrors(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, c)
 	key := testKey(t)
 	s := newStore(t, c, Options{Prefix: prefix, EncryptionKey: key})
@@ -377,7 +379,7 @@ func TestParseKey(t *testing.T) {
 // TestOptions rejects prefixes that would break the hash tag, short TTLs
 // and keys of the wrong size.
 func TestOptions(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: sharedRedisAddr})
+	c := redis.NewClient(&redis.Options{Addr: testsupport.SharedRedisAddr})
 	defer c.Close()
 	for _, o := range []Options{
 		{Prefix: "a{b"},

@@ -2,31 +2,9 @@ package doctor
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
-
-func parseCfg(t *testing.T, raw string) any {
-	t.Helper()
-	var cfg any
-	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-// serverCfg is a Caddy config with one server holding handlers and the
-// given trusted_proxies JSON (or none).
-func serverCfg(handlers, trusted string) string {
-	srv := `"routes":[{"handle":[{"handler":"subroute","routes":[{"handle":[` + handlers + `]}]}]}]`
-	if trusted != "" {
-		srv += `,` + trusted
-	}
-	return `{"apps":{"http":{"servers":{"srv0":{` + srv + `}}}}}`
-}
 
 func TestJudgeAllowlist(t *testing.T) {
 	for _, tc := range []struct {
@@ -98,18 +76,10 @@ func TestJudgeOrigins(t *testing.T) {
 // TestCheckAccessReadsTheAdminAPI: the access group reads /config/ from
 // the admin API and skips every check without one.
 func TestCheckAccessReadsTheAdminAPI(t *testing.T) {
-	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/config/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(serverCfg(`{"handler":"ocomms_ip_allow","allow":["0.0.0.0/0"]},{"handler":"ocomms_origin"}`,
-			`"trusted_proxies":{"source":"static","ranges":["10.0.0.0/8"]},"trusted_proxies_strict":true`)))
-	}))
-	defer admin.Close()
+	admin := adminAPI(t, serverCfg(`{"handler":"ocomms_ip_allow","allow":["0.0.0.0/0"]},{"handler":"ocomms_origin"}`,
+		`"trusted_proxies":{"source":"static","ranges":["10.0.0.0/8"]},"trusted_proxies_strict":true`))
 	s, _ := parseSite("https://chat.example.com")
-	opts := Options{URL: "https://chat.example.com", Admin: admin.URL, BetterAuthURL: "https://chat.example.com"}.withDefaults()
+	opts := Options{URL: "https://chat.example.com", Admin: admin, BetterAuthURL: "https://chat.example.com"}.withDefaults()
 	got := map[string]Status{}
 	for _, r := range checkAccess(context.Background(), opts, s) {
 		got[r.Name] = r.Status

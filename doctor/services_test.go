@@ -95,17 +95,8 @@ func nonLoopbackIP(t *testing.T) string {
 // waitTCP waits until addr accepts connections.
 func waitTCP(t *testing.T, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not accept: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := testsupport.WaitListening(addr, 15*time.Second); err != nil {
+		t.Fatalf("%s did not accept: %v", addr, err)
 	}
 }
 

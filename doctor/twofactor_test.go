@@ -2,23 +2,16 @@ package doctor
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
 
 func TestGuardTwoFactorSettings(t *testing.T) {
-	var cfg any
-	raw := `{"apps":{"http":{"servers":{"a":{"routes":[{"handle":[
+	cfg := parseCfg(t, `{"apps":{"http":{"servers":{"a":{"routes":[{"handle":[
 		{"handler":"ocomms_auth_guard"},
 		{"handler":"ocomms_auth_guard","two_factor":{"daily_cap":10}},
 		{"handler":"ocomms_auth_guard","two_factor":{"off":true}},
-		{"handler":"ocomms_auth_guard","lockout":{"off":true},"two_factor":{"daily_cap":5}}]}]}}}}}`
-	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
-		t.Fatal(err)
-	}
+		{"handler":"ocomms_auth_guard","lockout":{"off":true},"two_factor":{"daily_cap":5}}]}]}}}}}`)
 	got := guardTwoFactorSettings(cfg)
 	want := []twoFactorSetting{{DailyCap: 20}, {DailyCap: 10}, {Off: true}}
 	if len(got) != len(want) {
@@ -38,13 +31,9 @@ func TestCheckTwoFactor(t *testing.T) {
 		{`{"handler":"ocomms_auth_guard"}`, "pass", "6.0e-05"},
 		{`{"handler":"ocomms_auth_guard","two_factor":{"off":true}}`, "warn", "not limited"},
 	} {
-		admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte(`{"apps":{"http":{"servers":{"a":{"routes":[{"handle":[` + tc.config + `]}]}}}}}`))
-		}))
-		opts := Options{Admin: strings.TrimPrefix(admin.URL, "http://")}.withDefaults()
+		admin := adminAPI(t, `{"apps":{"http":{"servers":{"a":{"routes":[{"handle":[`+tc.config+`]}]}}}}}`)
+		opts := Options{Admin: strings.TrimPrefix(admin, "http://")}.withDefaults()
 		res := checkTwoFactor(context.Background(), opts)
-		admin.Close()
 		if len(res) != 1 || string(res[0].Status) != tc.status || !strings.Contains(res[0].Detail, tc.detail) {
 			t.Fatalf("%s: %+v", tc.config, res)
 		}

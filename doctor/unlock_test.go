@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,15 +9,11 @@ import (
 )
 
 func TestGuardUnlockSettings(t *testing.T) {
-	var cfg any
-	raw := `{"apps":{"http":{"servers":{"a":{"routes":[{"handle":[
+	cfg := parseCfg(t, `{"apps":{"http":{"servers":{"a":{"routes":[{"handle":[
 		{"handler":"subroute","routes":[{"handle":[{"handler":"ocomms_auth_guard"},{"handler":"reverse_proxy"}]}]},
 		{"handler":"ocomms_auth_guard","unlock_url":"/reset"},
 		{"handler":"ocomms_auth_guard","unlock_mode":"admin","unlock_url":"/ignored"},
-		{"handler":"ocomms_auth_guard"}]}]}}}}}`
-	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
-		t.Fatal(err)
-	}
+		{"handler":"ocomms_auth_guard"}]}]}}}}}`)
 	got := guardUnlockSettings(cfg)
 	want := []unlockSetting{{"/forgot-password", "reset"}, {"/reset", "reset"}, {"", "admin"}}
 	if len(got) != len(want) {

@@ -9,46 +9,36 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-// discardWriter is a reusable ResponseWriter, so benchmarks measure the
-// policy and not httptest's recorder.
-type discardWriter struct{ h http.Header }
-
-func (d *discardWriter) Header() http.Header         { return d.h }
-func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(int)             {}
-
 // BenchmarkPolicyPerRequest is the headers handler's cost per request: a
 // nonce, the CSP built for the request, the request header replaced and the
 // response headers set and enforced at WriteHeader.
 func BenchmarkPolicyPerRequest(b *testing.B) {
-	p := mustBuild(b, mustPreset(b, "ocomms"))
-	r := newRequest(b, "GET", "https://chat.example/")
-	w := &discardWriter{h: make(http.Header, 32)}
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer testsupport.ReportCPU(b)()
-	for i := 0; i < b.N; i++ {
-		clear(w.h)
-		rw := p.Begin(w, r)
-		rw.WriteHeader(http.StatusOK)
-	}
+	benchmarkPolicyPerRequest(b, false)
 }
 
 // BenchmarkPolicyPerRequestReleased is the same as the Caddy adapter runs
 // it: Close, then Release so the next request reuses the writer.
 func BenchmarkPolicyPerRequestReleased(b *testing.B) {
+	benchmarkPolicyPerRequest(b, true)
+}
+
+// benchmarkPolicyPerRequest runs Begin and WriteHeader on a plain GET, and
+// with release Close and Release after each.
+func benchmarkPolicyPerRequest(b *testing.B, release bool) {
 	p := mustBuild(b, mustPreset(b, "ocomms"))
 	r := newRequest(b, "GET", "https://chat.example/")
-	w := &discardWriter{h: make(http.Header, 32)}
+	w := &testsupport.DiscardWriter{H: make(http.Header, 32)}
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer testsupport.ReportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		clear(w.h)
+		clear(w.H)
 		rw := p.Begin(w, r)
 		rw.WriteHeader(http.StatusOK)
-		rw.Close()
-		rw.Release()
+		if release {
+			rw.Close()
+			rw.Release()
+		}
 	}
 }
 
@@ -57,19 +47,19 @@ func BenchmarkPolicyPerRequestReleased(b *testing.B) {
 func BenchmarkStaticHeaders(b *testing.B) {
 	o := mustPreset(b, "ocomms")
 	csp := strings.ReplaceAll(strings.ReplaceAll(o.CSP.String(), NonceToken, "'nonce-fixed'"), HostToken, "chat.example")
-	w := &discardWriter{h: make(http.Header, 32)}
+	w := &testsupport.DiscardWriter{H: make(http.Header, 32)}
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer testsupport.ReportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		clear(w.h)
-		w.h.Set("Content-Security-Policy", csp)
-		w.h.Set("Strict-Transport-Security", o.HSTS)
+		clear(w.H)
+		w.H.Set("Content-Security-Policy", csp)
+		w.H.Set("Strict-Transport-Security", o.HSTS)
 		for _, f := range o.Set {
-			w.h.Set(f.Name, f.Value)
+			w.H.Set(f.Name, f.Value)
 		}
-		w.h.Del("Server")
-		w.h.Del("X-Powered-By")
+		w.H.Del("Server")
+		w.H.Del("X-Powered-By")
 	}
 }
 
@@ -85,7 +75,7 @@ func BenchmarkNonce(b *testing.B) {
 // BenchmarkInjector streams a 64 KiB prerendered page through the nonce
 // injector in 4 KiB chunks.
 func BenchmarkInjector(b *testing.B) {
-	page := []byte(strings.Repeat(`<div class="x"><p>Hello</p><script>self.__next_f.push([1,"abc"])</script><link rel="preload" href="/a.js" as="script"></div>`, 512))[:64<<10]
+	page := benchPage()
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -111,23 +101,23 @@ func BenchmarkNotFoundPageGzip(b *testing.B) {
 
 func benchmarkNoncePage(b *testing.B, gz bool) {
 	p := mustBuild(b, mustPreset(b, "ocomms"))
-	page := []byte(strings.Repeat(`<div class="x"><p>Hello</p><script>self.__next_f.push([1,"abc"])</script><link rel="preload" href="/a.js" as="script"></div>`, 512))[:64<<10]
+	page := benchPage()
 	body := page
 	if gz {
 		body = compress(b, "gzip", page)
 	}
 	r := newRequest(b, "GET", "https://chat.example/nope")
-	w := &discardWriter{h: make(http.Header, 32)}
+	w := &testsupport.DiscardWriter{H: make(http.Header, 32)}
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		clear(w.h)
+		clear(w.H)
 		rw := p.Begin(w, r)
-		w.h.Set("Content-Type", "text/html; charset=utf-8")
-		w.h.Set("X-Nextjs-Prerender", "1")
+		w.H.Set("Content-Type", "text/html; charset=utf-8")
+		w.H.Set("X-Nextjs-Prerender", "1")
 		if gz {
-			w.h.Set("Content-Encoding", "gzip")
+			w.H.Set("Content-Encoding", "gzip")
 		}
 		rw.WriteHeader(http.StatusNotFound)
 		for off := 0; off < len(body); off += 4096 {
@@ -135,4 +125,10 @@ func benchmarkNoncePage(b *testing.B, gz bool) {
 		}
 		rw.Close()
 	}
+}
+
+// benchPage is 64 KiB of a prerendered page: scripts and preload links
+// for the injector to give a nonce, in a stream of other markup.
+func benchPage() []byte {
+	return []byte(strings.Repeat(`<div class="x"><p>Hello</p><script>self.__next_f.push([1,"abc"])</script><link rel="preload" href="/a.js" as="script"></div>`, 512))[:64<<10]
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // TestNoncesDistinctAcrossGoroutines draws nonces from many goroutines at
@@ -131,9 +133,9 @@ func TestBeginAllocations(t *testing.T) {
 	}
 	p := mustBuild(t, mustPreset(t, "ocomms"))
 	r := newRequest(t, "GET", "https://chat.example/")
-	w := &discardWriter{h: make(http.Header, 32)}
+	w := &testsupport.DiscardWriter{H: make(http.Header, 32)}
 	allocs := testing.AllocsPerRun(1000, func() {
-		clear(w.h)
+		clear(w.H)
 		rw := p.Begin(w, r)
 		rw.WriteHeader(http.StatusOK)
 		rw.Close()

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 var nonceInCSP = regexp.MustCompile(`'nonce-([A-Za-z0-9_-]+)'`)
@@ -260,7 +262,7 @@ func TestResponseWriterSupportsFlushAndUnwrap(t *testing.T) {
 
 // countingWriter records the size of each write that reaches the client.
 type countingWriter struct {
-	discardWriter
+	testsupport.DiscardWriter
 	writes  []int
 	flushes int
 }
@@ -273,10 +275,10 @@ func (c *countingWriter) Flush() { c.flushes++ }
 
 func TestInjectedBodyIsHeldBackUntilLongEnoughToCompress(t *testing.T) {
 	p := mustBuild(t, mustPreset(t, "ocomms"))
-	cw := &countingWriter{discardWriter: discardWriter{h: http.Header{}}}
+	cw := &countingWriter{DiscardWriter: testsupport.DiscardWriter{H: http.Header{}}}
 	rw := p.Begin(cw, newRequest(t, "GET", "https://chat.example/login"))
-	cw.h.Set("Content-Type", "text/html")
-	cw.h.Set("X-Nextjs-Prerender", "1")
+	cw.H.Set("Content-Type", "text/html")
+	cw.H.Set("X-Nextjs-Prerender", "1")
 	rw.WriteHeader(200)
 	rw.Write([]byte("<html><head><scr"))
 	rw.Flush()
@@ -293,10 +295,10 @@ func TestInjectedBodyIsHeldBackUntilLongEnoughToCompress(t *testing.T) {
 		t.Fatalf("after the threshold writes and flushes must pass through: %v, %d", cw.writes, cw.flushes)
 	}
 
-	short := &countingWriter{discardWriter: discardWriter{h: http.Header{}}}
+	short := &countingWriter{DiscardWriter: testsupport.DiscardWriter{H: http.Header{}}}
 	rw = p.Begin(short, newRequest(t, "GET", "https://chat.example/login"))
-	short.h.Set("Content-Type", "text/html")
-	short.h.Set("X-Nextjs-Prerender", "1")
+	short.H.Set("Content-Type", "text/html")
+	short.H.Set("X-Nextjs-Prerender", "1")
 	rw.Write([]byte("<p>tiny</p>"))
 	if err := rw.Close(); err != nil || len(short.writes) != 1 || short.writes[0] != len("<p>tiny</p>") {
 		t.Fatalf("Close must release a short body: %v %v", short.writes, err)

@@ -3,7 +3,6 @@ package integration
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,18 +103,10 @@ func startEdgeProcess(t *testing.T, caddyfile string, env ...string) *edgeProces
 			t.Logf("edge on %d log tail:\n%s", p.Port, tail(p.log, 20))
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(p.Port), 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("edge process did not listen on %d: %v\n%s", p.Port, err, tail(p.log, 30))
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := testsupport.WaitListening("127.0.0.1:"+strconv.Itoa(p.Port), 20*time.Second); err != nil {
+		t.Fatalf("edge process did not listen on %d: %v\n%s", p.Port, err, tail(p.log, 30))
 	}
+	return p
 }
 
 // kill ends the process at once with SIGKILL: no clean shutdown, no

@@ -8,12 +8,13 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
+// take calls s.Take and fails the test on an error.
 func take(t *testing.T, s Store, checks ...Check) (bool, []Outcome) {
 	t.Helper()
 	out := make([]Outcome, len(checks))
 	ok, err := s.Take(context.Background(), checks, out)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("take: %v", err)
 	}
 	return ok, out
 }

@@ -8,17 +8,19 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // BenchmarkRedisTake is one RedisStore decision of 1 or 3 checks against
 // the Redis on loopback (one EVALSHA each), over 100,000 keys per zone. It
 // reports p50/p99 latency as well as ns/op.
 func BenchmarkRedisTake(b *testing.B) {
-	c := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true})
+	c := redis.NewClient(&redis.Options{Addr: testsupport.SharedRedisAddr, ContextTimeoutEnabled: true})
 	defer c.Close()
 	ctx := context.Background()
 	if err := c.Ping(ctx).Err(); err != nil {
-		b.Skipf("Redis at %s unreachable: %v", sharedRedisAddr, err)
+		b.Skipf("Redis at %s unreachable: %v", testsupport.SharedRedisAddr, err)
 	}
 	prefix := testPrefix(b, c)
 	s := NewRedisStore(c, RedisOptions{Prefix: prefix, Timeout: time.Second})
@@ -60,7 +62,11 @@ func BenchmarkResilientTakeOpen(b *testing.B) {
 	checks := []Check{rlCheck("bench", 0, time.Microsecond, 1_000_000)}
 	out := make([]Outcome, 1)
 	ctx := context.Background()
-	s.Take(ctx, checks, out) // fails on the dead address: opens the breaker
+	// Takes fail on the dead address (a dial timeout, so slowCallsToOpen
+	// in a row) and open the breaker.
+	for i := 0; i < slowCallsToOpen && !s.Open(); i++ {
+		s.Take(ctx, checks, out)
+	}
 	if !s.Open() {
 		b.Fatal("the breaker did not open")
 	}

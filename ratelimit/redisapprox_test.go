@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // approxCheck is rlCheck in an approximate zone with the given credit.
@@ -22,12 +24,12 @@ func approxCheck(zone string, id uint64, interval time.Duration, burst, lease in
 // then carries every key in one script, and the stored TATs count every
 // admission; past the credit a key is decided by the take script.
 func TestRedisApproximateWithinCreditTouchesNoRedis(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	// A sync interval of an hour: the test sends the batch itself.
 	rs := NewRedisStore(c, RedisOptions{Timeout: time.Second, SyncInterval: time.Hour})
 	defer rs.Close()
-	stats := srv.Client(t)
+	stats := addrClient(t, srv.Addr())
 	for _, script := range []*redis.Script{chargeScript, takeScript} {
 		if err := script.Load(context.Background(), stats).Err(); err != nil {
 			t.Fatal(err)
@@ -38,7 +40,7 @@ func TestRedisApproximateWithinCreditTouchesNoRedis(t *testing.T) {
 	interval := time.Second
 	for k := uint64(0); k < keys; k++ {
 		for i := 0; i < lease; i++ {
-			if ok, out := redisTake(t, rs, approxCheck("api", k, interval, 100, lease)); !ok || out[0].Remaining != int64(100-1-i) {
+			if ok, out := take(t, rs, approxCheck("api", k, interval, 100, lease)); !ok || out[0].Remaining != int64(100-1-i) {
 				t.Fatalf("key %d take %d: %v %+v", k, i, ok, out)
 			}
 		}
@@ -62,17 +64,17 @@ func TestRedisApproximateWithinCreditTouchesNoRedis(t *testing.T) {
 	}
 	// The batch came back: the credit is free again, and the view counts
 	// the admissions (remaining keeps falling).
-	if ok, out := redisTake(t, rs, approxCheck("api", 0, interval, 100, lease)); !ok || out[0].Remaining != 100-1-lease {
+	if ok, out := take(t, rs, approxCheck("api", 0, interval, 100, lease)); !ok || out[0].Remaining != 100-1-lease {
 		t.Fatalf("after the batch: %v %+v", ok, out)
 	}
 	// Spend the credit of key 1 without a batch: the next take is exact.
 	for i := 0; i < lease; i++ {
-		redisTake(t, rs, approxCheck("api", 1, interval, 100, lease))
+		take(t, rs, approxCheck("api", 1, interval, 100, lease))
 	}
 	pre := commandCalls(t, stats)
 	// Redis has counted the first batch only: its remaining ignores the
 	// credit this instance holds (an approximate zone's headers are).
-	if ok, out := redisTake(t, rs, approxCheck("api", 1, interval, 100, lease)); !ok || out[0].Remaining != 100-lease-1 {
+	if ok, out := take(t, rs, approxCheck("api", 1, interval, 100, lease)); !ok || out[0].Remaining != 100-lease-1 {
 		t.Fatalf("past the credit: %v %+v", ok, out)
 	}
 	post := commandCalls(t, stats)
@@ -85,24 +87,24 @@ func TestRedisApproximateWithinCreditTouchesNoRedis(t *testing.T) {
 // refuses, withdraws an admission not yet sent; the batch carries only
 // what stayed admitted.
 func TestRedisApproximateRefundAndUndo(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, c)
 	rs := NewRedisStore(c, RedisOptions{Prefix: prefix, Timeout: time.Second, SyncInterval: time.Hour})
 	defer rs.Close()
 	interval := time.Minute
 	api := approxCheck("api", 1, interval, 100, 10)
 	for i := 0; i < 3; i++ {
-		redisTake(t, rs, api)
+		take(t, rs, api)
 	}
 	if err := rs.Refund(context.Background(), []Check{api}); err != nil {
 		t.Fatal(err)
 	}
 	// An exact zone that refuses: the approximate admission is withdrawn.
 	strict := rlCheck("strict", 1, time.Hour, 1)
-	if ok, _ := redisTake(t, rs, strict); !ok {
+	if ok, _ := take(t, rs, strict); !ok {
 		t.Fatal("first strict take refused")
 	}
-	if ok, out := redisTake(t, rs, api, strict); ok || !out[0].Allowed || out[1].Allowed {
+	if ok, out := take(t, rs, api, strict); ok || !out[0].Allowed || out[1].Allowed {
 		t.Fatalf("strict zone should refuse alone: %v %+v", ok, out)
 	}
 	start := serverMicros(t, c)
@@ -120,12 +122,12 @@ func TestRedisApproximateRefundAndUndo(t *testing.T) {
 // 5) admits at least 100 and at most 100 + 3 × 5 (OvershootBound), and
 // its stored state counts every admission.
 func TestRedisOvershootAcrossInstances(t *testing.T) {
-	shared := sharedRedis(t)
+	shared := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, shared)
 	const instances, lease, limit, perKey, keys = 3, 5, 100, 1000, 4
 	stores := make([]*RedisStore, instances)
 	for i := range stores {
-		c := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true, PoolSize: 20})
+		c := redis.NewClient(&redis.Options{Addr: testsupport.SharedRedisAddr, ContextTimeoutEnabled: true, PoolSize: 20})
 		defer c.Close()
 		stores[i] = NewRedisStore(c, RedisOptions{Prefix: prefix, Timeout: 10 * time.Second, SyncInterval: 2 * time.Millisecond})
 	}
@@ -205,8 +207,8 @@ func TestRedisOvershootAcrossInstances(t *testing.T) {
 // is reported by the next decision, the breaker opens and the zone falls
 // back to its policy (the local store), as an exact zone does.
 func TestRedisApproximateOutageFallsBack(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	primary := NewRedisStore(c, RedisOptions{Timeout: 200 * time.Millisecond, SyncInterval: 5 * time.Millisecond})
 	var opened atomic.Int64
 	rs := NewResilientStore(primary, NewMemoryStore(0, nil), ResilientOptions{
@@ -222,7 +224,7 @@ func TestRedisApproximateOutageFallsBack(t *testing.T) {
 	if ok, src := rs.TakeWithSource(context.Background(), []Check{chk}, out); !ok || src != SourcePrimary {
 		t.Fatalf("before the outage: %v %v", ok, src)
 	}
-	srv.Kill()
+	srv.Stop()
 	// A refused connection opens the breaker at once, a timeout on the
 	// fifth in a row (in between, each decision follows the policy).
 	if !waitFor(liveness, func() bool {
@@ -244,7 +246,7 @@ func TestRedisApproximateOutageFallsBack(t *testing.T) {
 // local path (the batches go out every 50ms in the background), against
 // the exact zone's script.
 func BenchmarkRedisTakeApproximate(b *testing.B) {
-	c := sharedRedis(b)
+	c := testsupport.SharedRedis(b)
 	prefix := testPrefix(b, c)
 	for _, mode := range []string{"approximate", "exact"} {
 		b.Run(mode, func(b *testing.B) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // BenchmarkRedisTakeConcurrent compares decisions from 64 concurrent
@@ -54,8 +56,8 @@ func BenchmarkRedisTakeConcurrent(b *testing.B) {
 // pipelines (fewer socket reads on the server than scripts run), and every
 // caller still gets its own, exact answer.
 func TestRedisBatchesConcurrentDecisions(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	info := func(section, field string) int64 {
 		t.Helper()
 		s, err := c.Info(context.Background(), section).Result()

@@ -16,17 +16,6 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-// redisTake calls s.Take and fails the test on an error.
-func redisTake(t *testing.T, s Store, checks ...Check) (bool, []Outcome) {
-	t.Helper()
-	out := make([]Outcome, len(checks))
-	ok, err := s.Take(context.Background(), checks, out)
-	if err != nil {
-		t.Fatalf("take: %v", err)
-	}
-	return ok, out
-}
-
 // tatMicros reads a key's stored TAT (0 when the key does not exist).
 func tatMicros(t *testing.T, c redis.Cmdable, key string) int64 {
 	t.Helper()
@@ -75,7 +64,7 @@ func TestRedisKeyAndDefaults(t *testing.T) {
 // Every Redis answer is also replayed through gcra() at the server time it
 // implies, which must reproduce it exactly.
 func TestRedisMatchesGCRA(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	rs := NewRedisStore(c, RedisOptions{Prefix: testPrefix(t, c), Timeout: time.Second})
 	mem := NewMemoryStore(0, nil)
 	chk := rlCheck("seq", 1, 200*time.Millisecond, 3)
@@ -84,8 +73,8 @@ func TestRedisMatchesGCRA(t *testing.T) {
 	step := func(name string, wantAllowed bool, wantRemaining int64) (Outcome, Outcome) {
 		t.Helper()
 		prev := tatMicros(t, c, key)
-		memOK, memOut := redisTake(t, mem, chk)
-		ok, out := redisTake(t, rs, chk)
+		memOK, memOut := take(t, mem, chk)
+		ok, out := take(t, rs, chk)
 		cur := tatMicros(t, c, key)
 		o := out[0]
 		if ok != wantAllowed || o.Allowed != ok || o.Remaining != wantRemaining {
@@ -142,11 +131,11 @@ func TestRedisMatchesGCRA(t *testing.T) {
 // TestRedisExactAcrossInstances: 1,000 concurrent requests through three
 // separate clients (three edge instances) on 5/15m admit exactly 5.
 func TestRedisExactAcrossInstances(t *testing.T) {
-	shared := sharedRedis(t)
+	shared := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, shared)
 	stores := make([]*RedisStore, 3)
 	for i := range stores {
-		c := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true, PoolSize: 50})
+		c := redis.NewClient(&redis.Options{Addr: testsupport.SharedRedisAddr, ContextTimeoutEnabled: true, PoolSize: 50})
 		defer c.Close()
 		stores[i] = NewRedisStore(c, RedisOptions{Prefix: prefix, Timeout: 10 * time.Second})
 	}
@@ -184,20 +173,20 @@ func TestRedisExactAcrossInstances(t *testing.T) {
 // TestRedisAllOrNothing: when the second check denies, the first is not
 // charged, whether it had state or not.
 func TestRedisAllOrNothing(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	rs := NewRedisStore(c, RedisOptions{Prefix: testPrefix(t, c), Timeout: time.Second})
 	ctx := context.Background()
 	fresh := rlCheck("api", 1, time.Minute, 5)
 	used := rlCheck("api", 2, time.Minute, 5)
 	tight := rlCheck("signin", 3, time.Minute, 1)
-	redisTake(t, rs, used)
-	redisTake(t, rs, tight)
+	take(t, rs, used)
+	take(t, rs, tight)
 	before := tatMicros(t, c, rs.key(used))
 	if before == 0 {
 		t.Fatal("no TAT stored for an admitted request")
 	}
 
-	ok, out := redisTake(t, rs, fresh, used, tight)
+	ok, out := take(t, rs, fresh, used, tight)
 	if ok || !out[0].Allowed || !out[1].Allowed || out[2].Allowed {
 		t.Fatalf("allowed=%v outcomes %+v: want denied by the third check only", ok, out)
 	}
@@ -215,7 +204,7 @@ func TestRedisAllOrNothing(t *testing.T) {
 // TestRedisRefundAndExpiry: Refund gives a request back (and deletes a key
 // whose budget is full again); keys expire at their TAT.
 func TestRedisRefundAndExpiry(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	rs := NewRedisStore(c, RedisOptions{Prefix: testPrefix(t, c), Timeout: time.Second})
 	ctx := context.Background()
 	chk := rlCheck("reset", 1, time.Minute, 2)
@@ -232,19 +221,19 @@ func TestRedisRefundAndExpiry(t *testing.T) {
 			t.Fatalf("%s: PTTL %v, time until TAT %v: want the key to expire at its TAT", when, pttl, untilTAT)
 		}
 	}
-	redisTake(t, rs, chk)
+	take(t, rs, chk)
 	expiresAtTAT("after a take")
 
-	if ok, out := redisTake(t, rs, chk); !ok || out[0].Remaining != 0 {
+	if ok, out := take(t, rs, chk); !ok || out[0].Remaining != 0 {
 		t.Fatalf("2nd: allowed=%v remaining=%d", ok, out[0].Remaining)
 	}
-	if ok, _ := redisTake(t, rs, chk); ok {
+	if ok, _ := take(t, rs, chk); ok {
 		t.Fatal("3rd admitted past the burst")
 	}
 	if err := rs.Refund(ctx, []Check{chk}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, out := redisTake(t, rs, chk); !ok || out[0].Remaining != 0 {
+	if ok, out := take(t, rs, chk); !ok || out[0].Remaining != 0 {
 		t.Fatalf("after a refund: allowed=%v remaining=%d, want admitted", ok, out[0].Remaining)
 	}
 	if err := rs.Refund(ctx, []Check{chk}); err != nil {
@@ -262,7 +251,7 @@ func TestRedisRefundAndExpiry(t *testing.T) {
 	}
 
 	short := rlCheck("short", 1, 100*time.Millisecond, 1)
-	redisTake(t, rs, short)
+	take(t, rs, short)
 	if !waitFor(liveness, func() bool { return c.Exists(ctx, rs.key(short)).Val() == 0 }) {
 		t.Fatal("an idle key did not expire")
 	}
@@ -271,17 +260,17 @@ func TestRedisRefundAndExpiry(t *testing.T) {
 // TestRedisOneRoundTrip counts commands on a dedicated server: each Take of
 // three checks is exactly one EVALSHA and nothing else.
 func TestRedisOneRoundTrip(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	rs := NewRedisStore(c, RedisOptions{Timeout: time.Second})
 	checks := []Check{rlCheck("ip", 1, time.Millisecond, 1000), rlCheck("email", 2, time.Millisecond, 1000), rlCheck("global", 3, time.Millisecond, 1000)}
-	redisTake(t, rs, checks...) // loads the script (NOSCRIPT, then EVAL)
-	stats := srv.Client(t)
+	take(t, rs, checks...) // loads the script (NOSCRIPT, then EVAL)
+	stats := addrClient(t, srv.Addr())
 	before := commandCalls(t, stats)
 	const n = 50
 	for i := 0; i < n; i++ {
 		checks[0].Key[15] = byte(i)
-		if ok, _ := redisTake(t, rs, checks...); !ok {
+		if ok, _ := take(t, rs, checks...); !ok {
 			t.Fatalf("take %d denied", i)
 		}
 	}
@@ -308,16 +297,16 @@ func TestRedisOneRoundTrip(t *testing.T) {
 // TestRedisScriptFlushFallback: after SCRIPT FLUSH (as after a failover to
 // a fresh replica) Take still works, by EVAL.
 func TestRedisScriptFlushFallback(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	rs := NewRedisStore(c, RedisOptions{Timeout: time.Second})
 	chk := rlCheck("z", 1, time.Minute, 2)
-	redisTake(t, rs, chk)
+	take(t, rs, chk)
 	if err := c.ScriptFlush(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	before := commandCalls(t, c)["eval"]
-	if ok, out := redisTake(t, rs, chk); !ok || out[0].Remaining != 0 {
+	if ok, out := take(t, rs, chk); !ok || out[0].Remaining != 0 {
 		t.Fatalf("after SCRIPT FLUSH: allowed=%v remaining=%d", ok, out[0].Remaining)
 	}
 	if got := commandCalls(t, c)["eval"] - before; got != 1 {
@@ -329,7 +318,7 @@ func TestRedisScriptFlushFallback(t *testing.T) {
 // every call returns an error within the timeout plus a margin, whether or
 // not the client applies context deadlines itself.
 func TestRedisStalledTimeout(t *testing.T) {
-	addr := stallListener(t)
+	addr := testsupport.StallListener(t)
 	for _, ctxDeadlines := range []bool{true, false} {
 		t.Run(fmt.Sprintf("ContextTimeoutEnabled=%v", ctxDeadlines), func(t *testing.T) {
 			c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: ctxDeadlines, ReadTimeout: 2 * time.Second})
@@ -400,7 +389,7 @@ func TestRedisCluster(t *testing.T) {
 	// each node; the second is one EVALSHA per node.
 	for round, want := range [][2]int64{{1, 1}, {1, 0}} {
 		before := scripts()
-		ok, out := redisTake(t, rs, checks...)
+		ok, out := take(t, rs, checks...)
 		if !ok || out[0].Remaining != int64(1-round)+1 || out[2].Remaining != int64(1-round) {
 			t.Fatalf("take %d: allowed=%v %+v", round+1, ok, out)
 		}
@@ -419,7 +408,7 @@ func TestRedisCluster(t *testing.T) {
 	// The third slot's budget is spent: a request for all three is denied,
 	// and the first two keep the TAT they had.
 	tats := []int64{tatMicros(t, cc, rs.key(checks[0])), tatMicros(t, cc, rs.key(checks[1]))}
-	ok, out := redisTake(t, rs, checks...)
+	ok, out := take(t, rs, checks...)
 	if ok || !out[0].Allowed || !out[1].Allowed || out[2].Allowed {
 		t.Fatalf("allowed=%v %+v: want denied by the third slot only", ok, out)
 	}
@@ -440,7 +429,7 @@ func TestRedisCluster(t *testing.T) {
 			t.Fatal("refunding every request left a key")
 		}
 	}
-	if ok, out := redisTake(t, rs, checks...); !ok || out[0].Remaining != 2 || out[2].Remaining != 1 {
+	if ok, out := take(t, rs, checks...); !ok || out[0].Remaining != 2 || out[2].Remaining != 1 {
 		t.Fatalf("after refunds: allowed=%v %+v", ok, out)
 	}
 	if err := rs.Ping(ctx); err != nil {

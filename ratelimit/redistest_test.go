@@ -1,16 +1,11 @@
 package ratelimit
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"net"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,15 +14,10 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-// Shared helpers for the Redis store tests: the shared Redis on 6379 (never
-// flushed or stopped), redis-server processes a test starts and kills
-// itself, a stalling TCP listener and a small Redis Cluster.
-
-const sharedRedisAddr = testsupport.SharedRedisAddr
-
-// sharedRedis returns a client of the shared Redis, or ends the test as
-// ServiceUnavailable.
-func sharedRedis(t testing.TB) *redis.Client { return testsupport.SharedRedis(t) }
+// Shared helpers for the Redis store tests: key prefixes and listings on
+// the shared Redis on 6379 (never flushed or stopped), clients of any
+// Redis (a test's own redis-server comes from testsupport.StartRedis),
+// and what a test reads of a Redis server or of its own goroutines.
 
 // testPrefix returns a key prefix no other test uses and deletes its keys
 // when the test ends.
@@ -41,128 +31,16 @@ func scanKeys(t testing.TB, ctx context.Context, c redis.UniversalClient, prefix
 	t.Helper()
 	var mu sync.Mutex
 	var keys []string
-	scan := func(ctx context.Context, c *redis.Client) error {
-		it := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for it.Next(ctx) {
-			mu.Lock()
-			keys = append(keys, it.Val())
-			mu.Unlock()
-		}
-		return it.Err()
-	}
-	var err error
-	switch c := c.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, scan)
-	case *redis.Client:
-		err = scan(ctx, c)
-	default:
-		t.Fatalf("scanKeys: unsupported client %T", c)
-	}
+	err := testsupport.ForEachRedisKey(t, ctx, c, prefix+"*", func(_ context.Context, _ *redis.Client, key string) {
+		mu.Lock()
+		keys = append(keys, key)
+		mu.Unlock()
+	})
 	if err != nil {
 		t.Logf("listing test keys: %v", err)
 	}
 	return keys
 }
-
-// redisProc is a redis-server started by a test on a free port, without
-// persistence, killed at the end of the test.
-type redisProc struct {
-	t    testing.TB
-	port int
-	args []string
-	dir  string
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-}
-
-// startRedisServer starts a redis-server with extra arguments, or ends the
-// test as ServiceUnavailable when the binary is missing.
-func startRedisServer(t testing.TB, extra ...string) *redisProc {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		testsupport.ServiceUnavailable(t, "redis-server", err)
-	}
-	p := &redisProc{t: t, port: testsupport.FreePort(t), dir: t.TempDir()}
-	p.args = append([]string{
-		"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no",
-		"--dir", p.dir, "--logfile", "",
-	}, extra...)
-	p.start()
-	t.Cleanup(p.Kill)
-	return p
-}
-
-// Addr is the server's host:port.
-func (p *redisProc) Addr() string { return "127.0.0.1:" + strconv.Itoa(p.port) }
-
-// start launches the server and waits until it answers PING.
-func (p *redisProc) start() {
-	p.t.Helper()
-	cmd := exec.Command("redis-server", p.args...)
-	if err := cmd.Start(); err != nil {
-		testsupport.ServiceUnavailable(p.t, "redis-server", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	p.mu.Lock()
-	p.cmd, p.exited = cmd, exited
-	p.mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := pingAddr(p.Addr())
-		if err == nil {
-			return
-		}
-		select {
-		case <-exited:
-			p.t.Fatalf("redis-server on port %d exited at start: %v", p.port, err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("redis-server on port %d did not answer: %v", p.port, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// Kill stops the server with SIGKILL (mid-flight, as a crash would) and
-// waits for it to exit. Killing a stopped server does nothing.
-func (p *redisProc) Kill() {
-	p.mu.Lock()
-	cmd, exited := p.cmd, p.exited
-	p.cmd = nil
-	p.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Kill()
-	<-exited
-}
-
-// Restart starts the server again on the same port (empty: no persistence).
-func (p *redisProc) Restart() { p.start() }
-
-// Signal sends sig (SIGSTOP, SIGCONT) to the running server.
-func (p *redisProc) Signal(sig syscall.Signal) {
-	p.t.Helper()
-	p.mu.Lock()
-	cmd := p.cmd
-	p.mu.Unlock()
-	if cmd == nil {
-		p.t.Fatal("redis-server is not running")
-	}
-	if err := cmd.Process.Signal(sig); err != nil {
-		p.t.Fatalf("signalling redis-server: %v", err)
-	}
-}
-
-// Client returns a client of the server with context deadlines enabled,
-// closed at the end of the test.
-func (p *redisProc) Client(t testing.TB) *redis.Client { return addrClient(t, p.Addr()) }
 
 // addrClient returns a client of the Redis at addr with context deadlines
 // enabled, closed at the end of the test.
@@ -172,62 +50,9 @@ func addrClient(t testing.TB, addr string) *redis.Client {
 	return c
 }
 
-// pingAddr sends one RESP PING over a fresh connection.
-func pingAddr(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(500 * time.Millisecond))
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(line, "+PONG") {
-		return fmt.Errorf("unexpected reply %q", line)
-	}
-	return nil
-}
-
 // deadAddr is a loopback address nothing listens on.
 func deadAddr(t testing.TB) string {
 	return "127.0.0.1:" + strconv.Itoa(testsupport.FreePort(t))
-}
-
-// stallListener accepts connections and never reads or answers: a Redis
-// that has stalled. It returns the address.
-func stallListener(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
 }
 
 // commandCalls reads INFO commandstats: calls per command.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // stateEvents records OnStateChange calls.
@@ -181,7 +183,7 @@ func TestResilientLocalDivisor(t *testing.T) {
 // not speed: the waits below are generous liveness deadlines (a hang fails
 // the test), and how fast the breaker reacts is measured by benchmarks.
 func TestResilientKillAndRestart(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := testsupport.StartRedis(t)
 	s, _, ev := newResilient(t, srv.Addr(), 50*time.Millisecond, ResilientOptions{})
 	zones := []string{"loc", "alw", "dny"}
 
@@ -252,7 +254,7 @@ func TestResilientKillAndRestart(t *testing.T) {
 	}) {
 		t.Fatal("no load reached Redis")
 	}
-	srv.Kill()
+	srv.Stop()
 	if !waitFor(liveness, s.Open) {
 		t.Fatal("the breaker did not open after Redis was killed")
 	}
@@ -273,7 +275,7 @@ func TestResilientKillAndRestart(t *testing.T) {
 		}
 	}
 
-	srv.Restart()
+	srv.Start()
 	restarted := time.Now()
 	if !waitFor(liveness, func() bool { return !s.Open() }) {
 		t.Fatal("the breaker did not close after Redis's return")
@@ -289,7 +291,7 @@ func TestResilientKillAndRestart(t *testing.T) {
 	if ok, src, _ := resTake(t, s, fresh); !ok || src != SourcePrimary {
 		t.Fatalf("after recovery: allowed=%v source=%v", ok, src)
 	}
-	c := srv.Client(t)
+	c := addrClient(t, srv.Addr())
 	if c.Exists(context.Background(), "ocomms:rltest:{loc:"+fresh.Key.String()+"}").Val() != 1 || c.DBSize(context.Background()).Val() < 30 {
 		t.Fatal("decisions after recovery left no keys in the restarted Redis")
 	}
@@ -317,7 +319,7 @@ func TestResilientKillAndRestart(t *testing.T) {
 // stalled decision waits is the configured timeout, measured by
 // BenchmarkResilientStalled, not asserted here.
 func TestResilientStalled(t *testing.T) {
-	s, _, ev := newResilient(t, stallListener(t), 50*time.Millisecond, ResilientOptions{})
+	s, _, ev := newResilient(t, testsupport.StallListener(t), 50*time.Millisecond, ResilientOptions{})
 	var wg sync.WaitGroup
 	var bad atomic.Int64
 	done := make(chan struct{})
@@ -351,7 +353,7 @@ func TestResilientStalled(t *testing.T) {
 // primary accepts and never answers (the 50ms timeout and the breaker's
 // fallback): the figure the stalled test leaves to benchmarks.
 func BenchmarkResilientStalled(b *testing.B) {
-	s, _, _ := newResilient(b, stallListener(b), 50*time.Millisecond, ResilientOptions{})
+	s, _, _ := newResilient(b, testsupport.StallListener(b), 50*time.Millisecond, ResilientOptions{})
 	out := make([]Outcome, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -363,8 +365,8 @@ func BenchmarkResilientStalled(b *testing.B) {
 // the request, across a breaker change. The primary is frozen (SIGSTOP) to
 // open the breaker with its data intact.
 func TestResilientRefundGoesToCharger(t *testing.T) {
-	srv := startRedisServer(t)
-	c := srv.Client(t)
+	srv := testsupport.StartRedis(t)
+	c := addrClient(t, srv.Addr())
 	s, local, ev := newResilient(t, srv.Addr(), 50*time.Millisecond, ResilientOptions{})
 	ctx := context.Background()
 	chk := rlCheck("loc", 1, time.Hour, 5)
@@ -431,8 +433,8 @@ func TestResilientRefundGoesToCharger(t *testing.T) {
 // TestResilientCallerCancelDoesNotTrip: a request whose own context ended
 // gets a fallback decision but does not open the breaker.
 func TestResilientCallerCancelDoesNotTrip(t *testing.T) {
-	shared := sharedRedis(t)
-	s, _, ev := newResilient(t, sharedRedisAddr, 50*time.Millisecond, ResilientOptions{})
+	shared := testsupport.SharedRedis(t)
+	s, _, ev := newResilient(t, testsupport.SharedRedisAddr, 50*time.Millisecond, ResilientOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	chk := rlCheck("loc", 1, time.Minute, 5)

@@ -1,7 +1,6 @@
 package reqbody
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // TestStalledBodyGets408AndTheConnectionCloses: a client that sends part
@@ -30,16 +31,9 @@ func TestStalledBodyGets408AndTheConnectionCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	_, _ = io.WriteString(conn, "POST /api/auth/sign-in/email HTTP/1.1\r\nHost: x\r\n"+
+	resp, body, br := testsupport.SendStalled(t, conn, "POST /api/auth/sign-in/email HTTP/1.1\r\nHost: x\r\n"+
 		"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":")
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), CodeRequestTimeout) {
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(body, CodeRequestTimeout) {
 		t.Fatalf("status %d body %s, want 408 %s", resp.StatusCode, body, CodeRequestTimeout)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // benchBeginSettle measures one untrusted sign-in through the engine:
@@ -68,7 +70,7 @@ func BenchmarkLockoutMemory(b *testing.B) {
 }
 
 func BenchmarkLockoutRedis(b *testing.B) {
-	c := sharedRedis(b)
+	c := testsupport.SharedRedis(b)
 	for _, out := range benchOutcomes {
 		b.Run(out.name, func(b *testing.B) {
 			benchBeginSettle(b, NewRedisLockStore(c, RedisLockStoreOptions{Prefix: testPrefix(b, c), Timeout: time.Second}), out.o)
@@ -79,7 +81,7 @@ func BenchmarkLockoutRedis(b *testing.B) {
 // BenchmarkLockoutRedisContended runs many goroutines on one account at
 // once: the compare-and-set retries under contention.
 func BenchmarkLockoutRedisContended(b *testing.B) {
-	c := sharedRedis(b)
+	c := testsupport.SharedRedis(b)
 	l, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c, RedisLockStoreOptions{Prefix: testPrefix(b, c), Timeout: 5 * time.Second})})
 	if err != nil {
 		b.Fatal(err)

@@ -12,12 +12,6 @@ import (
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
-const sharedRedisAddr = testsupport.SharedRedisAddr
-
-// sharedRedis is a client of the shared Redis, or the test ends as
-// ServiceUnavailable. The shared Redis is never flushed or stopped.
-func sharedRedis(t testing.TB) *redis.Client { return testsupport.SharedRedis(t) }
-
 // testPrefix is a key prefix of this test alone; its keys are deleted at
 // the end.
 func testPrefix(t testing.TB, c *redis.Client) string {
@@ -36,7 +30,7 @@ var storeKinds = []storeKind{
 		return NewMemoryLockStore(MemoryLockStoreOptions{Clock: clock.Now})
 	}},
 	{"redis", func(t testing.TB, clock *testsupport.Clock) LockStore {
-		c := sharedRedis(t)
+		c := testsupport.SharedRedis(t)
 		return NewRedisLockStore(c, RedisLockStoreOptions{Prefix: testPrefix(t, c), Clock: clock.Now, Timeout: 5 * time.Second})
 	}},
 }

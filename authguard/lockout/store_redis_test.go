@@ -2,9 +2,7 @@ package lockout
 
 import (
 	"context"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +14,7 @@ import (
 // A new engine and client on the same Redis (a restart of the edge, or
 // another instance) sees the lock, on the Redis server's clock.
 func TestRedisLockStoreKeepsLockAcrossRestart(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, c)
 	a := SignInAttempt{Email: "restart@example.com", IP: ipA}
 	first, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c, RedisLockStoreOptions{Prefix: prefix})})
@@ -33,7 +31,7 @@ func TestRedisLockStoreKeepsLockAcrossRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c2 := redis.NewClient(&redis.Options{Addr: sharedRedisAddr, ContextTimeoutEnabled: true})
+	c2 := redis.NewClient(&redis.Options{Addr: testsupport.SharedRedisAddr, ContextTimeoutEnabled: true})
 	defer c2.Close()
 	second, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c2, RedisLockStoreOptions{Prefix: prefix})})
 	if err != nil {
@@ -135,32 +133,7 @@ func TestRedisLockStoreFailureIsAnError(t *testing.T) {
 // A Redis that accepts connections and never answers: Begin gives up at
 // the store's timeout with an error.
 func TestRedisLockStoreStallTimesOut(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	c := redis.NewClient(&redis.Options{Addr: l.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: testsupport.StallListener(t), ContextTimeoutEnabled: true, MaxRetries: -1})
 	defer c.Close()
 	lk, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c, RedisLockStoreOptions{Timeout: 100 * time.Millisecond})})
 	if err != nil {
@@ -176,9 +149,9 @@ func TestRedisLockStoreStallTimesOut(t *testing.T) {
 // split across them still admits exactly the budget, through the
 // compare-and-set script rather than the in-process stripes.
 func TestRedisLockStoreTwoInstancesBurst(t *testing.T) {
-	c1 := sharedRedis(t)
+	c1 := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, c1)
-	c2 := sharedRedis(t)
+	c2 := testsupport.SharedRedis(t)
 	var engines [2]*Lockout
 	for i, c := range []*redis.Client{c1, c2} {
 		l, err := NewLockout(LockoutOptions{Secret: testSecret, Store: NewRedisLockStore(c, RedisLockStoreOptions{Prefix: prefix, Timeout: 5 * time.Second})})
@@ -205,7 +178,7 @@ func TestRedisLockStoreTwoInstancesBurst(t *testing.T) {
 // records pays one more at Begin; the cluster, whose IP and account
 // records live in different slots, one per record.
 func TestRedisLockStoreTwoScriptsPerSignIn(t *testing.T) {
-	c := sharedRedis(t)
+	c := testsupport.SharedRedis(t)
 	prefix := testPrefix(t, c)
 	store := NewRedisLockStore(c, RedisLockStoreOptions{Prefix: prefix})
 	l, err := NewLockout(LockoutOptions{Secret: testSecret, Store: store})

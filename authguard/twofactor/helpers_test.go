@@ -75,6 +75,17 @@ func pending(t testing.TB, l *twofactor.Limiter, cookie, acct string) twofactor.
 	return twofactor.Subject{Pending: cookie, IP: ip1}
 }
 
+// beginCode begins a code attempt on a fresh pending sign-in of acctA
+// under cookie; an error fails the test.
+func beginCode(t testing.TB, l *twofactor.Limiter, cookie string) twofactor.Admission {
+	t.Helper()
+	adm, err := l.Begin(ctx, pending(t, l, cookie, acctA), twofactor.KindCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return adm
+}
+
 // try begins and settles one attempt; it returns the admission and what
 // the settle did (zero when refused).
 func try(t testing.TB, l *twofactor.Limiter, s twofactor.Subject, k twofactor.Kind, out twofactor.Outcome) (twofactor.Admission, twofactor.Settlement) {

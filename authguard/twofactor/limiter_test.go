@@ -171,10 +171,7 @@ func TestConcurrentAttemptsCannotExceedTheBudget(t *testing.T) {
 		admitted := 0
 		var held []twofactor.Admission
 		for i := range 20 {
-			adm, err := l.Begin(ctx, pending(t, l, fmt.Sprintf("burst%d", i), acctA), twofactor.KindCode)
-			if err != nil {
-				t.Fatal(err)
-			}
+			adm := beginCode(t, l, fmt.Sprintf("burst%d", i))
 			if adm.Admit {
 				admitted++
 				held = append(held, adm)

@@ -26,10 +26,7 @@ type attacker func(t *testing.T, l *twofactor.Limiter, c *clock, n int, guess fu
 func TestSimulatedMonthGuessBound(t *testing.T) {
 	strategies := map[string]attacker{
 		"rotating pending sessions": func(t *testing.T, l *twofactor.Limiter, c *clock, n int, guess func()) time.Duration {
-			adm, err := l.Begin(ctx, pending(t, l, fmt.Sprintf("rot%d", n), acctA), twofactor.KindCode)
-			if err != nil {
-				t.Fatal(err)
-			}
+			adm := beginCode(t, l, fmt.Sprintf("rot%d", n))
 			if !adm.Admit {
 				return adm.RetryAfter
 			}
@@ -43,10 +40,7 @@ func TestSimulatedMonthGuessBound(t *testing.T) {
 			var held []twofactor.Admission
 			wait := time.Duration(0)
 			for i := range 50 {
-				adm, err := l.Begin(ctx, pending(t, l, fmt.Sprintf("par%d-%d", n, i), acctA), twofactor.KindCode)
-				if err != nil {
-					t.Fatal(err)
-				}
+				adm := beginCode(t, l, fmt.Sprintf("par%d-%d", n, i))
 				if adm.Admit {
 					guess()
 					held = append(held, adm)
@@ -65,10 +59,7 @@ func TestSimulatedMonthGuessBound(t *testing.T) {
 			return wait
 		},
 		"never settled": func(t *testing.T, l *twofactor.Limiter, c *clock, n int, guess func()) time.Duration {
-			adm, err := l.Begin(ctx, pending(t, l, fmt.Sprintf("lost%d", n), acctA), twofactor.KindCode)
-			if err != nil {
-				t.Fatal(err)
-			}
+			adm := beginCode(t, l, fmt.Sprintf("lost%d", n))
 			if !adm.Admit {
 				return adm.RetryAfter
 			}
@@ -100,11 +91,9 @@ func runMonth(t *testing.T, strategy attacker, victim bool) {
 			wait = 0
 			// The user signs in with a right code (or a backup code when
 			// the attacker locked the codes).
-			adm, err := l.Begin(ctx, pending(t, l, fmt.Sprintf("victim%d", n), acctA), twofactor.KindCode)
-			if err != nil {
-				t.Fatal(err)
-			}
+			adm := beginCode(t, l, fmt.Sprintf("victim%d", n))
 			if !adm.Admit {
+				var err error
 				adm, err = l.Begin(ctx, pending(t, l, fmt.Sprintf("victim-b%d", n), acctA), twofactor.KindBackup)
 				if err != nil || !adm.Admit {
 					t.Fatalf("the user cannot recover with a backup code: %+v %v", adm, err)

@@ -2,13 +2,10 @@ package accessmod_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -30,24 +27,12 @@ var ipAllowCaddyfile = modtest.SiteCaddyfile(`localhost {
 }
 `, modtest.AuditJSONL, "servers {\n\t\ttrusted_proxies static {TRUSTED}\n\t\ttrusted_proxies_strict\n\t\tclient_ip_headers X-Forwarded-For\n\t}")
 
-// accessUpstream answers 200 "app" and counts the requests that reached it.
-func accessUpstream(t *testing.T) (*httptest.Server, *atomic.Int64) {
-	t.Helper()
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		io.WriteString(w, "app")
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &hits
-}
-
 // TestIPAllowThroughCaddy: through a real Caddy, an admin request from a
 // client outside the list gets 403 JSON with the security headers, is not
 // forwarded, and is recorded once and counted; a spoofed X-Forwarded-For
 // from an untrusted peer changes nothing; other paths pass.
 func TestIPAllowThroughCaddy(t *testing.T) {
-	up, hits := accessUpstream(t)
+	up, hits := appUpstream(t)
 	e := edgetest.New(t)
 	// The test client is 127.0.0.1; the list does not contain it, and
 	// nobody is a trusted proxy (a documentation range no peer has).
@@ -100,7 +85,7 @@ func TestIPAllowThroughCaddy(t *testing.T) {
 // TestIPAllowTrustedProxies: behind a trusted proxy, the forwarded client
 // address is the one judged (strict mode: the right-most untrusted one).
 func TestIPAllowTrustedProxies(t *testing.T) {
-	up, hits := accessUpstream(t)
+	up, hits := appUpstream(t)
 	e := edgetest.New(t)
 	e.Load(t, ipAllowCaddyfile, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"),
 		"{ALLOW}", "10.0.0.0/8", "{TRUSTED}", "127.0.0.1/32")
@@ -124,7 +109,7 @@ func TestIPAllowTrustedProxies(t *testing.T) {
 // TestIPAllowEmptyIsOff: an empty allow line (an unset
 // OCOMMS_ADMIN_ALLOW) lets everything through.
 func TestIPAllowEmptyIsOff(t *testing.T) {
-	up, hits := accessUpstream(t)
+	up, hits := appUpstream(t)
 	e := edgetest.New(t)
 	e.Load(t, ipAllowCaddyfile, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"), "{ALLOW}", "", "{TRUSTED}", "192.0.2.250/32")
 	if resp, _ := e.Do(t, "POST", "/api/admin/export"); resp.StatusCode != 200 || hits.Load() != 1 {
@@ -145,7 +130,7 @@ func deniedCount(by, rule string) float64 {
 // manifest, adminUnlockUser's id posted to any page is refused from
 // outside the list; other actions pass.
 func TestIPAllowServerActionManifestThroughCaddy(t *testing.T) {
-	up, hits := accessUpstream(t)
+	up, hits := appUpstream(t)
 	e := edgetest.New(t)
 	manifest, err := os.ReadFile(filepath.Join("..", "..", "ipallow", "testdata", "server-reference-manifest.json"))
 	if err != nil {

@@ -1,13 +1,10 @@
 package accessmod_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
@@ -25,20 +22,6 @@ var originCaddyfile = modtest.SiteCaddyfile(`localhost {
 }
 `, modtest.AuditJSONL)
 
-// corsUpstream answers 200 "app" with a careless Access-Control-Allow-Origin: *.
-func corsUpstream(t *testing.T) (*httptest.Server, *atomic.Int64) {
-	t.Helper()
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		w.Header().Set("Access-Control-Allow-Headers", "*")
-		io.WriteString(w, "app")
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &hits
-}
-
 // TestOriginThroughCaddy: through a real Caddy, foreign origins are
 // refused on Socket.IO and on cookie-carrying POSTs with the JSON error
 // and the security headers, recorded and counted; the site's own origin
@@ -46,7 +29,8 @@ func corsUpstream(t *testing.T) (*httptest.Server, *atomic.Int64) {
 // preflights are answered at the edge; the app's Access-Control-Allow-*
 // headers survive only for the listed origin, and then exactly.
 func TestOriginThroughCaddy(t *testing.T) {
-	up, hits := corsUpstream(t)
+	// The app answers with a careless Access-Control-Allow-Origin: *.
+	up, hits := appUpstream(t, "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Headers", "*")
 	e := edgetest.New(t)
 	e.Load(t, originCaddyfile, "{UPSTREAM}", strings.TrimPrefix(up.URL, "http://"), "{ALLOWED}", "https://app.example.com,https://bücher.example")
 	self := "https://localhost:" + strconv.Itoa(e.HTTPSPort)

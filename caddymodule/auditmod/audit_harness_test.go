@@ -96,6 +96,17 @@ func (e *auditEdge) post(t *testing.T, path, contentType, body string, header ..
 	return resp
 }
 
+// demoSession is a session cookie of the demo upstream's user; an error
+// fails the test.
+func (e *auditEdge) demoSession(t *testing.T) *http.Cookie {
+	t.Helper()
+	cookie, err := e.app.NewSessionCookie(demoupstream.DemoEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cookie
+}
+
 // exceedTight requests /tight twice and fails unless the zone (1/1m)
 // refuses the second request with 429.
 func (e *auditEdge) exceedTight(t *testing.T) {

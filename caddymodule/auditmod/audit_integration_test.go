@@ -13,10 +13,7 @@ import (
 
 func TestAuditAdminActionThroughCaddy(t *testing.T) {
 	e := startAuditEdge(t)
-	cookie, err := e.app.NewSessionCookie(demoupstream.DemoEmail)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cookie := e.demoSession(t)
 	resp := e.post(t, "/api/admin/export", "application/json", `{"organizationId":"org-42"}`, "Cookie", cookie.String(), "User-Agent", "audit-test")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("export: %d", resp.StatusCode)

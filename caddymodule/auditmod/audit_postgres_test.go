@@ -36,7 +36,7 @@ func TestAuditPostgresThroughCaddy(t *testing.T) {
 	if strings.Contains(string(ae.JSON), "postgres://") {
 		t.Fatal("the connection string is in the loaded config")
 	}
-	cookie, _ := ae.app.NewSessionCookie(demoupstream.DemoEmail)
+	cookie := ae.demoSession(t)
 	ae.post(t, "/api/admin/export", "application/json", `{"organizationId":"org-pg"}`, "Cookie", cookie.String())
 	modtest.WaitAudit(t, ae.dir, 1, modtest.OfAction(secevent.ActionAdmin))
 

@@ -17,7 +17,7 @@ import (
 
 func TestAuditQueriesThroughAdminAPIAndCLI(t *testing.T) {
 	e := startAuditEdge(t)
-	cookie, _ := e.app.NewSessionCookie(demoupstream.DemoEmail)
+	cookie := e.demoSession(t)
 	e.post(t, "/api/admin/export", "application/json", `{"organizationId":"org-7"}`, "Cookie", cookie.String())
 	e.post(t, "/api/admin/export", "application/json", `{}`)
 	e.exceedTight(t)

@@ -18,7 +18,7 @@ import (
 
 func TestAuditAcrossReloadsVerifyAndTamper(t *testing.T) {
 	e := startAuditEdge(t)
-	cookie, _ := e.app.NewSessionCookie("demo@ocomms.test")
+	cookie := e.demoSession(t)
 	e.post(t, "/api/admin/export", "application/json", `{}`, "Cookie", cookie.String())
 	modtest.WaitAudit(t, e.dir, 1, modtest.OfAction(secevent.ActionAdmin))
 	first := auditmod.ActiveAudit()

@@ -13,6 +13,7 @@ import (
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/nodeapp"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -102,23 +103,7 @@ func (b *baEdge) do(t *testing.T, method, path, body, cookie string) (*http.Resp
 // leaves the browser with, or "" (the last Set-Cookie of a name wins:
 // better-auth's two-factor hook sets it and clears it in one answer).
 func sessionCookie(resp *http.Response) string {
-	return cookieHeader(resp, "better-auth.session_token")
-}
-
-// cookieHeader returns "name=value" of the cookie whose name ends in
-// suffix as the response leaves it, or "" when it is absent or cleared.
-func cookieHeader(resp *http.Response, suffix string) string {
-	out := ""
-	for _, c := range resp.Cookies() {
-		if !strings.HasSuffix(c.Name, suffix) {
-			continue
-		}
-		out = ""
-		if c.Value != "" && c.MaxAge >= 0 {
-			out = c.Name + "=" + c.Value
-		}
-	}
-	return out
+	return testsupport.CookiePair(resp, "better-auth.session_token")
 }
 
 // verifiedUser signs an account up (OComms v0.1.0 requires email

@@ -2,7 +2,6 @@ package guardmod_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
 	"github.com/ocomms/ocomms-edge/internal/nodeapp"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -69,24 +69,6 @@ func (b *baEdge) doID(t *testing.T, id, path, body, cookie string) (*http.Respon
 	return resp, string(raw)
 }
 
-// wrongTOTP is a code no TOTP check accepts now (none of the steps
-// around now gives it).
-func wrongTOTP(t *testing.T, secret string, i int) string {
-	now := time.Now()
-	for n := i; ; n++ {
-		c := fmt.Sprintf("%06d", (n*7919+123457)%1_000_000)
-		ok := true
-		for _, d := range []time.Duration{-60 * time.Second, -30 * time.Second, 0, 30 * time.Second, 60 * time.Second} {
-			if totp(t, secret, now.Add(d)) == c {
-				ok = false
-			}
-		}
-		if ok {
-			return c
-		}
-	}
-}
-
 // TestBetterAuthTwoFactorGuardThroughCaddy: against better-auth 1.4.22's
 // twoFactor plugin from npm, through Caddy: wrong TOTP codes are counted
 // per pending sign-in (3, then sign in again) and per account (5, across
@@ -122,14 +104,14 @@ func TestBetterAuthTwoFactorGuardThroughCaddy(t *testing.T) {
 	}
 	secret := u.Query().Get("secret")
 	// Enabling: verified with the session (no two-factor cookie yet).
-	if resp, body := b.do(t, http.MethodPost, "/api/auth/two-factor/verify-totp", `{"code":"`+totp(t, secret, time.Now())+`"}`, cookie); resp.StatusCode != http.StatusOK {
+	if resp, body := b.do(t, http.MethodPost, "/api/auth/two-factor/verify-totp", `{"code":"`+testsupport.TOTP(t, secret, time.Now())+`"}`, cookie); resp.StatusCode != http.StatusOK {
 		t.Fatalf("verify-totp (enabling): %d %s", resp.StatusCode, body)
 	}
 
 	signIn := func() string {
 		t.Helper()
 		resp, body := b.do(t, http.MethodPost, "/api/auth/sign-in/email", `{"email":"`+email+`","password":"`+password+`"}`, "")
-		tf := cookieHeader(resp, ".two_factor")
+		tf := testsupport.CookiePair(resp, ".two_factor")
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"twoFactorRedirect":true`) || !strings.HasPrefix(tf, "__Secure-better-auth.two_factor=") {
 			t.Fatalf("password step: %d %v %s", resp.StatusCode, resp.Header["Set-Cookie"], body)
 		}
@@ -155,41 +137,41 @@ func TestBetterAuthTwoFactorGuardThroughCaddy(t *testing.T) {
 			t.Fatalf("%s: %d %q reached=%v, want %d %q reached=%v", what, gotStatus, gotCode, gotReached, status, code, reached)
 		}
 	}
+	// wrongCodes sends count wrong codes (the from-th on) for the pending
+	// sign-in p: better-auth refuses each one.
+	wrongCodes := func(p string, count, from int) {
+		t.Helper()
+		for i := range count {
+			st, c, r := verify("verify-totp", testsupport.WrongTOTP(t, secret, from+i), p)
+			expect("wrong code", 401, "INVALID_CODE", true, st, c, r)
+		}
+	}
 
 	// Fail closed: no two-factor cookie (and no session), and a cookie
 	// better-auth never issued.
-	st, c, r := verify("verify-totp", totp(t, secret, time.Now()), "")
+	st, c, r := verify("verify-totp", testsupport.TOTP(t, secret, time.Now()), "")
 	expect("no cookie", 401, "INVALID_TWO_FACTOR_COOKIE", false, st, c, r)
-	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), "__Secure-better-auth.two_factor=2fa-forged.c2ln")
+	st, c, r = verify("verify-totp", testsupport.TOTP(t, secret, time.Now()), "__Secure-better-auth.two_factor=2fa-forged.c2ln")
 	expect("forged cookie", 401, "INVALID_TWO_FACTOR_COOKIE", false, st, c, r)
 
 	// Two wrong codes, then the right one: success clears.
 	p := signIn()
-	for i := range 2 {
-		st, c, r = verify("verify-totp", wrongTOTP(t, secret, i), p)
-		expect("wrong code", 401, "INVALID_CODE", true, st, c, r)
-	}
-	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
+	wrongCodes(p, 2, 0)
+	st, c, r = verify("verify-totp", testsupport.TOTP(t, secret, time.Now()), p)
 	expect("right code", 200, "", true, st, c, r)
 
 	// A pending sign-in gets three wrong codes, then must start again.
 	p = signIn()
-	for i := range 3 {
-		st, c, r = verify("verify-totp", wrongTOTP(t, secret, 10+i), p)
-		expect("wrong code", 401, "INVALID_CODE", true, st, c, r)
-	}
-	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
+	wrongCodes(p, 3, 10)
+	st, c, r = verify("verify-totp", testsupport.TOTP(t, secret, time.Now()), p)
 	expect("spent pending sign-in", 401, "TWO_FACTOR_SIGN_IN_AGAIN", false, st, c, r)
 
 	// The account's fourth and fifth wrong codes (a new sign-in) lock it.
 	p = signIn()
-	for i := range 2 {
-		st, c, r = verify("verify-totp", wrongTOTP(t, secret, 20+i), p)
-		expect("wrong code", 401, "INVALID_CODE", true, st, c, r)
-	}
+	wrongCodes(p, 2, 20)
 	p = signIn()
 	n++
-	resp, body = b.doID(t, "tf-"+strconv.Itoa(n), "/api/auth/two-factor/verify-totp", `{"code":"`+totp(t, secret, time.Now())+`"}`, p)
+	resp, body = b.doID(t, "tf-"+strconv.Itoa(n), "/api/auth/two-factor/verify-totp", `{"code":"`+testsupport.TOTP(t, secret, time.Now())+`"}`, p)
 	if _, reached := ba.Received(t, "tf-"+strconv.Itoa(n)); reached {
 		t.Fatal("a locked verify reached better-auth")
 	}
@@ -209,19 +191,19 @@ func TestBetterAuthTwoFactorGuardThroughCaddy(t *testing.T) {
 	st, c, r = verify("verify-backup-code", enabled.BackupCodes[0], p)
 	expect("backup code", 200, "", true, st, c, r)
 	p = signIn()
-	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
+	st, c, r = verify("verify-totp", testsupport.TOTP(t, secret, time.Now()), p)
 	expect("after recovery", 200, "", true, st, c, r)
 
 	// Locked again; an admin unlock (the lockout's admin API) clears it.
 	p = signIn()
 	for i := range 3 {
-		verify("verify-totp", wrongTOTP(t, secret, 30+i), p)
+		verify("verify-totp", testsupport.WrongTOTP(t, secret, 30+i), p)
 	}
 	p = signIn()
 	for i := range 2 {
-		verify("verify-totp", wrongTOTP(t, secret, 40+i), p)
+		verify("verify-totp", testsupport.WrongTOTP(t, secret, 40+i), p)
 	}
-	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
+	st, c, r = verify("verify-totp", testsupport.TOTP(t, secret, time.Now()), p)
 	expect("locked again", 429, "TWO_FACTOR_LOCKED", false, st, c, r)
 	raw, _ := json.Marshal(guardmod.UnlockRequest{Email: strings.ToUpper(email)})
 	areq, _ := http.NewRequest(http.MethodPost, "http://"+e.AdminAddr+"/ocomms/lockouts/unlock", strings.NewReader(string(raw)))
@@ -236,7 +218,7 @@ func TestBetterAuthTwoFactorGuardThroughCaddy(t *testing.T) {
 	if aresp.StatusCode != 200 || json.Unmarshal(abody, &res) != nil || !res.Unlocked {
 		t.Fatalf("admin unlock: %d %s", aresp.StatusCode, abody)
 	}
-	st, c, r = verify("verify-totp", totp(t, secret, time.Now()), p)
+	st, c, r = verify("verify-totp", testsupport.TOTP(t, secret, time.Now()), p)
 	expect("after the admin unlock", 200, "", true, st, c, r)
 
 	// The audit trail.

@@ -1,12 +1,7 @@
 package guardmod_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,26 +9,9 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
-
-// totp is RFC 6238's code (SHA-1, 6 digits, 30 s), as better-auth's
-// twoFactor plugin checks it by default.
-func totp(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(secret))
-	if err != nil {
-		t.Fatalf("TOTP secret: %v", err)
-	}
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
-	m := hmac.New(sha1.New, key)
-	m.Write(msg[:])
-	sum := m.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	code := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
-	return fmt.Sprintf("%06d", code%1_000_000)
-}
 
 // TestBetterAuthTwoFactorSignInThroughCaddy: with better-auth's twoFactor
 // plugin, the password step is a sign_in_succeeded marked two_factor
@@ -57,7 +35,7 @@ func TestBetterAuthTwoFactorSignInThroughCaddy(t *testing.T) {
 		t.Fatalf("totpURI %q", enabled.TOTPURI)
 	}
 	secret := u.Query().Get("secret")
-	resp, body = b.do(t, http.MethodPost, "/api/auth/two-factor/verify-totp", `{"code":"`+totp(t, secret, time.Now())+`"}`, cookie)
+	resp, body = b.do(t, http.MethodPost, "/api/auth/two-factor/verify-totp", `{"code":"`+testsupport.TOTP(t, secret, time.Now())+`"}`, cookie)
 	if resp.StatusCode != http.StatusOK || sessionCookie(resp) == "" {
 		t.Fatalf("verify-totp (enabling): %d %s", resp.StatusCode, body)
 	}
@@ -68,7 +46,7 @@ func TestBetterAuthTwoFactorSignInThroughCaddy(t *testing.T) {
 
 	// Sign in: password first, then the code.
 	resp, body = b.do(t, http.MethodPost, "/api/auth/sign-in/email", `{"email":"`+email+`","password":"`+password+`"}`, "")
-	twoFactor := cookieHeader(resp, "better-auth.two_factor")
+	twoFactor := testsupport.CookiePair(resp, "better-auth.two_factor")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"twoFactorRedirect":true`) || twoFactor == "" || sessionCookie(resp) != "" {
 		t.Fatalf("password step: %d %v %s", resp.StatusCode, resp.Header["Set-Cookie"], body)
 	}
@@ -76,7 +54,7 @@ func TestBetterAuthTwoFactorSignInThroughCaddy(t *testing.T) {
 	if pw.Labels["two_factor"] != "pending" || pw.UserEmail != email {
 		t.Fatalf("password step event %+v", pw)
 	}
-	resp, body = b.do(t, http.MethodPost, "/api/auth/two-factor/verify-totp", `{"code":"`+totp(t, secret, time.Now())+`"}`, twoFactor)
+	resp, body = b.do(t, http.MethodPost, "/api/auth/two-factor/verify-totp", `{"code":"`+testsupport.TOTP(t, secret, time.Now())+`"}`, twoFactor)
 	if resp.StatusCode != http.StatusOK || sessionCookie(resp) == "" {
 		t.Fatalf("verify-totp (sign-in): %d %s", resp.StatusCode, body)
 	}

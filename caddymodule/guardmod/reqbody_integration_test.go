@@ -1,7 +1,6 @@
 package guardmod_test
 
 import (
-	"bufio"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -9,10 +8,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // TestContentTypeTricksRefusedThroughCaddy: the review's three bypasses
@@ -95,16 +94,9 @@ func TestStalledAuthBodyGets408ThroughCaddy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	_, _ = io.WriteString(conn, "POST /api/auth/sign-in/email HTTP/1.1\r\nHost: localhost\r\n"+
+	resp, body, br := testsupport.SendStalled(t, conn, "POST /api/auth/sign-in/email HTTP/1.1\r\nHost: localhost\r\n"+
 		"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"email\":\"a@b.test\",")
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "REQUEST_TIMEOUT") {
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(body, "REQUEST_TIMEOUT") {
 		t.Fatalf("%d %s, want 408 REQUEST_TIMEOUT", resp.StatusCode, body)
 	}
 	if resp.Header.Get("Content-Security-Policy") == "" {

@@ -151,10 +151,7 @@ func TestEventModelIsAtTheBottom(t *testing.T) {
 // data flow (record, then chain, then pipeline and query, then the sinks,
 // then setup, which alone knows every sink), and only the Postgres sink
 // links pgx.
-var auditLayers = []struct {
-	pkg    string
-	denied []string
-}{
+var auditLayers = []layer{
 	{"auditlog/record", []string{"auditlog/chain", "auditlog/pipeline", "auditlog/query", "auditlog/sink", "auditlog/setup", "pgx"}},
 	{"auditlog/chain", []string{"auditlog/pipeline", "auditlog/query", "auditlog/sink", "auditlog/setup", "pgx"}},
 	{"auditlog/pipeline", []string{"auditlog/query", "auditlog/sink", "auditlog/setup", "pgx"}},
@@ -167,26 +164,10 @@ var auditLayers = []struct {
 // TestAuditLogLayers holds the audit log's packages to their order along
 // the data flow, as each one's doc comment states.
 func TestAuditLogLayers(t *testing.T) {
-	deps := map[string][]string{}
-	for _, p := range listPackages(t) {
-		deps[rel(p.ImportPath)] = p.Deps
-	}
-	for _, layer := range auditLayers {
-		ds, ok := deps[layer.pkg]
-		if !ok {
-			t.Errorf("package %s not found; update auditLayers", layer.pkg)
-			continue
+	checkLayers(t, "auditLayers", auditLayers, func(dep, denied string) bool {
+		if denied == "pgx" {
+			return under(dep, "github.com/jackc/pgx/v5")
 		}
-		for _, d := range ds {
-			for _, denied := range layer.denied {
-				bad := under(d, module+"/"+denied)
-				if denied == "pgx" {
-					bad = under(d, "github.com/jackc/pgx/v5")
-				}
-				if bad {
-					t.Errorf("%s depends on %s; it must not depend on %s", layer.pkg, d, denied)
-				}
-			}
-		}
-	}
+		return under(dep, module+"/"+denied)
+	})
 }

@@ -209,16 +209,8 @@ func (e *Edge) waitListening(t testing.TB) {
 	https := false
 	for _, port := range listenPorts(e.JSON) {
 		https = https || port == strconv.Itoa(e.HTTPSPort)
-		for {
-			c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("caddy did not listen on port %s: %v", port, err)
-			}
-			time.Sleep(20 * time.Millisecond)
+		if err := testsupport.WaitListening("127.0.0.1:"+port, time.Until(deadline)); err != nil {
+			t.Fatalf("caddy did not listen on port %s: %v", port, err)
 		}
 	}
 	host := firstSiteHost(e.JSON)

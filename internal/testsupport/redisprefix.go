@@ -26,23 +26,36 @@ func RedisTestPrefix(t testing.TB, c redis.UniversalClient, label string) string
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		del := func(ctx context.Context, n *redis.Client) error {
-			it := n.Scan(ctx, 0, "*"+prefix+"*", 1000).Iterator()
-			for it.Next(ctx) {
-				n.Del(ctx, it.Val())
-			}
-			return it.Err()
-		}
-		var err error
-		switch c := c.(type) {
-		case *redis.ClusterClient:
-			err = c.ForEachMaster(ctx, del)
-		case *redis.Client:
-			err = del(ctx, c)
-		}
+		err := ForEachRedisKey(t, ctx, c, "*"+prefix+"*", func(ctx context.Context, n *redis.Client, key string) {
+			n.Del(ctx, key)
+		})
 		if err != nil {
 			t.Logf("deleting the test's Redis keys: %v", err)
 		}
 	})
 	return prefix
+}
+
+// ForEachRedisKey calls fn with each key matching pattern on c (on every
+// master of a Cluster, on several goroutines at once) and the node
+// holding it. A client other than a *redis.Client or a
+// *redis.ClusterClient fails the test.
+func ForEachRedisKey(t testing.TB, ctx context.Context, c redis.UniversalClient, pattern string, fn func(ctx context.Context, n *redis.Client, key string)) error {
+	t.Helper()
+	scan := func(ctx context.Context, n *redis.Client) error {
+		it := n.Scan(ctx, 0, pattern, 1000).Iterator()
+		for it.Next(ctx) {
+			fn(ctx, n, it.Val())
+		}
+		return it.Err()
+	}
+	switch c := c.(type) {
+	case *redis.ClusterClient:
+		return c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		return scan(ctx, c)
+	default:
+		t.Fatalf("unsupported Redis client %T", c)
+		return nil
+	}
 }
