@@ -33,10 +33,7 @@ type AuditAdmin struct{}
 
 // CaddyModule returns the Caddy module information.
 func (AuditAdmin) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "admin.api.ocomms_audit",
-		New: func() caddy.Module { return new(AuditAdmin) },
-	}
+	return modkit.ModuleInfo[AuditAdmin]("admin.api.ocomms_audit")
 }
 
 // Routes implements caddy.AdminRouter.
