@@ -1,6 +1,7 @@
 package auditmod
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,8 +41,10 @@ func (AuditAdmin) CaddyModule() caddy.ModuleInfo {
 func (AuditAdmin) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
 		{Pattern: "/ocomms/audit/events", Handler: modkit.WithInstance(auditAdminEvents)},
-		{Pattern: "/ocomms/audit/accounts-from-ip", Handler: modkit.WithInstance(auditAdminAccountsFromIP)},
-		{Pattern: "/ocomms/audit/ips-for-account", Handler: modkit.WithInstance(auditAdminIPsForAccount)},
+		{Pattern: "/ocomms/audit/accounts-from-ip", Handler: modkit.WithInstance(
+			auditAdminPivot("ip", "accounts", "accounts from ip", query.CheckIPOrCIDR, query.Querier.AccountsFromIP))},
+		{Pattern: "/ocomms/audit/ips-for-account", Handler: modkit.WithInstance(
+			auditAdminPivot("account", "ips", "ips for account", checkAccount, query.Querier.IPsForAccount))},
 		{Pattern: "/ocomms/audit/verify", Handler: modkit.WithInstance(auditAdminVerify)},
 		{Pattern: "/ocomms/audit/stats", Handler: modkit.WithInstance(auditAdminStats)},
 	}
@@ -147,50 +150,41 @@ func window(get func(string) string) (since, until time.Time, err error) {
 	return since, until, nil
 }
 
-func auditAdminAccountsFromIP(w http.ResponseWriter, r *http.Request) error {
-	st, err := auditAdminStore(r, http.MethodGet)
-	if err != nil {
-		return err
+// auditAdminPivot serves one IP↔account pivot over the query parameter
+// param (checked by check), listing pivot's rows as the answer's rows
+// field; what names the pivot in its errors.
+func auditAdminPivot(param, rows, what string, check func(string) error,
+	pivot func(q query.Querier, ctx context.Context, v string, since, until time.Time) ([]query.Pivot, error)) caddy.AdminHandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		st, err := auditAdminStore(r, http.MethodGet)
+		if err != nil {
+			return err
+		}
+		if st.Querier == nil {
+			return errNoQuerier
+		}
+		v := r.URL.Query().Get(param)
+		if err := check(v); err != nil {
+			return badRequest(err)
+		}
+		since, until, err := window(r.URL.Query().Get)
+		if err != nil {
+			return err
+		}
+		ps, err := pivot(st.Querier, r.Context(), v, since, until)
+		if err != nil {
+			return badRequest(fmt.Errorf("%s: %w", what, err))
+		}
+		return writeAuditJSON(w, map[string]any{param: v, rows: pivotsJSON(ps)})
 	}
-	if st.Querier == nil {
-		return errNoQuerier
-	}
-	ip := r.URL.Query().Get("ip")
-	if err := query.CheckIPOrCIDR(ip); err != nil {
-		return badRequest(err)
-	}
-	since, until, err := window(r.URL.Query().Get)
-	if err != nil {
-		return err
-	}
-	ps, err := st.Querier.AccountsFromIP(r.Context(), ip, since, until)
-	if err != nil {
-		return badRequest(fmt.Errorf("accounts from ip: %w", err))
-	}
-	return writeAuditJSON(w, map[string]any{"ip": ip, "accounts": pivotsJSON(ps)})
 }
 
-func auditAdminIPsForAccount(w http.ResponseWriter, r *http.Request) error {
-	st, err := auditAdminStore(r, http.MethodGet)
-	if err != nil {
-		return err
-	}
-	if st.Querier == nil {
-		return errNoQuerier
-	}
-	account := r.URL.Query().Get("account")
+// checkAccount accepts a user id or an email.
+func checkAccount(account string) error {
 	if account == "" || len(account) > 320 {
-		return badRequest(errors.New("account: give a user id or an email"))
+		return errors.New("account: give a user id or an email")
 	}
-	since, until, err := window(r.URL.Query().Get)
-	if err != nil {
-		return err
-	}
-	ps, err := st.Querier.IPsForAccount(r.Context(), account, since, until)
-	if err != nil {
-		return badRequest(fmt.Errorf("ips for account: %w", err))
-	}
-	return writeAuditJSON(w, map[string]any{"account": account, "ips": pivotsJSON(ps)})
+	return nil
 }
 
 func auditAdminVerify(w http.ResponseWriter, r *http.Request) error {
