@@ -73,13 +73,23 @@ func badRequest(err error) error {
 	return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
 }
 
-func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
+// auditAdminQuerier returns the running store's querier, for a GET, or
+// the API error to answer.
+func auditAdminQuerier(r *http.Request) (query.Querier, error) {
 	st, err := auditAdminStore(r, http.MethodGet)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if st.Querier == nil {
-		return errNoQuerier
+		return nil, errNoQuerier
+	}
+	return st.Querier, nil
+}
+
+func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
+	querier, err := auditAdminQuerier(r)
+	if err != nil {
+		return err
 	}
 	q := r.URL.Query()
 	f, err := query.Params{
@@ -90,7 +100,7 @@ func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest(err)
 	}
-	page, err := st.Querier.Query(r.Context(), f)
+	page, err := querier.Query(r.Context(), f)
 	if err != nil {
 		return badRequest(fmt.Errorf("query: %w", err))
 	}
@@ -156,12 +166,9 @@ func window(get func(string) string) (since, until time.Time, err error) {
 func auditAdminPivot(param, rows, what string, check func(string) error,
 	pivot func(q query.Querier, ctx context.Context, v string, since, until time.Time) ([]query.Pivot, error)) caddy.AdminHandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		st, err := auditAdminStore(r, http.MethodGet)
+		querier, err := auditAdminQuerier(r)
 		if err != nil {
 			return err
-		}
-		if st.Querier == nil {
-			return errNoQuerier
 		}
 		v := r.URL.Query().Get(param)
 		if err := check(v); err != nil {
@@ -171,7 +178,7 @@ func auditAdminPivot(param, rows, what string, check func(string) error,
 		if err != nil {
 			return err
 		}
-		ps, err := pivot(st.Querier, r.Context(), v, since, until)
+		ps, err := pivot(querier, r.Context(), v, since, until)
 		if err != nil {
 			return badRequest(fmt.Errorf("%s: %w", what, err))
 		}
