@@ -1,8 +1,6 @@
 package accessmod
 
 import (
-	"strings"
-
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
@@ -28,20 +26,14 @@ func init() {
 // matcher selects is administrative. An allow line with no arguments (an
 // empty {$OCOMMS_ADMIN_ALLOW}) adds nothing.
 func (a *IPAllow) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.Errf("ocomms_ip_allow takes its settings in a block: ocomms_ip_allow { allow <cidr...> }")
+	if err := modkit.SettingsInBlock(d, "allow <cidr...>"); err != nil {
+		return err
 	}
 	return modkit.Subdirectives{
-		"allow": func(d *caddyfile.Dispenser) error {
-			for _, entry := range splitList(d.RemainingArgs()) {
-				if _, err := ipallow.ParseEntry(entry); err != nil {
-					return d.Errf("%v", err)
-				}
-				a.Allow = append(a.Allow, entry)
-			}
-			return nil
-		},
+		"allow": allowList(&a.Allow, "", func(entry string) error {
+			_, err := ipallow.ParseEntry(entry)
+			return err
+		}),
 		"preset": func(d *caddyfile.Dispenser) error {
 			if a.Preset != "" {
 				return d.Err("preset already specified")
@@ -59,21 +51,6 @@ func (a *IPAllow) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		"server_action_manifest": modkit.SetString(&a.ActionManifest),
 		"server_action_names":    modkit.AppendStrings(&a.ActionNames),
 	}.Parse(d, "unrecognized ocomms_ip_allow subdirective %q")
-}
-
-// splitList splits arguments on commas as well (an environment variable
-// such as "10.0.0.0/8, 192.0.2.1" arrives as one or several tokens),
-// dropping empty entries.
-func splitList(args []string) []string {
-	var out []string
-	for _, a := range args {
-		for _, f := range strings.Split(a, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				out = append(out, f)
-			}
-		}
-	}
-	return out
 }
 
 // Interface guard

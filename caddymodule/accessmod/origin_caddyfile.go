@@ -27,20 +27,14 @@ func init() {
 // An allow line with no arguments (an empty {$OCOMMS_ALLOWED_ORIGINS})
 // adds nothing.
 func (o *Origin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.Errf("ocomms_origin takes its settings in a block: ocomms_origin { allow <origin...> }")
+	if err := modkit.SettingsInBlock(d, "allow <origin...>"); err != nil {
+		return err
 	}
 	return modkit.Subdirectives{
-		"allow": func(d *caddyfile.Dispenser) error {
-			for _, entry := range splitList(d.RemainingArgs()) {
-				if _, err := origin.ParseAllowed(entry); err != nil {
-					return d.Errf("allow: %v", err)
-				}
-				o.Allow = append(o.Allow, entry)
-			}
-			return nil
-		},
+		"allow": allowList(&o.Allow, "allow: ", func(entry string) error {
+			_, err := origin.ParseAllowed(entry)
+			return err
+		}),
 		"socketio_path":      modkit.SetString(&o.SocketIOPath),
 		"socketio_no_origin": modkit.SetOneOf(&o.SocketIONoOrigin, "allow", "deny"),
 		"credentials": func(d *caddyfile.Dispenser) error {
