@@ -33,9 +33,8 @@ func parseOcommsGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			return nil, err
 		}
 	}
-	d.Next() // consume option name
-	if d.NextArg() {
-		return nil, d.ArgErr()
+	if err := modkit.NoArgs(d); err != nil {
+		return nil, err
 	}
 	err := modkit.Subdirectives{
 		"redis": func(d *caddyfile.Dispenser) error {

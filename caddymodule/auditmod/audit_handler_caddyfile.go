@@ -22,9 +22,8 @@ func init() {
 //	    session_cache_size <n>         # default 10000
 //	}
 func (h *Audit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.ArgErr()
+	if err := modkit.NoArgs(d); err != nil {
+		return err
 	}
 	return modkit.Subdirectives{
 		"admin_paths": func(d *caddyfile.Dispenser) error {

@@ -25,9 +25,8 @@ func init() {
 //	    doctor_admin <admin API address>
 //	}
 func (c *Console) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.Errf("ocomms_console takes its settings in a block: ocomms_console { prefix /ops/console }")
+	if err := modkit.SettingsInBlock(d, "prefix /ops/console"); err != nil {
+		return err
 	}
 	err := modkit.Subdirectives{
 		"prefix":      modkit.SetString(&c.Prefix),

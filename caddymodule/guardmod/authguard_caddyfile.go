@@ -58,9 +58,8 @@ func init() {
 //	    two_factor { … }                    # see parseTwoFactorBlock; on with the lockout
 //	}
 func (ag *AuthGuard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.ArgErr()
+	if err := modkit.NoArgs(d); err != nil {
+		return err
 	}
 	return modkit.Subdirectives{
 		"prefix": func(d *caddyfile.Dispenser) error {

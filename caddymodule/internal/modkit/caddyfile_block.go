@@ -48,6 +48,26 @@ func RequiredArg(d *caddyfile.Dispenser, dst *string, missing string) error {
 	return nil
 }
 
+// NoArgs consumes the directive's (or global option's) name; it takes no
+// argument.
+func NoArgs(d *caddyfile.Dispenser) error {
+	d.Next() // consume the directive's name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+// SettingsInBlock consumes the directive's name; the directive takes no
+// argument, and the error for one shows the block, usage inside it.
+func SettingsInBlock(d *caddyfile.Dispenser, usage string) error {
+	d.Next() // consume the directive's name
+	if name := d.Val(); d.NextArg() {
+		return d.Errf("%s takes its settings in a block: %s { %s }", name, name, usage)
+	}
+	return nil
+}
+
 // Subdirectives is a directive's block as a table: each name the block
 // accepts, and the function that reads that subdirective. The function is
 // called with the dispenser on the subdirective's name and reads the rest
