@@ -75,6 +75,19 @@ func DurationsArg(d *caddyfile.Dispenser, valid func(time.Duration) bool, exampl
 	return out, nil
 }
 
+// RequiredArg reads the subdirective's one argument into dst; without
+// one, the error is missing.
+func RequiredArg(d *caddyfile.Dispenser, dst *string, missing string) error {
+	if !d.NextArg() {
+		return d.Err(missing)
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
 // Readers for a Subdirectives table: each reads the current
 // subdirective's arguments into a field.
 

@@ -22,26 +22,13 @@ func RegisterHandlerDirective[T any, PT interface {
 	})
 }
 
-// OptionalArg reads the directive's one optional argument into dst after
-// consuming the directive's name; a second argument is an error.
+// OptionalArg consumes the directive's (or module's) name and reads its
+// one optional argument into dst; a second argument is an error.
 func OptionalArg(d *caddyfile.Dispenser, dst *string) error {
 	d.Next() // consume the directive's name
 	if d.NextArg() {
 		*dst = d.Val()
 	}
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	return nil
-}
-
-// RequiredArg reads the subdirective's one argument into dst; without
-// one, the error is missing.
-func RequiredArg(d *caddyfile.Dispenser, dst *string, missing string) error {
-	if !d.NextArg() {
-		return d.Err(missing)
-	}
-	*dst = d.Val()
 	if d.NextArg() {
 		return d.ArgErr()
 	}
@@ -95,7 +82,8 @@ func (s Subdirectives) Parse(d *caddyfile.Dispenser, unknown string) error {
 
 // Once returns s where a subdirective given a second time in the block is
 // an error formatted by twice, whose one verb (%s) is the name; the names
-// in repeatable may be given any number of times.
+// in repeatable may be given any number of times. The table it returns
+// remembers the names it has read: build it for each block.
 func (s Subdirectives) Once(twice string, repeatable ...string) Subdirectives {
 	seen := map[string]bool{}
 	out := make(Subdirectives, len(s))
