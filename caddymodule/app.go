@@ -36,10 +36,7 @@ type App struct {
 
 // CaddyModule returns the Caddy module information.
 func (App) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "ocomms",
-		New: func() caddy.Module { return new(App) },
-	}
+	return modkit.ModuleInfo[App]("ocomms")
 }
 
 // Provision resolves placeholders. It opens no connection, so that

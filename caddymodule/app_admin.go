@@ -17,10 +17,7 @@ type InstanceAdmin struct{}
 
 // CaddyModule returns the Caddy module information.
 func (InstanceAdmin) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "admin.api.ocomms_instance",
-		New: func() caddy.Module { return new(InstanceAdmin) },
-	}
+	return modkit.ModuleInfo[InstanceAdmin]("admin.api.ocomms_instance")
 }
 
 // Routes returns the admin routes.

@@ -33,56 +33,50 @@ func parseOcommsGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			return nil, err
 		}
 	}
-	d.Next() // consume option name
-	if d.NextArg() {
-		return nil, d.ArgErr()
+	if err := modkit.NoArgs(d); err != nil {
+		return nil, err
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch d.Val() {
-		case "redis":
+	err := modkit.Subdirectives{
+		"redis": func(d *caddyfile.Dispenser) error {
 			if app.Redis != nil {
-				return nil, d.Err("redis already configured")
+				return d.Err("redis already configured")
 			}
 			app.Redis = new(modkit.RedisConfig)
-			if !d.NextArg() {
-				return nil, d.Err("redis needs a URL, e.g. redis {env.OCOMMS_REDIS_URL}")
-			}
-			app.Redis.URL = d.Val()
-			if d.NextArg() {
-				return nil, d.ArgErr()
-			}
-			for n := d.Nesting(); d.NextBlock(n); {
-				switch d.Val() {
-				case "addrs":
-					app.Redis.Addrs = append(app.Redis.Addrs, d.RemainingArgs()...)
-				case "master_name":
-					if !d.AllArgs(&app.Redis.MasterName) {
-						return nil, d.ArgErr()
-					}
-				case "cluster":
-					app.Redis.Cluster = true
-				case "insecure_allow_plaintext":
-					app.Redis.InsecureAllowPlaintext = true
-				default:
-					return nil, d.Errf("unrecognized redis option %q", d.Val())
-				}
-			}
-		case "secret":
-			if !d.AllArgs(&app.Secret) {
-				return nil, d.ArgErr()
-			}
-		case "audit":
+			return parseRedisOption(d, app.Redis)
+		},
+		"secret": modkit.SetString(&app.Secret),
+		"audit": func(d *caddyfile.Dispenser) (err error) {
 			if app.Audit != nil {
-				return nil, d.Err("audit already configured")
+				return d.Err("audit already configured")
 			}
-			audit, err := auditmod.ParseAuditOption(d)
-			if err != nil {
-				return nil, err
-			}
-			app.Audit = audit
-		default:
-			return nil, d.Errf("unrecognized ocomms option %q", d.Val())
-		}
+			app.Audit, err = auditmod.ParseAuditOption(d)
+			return err
+		},
+	}.Parse(d, "unrecognized ocomms option %q")
+	if err != nil {
+		return nil, err
 	}
 	return httpcaddyfile.App{Name: "ocomms", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// parseRedisOption reads the redis block of the ocomms global option.
+func parseRedisOption(d *caddyfile.Dispenser, rc *modkit.RedisConfig) error {
+	if err := modkit.RequiredArg(d, &rc.URL, "redis needs a URL, e.g. redis {env.OCOMMS_REDIS_URL}"); err != nil {
+		return err
+	}
+	return modkit.Subdirectives{
+		"addrs": func(d *caddyfile.Dispenser) error {
+			rc.Addrs = append(rc.Addrs, d.RemainingArgs()...)
+			return nil
+		},
+		"master_name": modkit.SetString(&rc.MasterName),
+		"cluster": func(*caddyfile.Dispenser) error {
+			rc.Cluster = true
+			return nil
+		},
+		"insecure_allow_plaintext": func(*caddyfile.Dispenser) error {
+			rc.InsecureAllowPlaintext = true
+			return nil
+		},
+	}.Parse(d, "unrecognized redis option %q")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/internal/apierror"
 )
 
@@ -31,10 +32,7 @@ type ErrorResponse struct {
 
 // CaddyModule returns the Caddy module information.
 func (ErrorResponse) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "http.handlers.ocomms_error",
-		New: func() caddy.Module { return new(ErrorResponse) },
-	}
+	return modkit.ModuleInfo[ErrorResponse]("http.handlers.ocomms_error")
 }
 
 // ServeHTTP writes the JSON error and ends the chain.

@@ -4,18 +4,12 @@ import (
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("ocomms_error", parseErrorResponseCaddyfile)
-}
-
-func parseErrorResponseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	e := new(ErrorResponse)
-	err := e.UnmarshalCaddyfile(h.Dispenser)
-	return e, err
+	modkit.RegisterHandlerDirective[ErrorResponse]("ocomms_error")
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:

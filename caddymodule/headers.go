@@ -94,10 +94,7 @@ type Headers struct {
 
 // CaddyModule returns the Caddy module information.
 func (Headers) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "http.handlers.ocomms_headers",
-		New: func() caddy.Module { return new(Headers) },
-	}
+	return modkit.ModuleInfo[Headers]("http.handlers.ocomms_headers")
 }
 
 // Provision builds the policy from the preset and the overrides.

@@ -76,7 +76,7 @@ type RateLimit struct {
 	// counters are each zone's decision counters (allowed, denied),
 	// looked up once at provisioning.
 	counters map[string]*[2]prometheus.Counter
-	cleanup  []func()
+	cleanup  modkit.Cleanups
 	logger   *zap.Logger
 	audit    secevent.Emitter
 }
@@ -112,10 +112,7 @@ type ZoneConfig struct {
 
 // CaddyModule returns the Caddy module information.
 func (RateLimit) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "http.handlers.ocomms_rate_limit",
-		New: func() caddy.Module { return new(RateLimit) },
-	}
+	return modkit.ModuleInfo[RateLimit]("http.handlers.ocomms_rate_limit")
 }
 
 // Provision builds the zones and the store. It opens no connection.
@@ -271,10 +268,7 @@ func (rl *RateLimit) logDenied(r *http.Request, d *ratelimit.Decision) {
 
 // Cleanup releases the shared store and connections.
 func (rl *RateLimit) Cleanup() error {
-	for i := len(rl.cleanup) - 1; i >= 0; i-- {
-		rl.cleanup[i]()
-	}
-	rl.cleanup = nil
+	rl.cleanup.Run()
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
@@ -12,13 +11,7 @@ import (
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("ocomms_rate_limit", parseRateLimitCaddyfile)
-}
-
-func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var rl RateLimit
-	err := rl.UnmarshalCaddyfile(h.Dispenser)
-	return &rl, err
+	modkit.RegisterHandlerDirective[RateLimit]("ocomms_rate_limit")
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -51,73 +44,33 @@ func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 // or configured), instances × lease, the most it may admit beyond its
 // limit across the instances.
 func (rl *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		rl.Preset = d.Val()
+	if err := modkit.OptionalArg(d, &rl.Preset); err != nil {
+		return err
 	}
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch d.Val() {
-		case "preset":
-			if !d.AllArgs(&rl.Preset) {
-				return d.ArgErr()
-			}
-		case "zone":
+	err := modkit.Subdirectives{
+		"preset": modkit.SetString(&rl.Preset),
+		"zone": func(d *caddyfile.Dispenser) error {
 			zc, err := parseZone(d)
 			if err != nil {
 				return err
 			}
 			rl.Zones = append(rl.Zones, zc)
-		case "remove_zone":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			rl.RemoveZones = append(rl.RemoveZones, args...)
-		case "store":
-			if !d.AllArgs(&rl.Store) {
-				return d.ArgErr()
-			}
-			if rl.Store != "memory" && rl.Store != "redis" {
-				return d.Errf("store %q: use memory or redis", rl.Store)
-			}
-		case "max_keys":
-			n, err := modkit.IntArg(d)
-			if err != nil {
-				return err
-			}
-			rl.MaxKeys = n
-		case "timeout":
-			dur, err := modkit.PositiveDuration(d, "50ms")
-			if err != nil {
-				return err
-			}
-			rl.Timeout = dur
-		case "body_timeout":
-			dur, err := modkit.PositiveDuration(d, "10s")
-			if err != nil {
-				return err
-			}
-			rl.BodyTimeout = dur
-		case "admitted_headers":
+			return nil
+		},
+		"remove_zone":  modkit.AppendStrings(&rl.RemoveZones),
+		"store":        modkit.SetOneOf(&rl.Store, "memory", "redis"),
+		"max_keys":     modkit.SetInt(&rl.MaxKeys),
+		"timeout":      modkit.SetPositiveDuration(&rl.Timeout, "50ms"),
+		"body_timeout": modkit.SetPositiveDuration(&rl.BodyTimeout, "10s"),
+		"admitted_headers": func(*caddyfile.Dispenser) error {
 			rl.AdmittedHeaders = true
-		case "instances":
-			n, err := modkit.PositiveIntArg(d)
-			if err != nil {
-				return err
-			}
-			rl.Instances = n
-		case "sync_interval":
-			dur, err := modkit.PositiveDuration(d, "50ms")
-			if err != nil {
-				return err
-			}
-			rl.SyncInterval = dur
-		default:
-			return d.Errf("unrecognized ocomms_rate_limit subdirective %q", d.Val())
-		}
+			return nil
+		},
+		"instances":     modkit.SetPositiveInt(&rl.Instances),
+		"sync_interval": modkit.SetPositiveDuration(&rl.SyncInterval, "50ms"),
+	}.Parse(d, "unrecognized ocomms_rate_limit subdirective %q")
+	if err != nil {
+		return err
 	}
 	bounds, err := rl.overshootBounds()
 	if err != nil {
@@ -163,34 +116,44 @@ func parseZone(d *caddyfile.Dispenser) (*ZoneConfig, error) {
 	if !d.AllArgs(&zc.Name) {
 		return nil, d.Err("zone needs a name: zone <name> { … }")
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch d.Val() {
-		case "match":
-			set, err := caddyhttp.ParseCaddyfileNestedMatcherSet(d)
-			if err != nil {
-				return nil, err
+	// checked reads a string the ratelimit package must accept.
+	checked := func(dst *string, check func(string) error) modkit.ParseFunc {
+		return func(d *caddyfile.Dispenser) error {
+			if !d.AllArgs(dst) {
+				return d.ArgErr()
 			}
-			zc.MatchRaw = set
-		case "rate":
-			if !d.AllArgs(&zc.Rate) {
-				return nil, d.ArgErr()
+			if err := check(*dst); err != nil {
+				return d.Errf("zone %s: %v", zc.Name, err)
 			}
-			if _, err := ratelimit.ParseRate(zc.Rate); err != nil {
-				return nil, d.Errf("zone %s: %v", zc.Name, err)
-			}
-		case "burst":
+			return nil
+		}
+	}
+	// atLeastOne reads a count of 1 or more.
+	atLeastOne := func(dst *int64) modkit.ParseFunc {
+		return func(d *caddyfile.Dispenser) error {
+			name := d.Val()
 			n, err := modkit.IntArg(d)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if n < 1 {
-				return nil, d.Errf("zone %s: burst %d is below 1", zc.Name, n)
+				return d.Errf("zone %s: %s %d is below 1", zc.Name, name, n)
 			}
-			zc.Burst = int64(n)
-		case "key":
+			*dst = int64(n)
+			return nil
+		}
+	}
+	err := modkit.Subdirectives{
+		"match": func(d *caddyfile.Dispenser) (err error) {
+			zc.MatchRaw, err = caddyhttp.ParseCaddyfileNestedMatcherSet(d)
+			return err
+		},
+		"rate":  checked(&zc.Rate, func(v string) error { _, err := ratelimit.ParseRate(v); return err }),
+		"burst": atLeastOne(&zc.Burst),
+		"key": func(d *caddyfile.Dispenser) error {
 			args := d.RemainingArgs()
 			if len(args) == 0 {
-				return nil, d.Err("key needs a source: client_ip, header <name>, cookie <name> or body <field>")
+				return d.Err("key needs a source: client_ip, header <name>, cookie <name> or body <field>")
 			}
 			src := ratelimit.KeySource{Kind: ratelimit.KeyKind(args[0])}
 			switch {
@@ -198,59 +161,33 @@ func parseZone(d *caddyfile.Dispenser) (*ZoneConfig, error) {
 			case src.Kind != ratelimit.KeyClientIP && len(args) == 2:
 				src.Name = args[1]
 			default:
-				return nil, d.Errf("zone %s: key %v: use client_ip, header <name>, cookie <name> or body <field>", zc.Name, args)
+				return d.Errf("zone %s: key %v: use client_ip, header <name>, cookie <name> or body <field>", zc.Name, args)
 			}
 			zc.Key = append(zc.Key, src)
-		case "ipv4_prefix":
-			n, err := modkit.IntArg(d)
-			if err != nil {
-				return nil, err
-			}
-			zc.IPv4Prefix = n
-		case "ipv6_prefix":
-			n, err := modkit.IntArg(d)
-			if err != nil {
-				return nil, err
-			}
-			zc.IPv6Prefix = n
-		case "count_status":
+			return nil
+		},
+		"ipv4_prefix": modkit.SetInt(&zc.IPv4Prefix),
+		"ipv6_prefix": modkit.SetInt(&zc.IPv6Prefix),
+		"count_status": func(d *caddyfile.Dispenser) error {
 			args := d.RemainingArgs()
 			if len(args) == 0 {
-				return nil, d.ArgErr()
+				return d.ArgErr()
 			}
 			for _, a := range args {
 				s, err := strconv.Atoi(a)
 				if err != nil || s < 100 || s > 599 {
-					return nil, d.Errf("zone %s: count_status %q is not an HTTP status", zc.Name, a)
+					return d.Errf("zone %s: count_status %q is not an HTTP status", zc.Name, a)
 				}
 				zc.CountStatus = append(zc.CountStatus, s)
 			}
-		case "mode":
-			if !d.AllArgs(&zc.Mode) {
-				return nil, d.ArgErr()
-			}
-			if _, err := ratelimit.ParseMode(zc.Mode); err != nil {
-				return nil, d.Errf("zone %s: %v", zc.Name, err)
-			}
-		case "lease":
-			n, err := modkit.IntArg(d)
-			if err != nil {
-				return nil, err
-			}
-			if n < 1 {
-				return nil, d.Errf("zone %s: lease %d is below 1", zc.Name, n)
-			}
-			zc.Lease = int64(n)
-		case "on_store_error":
-			if !d.AllArgs(&zc.OnStoreError) {
-				return nil, d.ArgErr()
-			}
-			if _, err := ratelimit.ParseErrorPolicy(zc.OnStoreError); err != nil {
-				return nil, d.Errf("zone %s: %v", zc.Name, err)
-			}
-		default:
-			return nil, d.Errf("unrecognized zone subdirective %q", d.Val())
-		}
+			return nil
+		},
+		"mode":           checked(&zc.Mode, func(v string) error { _, err := ratelimit.ParseMode(v); return err }),
+		"lease":          atLeastOne(&zc.Lease),
+		"on_store_error": checked(&zc.OnStoreError, func(v string) error { _, err := ratelimit.ParseErrorPolicy(v); return err }),
+	}.Parse(d, "unrecognized zone subdirective %q")
+	if err != nil {
+		return nil, err
 	}
 	if zc.Rate == "" {
 		return nil, d.Errf("zone %s: rate is required, e.g. rate 5/1m", zc.Name)

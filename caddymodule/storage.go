@@ -52,10 +52,7 @@ type Storage struct {
 
 // CaddyModule returns the Caddy module information.
 func (Storage) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "caddy.storage.ocomms_redis",
-		New: func() caddy.Module { return new(Storage) },
-	}
+	return modkit.ModuleInfo[Storage]("caddy.storage.ocomms_redis")
 }
 
 // Provision resolves placeholders and builds the storage on the shared,

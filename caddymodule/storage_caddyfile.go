@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 )
 
 // UnmarshalCaddyfile parses the storage's global option:
@@ -19,57 +21,23 @@ import (
 //	    lock_ttl <duration>           # default 15s
 //	}
 func (s *Storage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume the module name
-	if d.NextArg() {
-		s.URL = d.Val()
-		if d.NextArg() {
-			return d.ArgErr()
-		}
+	if err := modkit.OptionalArg(d, &s.URL); err != nil {
+		return err
 	}
-	seen := map[string]bool{}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		opt := d.Val()
-		if seen[opt] && opt != "addrs" {
-			return d.Errf("%s already specified", opt)
-		}
-		seen[opt] = true
-		switch opt {
-		case "url":
+	return modkit.Subdirectives{
+		"url": func(d *caddyfile.Dispenser) error {
 			if s.URL != "" {
 				return d.Err("url already given as the argument")
 			}
-			if !d.AllArgs(&s.URL) {
-				return d.ArgErr()
-			}
-		case "addrs":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			s.Addrs = append(s.Addrs, args...)
-		case "master_name":
-			if !d.AllArgs(&s.MasterName) {
-				return d.ArgErr()
-			}
-		case "cluster":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			s.Cluster = true
-		case "insecure_allow_plaintext":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			s.InsecureAllowPlaintext = true
-		case "prefix":
-			if !d.AllArgs(&s.Prefix) {
-				return d.ArgErr()
-			}
-		case "encryption_key":
-			if !d.AllArgs(&s.EncryptionKey) {
-				return d.ArgErr()
-			}
-		case "lock_ttl":
+			return modkit.SetString(&s.URL)(d)
+		},
+		"addrs":                    modkit.AppendStrings(&s.Addrs),
+		"master_name":              modkit.SetString(&s.MasterName),
+		"cluster":                  modkit.SetFlag(&s.Cluster),
+		"insecure_allow_plaintext": modkit.SetFlag(&s.InsecureAllowPlaintext),
+		"prefix":                   modkit.SetString(&s.Prefix),
+		"encryption_key":           modkit.SetString(&s.EncryptionKey),
+		"lock_ttl": func(d *caddyfile.Dispenser) error {
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -79,11 +47,9 @@ func (s *Storage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("lock_ttl %q: %v", v, err)
 			}
 			s.LockTTL = caddy.Duration(dur)
-		default:
-			return d.Errf("unrecognized ocomms_redis storage option %q", opt)
-		}
-	}
-	return nil
+			return nil
+		},
+	}.Once("%s already specified", "addrs").Parse(d, "unrecognized ocomms_redis storage option %q")
 }
 
 // Interface guard

@@ -70,10 +70,7 @@ type IPAllow struct {
 
 // CaddyModule returns the Caddy module information.
 func (IPAllow) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "http.handlers.ocomms_ip_allow",
-		New: func() caddy.Module { return new(IPAllow) },
-	}
+	return modkit.ModuleInfo[IPAllow]("http.handlers.ocomms_ip_allow")
 }
 
 // Provision parses the list and the rules.

@@ -1,23 +1,14 @@
 package accessmod
 
 import (
-	"strings"
-
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/ipallow"
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("ocomms_ip_allow", parseIPAllowCaddyfile)
-}
-
-func parseIPAllowCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var m IPAllow
-	err := m.UnmarshalCaddyfile(h.Dispenser)
-	return &m, err
+	modkit.RegisterHandlerDirective[IPAllow]("ocomms_ip_allow")
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -35,20 +26,15 @@ func parseIPAllowCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 // matcher selects is administrative. An allow line with no arguments (an
 // empty {$OCOMMS_ADMIN_ALLOW}) adds nothing.
 func (a *IPAllow) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.Errf("ocomms_ip_allow takes its settings in a block: ocomms_ip_allow { allow <cidr...> }")
+	if err := modkit.SettingsInBlock(d, "allow <cidr...>"); err != nil {
+		return err
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch d.Val() {
-		case "allow":
-			for _, entry := range splitList(d.RemainingArgs()) {
-				if _, err := ipallow.ParseEntry(entry); err != nil {
-					return d.Errf("%v", err)
-				}
-				a.Allow = append(a.Allow, entry)
-			}
-		case "preset":
+	return modkit.Subdirectives{
+		"allow": allowList(&a.Allow, "", func(entry string) error {
+			_, err := ipallow.ParseEntry(entry)
+			return err
+		}),
+		"preset": func(d *caddyfile.Dispenser) error {
 			if a.Preset != "" {
 				return d.Err("preset already specified")
 			}
@@ -58,48 +44,13 @@ func (a *IPAllow) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if _, err := ipallow.Preset(a.Preset); err != nil {
 				return d.Errf("%v", err)
 			}
-		case "path":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			a.Paths = append(a.Paths, args...)
-		case "server_action_pages":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			a.ActionPages = append(a.ActionPages, args...)
-		case "server_action_manifest":
-			if !d.AllArgs(&a.ActionManifest) {
-				return d.ArgErr()
-			}
-		case "server_action_names":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			a.ActionNames = append(a.ActionNames, args...)
-		default:
-			return d.Errf("unrecognized ocomms_ip_allow subdirective %q", d.Val())
-		}
-	}
-	return nil
-}
-
-// splitList splits arguments on commas as well (an environment variable
-// such as "10.0.0.0/8, 192.0.2.1" arrives as one or several tokens),
-// dropping empty entries.
-func splitList(args []string) []string {
-	var out []string
-	for _, a := range args {
-		for _, f := range strings.Split(a, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				out = append(out, f)
-			}
-		}
-	}
-	return out
+			return nil
+		},
+		"path":                   modkit.AppendStrings(&a.Paths),
+		"server_action_pages":    modkit.AppendStrings(&a.ActionPages),
+		"server_action_manifest": modkit.SetString(&a.ActionManifest),
+		"server_action_names":    modkit.AppendStrings(&a.ActionNames),
+	}.Parse(d, "unrecognized ocomms_ip_allow subdirective %q")
 }
 
 // Interface guard

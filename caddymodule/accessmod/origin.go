@@ -59,10 +59,7 @@ type Origin struct {
 
 // CaddyModule returns the Caddy module information.
 func (Origin) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "http.handlers.ocomms_origin",
-		New: func() caddy.Module { return new(Origin) },
-	}
+	return modkit.ModuleInfo[Origin]("http.handlers.ocomms_origin")
 }
 
 // Provision parses the origins and builds the policy.

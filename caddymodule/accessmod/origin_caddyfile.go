@@ -3,20 +3,13 @@ package accessmod
 import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/origin"
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("ocomms_origin", parseOriginCaddyfile)
-}
-
-func parseOriginCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var m Origin
-	err := m.UnmarshalCaddyfile(h.Dispenser)
-	return &m, err
+	modkit.RegisterHandlerDirective[Origin]("ocomms_origin")
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -34,31 +27,17 @@ func parseOriginCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, 
 // An allow line with no arguments (an empty {$OCOMMS_ALLOWED_ORIGINS})
 // adds nothing.
 func (o *Origin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.Errf("ocomms_origin takes its settings in a block: ocomms_origin { allow <origin...> }")
+	if err := modkit.SettingsInBlock(d, "allow <origin...>"); err != nil {
+		return err
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch d.Val() {
-		case "allow":
-			for _, entry := range splitList(d.RemainingArgs()) {
-				if _, err := origin.ParseAllowed(entry); err != nil {
-					return d.Errf("allow: %v", err)
-				}
-				o.Allow = append(o.Allow, entry)
-			}
-		case "socketio_path":
-			if !d.AllArgs(&o.SocketIOPath) {
-				return d.ArgErr()
-			}
-		case "socketio_no_origin":
-			if !d.AllArgs(&o.SocketIONoOrigin) {
-				return d.ArgErr()
-			}
-			if o.SocketIONoOrigin != "allow" && o.SocketIONoOrigin != "deny" {
-				return d.Errf("socketio_no_origin %q: use allow or deny", o.SocketIONoOrigin)
-			}
-		case "credentials":
+	return modkit.Subdirectives{
+		"allow": allowList(&o.Allow, "allow: ", func(entry string) error {
+			_, err := origin.ParseAllowed(entry)
+			return err
+		}),
+		"socketio_path":      modkit.SetString(&o.SocketIOPath),
+		"socketio_no_origin": modkit.SetOneOf(&o.SocketIONoOrigin, "allow", "deny"),
+		"credentials": func(d *caddyfile.Dispenser) error {
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -71,7 +50,9 @@ func (o *Origin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			default:
 				return d.Errf("credentials %q: use on or off", v)
 			}
-		case "max_age":
+			return nil
+		},
+		"max_age": func(d *caddyfile.Dispenser) error {
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -81,23 +62,11 @@ func (o *Origin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("max_age %q: want a duration up to %s, e.g. 10m", v, origin.MaxMaxAge)
 			}
 			o.MaxAge = caddy.Duration(dur)
-		case "allow_methods":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			o.AllowMethods = append(o.AllowMethods, args...)
-		case "allow_headers":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			o.AllowHeaders = append(o.AllowHeaders, args...)
-		default:
-			return d.Errf("unrecognized ocomms_origin subdirective %q", d.Val())
-		}
-	}
-	return nil
+			return nil
+		},
+		"allow_methods": modkit.AppendStrings(&o.AllowMethods),
+		"allow_headers": modkit.AppendStrings(&o.AllowHeaders),
+	}.Parse(d, "unrecognized ocomms_origin subdirective %q")
 }
 
 // Interface guard

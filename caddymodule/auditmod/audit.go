@@ -49,10 +49,7 @@ type Audit struct {
 
 // CaddyModule returns the Caddy module information.
 func (Audit) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "http.handlers.ocomms_audit",
-		New: func() caddy.Module { return new(Audit) },
-	}
+	return modkit.ModuleInfo[Audit]("http.handlers.ocomms_audit")
 }
 
 // Provision builds the recogniser and the session resolver. It opens no

@@ -1,6 +1,7 @@
 package auditmod
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,18 +35,17 @@ type AuditAdmin struct{}
 
 // CaddyModule returns the Caddy module information.
 func (AuditAdmin) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "admin.api.ocomms_audit",
-		New: func() caddy.Module { return new(AuditAdmin) },
-	}
+	return modkit.ModuleInfo[AuditAdmin]("admin.api.ocomms_audit")
 }
 
 // Routes implements caddy.AdminRouter.
 func (AuditAdmin) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
 		{Pattern: "/ocomms/audit/events", Handler: modkit.WithInstance(auditAdminEvents)},
-		{Pattern: "/ocomms/audit/accounts-from-ip", Handler: modkit.WithInstance(auditAdminAccountsFromIP)},
-		{Pattern: "/ocomms/audit/ips-for-account", Handler: modkit.WithInstance(auditAdminIPsForAccount)},
+		{Pattern: "/ocomms/audit/accounts-from-ip", Handler: modkit.WithInstance(
+			auditAdminPivot("ip", "accounts", "accounts from ip", secevent.CheckIPOrCIDR, query.Querier.AccountsFromIP))},
+		{Pattern: "/ocomms/audit/ips-for-account", Handler: modkit.WithInstance(
+			auditAdminPivot("account", "ips", "ips for account", checkAccount, query.Querier.IPsForAccount))},
 		{Pattern: "/ocomms/audit/verify", Handler: modkit.WithInstance(auditAdminVerify)},
 		{Pattern: "/ocomms/audit/stats", Handler: modkit.WithInstance(auditAdminStats)},
 	}
@@ -74,13 +74,23 @@ func badRequest(err error) error {
 	return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
 }
 
-func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
+// auditAdminQuerier returns the running store's querier, for a GET, or
+// the API error to answer.
+func auditAdminQuerier(r *http.Request) (query.Querier, error) {
 	st, err := auditAdminStore(r, http.MethodGet)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if st.Querier == nil {
-		return errNoQuerier
+		return nil, errNoQuerier
+	}
+	return st.Querier, nil
+}
+
+func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
+	querier, err := auditAdminQuerier(r)
+	if err != nil {
+		return err
 	}
 	q := r.URL.Query()
 	f, err := secevent.FilterText{
@@ -91,7 +101,7 @@ func auditAdminEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest(err)
 	}
-	page, err := st.Querier.Query(r.Context(), f)
+	page, err := querier.Query(r.Context(), f)
 	if err != nil {
 		return badRequest(fmt.Errorf("query: %w", err))
 	}
@@ -151,50 +161,38 @@ func window(get func(string) string) (since, until time.Time, err error) {
 	return since, until, nil
 }
 
-func auditAdminAccountsFromIP(w http.ResponseWriter, r *http.Request) error {
-	st, err := auditAdminStore(r, http.MethodGet)
-	if err != nil {
-		return err
+// auditAdminPivot serves one IP↔account pivot over the query parameter
+// param (checked by check), listing pivot's rows as the answer's rows
+// field; what names the pivot in its errors.
+func auditAdminPivot(param, rows, what string, check func(string) error,
+	pivot func(q query.Querier, ctx context.Context, v string, since, until time.Time) ([]query.Pivot, error)) caddy.AdminHandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		querier, err := auditAdminQuerier(r)
+		if err != nil {
+			return err
+		}
+		v := r.URL.Query().Get(param)
+		if err := check(v); err != nil {
+			return badRequest(err)
+		}
+		since, until, err := window(r.URL.Query().Get)
+		if err != nil {
+			return err
+		}
+		ps, err := pivot(querier, r.Context(), v, since, until)
+		if err != nil {
+			return badRequest(fmt.Errorf("%s: %w", what, err))
+		}
+		return writeAuditJSON(w, map[string]any{param: v, rows: pivotsJSON(ps)})
 	}
-	if st.Querier == nil {
-		return errNoQuerier
-	}
-	ip := r.URL.Query().Get("ip")
-	if err := secevent.CheckIPOrCIDR(ip); err != nil {
-		return badRequest(err)
-	}
-	since, until, err := window(r.URL.Query().Get)
-	if err != nil {
-		return err
-	}
-	ps, err := st.Querier.AccountsFromIP(r.Context(), ip, since, until)
-	if err != nil {
-		return badRequest(fmt.Errorf("accounts from ip: %w", err))
-	}
-	return writeAuditJSON(w, map[string]any{"ip": ip, "accounts": pivotsJSON(ps)})
 }
 
-func auditAdminIPsForAccount(w http.ResponseWriter, r *http.Request) error {
-	st, err := auditAdminStore(r, http.MethodGet)
-	if err != nil {
-		return err
-	}
-	if st.Querier == nil {
-		return errNoQuerier
-	}
-	account := r.URL.Query().Get("account")
+// checkAccount accepts a user id or an email.
+func checkAccount(account string) error {
 	if account == "" || len(account) > 320 {
-		return badRequest(errors.New("account: give a user id or an email"))
+		return errors.New("account: give a user id or an email")
 	}
-	since, until, err := window(r.URL.Query().Get)
-	if err != nil {
-		return err
-	}
-	ps, err := st.Querier.IPsForAccount(r.Context(), account, since, until)
-	if err != nil {
-		return badRequest(fmt.Errorf("ips for account: %w", err))
-	}
-	return writeAuditJSON(w, map[string]any{"account": account, "ips": pivotsJSON(ps)})
+	return nil
 }
 
 func auditAdminVerify(w http.ResponseWriter, r *http.Request) error {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 )
 
 // ParseAuditOption parses the audit block of the ocomms global option:
@@ -50,7 +52,47 @@ func ParseAuditOption(d *caddyfile.Dispenser) (*AuditConfig, error) {
 		}
 		return c, nil
 	}
-	duration := func(dst *caddy.Duration) error {
+	err := modkit.Subdirectives{
+		"instance":            modkit.SetString(&c.Instance),
+		"spool_dir":           modkit.SetString(&c.SpoolDir),
+		"signing_key_file":    modkit.SetString(&c.SigningKeyFile),
+		"fsync_interval":      auditDuration(&c.FsyncInterval),
+		"queue_size":          auditCount(&c.QueueSize, false),
+		"checkpoint_interval": auditDuration(&c.CheckpointInterval),
+		"checkpoint_every":    auditCount(&c.CheckpointEvery, false),
+		"retry_max":           auditDuration(&c.RetryMax),
+		"log_format": func(d *caddyfile.Dispenser) error {
+			if err := modkit.SetString(&c.LogFormat)(d); err != nil {
+				return err
+			}
+			if c.LogFormat != "ecs" && c.LogFormat != "ocsf" {
+				return d.Errf("audit log_format %q: use ecs or ocsf", c.LogFormat)
+			}
+			return nil
+		},
+		"log": func(d *caddyfile.Dispenser) error {
+			var v string
+			if err := modkit.SetString(&v)(d); err != nil {
+				return err
+			}
+			if v != "off" {
+				return d.Errf("audit log %q: the only value is off", v)
+			}
+			c.LogOff = true
+			return nil
+		},
+		"jsonl":    func(d *caddyfile.Dispenser) error { return parseAuditJSONL(d, c) },
+		"postgres": func(d *caddyfile.Dispenser) error { return parseAuditPostgres(d, c) },
+	}.Parse(d, "unrecognized audit option %q")
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// auditDuration reads a positive duration.
+func auditDuration(dst *caddy.Duration) modkit.ParseFunc {
+	return func(d *caddyfile.Dispenser) error {
 		name, raw := d.Val(), ""
 		if !d.AllArgs(&raw) {
 			return d.ArgErr()
@@ -62,7 +104,11 @@ func ParseAuditOption(d *caddyfile.Dispenser) (*AuditConfig, error) {
 		*dst = caddy.Duration(v)
 		return nil
 	}
-	count := func(dst *int, allowKeep bool) error {
+}
+
+// auditCount reads a positive count, or -1 (keep all) where allowKeep.
+func auditCount(dst *int, allowKeep bool) modkit.ParseFunc {
+	return func(d *caddyfile.Dispenser) error {
 		name, raw := d.Val(), ""
 		if !d.AllArgs(&raw) {
 			return d.ArgErr()
@@ -74,131 +120,42 @@ func ParseAuditOption(d *caddyfile.Dispenser) (*AuditConfig, error) {
 		*dst = n
 		return nil
 	}
-	str := func(dst *string) error {
-		if !d.AllArgs(dst) {
-			return d.ArgErr()
-		}
-		return nil
-	}
-	for n := d.Nesting(); d.NextBlock(n); {
-		var err error
-		switch d.Val() {
-		case "instance":
-			err = str(&c.Instance)
-		case "spool_dir":
-			err = str(&c.SpoolDir)
-		case "signing_key_file":
-			err = str(&c.SigningKeyFile)
-		case "fsync_interval":
-			err = duration(&c.FsyncInterval)
-		case "queue_size":
-			err = count(&c.QueueSize, false)
-		case "checkpoint_interval":
-			err = duration(&c.CheckpointInterval)
-		case "checkpoint_every":
-			err = count(&c.CheckpointEvery, false)
-		case "retry_max":
-			err = duration(&c.RetryMax)
-		case "log_format":
-			if err = str(&c.LogFormat); err == nil && c.LogFormat != "ecs" && c.LogFormat != "ocsf" {
-				return nil, d.Errf("audit log_format %q: use ecs or ocsf", c.LogFormat)
-			}
-		case "log":
-			var v string
-			if err = str(&v); err == nil && v != "off" {
-				return nil, d.Errf("audit log %q: the only value is off", v)
-			}
-			c.LogOff = true
-		case "jsonl":
-			err = parseAuditJSONL(d, c, count)
-		case "postgres":
-			err = parseAuditPostgres(d, c, count, duration)
-		default:
-			return nil, d.Errf("unrecognized audit option %q", d.Val())
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
 }
 
-func parseAuditJSONL(d *caddyfile.Dispenser, c *AuditConfig, count func(*int, bool) error) error {
+func parseAuditJSONL(d *caddyfile.Dispenser, c *AuditConfig) error {
 	if c.JSONL != nil {
 		return d.Err("audit jsonl already configured")
 	}
 	c.JSONL = new(AuditJSONLConfig)
-	if !d.NextArg() {
-		return d.Err("audit jsonl needs a directory (or off), e.g. jsonl {env.OCOMMS_AUDIT_FILE}")
+	var dir string
+	if err := modkit.RequiredArg(d, &dir, "audit jsonl needs a directory (or off), e.g. jsonl {env.OCOMMS_AUDIT_FILE}"); err != nil {
+		return err
 	}
-	if d.Val() == "off" {
+	if dir == "off" {
 		c.JSONL.Off = true
 	} else {
-		c.JSONL.Dir = d.Val()
+		c.JSONL.Dir = dir
 	}
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	for m := d.Nesting(); d.NextBlock(m); {
-		switch d.Val() {
-		case "retention_days":
-			if err := count(&c.JSONL.RetentionDays, true); err != nil {
-				return err
-			}
-		default:
-			return d.Errf("unrecognized audit jsonl option %q", d.Val())
-		}
-	}
-	return nil
+	return modkit.Subdirectives{
+		"retention_days": auditCount(&c.JSONL.RetentionDays, true),
+	}.Parse(d, "unrecognized audit jsonl option %q")
 }
 
-func parseAuditPostgres(d *caddyfile.Dispenser, c *AuditConfig, count func(*int, bool) error, duration func(*caddy.Duration) error) error {
+func parseAuditPostgres(d *caddyfile.Dispenser, c *AuditConfig) error {
 	if c.Postgres != nil {
 		return d.Err("audit postgres already configured")
 	}
 	c.Postgres = new(AuditPostgresConfig)
-	if !d.NextArg() {
-		return d.Err("audit postgres needs a URL, e.g. postgres {env.OCOMMS_POSTGRES_URL}")
+	if err := modkit.RequiredArg(d, &c.Postgres.URL, "audit postgres needs a URL, e.g. postgres {env.OCOMMS_POSTGRES_URL}"); err != nil {
+		return err
 	}
-	c.Postgres.URL = d.Val()
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	for m := d.Nesting(); d.NextBlock(m); {
-		switch d.Val() {
-		case "retention_days":
-			if err := count(&c.Postgres.RetentionDays, true); err != nil {
-				return err
-			}
-		case "partitions_ahead":
-			if err := count(&c.Postgres.PartitionsAhead, false); err != nil {
-				return err
-			}
-		case "batch_size":
-			if err := count(&c.Postgres.BatchSize, false); err != nil {
-				return err
-			}
-		case "max_conns":
-			if err := count(&c.Postgres.MaxConns, false); err != nil {
-				return err
-			}
-		case "write_timeout":
-			if err := duration(&c.Postgres.WriteTimeout); err != nil {
-				return err
-			}
-		case "insecure_allow_plaintext":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			c.Postgres.InsecureAllowPlaintext = true
-		case "insecure_allow_unverified_tls":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			c.Postgres.InsecureAllowUnverifiedTLS = true
-		default:
-			return d.Errf("unrecognized audit postgres option %q", d.Val())
-		}
-	}
-	return nil
+	return modkit.Subdirectives{
+		"retention_days":                auditCount(&c.Postgres.RetentionDays, true),
+		"partitions_ahead":              auditCount(&c.Postgres.PartitionsAhead, false),
+		"batch_size":                    auditCount(&c.Postgres.BatchSize, false),
+		"max_conns":                     auditCount(&c.Postgres.MaxConns, false),
+		"write_timeout":                 auditDuration(&c.Postgres.WriteTimeout),
+		"insecure_allow_plaintext":      modkit.SetFlag(&c.Postgres.InsecureAllowPlaintext),
+		"insecure_allow_unverified_tls": modkit.SetFlag(&c.Postgres.InsecureAllowUnverifiedTLS),
+	}.Parse(d, "unrecognized audit postgres option %q")
 }

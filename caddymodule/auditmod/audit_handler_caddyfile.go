@@ -5,18 +5,12 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("ocomms_audit", parseAuditCaddyfile)
-}
-
-func parseAuditCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var a Audit
-	err := a.UnmarshalCaddyfile(h.Dispenser)
-	return &a, err
+	modkit.RegisterHandlerDirective[Audit]("ocomms_audit")
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -28,13 +22,11 @@ func parseAuditCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //	    session_cache_size <n>         # default 10000
 //	}
 func (h *Audit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.ArgErr()
+	if err := modkit.NoArgs(d); err != nil {
+		return err
 	}
-	for n := d.Nesting(); d.NextBlock(n); {
-		switch d.Val() {
-		case "admin_paths":
+	return modkit.Subdirectives{
+		"admin_paths": func(d *caddyfile.Dispenser) error {
 			paths := d.RemainingArgs()
 			if len(paths) == 0 {
 				return d.ArgErr()
@@ -45,14 +37,15 @@ func (h *Audit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 			h.AdminPaths = append(h.AdminPaths, paths...)
-		case "session_url":
+			return nil
+		},
+		"session_url": func(d *caddyfile.Dispenser) error {
 			if h.SessionURL != "" {
 				return d.Err("session_url already set")
 			}
-			if !d.AllArgs(&h.SessionURL) {
-				return d.ArgErr()
-			}
-		case "session_cache":
+			return modkit.SetString(&h.SessionURL)(d)
+		},
+		"session_cache": func(d *caddyfile.Dispenser) error {
 			var raw string
 			if !d.AllArgs(&raw) {
 				return d.ArgErr()
@@ -62,7 +55,9 @@ func (h *Audit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("session_cache %q: want a positive duration such as 30s", raw)
 			}
 			h.SessionCache = caddy.Duration(v)
-		case "session_cache_size":
+			return nil
+		},
+		"session_cache_size": func(d *caddyfile.Dispenser) error {
 			var raw string
 			if !d.AllArgs(&raw) {
 				return d.ArgErr()
@@ -72,11 +67,9 @@ func (h *Audit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("session_cache_size %q: want a positive count", raw)
 			}
 			h.SessionCacheSize = n
-		default:
-			return d.Errf("unrecognized ocomms_audit option %q", d.Val())
-		}
-	}
-	return nil
+			return nil
+		},
+	}.Parse(d, "unrecognized ocomms_audit option %q")
 }
 
 // Interface guard

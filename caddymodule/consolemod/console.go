@@ -52,10 +52,7 @@ type Console struct {
 
 // CaddyModule returns the Caddy module information.
 func (Console) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "http.handlers.ocomms_console",
-		New: func() caddy.Module { return new(Console) },
-	}
+	return modkit.ModuleInfo[Console]("http.handlers.ocomms_console")
 }
 
 // Provision builds the console over the running edge's lockout, audit log,

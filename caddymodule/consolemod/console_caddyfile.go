@@ -5,18 +5,12 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("ocomms_console", parseConsoleCaddyfile)
-}
-
-func parseConsoleCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	c := new(Console)
-	err := c.UnmarshalCaddyfile(h.Dispenser)
-	return c, err
+	modkit.RegisterHandlerDirective[Console]("ocomms_console")
 }
 
 // UnmarshalCaddyfile sets up the console from Caddyfile tokens. Syntax:
@@ -31,33 +25,21 @@ func parseConsoleCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //	    doctor_admin <admin API address>
 //	}
 func (c *Console) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.Errf("ocomms_console takes its settings in a block: ocomms_console { prefix /ops/console }")
+	if err := modkit.SettingsInBlock(d, "prefix /ops/console"); err != nil {
+		return err
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch d.Val() {
-		case "prefix":
-			if !d.AllArgs(&c.Prefix) {
-				return d.ArgErr()
-			}
-		case "access":
-			if !d.AllArgs(&c.Access) {
-				return d.ArgErr()
-			}
-			if c.Access != "session" && c.Access != "local" {
-				return d.Errf("access %q: use session or local", c.Access)
-			}
-		case "session_url":
-			if !d.AllArgs(&c.SessionURL) {
-				return d.ArgErr()
-			}
-		case "admin_roles":
+	err := modkit.Subdirectives{
+		"prefix":      modkit.SetString(&c.Prefix),
+		"access":      modkit.SetOneOf(&c.Access, "session", "local"),
+		"session_url": modkit.SetString(&c.SessionURL),
+		"admin_roles": func(d *caddyfile.Dispenser) error {
 			c.AdminRoles = d.RemainingArgs()
 			if len(c.AdminRoles) == 0 {
 				return d.ArgErr()
 			}
-		case "refresh":
+			return nil
+		},
+		"refresh": func(d *caddyfile.Dispenser) error {
 			var s string
 			if !d.AllArgs(&s) {
 				return d.ArgErr()
@@ -67,20 +49,21 @@ func (c *Console) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("refresh %q: want a duration of 1s or more", s)
 			}
 			c.Refresh = caddy.Duration(dur)
-		case "doctor_url":
+			return nil
+		},
+		"doctor_url": func(d *caddyfile.Dispenser) error {
 			if !d.AllArgs(&c.DoctorURL) {
 				return d.ArgErr()
 			}
 			if !strings.HasPrefix(c.DoctorURL, "https://") {
 				return d.Errf("doctor_url %q: want the site's https:// address", c.DoctorURL)
 			}
-		case "doctor_admin":
-			if !d.AllArgs(&c.DoctorAdmin) {
-				return d.ArgErr()
-			}
-		default:
-			return d.Errf("unknown ocomms_console option %q", d.Val())
-		}
+			return nil
+		},
+		"doctor_admin": modkit.SetString(&c.DoctorAdmin),
+	}.Parse(d, "unknown ocomms_console option %q")
+	if err != nil {
+		return err
 	}
 	if c.Access == "local" && c.SessionURL != "" {
 		return d.Err("access local takes no session_url")

@@ -90,7 +90,7 @@ type AuthGuard struct {
 
 	guard   *authguard.Guard
 	engine  lockout.LockoutEngine
-	cleanup []func()
+	cleanup modkit.Cleanups
 	logger  *zap.Logger
 }
 
@@ -119,10 +119,7 @@ type PasswordConfig struct {
 
 // CaddyModule returns the Caddy module information.
 func (AuthGuard) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "http.handlers.ocomms_auth_guard",
-		New: func() caddy.Module { return new(AuthGuard) },
-	}
+	return modkit.ModuleInfo[AuthGuard]("http.handlers.ocomms_auth_guard")
 }
 
 // Provision builds the password policy, the lockout engine and the guard.
@@ -217,10 +214,7 @@ func (ag *AuthGuard) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 
 // Cleanup releases the lockout state and connections.
 func (ag *AuthGuard) Cleanup() error {
-	for i := len(ag.cleanup) - 1; i >= 0; i-- {
-		ag.cleanup[i]()
-	}
-	ag.cleanup = nil
+	ag.cleanup.Run()
 	return nil
 }
 

@@ -67,10 +67,7 @@ type LockoutAdmin struct{}
 
 // CaddyModule returns the Caddy module information.
 func (LockoutAdmin) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{
-		ID:  "admin.api.ocomms_lockouts",
-		New: func() caddy.Module { return new(LockoutAdmin) },
-	}
+	return modkit.ModuleInfo[LockoutAdmin]("admin.api.ocomms_lockouts")
 }
 
 // Routes returns the admin routes.

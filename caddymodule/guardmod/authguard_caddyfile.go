@@ -6,8 +6,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
 
 	"github.com/ocomms/ocomms-edge/authguard"
@@ -15,13 +13,7 @@ import (
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("ocomms_auth_guard", parseAuthGuardCaddyfile)
-}
-
-func parseAuthGuardCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var ag AuthGuard
-	err := ag.UnmarshalCaddyfile(h.Dispenser)
-	return &ag, err
+	modkit.RegisterHandlerDirective[AuthGuard]("ocomms_auth_guard")
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -66,26 +58,20 @@ func parseAuthGuardCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //	    two_factor { … }                    # see parseTwoFactorBlock; on with the lockout
 //	}
 func (ag *AuthGuard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // consume directive name
-	if d.NextArg() {
-		return d.ArgErr()
+	if err := modkit.NoArgs(d); err != nil {
+		return err
 	}
-	seen := map[string]bool{}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if seen[name] {
-			return d.Errf("%s is given twice", name)
-		}
-		seen[name] = true
-		switch name {
-		case "prefix":
+	return modkit.Subdirectives{
+		"prefix": func(d *caddyfile.Dispenser) error {
 			if !d.AllArgs(&ag.Prefix) {
 				return d.ArgErr()
 			}
 			if !strings.HasPrefix(ag.Prefix, "/") {
 				return d.Errf("prefix %q: use an absolute path such as /api/auth", ag.Prefix)
 			}
-		case "max_body":
+			return nil
+		},
+		"max_body": func(d *caddyfile.Dispenser) error {
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -95,191 +81,138 @@ func (ag *AuthGuard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("max_body %q: want a size such as 64KiB", v)
 			}
 			ag.MaxBody = int64(n)
-		case "body_timeout":
-			dur, err := modkit.PositiveDuration(d, "10s")
-			if err != nil {
-				return err
-			}
-			ag.BodyTimeout = dur
-		case "unlock_url":
-			if !d.AllArgs(&ag.UnlockURL) {
-				return d.ArgErr()
-			}
-		case "unlock_mode":
+			return nil
+		},
+		"body_timeout": modkit.SetPositiveDuration(&ag.BodyTimeout, "10s"),
+		"unlock_url":   modkit.SetString(&ag.UnlockURL),
+		"unlock_mode": func(d *caddyfile.Dispenser) error {
 			if !d.AllArgs(&ag.UnlockMode) {
 				return d.ArgErr()
 			}
 			if ag.UnlockMode != authguard.UnlockModeReset && ag.UnlockMode != authguard.UnlockModeAdmin {
 				return d.Errf("unlock_mode %q: use reset (the app has a password reset page) or admin (it has none)", ag.UnlockMode)
 			}
-		case "lock_message":
-			if !d.AllArgs(&ag.LockMessage) {
-				return d.ArgErr()
-			}
-		case "hard_lock_message":
-			if !d.AllArgs(&ag.HardLockMessage) {
-				return d.ArgErr()
-			}
-		case "session_url":
-			if !d.AllArgs(&ag.SessionURL) {
-				return d.ArgErr()
-			}
-		case "on_store_error":
-			if !d.AllArgs(&ag.OnStoreError) {
-				return d.ArgErr()
-			}
-			if ag.OnStoreError != "closed" && ag.OnStoreError != "open" {
-				return d.Errf("on_store_error %q: use closed or open", ag.OnStoreError)
-			}
-		case "store":
-			if !d.AllArgs(&ag.Store) {
-				return d.ArgErr()
-			}
-			if ag.Store != "memory" && ag.Store != "redis" {
-				return d.Errf("store %q: use memory or redis", ag.Store)
-			}
-		case "password":
-			pc, err := parsePasswordBlock(d)
-			if err != nil {
-				return err
-			}
-			ag.Password = pc
-		case "lockout":
-			lc, err := parseLockoutBlock(d)
-			if err != nil {
-				return err
-			}
-			ag.Lockout = lc
-		case "two_factor":
-			tc, err := parseTwoFactorBlock(d)
-			if err != nil {
-				return err
-			}
-			ag.TwoFactor = tc
-		default:
-			return d.Errf("unrecognized ocomms_auth_guard subdirective %q", name)
-		}
-	}
-	return nil
+			return nil
+		},
+		"lock_message":      modkit.SetString(&ag.LockMessage),
+		"hard_lock_message": modkit.SetString(&ag.HardLockMessage),
+		"session_url":       modkit.SetString(&ag.SessionURL),
+		"on_store_error":    modkit.SetOneOf(&ag.OnStoreError, "closed", "open"),
+		"store":             modkit.SetOneOf(&ag.Store, "memory", "redis"),
+		"password": func(d *caddyfile.Dispenser) (err error) {
+			ag.Password, err = parsePasswordBlock(d)
+			return err
+		},
+		"lockout": func(d *caddyfile.Dispenser) (err error) {
+			ag.Lockout, err = parseLockoutBlock(d)
+			return err
+		},
+		"two_factor": func(d *caddyfile.Dispenser) (err error) {
+			ag.TwoFactor, err = parseTwoFactorBlock(d)
+			return err
+		},
+	}.Once("%s is given twice").Parse(d, "unrecognized ocomms_auth_guard subdirective %q")
 }
 
-// offArg reads an optional single "off" argument of a block subdirective.
-func offArg(d *caddyfile.Dispenser) (bool, error) {
+// offOrBlock reads a subdirective given either as "off", which sets
+// *off, or with a block, which block reads; unknown formats the error for
+// a name the block lacks.
+func offOrBlock(d *caddyfile.Dispenser, off *bool, block modkit.Subdirectives, unknown string) error {
 	if !d.NextArg() {
-		return false, nil
+		return block.Parse(d, unknown)
 	}
 	if d.Val() != "off" || d.NextArg() {
-		return false, d.Errf("%s takes a block, or off", d.Val())
+		return d.Errf("%s takes a block, or off", d.Val())
 	}
-	return true, nil
+	*off = true
+	return nil
 }
 
 func parsePasswordBlock(d *caddyfile.Dispenser) (*PasswordConfig, error) {
 	pc := &PasswordConfig{}
-	off, err := offArg(d)
-	if err != nil {
-		return nil, err
+	// length reads a length of at least 1.
+	length := func(dst *int) modkit.ParseFunc {
+		return func(d *caddyfile.Dispenser) (err error) {
+			name := d.Val()
+			if *dst, err = modkit.IntArg(d); err != nil {
+				return err
+			}
+			if *dst < 1 {
+				return d.Errf("%s %d: at least 1", name, *dst)
+			}
+			return nil
+		}
 	}
-	if off {
-		pc.Off = true
-		return pc, nil
-	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch d.Val() {
-		case "min_length":
-			if pc.MinLength, err = modkit.IntArg(d); err != nil {
-				return nil, err
-			}
-			if pc.MinLength < 1 {
-				return nil, d.Errf("min_length %d: at least 1", pc.MinLength)
-			}
-		case "max_length":
-			if pc.MaxLength, err = modkit.IntArg(d); err != nil {
-				return nil, err
-			}
-			if pc.MaxLength < 1 {
-				return nil, d.Errf("max_length %d: at least 1", pc.MaxLength)
-			}
-		case "require":
+	err := offOrBlock(d, &pc.Off, modkit.Subdirectives{
+		"min_length": length(&pc.MinLength),
+		"max_length": length(&pc.MaxLength),
+		"require": func(d *caddyfile.Dispenser) error {
 			args := d.RemainingArgs()
 			if len(args) == 0 {
-				return nil, d.ArgErr()
+				return d.ArgErr()
 			}
 			for _, a := range args {
 				if a != "upper" && a != "lower" && a != "digit" && a != "symbol" {
-					return nil, d.Errf("require %q: use upper, lower, digit or symbol", a)
+					return d.Errf("require %q: use upper, lower, digit or symbol", a)
 				}
 			}
 			pc.Require = args
-		case "min_score":
+			return nil
+		},
+		"min_score": func(d *caddyfile.Dispenser) error {
 			n, err := modkit.IntArg(d)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if n < 0 || n > 4 {
-				return nil, d.Errf("min_score %d: use 0 (off) to 4", n)
+				return d.Errf("min_score %d: use 0 (off) to 4", n)
 			}
 			pc.MinScore, pc.NoStrength = n, n == 0
-		case "words":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return nil, d.ArgErr()
-			}
-			pc.Words = append(pc.Words, args...)
-		case "blocklist":
+			return nil
+		},
+		"words": modkit.AppendStrings(&pc.Words),
+		"blocklist": func(d *caddyfile.Dispenser) error {
 			var v string
 			if !d.AllArgs(&v) || (v != "on" && v != "off") {
-				return nil, d.Err("blocklist: use on or off")
+				return d.Err("blocklist: use on or off")
 			}
 			pc.NoBlocklist = v == "off"
-		default:
-			return nil, d.Errf("unrecognized password subdirective %q", d.Val())
-		}
+			return nil
+		},
+	}, "unrecognized password subdirective %q")
+	if err != nil {
+		return nil, err
 	}
 	return pc, nil
 }
 
 func parseLockoutBlock(d *caddyfile.Dispenser) (*LockoutConfig, error) {
 	lc := &LockoutConfig{}
-	off, err := offArg(d)
+	duration := func(dst *caddy.Duration) modkit.ParseFunc { return modkit.SetPositiveDuration(dst, "15m") }
+	err := offOrBlock(d, &lc.Off, modkit.Subdirectives{
+		"threshold": modkit.SetPositiveInt(&lc.Threshold),
+		"locks": func(d *caddyfile.Dispenser) error {
+			locks, err := modkit.DurationsArg(d, func(dur time.Duration) bool { return dur > 0 }, "15m 30m 60m")
+			if err != nil {
+				return err
+			}
+			lc.Locks = append(lc.Locks, locks...)
+			return nil
+		},
+		"hard_limit":        modkit.SetPositiveInt(&lc.HardLimit),
+		"reset_after":       duration(&lc.ResetAfter),
+		"device_failures":   modkit.SetPositiveInt(&lc.DeviceFailures),
+		"device_window":     duration(&lc.DeviceWindow),
+		"device_max_age":    duration(&lc.DeviceMaxAge),
+		"recovery_max_age":  duration(&lc.RecoveryMaxAge),
+		"recovery_failures": modkit.SetPositiveInt(&lc.RecoveryFailures),
+		"spray_accounts":    modkit.SetPositiveInt(&lc.SprayAccounts),
+		"spray_window":      duration(&lc.SprayWindow),
+		"reservation_ttl":   duration(&lc.ReservationTTL),
+		"timeout":           duration(&lc.Timeout),
+	}, "unrecognized lockout subdirective %q")
 	if err != nil {
 		return nil, err
-	}
-	if off {
-		lc.Off = true
-		return lc, nil
-	}
-	ints := map[string]*int{
-		"threshold": &lc.Threshold, "hard_limit": &lc.HardLimit, "device_failures": &lc.DeviceFailures,
-		"recovery_failures": &lc.RecoveryFailures, "spray_accounts": &lc.SprayAccounts,
-	}
-	durs := map[string]*caddy.Duration{
-		"reset_after": &lc.ResetAfter, "device_window": &lc.DeviceWindow, "device_max_age": &lc.DeviceMaxAge,
-		"recovery_max_age": &lc.RecoveryMaxAge, "spray_window": &lc.SprayWindow, "timeout": &lc.Timeout,
-		"reservation_ttl": &lc.ReservationTTL,
-	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if p, ok := ints[name]; ok {
-			if *p, err = modkit.PositiveIntArg(d); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if p, ok := durs[name]; ok {
-			if *p, err = modkit.PositiveDuration(d, "15m"); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if name != "locks" {
-			return nil, d.Errf("unrecognized lockout subdirective %q", name)
-		}
-		locks, err := modkit.DurationsArg(d, func(dur time.Duration) bool { return dur > 0 }, "15m 30m 60m")
-		if err != nil {
-			return nil, err
-		}
-		lc.Locks = append(lc.Locks, locks...)
 	}
 	return lc, nil
 }

@@ -24,24 +24,16 @@ list prints the accounts with failed sign-ins or a lock: their keys (an HMAC
 of the email; emails are never stored), failure counts and lock ends.
 unlock clears one account by email, as a password reset would.`,
 	}
-	var address, config, adapter string
-	flags := func(c *cobra.Command) {
-		c.Flags().StringVar(&address, "address", "", "The address of the admin API (default: from --config, else localhost:2019)")
-		c.Flags().StringVarP(&config, "config", "c", "", "Configuration file whose admin address to use")
-		c.Flags().StringVarP(&adapter, "adapter", "a", "", "Name of config adapter to apply")
-	}
+	var admin modkit.AdminFlags
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "Lists accounts with failures or a lock",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			body, answered, err := modkit.AdminCall(address, config, adapter, http.MethodGet, "/ocomms/lockouts", nil)
+			var out LockoutList
+			answered, err := admin.CallJSON(http.MethodGet, "/ocomms/lockouts", nil, &out)
 			if err != nil {
 				return err
-			}
-			var out LockoutList
-			if err := json.Unmarshal(body, &out); err != nil {
-				return fmt.Errorf("reading the admin API's answer: %w", err)
 			}
 			w := c.OutOrStdout()
 			defer modkit.PrintAnswered(w, answered)
@@ -70,13 +62,10 @@ unlock clears one account by email, as a password reset would.`,
 				ur = UnlockRequest{Key: args[0]}
 			}
 			req, _ := json.Marshal(ur)
-			body, answered, err := modkit.AdminCall(address, config, adapter, http.MethodPost, "/ocomms/lockouts/unlock", req)
+			var out UnlockResult
+			answered, err := admin.CallJSON(http.MethodPost, "/ocomms/lockouts/unlock", req, &out)
 			if err != nil {
 				return err
-			}
-			var out UnlockResult
-			if err := json.Unmarshal(body, &out); err != nil {
-				return fmt.Errorf("reading the admin API's answer: %w", err)
 			}
 			if out.Unlocked {
 				fmt.Fprintf(c.OutOrStdout(), "unlocked %s\n", args[0])
@@ -87,8 +76,8 @@ unlock clears one account by email, as a password reset would.`,
 			return nil
 		},
 	}
-	flags(list)
-	flags(unlock)
+	admin.Add(list)
+	admin.Add(unlock)
 	cmd.AddCommand(list, unlock)
 	return cmd
 }

@@ -92,56 +92,56 @@ func (ag *AuthGuard) provisionTwoFactor(store lockout.LockStore, secret []byte, 
 //	}
 func parseTwoFactorBlock(d *caddyfile.Dispenser) (*TwoFactorConfig, error) {
 	tc := &TwoFactorConfig{}
-	off, err := offArg(d)
-	if err != nil {
-		return nil, err
+	// durations reads one or more durations, none shorter than least.
+	durations := func(dst *[]caddy.Duration, least time.Duration) modkit.ParseFunc {
+		return func(d *caddyfile.Dispenser) error {
+			ds, err := modkit.DurationsArg(d, func(dur time.Duration) bool { return dur >= least }, "1h 4h 24h")
+			if err != nil {
+				return err
+			}
+			*dst = append(*dst, ds...)
+			return nil
+		}
 	}
-	if off {
-		tc.Off = true
-		return tc, nil
-	}
-	ints := map[string]*int{
-		"max_failures": &tc.MaxFailures, "daily_cap": &tc.DailyCap, "pending_max_failures": &tc.PendingMaxFailures,
-		"backup_max_failures": &tc.BackupMaxFailures, "backup_daily_cap": &tc.BackupDailyCap, "send_otp_ip_rate": &tc.SendOTPPerIP,
-	}
-	lists := map[string]*[]caddy.Duration{"locks": &tc.Locks, "backup_locks": &tc.BackupLocks, "delays": &tc.Delays}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		name := d.Val()
-		if p, ok := ints[name]; ok {
+	err := offOrBlock(d, &tc.Off, modkit.Subdirectives{
+		"max_failures": modkit.SetPositiveInt(&tc.MaxFailures),
+		"locks":        durations(&tc.Locks, time.Second),
+		"delays":       durations(&tc.Delays, 0),
+		"daily_cap": func(d *caddyfile.Dispenser) error {
 			n, err := modkit.PositiveIntArg(d)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if name == "daily_cap" && n > twofactor.MaxDailyCap {
-				return nil, d.Errf("daily_cap %d: at most %d keeps an attacker's chance of guessing a TOTP code below 1 in 10,000 per day (3 codes of 10^6 per guess)", n, twofactor.MaxDailyCap)
+			if n > twofactor.MaxDailyCap {
+				return d.Errf("daily_cap %d: at most %d keeps an attacker's chance of guessing a TOTP code below 1 in 10,000 per day (3 codes of 10^6 per guess)", n, twofactor.MaxDailyCap)
 			}
-			*p = n
-			continue
-		}
-		if p, ok := lists[name]; ok {
-			ds, err := modkit.DurationsArg(d, func(dur time.Duration) bool { return dur >= 0 && (dur >= time.Second || name == "delays") }, "1h 4h 24h")
-			if err != nil {
-				return nil, err
+			tc.DailyCap = n
+			return nil
+		},
+		"pending_max_failures": modkit.SetPositiveInt(&tc.PendingMaxFailures),
+		"backup_max_failures":  modkit.SetPositiveInt(&tc.BackupMaxFailures),
+		"backup_locks":         durations(&tc.BackupLocks, time.Second),
+		"backup_daily_cap":     modkit.SetPositiveInt(&tc.BackupDailyCap),
+		"send_otp_rate": func(d *caddyfile.Dispenser) error {
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return d.Errf("send_otp_rate: want <n> <window>, such as 3 10m")
 			}
-			*p = append(*p, ds...)
-			continue
-		}
-		if name != "send_otp_rate" {
-			return nil, d.Errf("unrecognized two_factor subdirective %q", name)
-		}
-		args := d.RemainingArgs()
-		if len(args) != 2 {
-			return nil, d.Errf("send_otp_rate: want <n> <window>, such as 3 10m")
-		}
-		var n int
-		if _, err := fmt.Sscanf(args[0], "%d", &n); err != nil || n < 1 || fmt.Sprint(n) != args[0] {
-			return nil, d.Errf("send_otp_rate %q: want a count of at least 1", args[0])
-		}
-		dur, err := caddy.ParseDuration(args[1])
-		if err != nil || dur < time.Second {
-			return nil, d.Errf("send_otp_rate window %q: want a duration such as 10m", args[1])
-		}
-		tc.SendOTP, tc.SendOTPWindow = n, caddy.Duration(dur)
+			var n int
+			if _, err := fmt.Sscanf(args[0], "%d", &n); err != nil || n < 1 || fmt.Sprint(n) != args[0] {
+				return d.Errf("send_otp_rate %q: want a count of at least 1", args[0])
+			}
+			dur, err := caddy.ParseDuration(args[1])
+			if err != nil || dur < time.Second {
+				return d.Errf("send_otp_rate window %q: want a duration such as 10m", args[1])
+			}
+			tc.SendOTP, tc.SendOTPWindow = n, caddy.Duration(dur)
+			return nil
+		},
+		"send_otp_ip_rate": modkit.SetPositiveInt(&tc.SendOTPPerIP),
+	}, "unrecognized two_factor subdirective %q")
+	if err != nil {
+		return nil, err
 	}
 	return tc, nil
 }

@@ -1,7 +1,9 @@
 package modkit
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -71,4 +73,102 @@ func DurationsArg(d *caddyfile.Dispenser, valid func(time.Duration) bool, exampl
 		out = append(out, caddy.Duration(dur))
 	}
 	return out, nil
+}
+
+// RequiredArg reads the subdirective's one argument into dst; without
+// one, the error is missing.
+func RequiredArg(d *caddyfile.Dispenser, dst *string, missing string) error {
+	if !d.NextArg() {
+		return d.Err(missing)
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+// Readers for a Subdirectives table: each reads the current
+// subdirective's arguments into a field.
+
+// SetString reads the subdirective's one argument into dst.
+func SetString(dst *string) ParseFunc {
+	return func(d *caddyfile.Dispenser) error {
+		if !d.AllArgs(dst) {
+			return d.ArgErr()
+		}
+		return nil
+	}
+}
+
+// SetOneOf reads the subdirective's one argument into dst; it must be one
+// of values.
+func SetOneOf(dst *string, values ...string) ParseFunc {
+	return func(d *caddyfile.Dispenser) error {
+		name := d.Val()
+		if !d.AllArgs(dst) {
+			return d.ArgErr()
+		}
+		if !slices.Contains(values, *dst) {
+			return d.Errf("%s %q: use %s", name, *dst, orList(values))
+		}
+		return nil
+	}
+}
+
+// orList joins words as "a, b or c".
+func orList(words []string) string {
+	if len(words) == 1 {
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// AppendStrings appends the subdirective's one or more arguments to dst.
+func AppendStrings(dst *[]string) ParseFunc {
+	return func(d *caddyfile.Dispenser) error {
+		args := d.RemainingArgs()
+		if len(args) == 0 {
+			return d.ArgErr()
+		}
+		*dst = append(*dst, args...)
+		return nil
+	}
+}
+
+// SetFlag sets dst for a subdirective that takes no argument.
+func SetFlag(dst *bool) ParseFunc {
+	return func(d *caddyfile.Dispenser) error {
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		*dst = true
+		return nil
+	}
+}
+
+// SetInt reads the subdirective's one whole number into dst (IntArg).
+func SetInt(dst *int) ParseFunc {
+	return func(d *caddyfile.Dispenser) (err error) {
+		*dst, err = IntArg(d)
+		return err
+	}
+}
+
+// SetPositiveInt reads the subdirective's one whole number, at least 1,
+// into dst (PositiveIntArg).
+func SetPositiveInt(dst *int) ParseFunc {
+	return func(d *caddyfile.Dispenser) (err error) {
+		*dst, err = PositiveIntArg(d)
+		return err
+	}
+}
+
+// SetPositiveDuration reads the subdirective's one positive duration into
+// dst (PositiveDuration); example is shown in the error.
+func SetPositiveDuration(dst *caddy.Duration, example string) ParseFunc {
+	return func(d *caddyfile.Dispenser) (err error) {
+		*dst, err = PositiveDuration(d, example)
+		return err
+	}
 }
