@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/ocomms/ocomms-edge/secevent"
 )
 
 // AdminAction is one request the edge recognised as an administrative or
@@ -161,19 +163,7 @@ const maxLabel = 80
 const maxField = 256
 
 // adminLabel keeps a label short and printable.
-func adminLabel(s string) string { return adminClip(s, maxLabel) }
+func adminLabel(s string) string { return secevent.Printable(s, maxLabel) }
 
 // adminField keeps a target field bounded and printable.
-func adminField(s string) string { return adminClip(s, maxField) }
-
-func adminClip(s string, max int) string {
-	if len(s) > max {
-		s = s[:max]
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x21 || r > 0x7e {
-			return '_'
-		}
-		return r
-	}, s)
-}
+func adminField(s string) string { return secevent.Printable(s, maxField) }

@@ -83,7 +83,7 @@ func (a *AdminActions) Begin(r *http.Request) *PendingAdminAction {
 			SourceIP:  a.cfg.ClientIP(r),
 			UserAgent: r.UserAgent(), // as every event kind records it; Sanitize bounds it
 			Method:    r.Method,
-			Path:      adminClip(r.URL.Path, 1024),
+			Path:      secevent.Printable(r.URL.Path, 1024),
 		},
 		session: make(chan sessionResult, 1),
 	}

@@ -208,28 +208,15 @@ func (p *Policy) refuse(w http.ResponseWriter, r *http.Request, kind, code, raw 
 	}
 	labels := map[string]string{"by": "origin", "rule": kind}
 	if raw != "" {
-		labels["origin"] = printable(raw, 200)
+		labels["origin"] = secevent.Printable(raw, 200)
 	}
 	if s := r.Header.Get("Sec-Fetch-Site"); s != "" {
-		labels["sec_fetch_site"] = printable(s, 20)
+		labels["sec_fetch_site"] = secevent.Printable(s, 20)
 	}
 	e := secevent.AccessDenied(r, p.cfg.ClientIP(r), code, labels)
 	p.cfg.Events.Emit(e)
 	if c := p.cfg.Logger.Check(zap.WarnLevel, "request from a foreign origin refused"); c != nil {
-		c.Write(zap.String("client_ip", e.SourceIP), zap.String("method", r.Method), zap.String("path", printable(r.URL.Path, 1024)),
-			zap.String("origin", printable(raw, 200)), zap.String("rule", kind), zap.String("code", code))
+		c.Write(zap.String("client_ip", e.SourceIP), zap.String("method", r.Method), zap.String("path", secevent.Printable(r.URL.Path, 1024)),
+			zap.String("origin", secevent.Printable(raw, 200)), zap.String("rule", kind), zap.String("code", code))
 	}
-}
-
-// printable clips s and replaces bytes outside printable ASCII.
-func printable(s string, n int) string {
-	if len(s) > n {
-		s = s[:n]
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e {
-			return '_'
-		}
-		return r
-	}, s)
 }

@@ -49,3 +49,19 @@ func StripQuery(u string) string {
 	}
 	return u
 }
+
+// Printable clips s to at most max bytes and replaces every byte outside
+// printable ASCII, space included, with '_': for what a request supplied
+// (a path, an Origin, a form field) before it goes into an event's labels
+// or a log line, where it must neither forge a line nor run long.
+func Printable(s string, max int) string {
+	if len(s) > max {
+		s = s[:max]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x21 || r > 0x7e {
+			return '_'
+		}
+		return r
+	}, s)
+}

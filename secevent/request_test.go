@@ -30,3 +30,22 @@ func TestStripQuery(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"https://chat.example", 200, "https://chat.example"},
+		{"a b\r\nc", 200, "a_b__c"},
+		{"évil", 200, "_vil"},
+		{"é", 1, "_"}, // cut inside a rune
+		{"abcdef", 3, "abc"},
+		{"", 10, ""},
+	} {
+		if got := Printable(tc.in, tc.max); got != tc.want {
+			t.Errorf("Printable(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
