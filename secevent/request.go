@@ -50,7 +50,7 @@ func StripQuery(u string) string {
 	return u
 }
 
-// Printable clips s to at most max bytes and replaces every byte outside
+// Printable clips s to at most max bytes and replaces every character outside
 // printable ASCII, space included, with '_': for what a request supplied
 // (a path, an Origin, a form field) before it goes into an event's labels
 // or a log line, where it must neither forge a line nor run long.
