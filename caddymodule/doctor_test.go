@@ -12,9 +12,9 @@ import (
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modkit"
 	"github.com/ocomms/ocomms-edge/caddymodule/internal/modtest"
 	"github.com/ocomms/ocomms-edge/doctor"
-	"github.com/ocomms/ocomms-edge/doctor/doctortest"
 	"github.com/ocomms/ocomms-edge/internal/demoupstream"
 	"github.com/ocomms/ocomms-edge/internal/edgetest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // doctorSite is a site served with a certificate from a test CA, so the
@@ -38,7 +38,7 @@ func startDoctorEdge(t *testing.T, modules string) (*edgetest.Edge, string) {
 func startDoctorEdgeWith(t *testing.T, app http.Handler, modules string) (*edgetest.Edge, string) {
 	t.Helper()
 	e := modtest.NewEdge(t)
-	ca := doctortest.NewCA(t)
+	ca := testsupport.NewCA(t)
 	leaf := ca.IssueFor(t, 24*time.Hour, 90*24*time.Hour)
 	e.WriteFile(t, "cert.pem", string(leaf.CertPEM))
 	e.WriteFile(t, "key.pem", string(leaf.KeyPEM))

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/doctor/doctortest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
@@ -23,7 +22,7 @@ const pgBin = "/usr/lib/postgresql/15/bin"
 type tlsPostgres struct {
 	Port     int
 	Password string
-	CA       *doctortest.CA
+	CA       *testsupport.CA
 	data     string
 	cred     *syscall.Credential
 }
@@ -41,7 +40,7 @@ func startTLSPostgres(t *testing.T, hba ...string) *tlsPostgres {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	p := &tlsPostgres{Port: testsupport.FreePort(t), Password: "pw-" + randomToken(8), CA: doctortest.NewCA(t), data: filepath.Join(dir, "data")}
+	p := &tlsPostgres{Port: testsupport.FreePort(t), Password: "pw-" + randomToken(8), CA: testsupport.NewCA(t), data: filepath.Join(dir, "data")}
 	if os.Geteuid() == 0 { // initdb refuses to run as root
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -51,13 +50,13 @@ func startTLSPostgres(t *testing.T, hba ...string) *tlsPostgres {
 		gid, _ := strconv.Atoi(u.Gid)
 		p.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
-	pwfile := doctortest.WriteFile(t, dir, "pw", []byte(p.Password+"\n"))
+	pwfile := testsupport.WriteFile(t, dir, "pw", []byte(p.Password+"\n"))
 	p.chown(t, dir, pwfile)
 	p.run(t, "initdb", "-D", p.data, "-U", "postgres", "--auth-host=scram-sha-256", "--auth-local=trust", "--pwfile", pwfile, "-E", "UTF8", "--no-sync")
 
 	leaf := p.CA.IssueFor(t, time.Hour, 90*24*time.Hour)
-	doctortest.WriteFile(t, p.data, "server.crt", leaf.CertPEM)
-	doctortest.WriteFile(t, p.data, "server.key", leaf.KeyPEM)
+	testsupport.WriteFile(t, p.data, "server.crt", leaf.CertPEM)
+	testsupport.WriteFile(t, p.data, "server.key", leaf.KeyPEM)
 	conf := strings.Join([]string{
 		"port = " + strconv.Itoa(p.Port),
 		"listen_addresses = '127.0.0.1'",

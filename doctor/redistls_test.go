@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/doctor/doctortest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
@@ -19,11 +18,11 @@ func TestRedisCheckTLS(t *testing.T) {
 		testsupport.ServiceUnavailable(t, "redis-server", err)
 	}
 	dir := t.TempDir()
-	ca := doctortest.NewCA(t)
+	ca := testsupport.NewCA(t)
 	leaf := ca.IssueFor(t, time.Hour, 90*24*time.Hour)
-	cert := doctortest.WriteFile(t, dir, "redis.crt", leaf.CertPEM)
-	key := doctortest.WriteFile(t, dir, "redis.key", leaf.KeyPEM)
-	caFile := doctortest.WriteFile(t, dir, "ca.crt", ca.PEM)
+	cert := testsupport.WriteFile(t, dir, "redis.crt", leaf.CertPEM)
+	key := testsupport.WriteFile(t, dir, "redis.key", leaf.KeyPEM)
+	caFile := testsupport.WriteFile(t, dir, "ca.crt", ca.PEM)
 	port := closedPort(t)
 	cmd := exec.Command("redis-server", "--port", "0", "--tls-port", port, "--bind", "127.0.0.1",
 		"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", caFile, "--tls-auth-clients", "no",

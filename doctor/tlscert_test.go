@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms-edge/doctor/doctortest"
+	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
 // serveTLS serves leaf over HTTPS on loopback and returns the site for it,
 // addressed as localhost.
-func serveTLS(t *testing.T, leaf doctortest.Leaf) site {
+func serveTLS(t *testing.T, leaf testsupport.Leaf) site {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf.Pair}}
@@ -28,7 +28,7 @@ func serveTLS(t *testing.T, leaf doctortest.Leaf) site {
 }
 
 // tlsResults runs the TLS checks against a server serving leaf.
-func tlsResults(t *testing.T, leaf doctortest.Leaf, roots *doctortest.CA) map[string]Result {
+func tlsResults(t *testing.T, leaf testsupport.Leaf, roots *testsupport.CA) map[string]Result {
 	t.Helper()
 	opts := Options{}.withDefaults()
 	if roots != nil {
@@ -42,7 +42,7 @@ func tlsResults(t *testing.T, leaf doctortest.Leaf, roots *doctortest.CA) map[st
 }
 
 func TestCertificateChecksOverTLS(t *testing.T) {
-	ca := doctortest.NewCA(t)
+	ca := testsupport.NewCA(t)
 	day := 24 * time.Hour
 	for _, tc := range []struct {
 		name                   string
@@ -78,14 +78,14 @@ func TestCertificateChecksOverTLS(t *testing.T) {
 }
 
 func TestCertificateChainNeedsTheRoot(t *testing.T) {
-	ca := doctortest.NewCA(t)
+	ca := testsupport.NewCA(t)
 	leaf := ca.IssueFor(t, time.Hour, 90*24*time.Hour)
 	res := tlsResults(t, leaf, nil) // system roots do not know the test CA
 	chain := res["tls chain"]
 	if chain.Status != Fail || !strings.Contains(chain.Fix, "--cacert") {
 		t.Fatalf("unknown CA: %s %q fix %q", chain.Status, chain.Detail, chain.Fix)
 	}
-	other := doctortest.NewCA(t)
+	other := testsupport.NewCA(t)
 	if r := tlsResults(t, leaf, other)["tls chain"]; r.Status != Fail {
 		t.Fatalf("wrong CA accepted: %s", r.Detail)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ocomms/ocomms-edge/doctor/doctortest"
 	"github.com/ocomms/ocomms-edge/internal/testsupport"
 )
 
@@ -251,11 +250,11 @@ func (s *pgServer) CreateDB(name string) {
 // localhost signed by it, and an unrelated CA.
 func (s *pgServer) writeCerts() (caFile, otherCAFile string) {
 	s.t.Helper()
-	ca, other := doctortest.NewCA(s.t), doctortest.NewCA(s.t)
+	ca, other := testsupport.NewCA(s.t), testsupport.NewCA(s.t)
 	leaf := ca.Issue(s.t, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
-	doctortest.WriteFile(s.t, s.dir, "server.crt", leaf.CertPEM)
-	doctortest.WriteFile(s.t, s.dir, "server.key", leaf.KeyPEM)
-	return doctortest.WriteFile(s.t, s.dir, "ca.crt", ca.PEM), doctortest.WriteFile(s.t, s.dir, "other-ca.crt", other.PEM)
+	testsupport.WriteFile(s.t, s.dir, "server.crt", leaf.CertPEM)
+	testsupport.WriteFile(s.t, s.dir, "server.key", leaf.KeyPEM)
+	return testsupport.WriteFile(s.t, s.dir, "ca.crt", ca.PEM), testsupport.WriteFile(s.t, s.dir, "other-ca.crt", other.PEM)
 }
 
 // sharedPGURL returns a URL to a fresh database on the machine's shared

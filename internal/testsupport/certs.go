@@ -1,7 +1,8 @@
-// Package doctortest makes certificates for tests of the doctor: a CA and
-// server certificates with chosen validity, to serve from a test server
-// or from Caddy's `tls <cert> <key>`.
-package doctortest
+package testsupport
+
+// Certificates for tests: a CA and server certificates with chosen
+// validity, to serve from a test server, a throwaway PostgreSQL or
+// Caddy's `tls <cert> <key>`.
 
 import (
 	"crypto/ecdsa"
