@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -65,8 +64,7 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 	}
 
 	// Delete the second record line: verify must fail and name seq 2.
-	files, _ := filepath.Glob(filepath.Join(auditDir, "audit-*.jsonl"))
-	data, _ := os.ReadFile(files[0])
+	dayFile, data := audittest.OnlyDayFile(t, auditDir)
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	var kept [][]byte
 	records := 0
@@ -79,7 +77,9 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 		}
 		kept = append(kept, l)
 	}
-	os.WriteFile(files[0], bytes.Join(kept, nil), 0o600)
+	if err := os.WriteFile(dayFile, bytes.Join(kept, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, err = cli("verify", "--jsonl", auditDir, "--public-key", pub)
 	if err == nil {
 		t.Fatalf("verify passed a log with a deleted record:\n%s", out)
@@ -97,7 +97,9 @@ func TestAuditCommandsAgainstTheBinary(t *testing.T) {
 			break
 		}
 	}
-	os.WriteFile(files[0], bytes.Join(head, nil), 0o600)
+	if err := os.WriteFile(dayFile, bytes.Join(head, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, err = cli("verify", "--jsonl", auditDir, "--public-key", pub, "--anchor", p.log)
 	if err == nil || !strings.Contains(out, "TAMPERED") {
 		t.Fatalf("verify --anchor missed a cut tail: %v\n%s", err, out)
@@ -134,14 +136,7 @@ func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
 		t.Fatalf("verify of the intact log after the kill: %v\n%s", err, out)
 	}
 
-	files, _ := filepath.Glob(filepath.Join(auditDir, "audit-*.jsonl"))
-	if len(files) != 1 {
-		t.Fatalf("day files: %v", files)
-	}
-	orig, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	dayFile, orig := audittest.OnlyDayFile(t, auditDir)
 	lines := bytes.SplitAfter(orig, []byte("\n"))
 	lastRecord := -1
 	for i, l := range lines {
@@ -155,7 +150,7 @@ func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
 
 	// The last record line removed, its checkpoint kept.
 	cut := append(append([][]byte{}, lines[:lastRecord]...), lines[lastRecord+1:]...)
-	if err := os.WriteFile(files[0], bytes.Join(cut, nil), 0o600); err != nil {
+	if err := os.WriteFile(dayFile, bytes.Join(cut, nil), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := verify(); err == nil || !strings.Contains(out, "truncated") {
@@ -163,7 +158,7 @@ func TestAuditTailSignedWhenIdleAgainstTheBinary(t *testing.T) {
 	}
 
 	// The tail cut with its checkpoints: only the log mirror remembers.
-	if err := os.WriteFile(files[0], bytes.Join(lines[:lastRecord], nil), 0o600); err != nil {
+	if err := os.WriteFile(dayFile, bytes.Join(lines[:lastRecord], nil), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := verify("--anchor", p.log); err == nil || !strings.Contains(out, "TAMPERED") {
