@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/ocomms/ocomms-edge/internal/getsession"
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 )
 
 // Session is the acting user behind a session cookie, as the app's own
@@ -180,5 +180,5 @@ func parseSession(data []byte) (Session, error) {
 	if body == nil || body.User == nil {
 		return Session{}, nil
 	}
-	return Session{UserID: body.User.ID, Email: strings.ToLower(body.User.Email), Name: body.User.Name}, nil
+	return Session{UserID: body.User.ID, Email: jscase.ToLower(body.User.Email), Name: body.User.Name}, nil
 }

@@ -7,6 +7,8 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 )
 
 // DefaultAdminMaxBody is how much of an admin request's JSON body is read
@@ -95,13 +97,13 @@ func (act *AdminAction) apply(f adminTargetFields) {
 	set(&act.TargetUser, f.UserID)
 	if v := adminString(f.MemberIDOrEmail); v != "" {
 		if strings.Contains(v, "@") {
-			act.TargetEmail = strings.ToLower(v)
+			act.TargetEmail = jscase.ToLower(v)
 		} else {
 			act.TargetUser = v
 		}
 	}
 	if v := adminString(f.Email); v != "" {
-		act.TargetEmail = strings.ToLower(v)
+		act.TargetEmail = jscase.ToLower(v)
 	}
 	set(&act.OrganizationID, f.OrganizationID)
 	set(&act.Role, f.Role)

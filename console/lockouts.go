@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocomms/ocomms-edge/internal/jscase"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -196,7 +197,7 @@ func validKey(k string) bool {
 	return len(k) == 32 && strings.Trim(k, "0123456789abcdef") == ""
 }
 
-func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+func normEmail(s string) string { return jscase.ToLower(strings.TrimSpace(s)) }
 
 func clip(s string, n int) string {
 	if len(s) > n {

@@ -47,7 +47,7 @@ type FilterText struct {
 // Action names; times are RFC 3339, a date, or a duration back from now
 // ("15m", "24h", "7d"). Surrounding spaces are ignored.
 func (q FilterText) Filter(now time.Time) (Filter, error) {
-	f := Filter{UserID: q.User, Email: strings.ToLower(q.Email), After: q.After}
+	f := Filter{UserID: strings.TrimSpace(q.User), Email: strings.ToLower(strings.TrimSpace(q.Email)), After: strings.TrimSpace(q.After)}
 	if ip := strings.TrimSpace(q.IP); ip != "" {
 		if err := CheckIPOrCIDR(ip); err != nil {
 			return f, err
