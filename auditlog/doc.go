@@ -9,9 +9,8 @@
 //   - pipeline: Emit, the durable spool, delivery to sinks, stats.
 //   - sink/jsonl, sink/postgres, sink/zapsink: the stores, each with its
 //     own read, query and retention code.
-//   - query: the investigator query model (filters, pages, pivots), the
-//     parsing of the CLI's and admin API's raw parameters, and their
-//     table/ECS/OCSF output.
+//   - query: the investigator query model (pages, pivots; the filter and
+//     its text grammar are secevent's) and its table/ECS/OCSF output.
 //   - setup: settings checks and the assembly of sinks and pipeline (the
 //     one package that knows every sink); the Caddy adapter calls it.
 //

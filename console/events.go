@@ -52,46 +52,46 @@ func (h *Handler) view(e secevent.Event) eventView {
 	return v
 }
 
-// ecs is the event's ECS fields, flat, for the detail view: the canonical
-// names, with user.email and user.target.email replaced by user.hash and
-// user.target.hash.
+// ecs is the event's ECS fields, flat, for the detail view, under the
+// names the audit log writes (secevent's Field names), with user.email and
+// user.target.email replaced by user.hash and user.target.hash.
 func (h *Handler) ecs(e secevent.Event) map[string]any {
 	kind, cat, typ, _ := secevent.ECSClass(e.Action)
 	m := map[string]any{
-		"@timestamp": e.Time.UTC().Format(time.RFC3339Nano), "event.id": e.ID,
-		"event.action": string(e.Action), "event.outcome": string(e.Outcome), "event.kind": kind,
-		"ecs.version": secevent.ECSVersion,
+		secevent.FieldTimestamp: e.Time.UTC().Format(time.RFC3339Nano), secevent.FieldEventID: e.ID,
+		secevent.FieldEventAction: string(e.Action), secevent.FieldEventOutcome: string(e.Outcome),
+		secevent.FieldEventKind: kind, secevent.FieldECSVersion: secevent.ECSVersion,
 	}
 	if len(cat) > 0 {
-		m["event.category"] = cat
-		m["event.type"] = typ
+		m[secevent.FieldEventCategory] = cat
+		m[secevent.FieldEventType] = typ
 	}
 	put := func(k, v string) {
 		if v != "" {
 			m[k] = v
 		}
 	}
-	put("event.reason", e.Reason)
-	put("user.id", e.UserID)
+	put(secevent.FieldEventReason, e.Reason)
+	put(secevent.FieldUserID, e.UserID)
 	put("user.hash", h.accountOf(e.UserEmail))
 	if e.TargetEmail != "" {
 		put("user.target.hash", h.accountOf(e.TargetEmail))
 	} else {
-		put("user.target.id", h.redactValue(e.TargetUser))
+		put(secevent.FieldUserTargetID, h.redactValue(e.TargetUser))
 	}
-	put("source.ip", e.SourceIP)
-	put("user_agent.original", e.UserAgent)
-	put("http.request.method", e.Method)
-	put("url.path", e.Path)
+	put(secevent.FieldSourceIP, e.SourceIP)
+	put(secevent.FieldUserAgent, e.UserAgent)
+	put(secevent.FieldHTTPMethod, e.Method)
+	put(secevent.FieldURLPath, e.Path)
 	if e.Status != 0 {
-		m["http.response.status_code"] = e.Status
+		m[secevent.FieldHTTPStatus] = e.Status
 	}
 	for k, v := range e.Labels {
-		m["labels."+k] = h.redactValue(v)
+		m[secevent.LabelField(k)] = h.redactValue(v)
 	}
-	put("ocomms.instance", e.Instance)
+	put(secevent.FieldObserverName, e.Instance)
 	if e.Sequence != 0 {
-		m["ocomms.sequence"] = e.Sequence
+		m[secevent.FieldEventSequence] = e.Sequence
 	}
 	return m
 }

@@ -104,7 +104,7 @@ func AppendCheckpointJSON(b []byte, cp record.Checkpoint) []byte {
 	return append(b, `"}`...)
 }
 
-// ParseCheckpointJSON decodes what appendCheckpointJSON wrote.
+// ParseCheckpointJSON decodes what AppendCheckpointJSON wrote.
 func ParseCheckpointJSON(data []byte) (record.Checkpoint, error) {
 	var j checkpointJSON
 	if err := json.Unmarshal(data, &j); err != nil {

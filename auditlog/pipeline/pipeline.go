@@ -114,9 +114,6 @@ func NewPipeline(cfg Config) (*Pipeline, error) {
 	p.deliverCtx, p.cancelDeliver = context.WithCancel(context.Background())
 	names := map[string]int{}
 	for _, s := range cfg.Sinks {
-		if ks, ok := s.(interface{ useSigningKey(ed25519.PrivateKey) }); ok {
-			ks.useSigningKey(cfg.SigningKey)
-		}
 		name := cursorName(s.Name())
 		names[name]++
 		if n := names[name]; n > 1 {

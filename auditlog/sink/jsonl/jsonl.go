@@ -31,8 +31,8 @@ type JSONLConfig struct {
 	// deleted, after a signed retention checkpoint. Default 90; negative
 	// keeps everything.
 	RetentionDays int
-	// SigningKey signs retention checkpoints. A pipeline fills it with its
-	// own key when left nil.
+	// SigningKey signs retention checkpoints; without it retention
+	// refuses to delete anything (setup.Open passes the pipeline's key).
 	SigningKey ed25519.PrivateKey
 	// Logger for the store's own diagnostics. Default: no-op.
 	Logger *zap.Logger
@@ -126,14 +126,6 @@ func OpenJSONL(cfg JSONLConfig) (*JSONL, error) {
 		}
 	}
 	return j, nil
-}
-
-func (j *JSONL) useSigningKey(k ed25519.PrivateKey) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.cfg.SigningKey == nil {
-		j.cfg.SigningKey = k
-	}
 }
 
 // Name implements Sink.

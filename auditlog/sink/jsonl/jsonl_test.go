@@ -167,7 +167,11 @@ func TestJSONLRetentionCheckpoint(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != len(before) {
 		t.Fatalf("%d files after a refused cut, had %d", len(ents), len(before))
 	}
-	j.useSigningKey(key)
+	j.Close()
+	j, err = OpenJSONL(JSONLConfig{Dir: dir, SigningKey: key, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := j.Retain(); err != nil {
 		t.Fatal(err)
 	}
