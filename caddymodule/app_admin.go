@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2"
@@ -29,8 +28,7 @@ func serveInstance(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet {
 		return modkit.MethodNotAllowed(w, http.MethodGet)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(modkit.ThisInstance)
+	return modkit.WriteAdminJSON(w, modkit.ThisInstance)
 }
 
 // Interface guard

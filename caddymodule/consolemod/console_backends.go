@@ -258,7 +258,7 @@ type consoleDoctor struct {
 
 // doctorGroups are the checks that need no database or Redis URL (the
 // health panel covers those stores).
-var doctorGroups = []string{"headers", "tls", "admin", "unlock"}
+var doctorGroups = []string{"headers", "tls", "admin", "unlock", "two-factor", "access"}
 
 var doctorStatus = map[doctor.Status]console.Status{
 	doctor.Pass: console.StatusOK, doctor.Warn: console.StatusWarn, doctor.Fail: console.StatusFail, doctor.Skip: console.StatusOff,

@@ -20,6 +20,10 @@ type edgeModule struct {
 // upstream's address.
 var edgeModules = []edgeModule{
 	{"http.handlers.ocomms_headers", "ocomms_headers ocomms"},
+	// As Caddyfile.example has them; the load's client addresses are all
+	// in 10.0.0.0/8.
+	{"http.handlers.ocomms_ip_allow", "ocomms_ip_allow {\n\t\tpreset ocomms\n\t\tallow 10.0.0.0/8\n\t}"},
+	{"http.handlers.ocomms_origin", "ocomms_origin"},
 	{"http.handlers.ocomms_auth_guard", "ocomms_auth_guard"},
 	{"http.handlers.ocomms_rate_limit", "ocomms_rate_limit ocomms"},
 	{"http.handlers.ocomms_audit", "ocomms_audit {\n\t\tsession_url http://{UP}/api/auth/get-session\n\t}"},
