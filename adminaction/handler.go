@@ -100,9 +100,6 @@ func (a *AdminActions) Begin(r *http.Request) *PendingAdminAction {
 	return p
 }
 
-// Action is what was recognised.
-func (p *PendingAdminAction) Action() AdminAction { return p.action }
-
 // Done records the response status and emits the event once the acting
 // user is known, without waiting for it.
 func (p *PendingAdminAction) Done(status int) {

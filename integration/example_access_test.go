@@ -13,6 +13,7 @@ import (
 // headers, whatever X-Forwarded-For claims; trusted as a proxy, the
 // forwarded address counts. Empty, admin requests reach the app.
 func TestExampleIPAllow(t *testing.T) {
+	skipInShort(t, "starts Caddy")
 	t.Run("set", func(t *testing.T) {
 		t.Setenv("OCOMMS_ADMIN_ALLOW", "10.0.0.0/8, 2001:db8::/32")
 		e, _ := startExample(t)

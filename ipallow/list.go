@@ -91,14 +91,6 @@ func (l *List) Len() int {
 	return len(l.prefixes)
 }
 
-// Prefixes returns a copy of the list's networks.
-func (l *List) Prefixes() []netip.Prefix {
-	if l == nil {
-		return nil
-	}
-	return append([]netip.Prefix(nil), l.prefixes...)
-}
-
 // String is the list as comma-separated CIDRs.
 func (l *List) String() string {
 	if l == nil {
