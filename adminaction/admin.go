@@ -2,9 +2,9 @@ package adminaction
 
 import (
 	"net/http"
-	"path"
 	"strings"
 
+	"github.com/ocomms/ocomms-edge/internal/routepath"
 	"github.com/ocomms/ocomms-edge/secevent"
 )
 
@@ -103,8 +103,8 @@ func (m adminMatcher) match(r *http.Request) (AdminAction, bool) {
 		return AdminAction{}, false
 	}
 	upath := r.URL.Path
-	if upath == "" || upath[0] != '/' || strings.Contains(upath, "//") || strings.Contains(upath, "/.") {
-		upath = path.Clean("/" + upath)
+	if routepath.NeedsClean(upath) {
+		upath = routepath.Clean(upath)
 	}
 	if rest, ok := strings.CutPrefix(upath, m.orgPrefix); ok {
 		if r.Method == http.MethodGet || organizationReads[rest] || rest == "" {

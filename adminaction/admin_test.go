@@ -248,6 +248,7 @@ func TestAdminPathsMatch(t *testing.T) {
 		{"POST", "/api/auth/organization/check-slug", "", ""},
 		{"POST", "/api/auth/sign-in/email", "", ""},
 		{"GET", "/api/admin/audit-logs", "", "admin.audit-logs"},
+		{"POST", `/api\admin\export`, "", "admin.export"}, // a URL parser reads \ as /
 		{"POST", "/api/admin/export", "", "admin.export"},
 		{"OPTIONS", "/api/admin/export", "", ""},
 		{"GET", "/api/admin", "", ""},
