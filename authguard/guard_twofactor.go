@@ -30,7 +30,8 @@ const twoFactorCookieSuffix = ".two_factor"
 // cookie (the pending sign-in), else the session cookie (enabling
 // two-factor while signed in). More than one cookie of either kind is
 // refused (which one the app reads depends on its configuration), and so
-// is a request with neither: nothing is forwarded uncounted.
+// are both kinds together (better-auth would check the session's account,
+// not the pending one) and neither: nothing is forwarded uncounted.
 func twoFactorSubject(r *http.Request) (twofactor.Subject, *reqbody.Refusal) {
 	var s twofactor.Subject
 	n := 0
@@ -53,10 +54,19 @@ func twoFactorSubject(r *http.Request) (twofactor.Subject, *reqbody.Refusal) {
 		return s, reqbody.Refuse(http.StatusBadRequest, reqbody.CodeAmbiguousBody, reqbody.ReasonAmbiguous,
 			"The request carries a two-factor cookie that cannot be read one way.")
 	}
+	v, ns := sessionCookies(r)
 	if s.Pending != "" {
+		if ns > 0 {
+			// better-auth reads the session first and the two-factor
+			// cookie only without one: a code checked against another
+			// signed-in account would settle this pending sign-in's
+			// budget (a success clears its locks). Refused, whichever
+			// the app would have read.
+			return s, reqbody.Refuse(http.StatusBadRequest, reqbody.CodeAmbiguousBody, reqbody.ReasonAmbiguous,
+				"The request carries both a session and a two-factor sign-in. Sign out, or sign in again with your password.")
+		}
 		return s, nil
 	}
-	v, ns := sessionCookies(r)
 	switch {
 	case ns > 1:
 		return s, reqbody.Refuse(http.StatusBadRequest, reqbody.CodeAmbiguousBody, reqbody.ReasonAmbiguous,

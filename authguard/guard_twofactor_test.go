@@ -58,12 +58,15 @@ func (a *tfApp) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 		js(http.StatusOK, `{"status":true}`)
 		return nil
 	}
-	c, err := r.Cookie("better-auth.two_factor")
-	a.mu.Lock()
-	ok := err == nil && a.pending[decodeCookieValue(c.Value)]
-	a.mu.Unlock()
-	if s, err := r.Cookie("better-auth.session_token"); err == nil && s.Value == "s1.sig" {
-		ok = true // a signed-in user enabling two-factor
+	// As better-auth's verifyTwoFactor: the session first, the
+	// two-factor cookie only without one.
+	var ok bool
+	if s, err := r.Cookie("better-auth.session_token"); err == nil {
+		ok = s.Value == "s1.sig" // a signed-in user enabling two-factor
+	} else if c, err := r.Cookie("better-auth.two_factor"); err == nil {
+		a.mu.Lock()
+		ok = a.pending[decodeCookieValue(c.Value)]
+		a.mu.Unlock()
 	}
 	if !ok {
 		js(http.StatusUnauthorized, `{"code":"INVALID_TWO_FACTOR_COOKIE","message":"Invalid two factor cookie"}`)
@@ -193,6 +196,10 @@ func TestTwoFactorFailsClosed(t *testing.T) {
 		{"re-signed cookie", "/two-factor/verify-otp", []string{good + "x"}, 401, CodeInvalidTwoFactorCookie},
 		{"unparsable cookie with a made-up session", "/two-factor/verify-totp", []string{"better-auth.session_token=made-up; better-auth.two_factor=2fa-x\\.sig"}, 400, "AMBIGUOUS_BODY"},
 		{"two sessions", "/two-factor/verify-totp", []string{"better-auth.session_token=a; __Secure-better-auth.session_token=b"}, 400, "AMBIGUOUS_BODY"},
+		// A pending sign-in's cookie with another account's session: the
+		// app would check the session's code, the guard would settle the
+		// pending sign-in (a success clearing its locks).
+		{"pending and a session", "/two-factor/verify-totp", []string{good, "better-auth.session_token=s1.sig"}, 400, "AMBIGUOUS_BODY"},
 	} {
 		w := rig.post(t, c.path, `{"code":"123456"}`, c.cookies...)
 		if w.Code != c.status || code(t, w) != c.code {
